@@ -1,0 +1,23 @@
+//! The JSON API for programs, under `/api/v1`, authenticated by bearer token.
+
+use axum::{Json, Router, routing::get};
+use serde::Serialize;
+
+use crate::{app::AppState, auth::extract::AuthUser};
+
+/// Routes nested under `/api/v1`.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/me", get(get_me))
+}
+
+/// The caller, as `GET /api/v1/me` answers it.
+#[derive(Serialize)]
+struct Me {
+    email: String,
+    name: String,
+    admin: bool,
+}
+
+async fn get_me(AuthUser(user): AuthUser) -> Json<Me> {
+    Json(Me { email: user.email, name: user.name, admin: user.is_admin })
+}

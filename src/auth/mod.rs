@@ -1,0 +1,187 @@
+//! Signing in and out, changing one's password, and who may do what.
+
+pub mod csrf;
+pub mod extract;
+pub mod password;
+pub mod throttle;
+pub mod tokens;
+
+use askama::Template;
+use axum::{
+    Form, Router,
+    extract::{Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::{
+    app::AppState,
+    error::AppError,
+    users::{self, Email},
+    web::{PageCtx, flash, render, safe_next},
+};
+use extract::{AuthUser, USER_ID_KEY, session_error};
+
+/// Routes for signing in and out and for one's own account.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(show_login).post(login))
+        .route("/logout", axum::routing::post(logout))
+        .route(extract::CHANGE_PASSWORD_PATH, get(show_change_password).post(change_password))
+}
+
+#[derive(Template)]
+#[template(path = "auth/login.html")]
+struct LoginPage {
+    ctx: PageCtx,
+    email: String,
+    next: String,
+    error: Option<String>,
+    signed_out: bool,
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+    signed_out: Option<String>,
+}
+
+async fn show_login(ctx: PageCtx, Query(q): Query<LoginQuery>) -> Result<Response, AppError> {
+    let next = safe_next(q.next.as_deref());
+    if ctx.user.is_some() {
+        return Ok(Redirect::to(&next).into_response());
+    }
+    let page = LoginPage { ctx, email: String::new(), next, error: None, signed_out: q.signed_out.is_some() };
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+#[tracing::instrument(skip_all, fields(email = %form.email.trim().to_lowercase()))]
+async fn login(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    session: Session,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, AppError> {
+    let next = safe_next(form.next.as_deref());
+    let refuse = |ctx: PageCtx, status: StatusCode, message: &str| -> Result<Response, AppError> {
+        let page = LoginPage { ctx, email: form.email.clone(), next: next.clone(), error: Some(message.to_owned()), signed_out: false };
+        Ok((status, render(&page)?).into_response())
+    };
+    let email = match Email::parse(&form.email) {
+        Ok(email) if !form.password.is_empty() => email,
+        _ => return refuse(ctx, StatusCode::UNPROCESSABLE_ENTITY, "Enter your email address and your password."),
+    };
+
+    let failures = throttle::recent_failures(&state.db, email.as_str(), state.config.login_window).await?;
+    if failures >= state.config.login_max_failures {
+        tracing::warn!("sign-in refused: throttled");
+        let minutes = state.config.login_window.as_secs() / 60;
+        return refuse(
+            ctx,
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!(
+                "Too many wrong passwords for this account. Signing in to it is paused for {minutes} minutes; \
+                 wait, or ask an administrator to reset your password."
+            ),
+        );
+    }
+
+    let found = users::find_with_hash(&state.db, &email).await?;
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, password::dummy_hash().to_owned()),
+    };
+    let password_ok = password::verify(form.password.clone(), hash).await;
+    let user = match user {
+        Some(user) if password_ok => user,
+        _ => {
+            throttle::record(&state.db, email.as_str(), false).await?;
+            tracing::info!("sign-in failed");
+            return refuse(ctx, StatusCode::UNAUTHORIZED, "That email and password do not match an account. Check both and try again.");
+        }
+    };
+    if !user.active {
+        return refuse(ctx, StatusCode::FORBIDDEN, "This account has been deactivated. Ask an exam-board administrator to reactivate it.");
+    }
+    throttle::record(&state.db, email.as_str(), true).await?;
+    // A new session id on sign-in, so a planted cookie cannot ride along.
+    session.cycle_id().await.map_err(session_error)?;
+    session.insert(USER_ID_KEY, user.id).await.map_err(session_error)?;
+    csrf::renew(&session).await?;
+    tracing::info!(user_id = %user.id, "signed in");
+    let target = if user.must_change_password { extract::CHANGE_PASSWORD_PATH.to_owned() } else { next };
+    Ok(Redirect::to(&target).into_response())
+}
+
+async fn logout(session: Session) -> Result<Redirect, AppError> {
+    session.flush().await.map_err(session_error)?;
+    Ok(Redirect::to("/login?signed_out=1"))
+}
+
+#[derive(Template)]
+#[template(path = "auth/change_password.html")]
+struct ChangePasswordPage {
+    ctx: PageCtx,
+    forced: bool,
+    error: Option<String>,
+    min_length: usize,
+}
+
+async fn show_change_password(AuthUser(user): AuthUser, ctx: PageCtx) -> Result<impl IntoResponse, AppError> {
+    render(&ChangePasswordPage { ctx, forced: user.must_change_password, error: None, min_length: password::MIN_LENGTH })
+}
+
+#[derive(Deserialize)]
+struct ChangePasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ctx: PageCtx,
+    session: Session,
+    Form(form): Form<ChangePasswordForm>,
+) -> Result<Response, AppError> {
+    let forced = user.must_change_password;
+    let refuse = |ctx: PageCtx, message: String| -> Result<Response, AppError> {
+        let page = ChangePasswordPage { ctx, forced, error: Some(message), min_length: password::MIN_LENGTH };
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+    };
+    let email = Email::parse(&user.email).map_err(AppError::invalid)?;
+    let Some((_, hash)) = users::find_with_hash(&state.db, &email).await? else {
+        return Err(AppError::Unauthenticated);
+    };
+    if !password::verify(form.current.clone(), hash).await {
+        return refuse(ctx, "Your current password is not right.".into());
+    }
+    if let Err(message) = password::check_new(&form.new, &form.confirm) {
+        return refuse(ctx, message);
+    }
+    if form.new == form.current {
+        return refuse(ctx, "Choose a password different from the current one.".into());
+    }
+    let hash = password::hash(form.new).await?;
+    users::set_password(&state.db, user.id, &hash, false).await?;
+    session.cycle_id().await.map_err(session_error)?;
+    flash(&session, "Your password has been changed.").await?;
+    Ok(Redirect::to("/").into_response())
+}

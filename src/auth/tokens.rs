@@ -1,0 +1,82 @@
+//! Personal API tokens for programs: shown once, stored only as a SHA-256 hash.
+
+use axum::http::{HeaderMap, header};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use rand::{RngCore, rngs::OsRng};
+use sha2::{Digest, Sha256};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use crate::{error::AppError, users::User};
+
+const PREFIX: &str = "std_";
+/// 32 random bytes in unpadded base64url.
+const BODY_LEN: usize = 43;
+
+fn digest(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// Creates a token for `user_id` and returns it: the only time it is seen.
+pub async fn create(db: impl PgExecutor<'_>, user_id: Uuid, name: &str) -> Result<String, AppError> {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    let token = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    sqlx::query("INSERT INTO api_tokens (user_id, name, token_hash) VALUES ($1, $2, $3)")
+        .bind(user_id)
+        .bind(name)
+        .bind(digest(&token))
+        .execute(db)
+        .await?;
+    Ok(token)
+}
+
+/// Revokes every live token of a user with this name; returns how many.
+pub async fn revoke(db: impl PgExecutor<'_>, user_id: Uuid, name: &str) -> Result<u64, AppError> {
+    let done = sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL")
+        .bind(user_id)
+        .bind(name)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// The user an `Authorization: Bearer` header names: `Ok(None)` when there is
+/// no such header, an error when it is malformed, unknown or revoked.
+pub async fn user_for_bearer(db: impl PgExecutor<'_>, headers: &HeaderMap) -> Result<Option<User>, AppError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| AppError::BadToken("The Authorization header must be `Bearer <token>`.".into()))?;
+    let well_formed = token.len() == PREFIX.len() + BODY_LEN
+        && token.starts_with(PREFIX)
+        && URL_SAFE_NO_PAD.decode(&token[PREFIX.len()..]).is_ok_and(|b| b.len() == 32);
+    if !well_formed {
+        return Err(AppError::BadToken(
+            "This is not a standardise API token. Create one with `standardise token create --email YOU`.".into(),
+        ));
+    }
+    // One statement: find the live token of an active user and note its use.
+    let user: Option<User> = sqlx::query_as(
+        "WITH used AS (
+             UPDATE api_tokens SET last_used_at = now()
+             WHERE token_hash = $1 AND revoked_at IS NULL
+             RETURNING user_id)
+         SELECT u.id, u.email, u.name, u.is_admin, u.active, u.must_change_password, u.created_at
+         FROM users u JOIN used ON used.user_id = u.id WHERE u.active",
+    )
+    .bind(digest(token))
+    .fetch_optional(db)
+    .await?;
+    match user {
+        Some(user) => Ok(Some(user)),
+        None => Err(AppError::BadToken(
+            "This API token is not valid: it is unknown, revoked, or its account is deactivated.".into(),
+        )),
+    }
+}

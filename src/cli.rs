@@ -1,0 +1,222 @@
+//! The command line: `serve` (the default), `migrate`, `user add`, `token create|revoke`.
+
+use std::{io::Read, path::PathBuf, process::ExitCode};
+
+use anyhow::Context;
+use clap::{ArgAction, Args, Parser, Subcommand, builder::BoolishValueParser};
+use tracing_subscriber::EnvFilter;
+
+use crate::{
+    auth::{password, tokens},
+    db,
+    users::{self, DisplayName, Email, NewUser},
+};
+
+/// standardise runs exam-marking standardisation meetings in the browser.
+#[derive(Debug, Parser)]
+#[command(name = "standardise", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+/// Where the database is.
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// PostgreSQL URL; when unset, standardise finds a local server or starts its own.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Folder for standardise's own PostgreSQL cluster, used when no server is found.
+    #[arg(long, env = "STANDARDISE_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+}
+
+/// How to serve.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "STANDARDISE_BIND", default_value = "127.0.0.1:3000", global = true)]
+    pub bind: String,
+    /// Mark the session cookie Secure (set this when standardise is served over https).
+    #[arg(long, env = "STANDARDISE_SECURE_COOKIES", global = true, action = ArgAction::Set,
+          num_args = 0..=1, default_value = "false", default_missing_value = "true",
+          value_parser = BoolishValueParser::new())]
+    pub secure_cookies: bool,
+    /// Minutes without a request after which a browser session ends.
+    #[arg(long, env = "STANDARDISE_SESSION_IDLE_MINUTES", default_value_t = 480, global = true)]
+    pub session_idle_minutes: u64,
+    /// Email of the administrator created on the first start.
+    #[arg(long, env = "STANDARDISE_ADMIN_EMAIL", default_value = "admin@example.com", global = true)]
+    pub admin_email: String,
+    /// Log format: `text` for people, `json` for log collectors.
+    #[arg(long, env = "STANDARDISE_LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage personal API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create an account. Prints a one-time password unless --password-stdin is given.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Make the account an exam-board administrator.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create an API token for an account and print it (only this once).
+    Create {
+        #[arg(long)]
+        email: String,
+        /// A label to recognise the token by, e.g. the program that uses it.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// Revoke an account's live tokens with this label.
+    Revoke {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn init_logging(format: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Ignore the error of a second initialisation (tests may call in twice).
+    let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main(cli: Cli) -> ExitCode {
+    init_logging(&cli.serve.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("standardise: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("standardise: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => crate::serve::serve(&cli.db, &cli.serve).await?,
+        Command::Migrate => {
+            with_database(&cli.db, |pool| async move {
+                db::migrate(&pool).await?;
+                println!("Migrations applied.");
+                Ok(())
+            })
+            .await?
+        }
+        Command::User(UserCommand::Add { email, name, admin, password_stdin }) => {
+            let email = Email::parse(&email).map_err(anyhow::Error::msg)?;
+            let name = DisplayName::parse(&name).map_err(anyhow::Error::msg)?;
+            let (secret, one_time) = if password_stdin {
+                let mut input = String::new();
+                std::io::stdin().read_to_string(&mut input).context("reading the password from stdin")?;
+                let input = input.trim_end_matches(['\r', '\n']).to_owned();
+                password::check_new(&input, &input).map_err(anyhow::Error::msg)?;
+                (input, false)
+            } else {
+                (password::one_time_password(), true)
+            };
+            let hash = password::hash(secret.clone()).await?;
+            with_database(&cli.db, |pool| async move {
+                db::migrate(&pool).await?;
+                let user = users::create(
+                    &pool,
+                    NewUser { email: &email, name: &name, password_hash: &hash, is_admin: admin, must_change_password: one_time },
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                println!("Created {} <{}>{}.", user.name, user.email, if admin { " (administrator)" } else { "" });
+                if one_time {
+                    println!("One-time password: {secret}\n(they choose their own at first sign-in; it is not shown again)");
+                }
+                Ok(())
+            })
+            .await?
+        }
+        Command::Token(TokenCommand::Create { email, name }) => {
+            let email = Email::parse(&email).map_err(anyhow::Error::msg)?;
+            with_database(&cli.db, |pool| async move {
+                db::migrate(&pool).await?;
+                let user = users::find_by_email(&pool, &email)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                    .filter(|u| u.active)
+                    .with_context(|| format!("no active account has the email {}", email.as_str()))?;
+                let token = tokens::create(&pool, user.id, &name).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                eprintln!("API token {name:?} for {} (shown only now; store it safely):", user.email);
+                println!("{token}");
+                Ok(())
+            })
+            .await?
+        }
+        Command::Token(TokenCommand::Revoke { email, name }) => {
+            let email = Email::parse(&email).map_err(anyhow::Error::msg)?;
+            with_database(&cli.db, |pool| async move {
+                let user = users::find_by_email(&pool, &email)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                    .with_context(|| format!("no account has the email {}", email.as_str()))?;
+                let n = tokens::revoke(&pool, user.id, &name).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                println!("Revoked {n} token(s) named {name:?} of {}.", user.email);
+                Ok(())
+            })
+            .await?
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Connects, runs `f`, and stops a private cluster afterwards if one was started.
+async fn with_database<F, Fut>(args: &DbArgs, f: F) -> anyhow::Result<()>
+where
+    F: FnOnce(sqlx::PgPool) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let database = db::connect(args.database_url.as_deref(), &args.data_dir).await?;
+    let result = f(database.pool.clone()).await;
+    database.pool.close().await;
+    if let Some(cluster) = database.cluster {
+        cluster.stop();
+    }
+    result
+}

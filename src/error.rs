@@ -1,0 +1,292 @@
+//! One error type for the whole application.
+//!
+//! Handlers return [`AppError`]; it becomes a response carrying an [`ErrorInfo`]
+//! extension and no body. The [`render_errors`] middleware then renders that
+//! information as an HTML page for pages, or as
+//! `{"error": {"code", "message"}}` for `/api/`, so a handler never has to know
+//! who is asking. Errors raised outside our handlers (the 404 fallback, axum's
+//! extractor rejections, the body-size limit) are rendered the same way.
+
+use axum::{
+    extract::Request,
+    http::{HeaderValue, StatusCode, header},
+    middleware::Next,
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use askama::Template;
+use serde::Serialize;
+
+/// Everything that can go wrong in a request, with the status each one means.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: the request cannot be understood.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: nobody is signed in (pages redirect to the sign-in page instead).
+    #[error("Sign in to continue.")]
+    Unauthenticated,
+    /// 401: an API token that is malformed, unknown or revoked.
+    #[error("{0}")]
+    BadToken(String),
+    /// 403: signed in, but not allowed to do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 403: the form's CSRF token is missing or wrong.
+    #[error("This form has expired or did not come from standardise. Go back, reload the page and try again.")]
+    Csrf,
+    /// 404: no such thing, or not one the caller may know exists.
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: the request conflicts with what is stored (duplicate, stale edit).
+    #[error("{0}")]
+    Conflict(String),
+    /// 413: the body or upload is larger than allowed.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// 422: understood, but the values are not acceptable; `details` lists each problem.
+    #[error("{message}")]
+    Invalid { message: String, details: Vec<String> },
+    /// 429: too many attempts (sign-in throttling).
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// 503: the database does not answer; the server keeps running and recovers.
+    #[error("The database is not answering at the moment. Try again in a minute.")]
+    Unavailable,
+    /// 500: a database error that is a bug, not the user's doing. Logged, never shown.
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+    /// 500: anything else unexpected. Logged, never shown.
+    #[error("internal error: {0:#}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    /// A 422 with a single message.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        AppError::Invalid { message: message.into(), details: Vec::new() }
+    }
+
+    /// A 404 naming what was not found.
+    pub fn not_found(what: impl Into<String>) -> Self {
+        AppError::NotFound(format!("{} was not found.", what.into()))
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthenticated | AppError::BadToken(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::BadToken(_) => "invalid_token",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::Csrf => "csrf",
+            AppError::NotFound(_) => "not_found",
+            AppError::Conflict(_) => "conflict",
+            AppError::PayloadTooLarge(_) => "payload_too_large",
+            AppError::Invalid { .. } => "invalid",
+            AppError::TooManyRequests(_) => "too_many_requests",
+            AppError::Unavailable => "unavailable",
+            AppError::Database(_) | AppError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        // A database that is down or unreachable is an outage, not a bug:
+        // answer 503 so clients retry, and keep serving.
+        match &err {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                tracing::warn!(error = %err, "database unavailable");
+                AppError::Unavailable
+            }
+            sqlx::Error::RowNotFound => AppError::not_found("That record"),
+            _ => AppError::Database(err),
+        }
+    }
+}
+
+/// Turns a unique-constraint violation into a 409 with a message for people;
+/// any other error passes through unchanged.
+pub fn on_constraint(err: sqlx::Error, constraint: &str, message: &str) -> AppError {
+    if let sqlx::Error::Database(db) = &err {
+        if db.constraint() == Some(constraint) {
+            return AppError::Conflict(message.to_owned());
+        }
+    }
+    err.into()
+}
+
+/// What the renderer needs to know about an error; travels in response extensions.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorInfo {
+    /// A stable machine-readable code such as `not_found`.
+    pub code: &'static str,
+    /// A sentence for people saying what went wrong and what to do.
+    pub message: String,
+    /// Individual problems (validation), possibly empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+            // The request id is on the request span, so this line can be found
+            // from the reference shown to the user.
+            tracing::error!(error = %self, "request failed");
+            "Something went wrong on our side. It has been logged; please try again, and quote the reference below if it keeps happening.".to_owned()
+        } else {
+            self.to_string()
+        };
+        let code = self.code();
+        let details = match self {
+            AppError::Invalid { details, .. } => details,
+            _ => Vec::new(),
+        };
+        let mut response = status.into_response();
+        response.extensions_mut().insert(ErrorInfo { code, message, details });
+        response
+    }
+}
+
+/// The error page (askama), shown for every error on pages.
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    title: &'a str,
+    info: &'a ErrorInfo,
+    request_id: &'a str,
+}
+
+fn default_info(status: StatusCode, body_text: Option<String>) -> ErrorInfo {
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "There is no page at this address. Check the link, or go back to the home page.".to_owned()),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "This address does not accept that kind of request.".to_owned()),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "What you sent is larger than standardise accepts. See the README for the size limits, and split large uploads.".to_owned()),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "The request took too long and was stopped. Please try again.".to_owned()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", body_text.unwrap_or_else(|| "The request body has the wrong content type.".to_owned())),
+        s if s.is_client_error() => ("bad_request", body_text.unwrap_or_else(|| "The request could not be understood.".to_owned())),
+        StatusCode::SERVICE_UNAVAILABLE => ("unavailable", "The service is not answering at the moment. Try again in a minute.".to_owned()),
+        _ => ("internal", "Something went wrong on our side. It has been logged; please try again.".to_owned()),
+    };
+    let code = match status {
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+        _ => code,
+    };
+    ErrorInfo { code, message, details: Vec::new() }
+}
+
+/// Middleware: renders every error response as HTML or JSON depending on
+/// whether the request went to the API, and sends pages' 401s to sign-in.
+pub async fn render_errors(request: Request, next: Next) -> Response {
+    let is_api = request.uri().path().starts_with("/api/");
+    let wanted = request
+        .uri()
+        .path_and_query()
+        .map(|pq| pq.as_str().to_owned())
+        .unwrap_or_else(|| "/".to_owned());
+    let is_get = request.method() == axum::http::Method::GET;
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let has_own_body = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+        ct.starts_with("text/html") || ct.starts_with("application/json")
+    });
+    if has_own_body && response.extensions().get::<ErrorInfo>().is_none() {
+        // A handler's own page or JSON for this status (a form shown again
+        // with its error, the health check): already meant for the reader.
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let info = match parts.extensions.get::<ErrorInfo>() {
+        Some(info) => info.clone(),
+        None => {
+            // Someone else's error (axum rejection, fallback, limit): keep its
+            // short plain-text explanation for 4xx, never for 5xx.
+            let text = if status.is_client_error() {
+                axum::body::to_bytes(body, 4096)
+                    .await
+                    .ok()
+                    .and_then(|b| String::from_utf8(b.to_vec()).ok())
+                    .filter(|s| !s.trim().is_empty())
+            } else {
+                None
+            };
+            if status.is_server_error() {
+                tracing::error!(%status, "request failed outside a handler");
+            }
+            default_info(status, text)
+        }
+    };
+
+    if is_api {
+        let mut response = (status, axum::Json(serde_json::json!({ "error": info, "request_id": request_id }))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        copy_retry_after(&parts.headers, response.headers_mut());
+        return response;
+    }
+
+    if status == StatusCode::UNAUTHORIZED && info.code == "unauthenticated" {
+        let next_url = if is_get { wanted } else { "/".to_owned() };
+        let target = format!("/login?next={}", urlencode(&next_url));
+        return Redirect::to(&target).into_response();
+    }
+
+    let page = ErrorPage {
+        status: status.as_u16(),
+        title: status.canonical_reason().unwrap_or("Error"),
+        info: &info,
+        request_id: &request_id,
+    };
+    let html = page.render().unwrap_or_else(|_| info.message.clone());
+    let mut response = (status, Html(html)).into_response();
+    copy_retry_after(&parts.headers, response.headers_mut());
+    response
+}
+
+fn copy_retry_after(from: &axum::http::HeaderMap, to: &mut axum::http::HeaderMap) {
+    if let Some(v) = from.get(header::RETRY_AFTER) {
+        to.insert(header::RETRY_AFTER, v.clone());
+    }
+}
+
+/// Percent-encodes a path for use as a query value.
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

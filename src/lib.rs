@@ -1,0 +1,18 @@
+//! standardise: runs exam-marking standardisation meetings in the browser.
+//!
+//! `main.rs` only parses the command line; everything else is here so the
+//! tests drive exactly the router production serves.
+
+pub mod api;
+pub mod app;
+pub mod assets;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod home;
+pub mod serve;
+pub mod users;
+pub mod web;

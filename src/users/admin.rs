@@ -1,0 +1,160 @@
+//! Administrators' pages for accounts: list, create, deactivate, reset.
+
+use askama::Template;
+use axum::{
+    Form, Router,
+    extract::{Path, State},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use crate::{
+    app::AppState,
+    auth::{extract::Admin, password, throttle},
+    error::AppError,
+    users::{self, DisplayName, Email, NewUser, User},
+    web::{PageCtx, flash, render},
+};
+
+/// Routes under `/admin/users`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/users", get(list_users).post(create_user))
+        .route("/admin/users/new", get(new_user))
+        .route("/admin/users/{id}/deactivate", post(deactivate_user))
+        .route("/admin/users/{id}/activate", post(activate_user))
+        .route("/admin/users/{id}/reset-password", post(reset_password))
+}
+
+#[derive(Template)]
+#[template(path = "users/list.html")]
+struct UserListPage {
+    ctx: PageCtx,
+    users: Vec<User>,
+    me: Uuid,
+}
+
+async fn list_users(State(state): State<AppState>, Admin(me): Admin, ctx: PageCtx) -> Result<impl IntoResponse, AppError> {
+    let users = users::list(&state.db).await?;
+    render(&UserListPage { ctx, users, me: me.id })
+}
+
+#[derive(Template)]
+#[template(path = "users/new.html")]
+struct NewUserPage {
+    ctx: PageCtx,
+    email: String,
+    name: String,
+    admin: bool,
+    errors: Vec<String>,
+}
+
+async fn new_user(Admin(_): Admin, ctx: PageCtx) -> Result<impl IntoResponse, AppError> {
+    render(&NewUserPage { ctx, email: String::new(), name: String::new(), admin: false, errors: Vec::new() })
+}
+
+#[derive(Deserialize)]
+struct NewUserForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    admin: Option<String>,
+}
+
+/// Shown once after creating an account or resetting a password: the only
+/// time anyone sees the one-time password.
+#[derive(Template)]
+#[template(path = "users/one_time_password.html")]
+struct OneTimePasswordPage {
+    ctx: PageCtx,
+    user: User,
+    password: String,
+    created: bool,
+}
+
+async fn create_user(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    ctx: PageCtx,
+    Form(form): Form<NewUserForm>,
+) -> Result<Response, AppError> {
+    let email = Email::parse(&form.email);
+    let name = DisplayName::parse(&form.name);
+    let (email, name) = match (email, name) {
+        (Ok(e), Ok(n)) => (e, n),
+        (e, n) => {
+            let errors = [e.err(), n.err()].into_iter().flatten().collect();
+            let page = NewUserPage { ctx, email: form.email, name: form.name, admin: form.admin.is_some(), errors };
+            return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+        }
+    };
+    let one_time = password::one_time_password();
+    let hash = password::hash(one_time.clone()).await?;
+    let created = users::create(
+        &state.db,
+        NewUser { email: &email, name: &name, password_hash: &hash, is_admin: form.admin.is_some(), must_change_password: true },
+    )
+    .await;
+    let user = match created {
+        Ok(user) => user,
+        Err(AppError::Conflict(message)) => {
+            let page = NewUserPage { ctx, email: form.email, name: form.name, admin: form.admin.is_some(), errors: vec![message] };
+            return Ok((axum::http::StatusCode::CONFLICT, render(&page)?).into_response());
+        }
+        Err(e) => return Err(e),
+    };
+    tracing::info!(by = %admin.id, user_id = %user.id, "account created");
+    Ok(render(&OneTimePasswordPage { ctx, user, password: one_time, created: true })?.into_response())
+}
+
+async fn set_active(state: &AppState, admin: &User, session: &Session, id: Uuid, active: bool) -> Result<Redirect, AppError> {
+    if id == admin.id && !active {
+        return Err(AppError::Conflict("You cannot deactivate your own account: ask another administrator.".into()));
+    }
+    let user = users::set_active(&state.db, id, active).await?.ok_or_else(|| AppError::not_found("That account"))?;
+    tracing::info!(by = %admin.id, user_id = %id, active, "account active flag changed");
+    let verb = if active { "reactivated" } else { "deactivated" };
+    flash(session, format!("{} ({}) has been {verb}.", user.name, user.email)).await?;
+    Ok(Redirect::to("/admin/users"))
+}
+
+async fn deactivate_user(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    session: Session,
+    Path(id): Path<Uuid>,
+) -> Result<Redirect, AppError> {
+    set_active(&state, &admin, &session, id, false).await
+}
+
+async fn activate_user(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    session: Session,
+    Path(id): Path<Uuid>,
+) -> Result<Redirect, AppError> {
+    set_active(&state, &admin, &session, id, true).await
+}
+
+async fn reset_password(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    ctx: PageCtx,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    let user = users::find_by_id(&state.db, id).await?.ok_or_else(|| AppError::not_found("That account"))?;
+    let one_time = password::one_time_password();
+    let hash = password::hash(one_time.clone()).await?;
+    let mut tx = state.db.begin().await?;
+    users::set_password(&mut *tx, id, &hash, true).await?;
+    // A reset lifts the sign-in throttle for the account.
+    throttle::record(&mut *tx, &user.email, true).await?;
+    tx.commit().await?;
+    tracing::info!(by = %admin.id, user_id = %id, "password reset");
+    Ok(render(&OneTimePasswordPage { ctx, user, password: one_time, created: false })?.into_response())
+}

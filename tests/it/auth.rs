@@ -1,0 +1,271 @@
+//! Signing in and out, throttling, CSRF, one-time passwords, admin-only pages.
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn sign_in_then_out() {
+    let app = spawn_app().await;
+    app.user("ex@board.example", "Eve Examiner", false, PASSWORD).await;
+    let c = app.client();
+
+    let r = c.get("/").await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/login?next=/");
+
+    let r = c.sign_in_response("EX@board.example ", PASSWORD).await;
+    assert_eq!(r.status(), 303, "email is case-insensitive and trimmed");
+    assert_eq!(location(&r), "/");
+    let home = c.text("/").await;
+    assert!(home.contains("Welcome, Eve Examiner"), "{home}");
+
+    let r = c.post("/logout", &[]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/login?signed_out=1");
+    assert!(c.text("/login?signed_out=1").await.contains("You have signed out."));
+    assert_eq!(c.get("/").await.status(), 303, "signed out: home needs signing in again");
+}
+
+#[tokio::test]
+async fn sign_in_returns_to_the_page_asked_for_but_never_off_site() {
+    let app = spawn_app().await;
+    app.user("ad@board.example", "Ada", true, PASSWORD).await;
+    let c = app.client();
+    let token = c.csrf("/login?next=/admin/users").await;
+    let r = c
+        .post_raw("/login", &[("csrf", &token), ("email", "ad@board.example"), ("password", PASSWORD), ("next", "/admin/users")])
+        .await;
+    assert_eq!(location(&r), "/admin/users");
+
+    let c = app.client();
+    let token = c.csrf("/login").await;
+    let r = c
+        .post_raw("/login", &[("csrf", &token), ("email", "ad@board.example"), ("password", PASSWORD), ("next", "//evil.example/")])
+        .await;
+    assert_eq!(location(&r), "/");
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_get_the_same_clear_refusal() {
+    let app = spawn_app().await;
+    app.user("ex@board.example", "Eve", false, PASSWORD).await;
+    let c = app.client();
+
+    for (email, secret) in [("ex@board.example", "not the password"), ("nobody@board.example", PASSWORD)] {
+        let r = c.sign_in_response(email, secret).await;
+        assert_eq!(r.status(), 401);
+        let body = r.text().await.unwrap();
+        assert!(body.contains("That email and password do not match an account."), "{body}");
+        assert!(body.contains(&format!("value=\"{email}\"")), "the email stays in the form");
+    }
+    assert_eq!(c.get("/").await.status(), 303, "still signed out");
+
+    let r = c.sign_in_response("", "").await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("Enter your email address and your password."));
+}
+
+#[tokio::test]
+async fn five_wrong_passwords_pause_the_account_until_an_admin_resets_it() {
+    let app = spawn_app().await;
+    let eve = app.user("ex@board.example", "Eve", false, PASSWORD).await;
+    let c = app.client();
+    for _ in 0..5 {
+        assert_eq!(c.sign_in_response("ex@board.example", "guess").await.status(), 401);
+    }
+    // Even the right password is refused now, with a message saying what to do.
+    let r = c.sign_in_response("ex@board.example", PASSWORD).await;
+    assert_eq!(r.status(), 429);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("Too many wrong passwords for this account"), "{body}");
+    assert!(body.contains("15 minutes"));
+
+    // Other accounts are not affected.
+    app.user("other@board.example", "Otto", false, PASSWORD).await;
+    app.client().sign_in("other@board.example", PASSWORD).await;
+
+    // An administrator's reset lifts the pause; the one-time password works.
+    let admin = app.admin_client().await;
+    let r = admin.post(&format!("/admin/users/{}/reset-password", eve.id), &[]).await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    let otp = page.split("id=\"one-time-password\">").nth(1).and_then(|s| s.split('<').next()).unwrap().to_owned();
+    let r = c.sign_in_response("ex@board.example", &otp).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/account/password", "a one-time password must be replaced first");
+}
+
+#[tokio::test]
+async fn forms_without_the_right_csrf_token_are_refused_and_change_nothing() {
+    let app = spawn_app().await;
+    app.user("ad@board.example", "Ada", true, PASSWORD).await;
+    let c = app.client();
+
+    // Sign-in form without a token, and with a wrong one.
+    c.get("/login").await;
+    for form in [
+        vec![("email", "ad@board.example"), ("password", PASSWORD)],
+        vec![("csrf", "forged"), ("email", "ad@board.example"), ("password", PASSWORD)],
+    ] {
+        let r = c.post_raw("/login", &form).await;
+        assert_eq!(r.status(), 403);
+        let body = r.text().await.unwrap();
+        assert!(body.contains("This form has expired or did not come from standardise"), "{body}");
+    }
+    assert_eq!(c.get("/").await.status(), 303, "not signed in");
+
+    // A signed-in administrator's form without the token creates nobody.
+    c.sign_in("ad@board.example", PASSWORD).await;
+    let r = c.post_raw("/admin/users", &[("email", "new@board.example"), ("name", "New")]).await;
+    assert_eq!(r.status(), 403);
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(count, 1);
+
+    // A token from another session is no good either.
+    let other = app.client();
+    let foreign = other.csrf("/login").await;
+    let r = c.post_raw("/admin/users", &[("csrf", &foreign), ("email", "new@board.example"), ("name", "New")]).await;
+    assert_eq!(r.status(), 403);
+}
+
+#[tokio::test]
+async fn admin_creates_an_account_who_must_choose_a_password_first() {
+    let app = spawn_app().await;
+    let admin = app.admin_client().await;
+    let r = admin.post("/admin/users", &[("email", "Pat@Board.example"), ("name", "Pat Principal")]).await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("pat@board.example"));
+    let otp = page.split("id=\"one-time-password\">").nth(1).and_then(|s| s.split('<').next()).unwrap().to_owned();
+
+    let list = admin.text("/admin/users").await;
+    assert!(list.contains("Pat Principal") && list.contains("Has a one-time password"));
+
+    let pat = app.client();
+    let r = pat.sign_in_response("pat@board.example", &otp).await;
+    assert_eq!(location(&r), "/account/password");
+    let r = pat.get("/").await;
+    assert_eq!(location(&r), "/account/password", "nothing else until the password is changed");
+
+    let token = pat.csrf("/account/password").await;
+    let r = pat
+        .post_raw("/account/password", &[("csrf", &token), ("current", &otp), ("new", "short"), ("confirm", "short")])
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("at least 10 characters"));
+    let token = pat.csrf("/account/password").await;
+    let r = pat
+        .post_raw("/account/password", &[("csrf", &token), ("current", &otp), ("new", "a new long secret"), ("confirm", "a new long secret")])
+        .await;
+    assert_eq!(r.status(), 303);
+    let home = pat.text("/").await;
+    assert!(home.contains("Your password has been changed."));
+    assert!(home.contains("Welcome, Pat Principal"));
+
+    let again = app.client();
+    again.sign_in("pat@board.example", "a new long secret").await;
+    assert_eq!(app.client().sign_in_response("pat@board.example", &otp).await.status(), 401, "the one-time password is spent");
+}
+
+#[tokio::test]
+async fn duplicate_or_invalid_accounts_are_refused_with_reasons() {
+    let app = spawn_app().await;
+    let admin = app.admin_client().await;
+    let r = admin.post("/admin/users", &[("email", "admin@board.example"), ("name", "Again")]).await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("An account with this email already exists."));
+
+    let r = admin.post("/admin/users", &[("email", "not-an-email"), ("name", "  ")]).await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("is not an email address") && body.contains("Enter the person"), "{body}");
+
+    // Missing fields altogether are a clear 422 too, and nothing is stored.
+    let r = admin.post("/admin/users", &[]).await;
+    assert_eq!(r.status(), 422);
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(count, 1);
+}
+
+#[tokio::test]
+async fn administration_pages_are_refused_to_examiners() {
+    let app = spawn_app().await;
+    let target = app.user("other@board.example", "Otto", false, PASSWORD).await;
+    app.user("ex@board.example", "Eve", false, PASSWORD).await;
+    let c = app.client();
+    c.sign_in("ex@board.example", PASSWORD).await;
+
+    for path in ["/admin/users", "/admin/users/new"] {
+        let r = c.get(path).await;
+        assert_eq!(r.status(), 403, "{path}");
+        assert!(r.text().await.unwrap().contains("Only exam-board administrators can do this."));
+    }
+    for path in [
+        "/admin/users".to_owned(),
+        format!("/admin/users/{}/deactivate", target.id),
+        format!("/admin/users/{}/reset-password", target.id),
+    ] {
+        let r = c.post(&path, &[("email", "x@board.example"), ("name", "X")]).await;
+        assert_eq!(r.status(), 403, "{path}");
+    }
+    let active: bool = sqlx::query_scalar("SELECT active FROM users WHERE id = $1").bind(target.id).fetch_one(&app.db.pool).await.unwrap();
+    assert!(active);
+}
+
+#[tokio::test]
+async fn deactivating_an_account_ends_its_session_and_blocks_sign_in() {
+    let app = spawn_app().await;
+    let admin = app.admin_client().await;
+    let eve = app.user("ex@board.example", "Eve", false, PASSWORD).await;
+    let c = app.client();
+    c.sign_in("ex@board.example", PASSWORD).await;
+    assert_eq!(c.get("/").await.status(), 200);
+
+    let r = admin.post(&format!("/admin/users/{}/deactivate", eve.id), &[]).await;
+    assert_eq!(location(&r), "/admin/users");
+    assert!(admin.text("/admin/users").await.contains("Eve (ex@board.example) has been deactivated."));
+
+    assert_eq!(c.get("/").await.status(), 303, "the open session ended");
+    let r = app.client().sign_in_response("ex@board.example", PASSWORD).await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("This account has been deactivated."));
+
+    // Administrators cannot lock themselves out.
+    let me: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE is_admin").fetch_one(&app.db.pool).await.unwrap();
+    let r = admin.post(&format!("/admin/users/{me}/deactivate"), &[]).await;
+    assert_eq!(r.status(), 409);
+
+    admin.post(&format!("/admin/users/{}/activate", eve.id), &[]).await;
+    app.client().sign_in("ex@board.example", PASSWORD).await;
+}
+
+#[tokio::test]
+async fn an_idle_session_expires() {
+    let mut config = test_config();
+    config.session_idle = std::time::Duration::from_secs(1);
+    let app = spawn_app_with(config).await;
+    app.user("ex@board.example", "Eve", false, PASSWORD).await;
+    let c = app.client();
+    c.sign_in("ex@board.example", PASSWORD).await;
+    assert_eq!(c.get("/").await.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let r = c.get("/").await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/login?next=/");
+}
+
+#[tokio::test]
+async fn session_cookie_is_http_only_and_same_site_lax() {
+    let app = spawn_app().await;
+    let r = app.client().get("/login").await;
+    let cookie = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert!(cookie.starts_with("standardise_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "not Secure unless configured for https");
+
+    let mut config = test_config();
+    config.secure_cookies = true;
+    let app = spawn_app_with(config).await;
+    let r = app.client().get("/login").await;
+    let cookie = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert!(cookie.contains("Secure"), "{cookie}");
+}

@@ -1,0 +1,161 @@
+//! Browser tests: real headless Chromium through chromedriver (WebDriver).
+//! They fail, never skip, when Chromium is missing: CI installs it.
+
+use std::{process::Stdio, time::Duration};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::helpers::*;
+
+/// A chromedriver process and a browser session; both end with the value.
+pub struct Browser {
+    pub client: Client,
+    driver: std::process::Child,
+    _profile: TempDir,
+}
+
+struct TempDir(std::path::PathBuf);
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn binary(env: &str, default: &str) -> String {
+    std::env::var(env).unwrap_or_else(|_| default.to_owned())
+}
+
+impl Browser {
+    pub async fn start() -> Browser {
+        let chromedriver = binary("CHROMEDRIVER", "/usr/bin/chromedriver");
+        let chromium = binary("CHROMIUM", "/usr/bin/chromium");
+        assert!(
+            std::path::Path::new(&chromedriver).exists() && std::path::Path::new(&chromium).exists(),
+            "browser tests need Chromium: apt-get install -y chromium chromium-driver (or set CHROMIUM/CHROMEDRIVER)"
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let driver = std::process::Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let profile = std::env::temp_dir().join(format!("standardise-chrome-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&profile).unwrap();
+        let caps = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--no-first-run", "--disable-quic", "--window-size=1366,768",
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }
+        });
+        let caps = caps.as_object().unwrap().clone();
+        let mut last_error = String::new();
+        // chromedriver takes a moment before it accepts sessions.
+        for _ in 0..50 {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => return Browser { client, driver, _profile: TempDir(profile) },
+                Err(e) => {
+                    last_error = e.to_string();
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        panic!("chromedriver did not start a session: {last_error}");
+    }
+
+    pub async fn fill(&self, css: &str, value: &str) {
+        let el = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+        el.clear().await.unwrap();
+        el.send_keys(value).await.unwrap();
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.unwrap()
+    }
+
+    pub async fn path(&self) -> String {
+        self.client.current_url().await.unwrap().path().to_owned()
+    }
+
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    pub async fn sign_in(&self, app: &TestApp, email: &str, secret: &str) {
+        self.client.goto(&app.url("/login")).await.unwrap();
+        self.fill("#email", email).await;
+        self.fill("#password", secret).await;
+        self.click("form.stack button[type=submit]").await;
+    }
+}
+
+#[tokio::test]
+async fn wrong_password_shows_an_error_in_the_browser() {
+    let app = spawn_app().await;
+    app.user("eve@board.example", "Eve Examiner", false, PASSWORD).await;
+    let b = Browser::start().await;
+    b.sign_in(&app, "eve@board.example", "not my password").await;
+    assert_eq!(b.path().await, "/login");
+    assert!(b.text("#login-error").await.contains("do not match an account"));
+    b.client.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn admin_signs_in_creates_an_account_and_the_new_user_signs_in() {
+    let app = spawn_app().await;
+    app.user("ada@board.example", "Ada Admin", true, PASSWORD).await;
+    let b = Browser::start().await;
+
+    b.sign_in(&app, "ada@board.example", PASSWORD).await;
+    assert_eq!(b.path().await, "/");
+    assert_eq!(b.text("h1").await, "Welcome, Ada Admin");
+    b.screenshot("home-signed-in").await;
+
+    b.click("nav a[href='/admin/users']").await;
+    b.click("a[href='/admin/users/new']").await;
+    b.fill("#name", "Pat Principal").await;
+    b.fill("#email", "pat@board.example").await;
+    b.click("form.stack button[type=submit]").await;
+    assert_eq!(b.text("h1").await, "Account created");
+    let otp = b.text("#one-time-password").await;
+    assert_eq!(otp.len(), 16);
+
+    b.click(".signout button").await;
+    assert!(b.text("main").await.contains("You have signed out."));
+
+    b.sign_in(&app, "pat@board.example", &otp).await;
+    assert_eq!(b.path().await, "/account/password");
+    b.fill("#current", &otp).await;
+    b.fill("#new", "pat's own long password").await;
+    b.fill("#confirm", "pat's own long password").await;
+    b.click("form.stack button[type=submit]").await;
+    assert_eq!(b.path().await, "/");
+    assert_eq!(b.text("h1").await, "Welcome, Pat Principal");
+    assert!(b.text(".flash").await.contains("Your password has been changed."));
+    b.client.clone().close().await.unwrap();
+}

@@ -1,0 +1,71 @@
+//! Errors render as HTML pages for pages and as JSON for the API.
+
+use crate::helpers::*;
+use serde_json::Value;
+
+#[tokio::test]
+async fn unknown_pages_get_an_html_404_and_unknown_api_paths_json() {
+    let app = spawn_app().await;
+    let r = reqwest::get(app.url("/no/such/page")).await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let body = r.text().await.unwrap();
+    assert!(body.contains("<h1>Not Found</h1>") && body.contains("There is no page at this address."), "{body}");
+
+    let r = reqwest::get(app.url("/api/v1/no-such-thing")).await.unwrap();
+    assert_eq!(r.status(), 404);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+    assert!(body["error"]["message"].is_string());
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    for path in ["/login", "/no/such/page", "/api/v1/me", "/static/style.css", "/healthz"] {
+        let r = reqwest::get(app.url(path)).await.unwrap();
+        let h = r.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+        assert!(h.contains_key("x-request-id"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_with_413() {
+    let app = spawn_app().await;
+    let c = app.client();
+    let token = c.csrf("/login").await;
+    let huge = "x".repeat(25 * 1024 * 1024);
+    let r = c.post_raw("/login", &[("csrf", &token), ("email", &huge)]).await;
+    assert_eq!(r.status(), 413);
+    assert!(r.text().await.unwrap().contains("larger than"));
+
+    let r = reqwest::Client::new().post(app.url("/api/v1/me")).body(huge).send().await.unwrap();
+    assert_eq!(r.status(), 413);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "payload_too_large");
+}
+
+#[tokio::test]
+async fn wrong_method_is_a_clear_405() {
+    let app = spawn_app().await;
+    let r = reqwest::Client::new().delete(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(r.status(), 405);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+}
+
+#[test]
+fn server_errors_hide_internals_but_keep_a_reference() {
+    use axum::response::IntoResponse;
+    use standardise::error::{AppError, ErrorInfo};
+    let r = AppError::Internal(anyhow::anyhow!("secret SQL detail")).into_response();
+    assert_eq!(r.status(), 500);
+    let info = r.extensions().get::<ErrorInfo>().unwrap();
+    assert!(!info.message.contains("secret"));
+    assert_eq!(info.code, "internal");
+}

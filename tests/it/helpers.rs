@@ -1,0 +1,255 @@
+//! Test helpers: a real server on a loopback port over its own fresh database.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use sqlx::{
+    ConnectOptions, Connection, PgConnection, PgPool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
+use standardise::{
+    app::{AppState, router},
+    auth::{password, tokens},
+    config::Config,
+    db,
+    users::{self, DisplayName, Email, NewUser, User},
+};
+use tokio::{sync::OnceCell, task::JoinHandle};
+
+static SERVER: OnceCell<PgConnectOptions> = OnceCell::const_new();
+
+/// The PostgreSQL server tests create their databases on: `DATABASE_URL` if
+/// set, else what `standardise serve` would find (a private cluster under
+/// `target/` as a last resort).
+pub async fn server() -> PgConnectOptions {
+    SERVER
+        .get_or_init(|| async {
+            if let Ok(url) = std::env::var("DATABASE_URL") {
+                return db::discover::options_from_url(&url).expect("DATABASE_URL");
+            }
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-postgres");
+            let server = db::discover::find_server(&dir).await.expect("a PostgreSQL server for the tests");
+            // A started private cluster is left running for later tests.
+            std::mem::forget(server.cluster);
+            server.admin
+        })
+        .await
+        .clone()
+}
+
+/// A fresh, migrated database that is dropped when the value is.
+pub struct TestDb {
+    pub pool: PgPool,
+    pub name: String,
+    pub options: PgConnectOptions,
+    admin: PgConnectOptions,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        let admin = server().await;
+        let name = format!("standardise_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = PgConnection::connect_with(&admin).await.expect("connect to the test server");
+        sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).await.expect("create test database");
+        conn.close().await.ok();
+        let options = admin.clone().database(&name).disable_statement_logging();
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options.clone())
+            .await
+            .expect("connect to test database");
+        db::migrate(&pool).await.expect("migrations");
+        TestDb { pool, name, options, admin }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        // Dropped from inside a runtime: do the async clean-up on a thread of its own.
+        let admin = self.admin.clone();
+        let name = self.name.clone();
+        let pool = self.pool.clone();
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async move {
+                drop(pool);
+                if let Ok(mut conn) = PgConnection::connect_with(&admin).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A running standardise on a loopback port.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: TestDb,
+    server: JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Settings for tests: as production, with a tweak when a test needs one.
+pub fn test_config() -> Config {
+    Config::default()
+}
+
+/// Starts the real router over a fresh database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(test_config()).await
+}
+
+/// Starts the real router over a fresh database with these settings.
+pub async fn spawn_app_with(config: Config) -> TestApp {
+    let db = TestDb::new().await;
+    let (addr, server) = serve(db.pool.clone(), config).await;
+    TestApp { addr, db, server }
+}
+
+/// Serves the router over `pool` on a free port.
+pub async fn serve(pool: PgPool, config: Config) -> (SocketAddr, JoinHandle<()>) {
+    let state = AppState { db: pool, config: Arc::new(config) };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let handle = tokio::spawn(async move {
+        axum::serve(listener, router(state)).await.expect("serve");
+    });
+    (addr, handle)
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A browser-like client with its own cookie jar that does not follow redirects.
+    pub fn client(&self) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            base: format!("http://{}", self.addr),
+        }
+    }
+
+    /// Creates an account with a chosen password (no one-time password).
+    pub async fn user(&self, email: &str, name: &str, admin: bool, secret: &str) -> User {
+        let hash = password::hash(secret.to_owned()).await.expect("hash");
+        users::create(
+            &self.db.pool,
+            NewUser {
+                email: &Email::parse(email).expect("email"),
+                name: &DisplayName::parse(name).expect("name"),
+                password_hash: &hash,
+                is_admin: admin,
+                must_change_password: false,
+            },
+        )
+        .await
+        .expect("create user")
+    }
+
+    /// An administrator account, signed in.
+    pub async fn admin_client(&self) -> Client {
+        self.user("admin@board.example", "Ada Admin", true, PASSWORD).await;
+        let c = self.client();
+        c.sign_in("admin@board.example", PASSWORD).await;
+        c
+    }
+
+    /// An API token for the user.
+    pub async fn token_for(&self, user: &User) -> String {
+        tokens::create(&self.db.pool, user.id, "test").await.expect("token")
+    }
+
+    /// A client without cookies for the JSON API with this bearer token.
+    pub fn api(&self, token: &str) -> Api {
+        Api { http: reqwest::Client::new(), base: format!("http://{}", self.addr), token: token.to_owned() }
+    }
+}
+
+/// The password test accounts get.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A cookie-holding client, like one browser.
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+/// The value of the first hidden `csrf` field on a page.
+pub fn csrf_in(html: &str) -> Option<String> {
+    let start = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
+}
+
+impl Client {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(format!("{}{path}", self.base)).send().await.expect("GET")
+    }
+
+    pub async fn text(&self, path: &str) -> String {
+        self.get(path).await.text().await.expect("body")
+    }
+
+    /// The CSRF token from a page that has a form.
+    pub async fn csrf(&self, page: &str) -> String {
+        csrf_in(&self.text(page).await).expect("csrf field on page")
+    }
+
+    /// Posts a form exactly as given (no token added).
+    pub async fn post_raw(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http.post(format!("{}{path}", self.base)).form(form).send().await.expect("POST")
+    }
+
+    /// Posts a form with the CSRF token taken from `/login` or `/`.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let page = self.get("/").await;
+        let page = if page.status().is_redirection() { self.text("/login").await } else { page.text().await.expect("body") };
+        let token = csrf_in(&page).unwrap_or_default();
+        let mut fields: Vec<(&str, &str)> = vec![("csrf", token.as_str())];
+        fields.extend_from_slice(form);
+        self.post_raw(path, &fields).await
+    }
+
+    pub async fn sign_in_response(&self, email: &str, secret: &str) -> reqwest::Response {
+        let token = self.csrf("/login").await;
+        self.post_raw("/login", &[("csrf", &token), ("email", email), ("password", secret), ("next", "/")]).await
+    }
+
+    pub async fn sign_in(&self, email: &str, secret: &str) {
+        let r = self.sign_in_response(email, secret).await;
+        assert_eq!(r.status(), 303, "sign-in of {email} should redirect");
+    }
+}
+
+/// A client for the JSON API.
+pub struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub token: String,
+}
+
+impl Api {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await.expect("GET")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.http.post(format!("{}{path}", self.base)).bearer_auth(&self.token).json(body).send().await.expect("POST")
+    }
+}
+
+/// The location a redirect points to.
+pub fn location(r: &reqwest::Response) -> String {
+    r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
+}

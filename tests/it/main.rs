@@ -1,0 +1,10 @@
+//! Integration tests: the real router, over real PostgreSQL (a fresh database
+//! per test), and real headless Chromium for the pages.
+
+mod helpers;
+
+mod api;
+mod auth;
+mod browser;
+mod errors;
+mod health;
