@@ -196,7 +196,8 @@ fn running_port(data_dir: &Path, pg_ctl: &Path, as_postgres: bool) -> Option<u16
     pid_file.lines().nth(3)?.trim().parse().ok()
 }
 
-async fn start_private(data_dir: &Path) -> anyhow::Result<Server> {
+/// Starts (initialising on first use) a private cluster under `data_dir`.
+pub async fn start_private(data_dir: &Path) -> anyhow::Result<Server> {
     let initdb = find_pg_bin("initdb").context("no initdb in PATH or /usr/lib/postgresql/*/bin")?;
     let pg_ctl = find_pg_bin("pg_ctl").context("no pg_ctl in PATH or /usr/lib/postgresql/*/bin")?;
     let as_postgres = running_as_root();

@@ -6,5 +6,6 @@ mod helpers;
 mod api;
 mod auth;
 mod browser;
+mod database;
 mod errors;
 mod health;
