@@ -21,7 +21,7 @@ use tower_http::{
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use tower_sessions_sqlx_store::PostgresStore;
 
-use crate::{api, assets, auth, config::Config, error, health, home, users};
+use crate::{api, assets, auth, config::Config, error, health, home, papers, scripts, users};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -58,6 +58,8 @@ pub fn router(state: AppState) -> Router {
         .merge(home::routes())
         .merge(auth::routes())
         .merge(users::admin::routes())
+        .merge(papers::routes())
+        .merge(scripts::pages::routes())
         .layer(middleware::from_fn_with_state(state.clone(), auth::csrf::verify))
         .layer(sessions);
 

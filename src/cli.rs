@@ -69,6 +69,19 @@ enum Command {
     /// Manage personal API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Work with mark-scheme documents.
+    #[command(subcommand)]
+    Markscheme(MarkschemeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum MarkschemeCommand {
+    /// Print the paper a mark-scheme document describes, as JSON; problems go to
+    /// stderr with their line numbers and the exit code is 2.
+    Parse {
+        /// The document (Markdown or plain text).
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,8 +146,29 @@ pub fn main(cli: Cli) -> ExitCode {
     }
 }
 
+/// `markscheme parse FILE`: no database, no server.
+fn parse_markscheme(file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let imported = match crate::papers::import::read_document(&bytes) {
+        Ok(imported) => imported,
+        Err(message) => {
+            eprintln!("{}: {message}", file.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if !imported.problems.is_empty() {
+        for p in &imported.problems {
+            eprintln!("{}:{}: {}", file.display(), p.line, p.message);
+        }
+        return Ok(ExitCode::from(2));
+    }
+    println!("{}", serde_json::to_string_pretty(&imported.scheme)?);
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command.unwrap_or(Command::Serve) {
+        Command::Markscheme(MarkschemeCommand::Parse { file }) => return parse_markscheme(&file),
         Command::Serve => crate::serve::serve(&cli.db, &cli.serve).await?,
         Command::Migrate => {
             with_database(&cli.db, |pool| async move {

@@ -1,0 +1,100 @@
+//! Turning an uploaded document into a scheme: the board's Markdown or plain
+//! text through the parser, or standardise's own JSON back again. Pure.
+
+use serde::Deserialize;
+
+use crate::markscheme::{self, Problem, Scheme};
+
+/// What an uploaded document gave.
+#[derive(Debug)]
+pub struct Imported {
+    /// The scheme as far as it was understood.
+    pub scheme: Scheme,
+    /// What was not understood, with line numbers.
+    pub problems: Vec<Problem>,
+    /// The document's text.
+    pub text: String,
+}
+
+/// The JSON `markscheme parse` prints, with the board at the top level too.
+#[derive(Deserialize)]
+pub struct SchemeUpload {
+    /// The scheme.
+    #[serde(flatten)]
+    pub scheme: Scheme,
+    /// The exam board, if not inside `paper`.
+    #[serde(default)]
+    pub board: Option<String>,
+}
+
+impl SchemeUpload {
+    /// The scheme with the board filled in from the top level if given there.
+    pub fn into_scheme(self) -> Scheme {
+        let mut scheme = self.scheme;
+        if let Some(board) = self.board.filter(|b| !b.trim().is_empty()) {
+            scheme.paper.board = board;
+        }
+        scheme
+    }
+}
+
+/// Checks the bytes are a text document and reads it. The error says what
+/// to do instead.
+pub fn read_document(bytes: &[u8]) -> Result<Imported, String> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err("The document is empty. Choose the mark scheme file, or paste its text.".into());
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) if !text.contains('\0') => text.to_owned(),
+        _ => {
+            return Err("This file is not a text document. Upload the mark scheme as Markdown or plain text \
+                        (convert a PDF or Word file to text first), or the JSON standardise exports."
+                .into());
+        }
+    };
+    // JSON is an object whose first key is quoted; OCR output may also open with '{'.
+    let looks_like_json = text.trim_start().strip_prefix('{').is_some_and(|rest| rest.trim_start().starts_with(['"', '}']));
+    if looks_like_json {
+        let upload: SchemeUpload = serde_json::from_str(&text)
+            .map_err(|e| format!("This looks like JSON but is not a mark scheme standardise can read: {e}."))?;
+        return Ok(Imported { scheme: upload.into_scheme(), problems: Vec::new(), text });
+    }
+    let parsed = markscheme::parse(&text);
+    if parsed.scheme.questions.is_empty() {
+        return Err("No questions were found in this document: is it a mark scheme? standardise looks for \
+                    question numbers with their marks, e.g. \"01 ... (12 marks)\", and level bands such as \"L2: 3-6\"."
+            .into());
+    }
+    Ok(Imported { scheme: parsed.scheme, problems: parsed.problems, text })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_and_binary_files_are_refused_with_advice() {
+        assert!(read_document(b"  \n ").unwrap_err().contains("empty"));
+        assert!(read_document(b"%PDF-1.4\x00\x01\x02").unwrap_err().contains("not a text document"));
+        assert!(read_document(&[0xff, 0xfe, 0x41]).unwrap_err().contains("not a text document"));
+    }
+
+    #[test]
+    fn prose_is_not_a_mark_scheme() {
+        let err = read_document(b"Dear parents, the school trip is on Friday.").unwrap_err();
+        assert!(err.contains("No questions were found"), "{err}");
+    }
+
+    #[test]
+    fn json_comes_back_with_a_top_level_board() {
+        let json = br#"{"board": "AQA", "paper": {"code": "X1", "title": "T", "series": "June 2024"}, "guidance": "",
+            "questions": [{"number": "01", "prompt": "p", "max_mark": 4, "targets": [], "levels": [], "kind": "points", "indicative_content": ""}]}"#;
+        let imported = read_document(json).unwrap();
+        assert_eq!(imported.scheme.paper.board, "AQA");
+        assert_eq!(imported.scheme.questions[0].max_mark, 4);
+        assert!(read_document(b"{\"paper\": 3}").unwrap_err().contains("JSON"));
+        // OCR output that merely starts with a brace is read as a document.
+        assert!(read_document(b"{Section A}\nno questions here").unwrap_err().contains("No questions"));
+    }
+}

@@ -1,0 +1,50 @@
+//! Papers: a mark scheme imported from the board's document, kept structured.
+
+pub mod api;
+pub mod form;
+pub mod import;
+pub mod pages;
+pub mod store;
+
+use axum::Router;
+
+use crate::{app::AppState, markscheme::{self, Scheme}};
+
+/// Page and API routes for papers.
+pub fn routes() -> Router<AppState> {
+    pages::routes()
+}
+
+/// Everything wrong with a scheme before it may be saved as a paper: the
+/// paper's identification, then the mark scheme's own rules (naming the
+/// question and band). Empty means it can be saved.
+pub fn check(scheme: &Scheme) -> Vec<String> {
+    let mut problems = Vec::new();
+    let info = &scheme.paper;
+    for (value, what) in [
+        (&info.board, "the exam board (e.g. AQA)"),
+        (&info.code, "the paper's code (e.g. HIS2L)"),
+        (&info.title, "the paper's title"),
+        (&info.series, "the series (e.g. January 2011)"),
+    ] {
+        if value.trim().is_empty() {
+            problems.push(format!("Enter {what}."));
+        }
+    }
+    problems.extend(markscheme::validate(scheme).iter().map(ToString::to_string));
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scheme_needs_its_identification() {
+        let scheme = Scheme::default();
+        let problems = check(&scheme);
+        assert!(problems.iter().any(|p| p.contains("exam board")));
+        assert!(problems.iter().any(|p| p.contains("code")));
+        assert!(problems.iter().any(|p| p.contains("no questions")), "{problems:?}");
+    }
+}

@@ -1,0 +1,335 @@
+//! Papers in the database: one query per area when reading, one transaction when writing.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use sqlx::{FromRow, PgConnection, PgExecutor};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{
+    error::{AppError, on_constraint},
+    markscheme::{AoBands, Level, PaperInfo, Question, QuestionKind, Scheme},
+};
+
+/// A row of the papers list.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct PaperSummary {
+    /// Id.
+    pub id: Uuid,
+    /// Exam board.
+    pub board: String,
+    /// Code, e.g. HIS2L.
+    pub code: String,
+    /// Title.
+    pub title: String,
+    /// Series, e.g. January 2011.
+    pub series: String,
+    /// How many questions.
+    pub questions: i64,
+    /// How many candidate scripts.
+    pub scripts: i64,
+    /// When it was saved.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// Every paper, newest first, with its counts.
+pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<PaperSummary>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT p.id, p.board, p.code, p.title, p.series, p.created_at,
+                (SELECT count(*) FROM questions q WHERE q.paper_id = p.id) AS questions,
+                (SELECT count(*) FROM scripts s WHERE s.paper_id = p.id) AS scripts
+         FROM papers p ORDER BY p.created_at DESC, p.code",
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// A stored paper: its scheme, and the ids of its questions in the same order.
+#[derive(Debug, Clone)]
+pub struct StoredPaper {
+    /// Id.
+    pub id: Uuid,
+    /// The scheme, board included in `scheme.paper.board`.
+    pub scheme: Scheme,
+    /// `question_ids[i]` is the id of `scheme.questions[i]`.
+    pub question_ids: Vec<Uuid>,
+    /// The document it was imported from, if any.
+    pub source_document: Option<String>,
+}
+
+impl StoredPaper {
+    /// The question with this number, and its id.
+    pub fn question(&self, number: &str) -> Option<(Uuid, &Question)> {
+        self.scheme
+            .questions
+            .iter()
+            .zip(&self.question_ids)
+            .find(|(q, _)| q.number == number)
+            .map(|(q, id)| (*id, q))
+    }
+
+    /// "01, 02, 03" for messages.
+    pub fn question_numbers(&self) -> String {
+        self.scheme.questions.iter().map(|q| q.number.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+#[derive(FromRow)]
+struct PaperRow {
+    id: Uuid,
+    board: String,
+    code: String,
+    title: String,
+    series: String,
+    guidance: String,
+    source_document: Option<String>,
+}
+
+#[derive(FromRow)]
+struct QuestionRow {
+    id: Uuid,
+    number: String,
+    prompt: String,
+    max_mark: i32,
+    targets: Vec<String>,
+    kind: String,
+    indicative_content: String,
+}
+
+#[derive(FromRow)]
+struct BandRow {
+    question_id: Uuid,
+    grid: i32,
+    level: i32,
+    min_mark: i32,
+    max_mark: i32,
+    descriptor: String,
+}
+
+#[derive(FromRow)]
+struct GridRow {
+    question_id: Uuid,
+    grid: i32,
+    targets: Vec<String>,
+}
+
+fn kind_name(kind: QuestionKind) -> &'static str {
+    match kind {
+        QuestionKind::Levels => "levels",
+        QuestionKind::Points => "points",
+        QuestionKind::AoBands => "ao_bands",
+    }
+}
+
+fn kind_from(name: &str) -> QuestionKind {
+    match name {
+        "points" => QuestionKind::Points,
+        "ao_bands" => QuestionKind::AoBands,
+        _ => QuestionKind::Levels,
+    }
+}
+
+/// Loads a paper with its questions, bands and grids (four queries, not one per question).
+pub async fn load(db: &mut PgConnection, id: Uuid) -> Result<Option<StoredPaper>, AppError> {
+    let Some(paper): Option<PaperRow> = sqlx::query_as(
+        "SELECT id, board, code, title, series, guidance, source_document FROM papers WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *db)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let questions: Vec<QuestionRow> = sqlx::query_as(
+        "SELECT id, number, prompt, max_mark, targets, kind, indicative_content
+         FROM questions WHERE paper_id = $1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(&mut *db)
+    .await?;
+    let bands: Vec<BandRow> = sqlx::query_as(
+        "SELECT b.question_id, b.grid, b.level, b.min_mark, b.max_mark, b.descriptor
+         FROM level_bands b JOIN questions q ON q.id = b.question_id
+         WHERE q.paper_id = $1 ORDER BY b.question_id, b.grid, b.level",
+    )
+    .bind(id)
+    .fetch_all(&mut *db)
+    .await?;
+    let grids: Vec<GridRow> = sqlx::query_as(
+        "SELECT g.question_id, g.grid, g.targets FROM ao_grids g JOIN questions q ON q.id = g.question_id
+         WHERE q.paper_id = $1 ORDER BY g.question_id, g.grid",
+    )
+    .bind(id)
+    .fetch_all(&mut *db)
+    .await?;
+
+    let mut levels: HashMap<(Uuid, i32), Vec<Level>> = HashMap::new();
+    for b in bands {
+        levels.entry((b.question_id, b.grid)).or_default().push(Level {
+            level: b.level,
+            min: b.min_mark,
+            max: b.max_mark,
+            descriptor: b.descriptor,
+        });
+    }
+    let mut ao: HashMap<Uuid, Vec<AoBands>> = HashMap::new();
+    for g in grids {
+        let grid_levels = levels.remove(&(g.question_id, g.grid)).unwrap_or_default();
+        ao.entry(g.question_id).or_default().push(AoBands { targets: g.targets, levels: grid_levels });
+    }
+    let question_ids = questions.iter().map(|q| q.id).collect();
+    let questions = questions
+        .into_iter()
+        .map(|q| Question {
+            levels: levels.remove(&(q.id, 0)).unwrap_or_default(),
+            ao_bands: ao.remove(&q.id).unwrap_or_default(),
+            number: q.number,
+            prompt: q.prompt,
+            max_mark: q.max_mark,
+            targets: q.targets,
+            indicative_content: q.indicative_content,
+            kind: kind_from(&q.kind),
+            source: None,
+        })
+        .collect();
+    Ok(Some(StoredPaper {
+        id: paper.id,
+        scheme: Scheme {
+            paper: PaperInfo { code: paper.code, title: paper.title, series: paper.series, board: paper.board },
+            guidance: paper.guidance,
+            questions,
+        },
+        question_ids,
+        source_document: paper.source_document,
+    }))
+}
+
+const DUPLICATE_PAPER: &str =
+    "A paper with this board, code and series already exists. Open it from the papers list to edit it.";
+
+/// Saves a new paper; call inside a transaction (the caller commits).
+pub async fn insert(
+    tx: &mut PgConnection,
+    scheme: &Scheme,
+    source_document: Option<&str>,
+    created_by: Uuid,
+) -> Result<Uuid, AppError> {
+    let info = &scheme.paper;
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO papers (board, code, title, series, guidance, source_document, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(info.board.trim())
+    .bind(info.code.trim())
+    .bind(info.title.trim())
+    .bind(info.series.trim())
+    .bind(&scheme.guidance)
+    .bind(source_document)
+    .bind(created_by)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| on_constraint(e, "papers_board_code_series_key", DUPLICATE_PAPER))?;
+    write_questions(tx, id, &scheme.questions).await?;
+    Ok(id)
+}
+
+/// Replaces a paper's identification and scheme. Questions are matched by
+/// number so scripts' responses keep pointing at them; removing a question
+/// that already has responses is refused.
+pub async fn update(tx: &mut PgConnection, id: Uuid, scheme: &Scheme) -> Result<(), AppError> {
+    let info = &scheme.paper;
+    let done = sqlx::query(
+        "UPDATE papers SET board = $2, code = $3, title = $4, series = $5, guidance = $6, updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(info.board.trim())
+    .bind(info.code.trim())
+    .bind(info.title.trim())
+    .bind(info.series.trim())
+    .bind(&scheme.guidance)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| on_constraint(e, "papers_board_code_series_key", DUPLICATE_PAPER))?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::not_found("That paper"));
+    }
+    let keep: Vec<String> = scheme.questions.iter().map(|q| q.number.trim().to_owned()).collect();
+    let in_use: Vec<String> = sqlx::query_scalar(
+        "SELECT q.number FROM questions q WHERE q.paper_id = $1 AND NOT (q.number = ANY($2))
+           AND EXISTS (SELECT 1 FROM responses r WHERE r.question_id = q.id) ORDER BY q.position",
+    )
+    .bind(id)
+    .bind(&keep)
+    .fetch_all(&mut *tx)
+    .await?;
+    if !in_use.is_empty() {
+        return Err(AppError::Conflict(format!(
+            "Question {} cannot be removed: candidate scripts already have responses to it.",
+            in_use.join(", ")
+        )));
+    }
+    sqlx::query("DELETE FROM questions WHERE paper_id = $1 AND NOT (number = ANY($2))")
+        .bind(id)
+        .bind(&keep)
+        .execute(&mut *tx)
+        .await?;
+    write_questions(tx, id, &scheme.questions).await
+}
+
+/// Inserts or updates each question (by number) and rewrites its bands.
+async fn write_questions(tx: &mut PgConnection, paper_id: Uuid, questions: &[Question]) -> Result<(), AppError> {
+    for (position, q) in questions.iter().enumerate() {
+        let question_id: Uuid = sqlx::query_scalar(
+            "INSERT INTO questions (paper_id, number, position, prompt, max_mark, targets, kind, indicative_content)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (paper_id, number) DO UPDATE SET position = EXCLUDED.position, prompt = EXCLUDED.prompt,
+               max_mark = EXCLUDED.max_mark, targets = EXCLUDED.targets, kind = EXCLUDED.kind,
+               indicative_content = EXCLUDED.indicative_content
+             RETURNING id",
+        )
+        .bind(paper_id)
+        .bind(q.number.trim())
+        .bind(i32::try_from(position).unwrap_or(i32::MAX))
+        .bind(&q.prompt)
+        .bind(q.max_mark)
+        .bind(&q.targets)
+        .bind(kind_name(q.kind))
+        .bind(&q.indicative_content)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM level_bands WHERE question_id = $1").bind(question_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM ao_grids WHERE question_id = $1").bind(question_id).execute(&mut *tx).await?;
+        let mut grids: Vec<(i32, &[Level])> = vec![(0, q.levels.as_slice())];
+        for (i, grid) in q.ao_bands.iter().enumerate() {
+            let g = i32::try_from(i + 1).unwrap_or(i32::MAX);
+            sqlx::query("INSERT INTO ao_grids (question_id, grid, targets) VALUES ($1, $2, $3)")
+                .bind(question_id)
+                .bind(g)
+                .bind(&grid.targets)
+                .execute(&mut *tx)
+                .await?;
+            grids.push((g, grid.levels.as_slice()));
+        }
+        for (grid, levels) in grids {
+            if levels.is_empty() {
+                continue;
+            }
+            // One statement per grid, the bands passed as arrays.
+            sqlx::query(
+                "INSERT INTO level_bands (question_id, grid, level, min_mark, max_mark, descriptor)
+                 SELECT $1, $2, * FROM unnest($3::int[], $4::int[], $5::int[], $6::text[])",
+            )
+            .bind(question_id)
+            .bind(grid)
+            .bind(levels.iter().map(|l| l.level).collect::<Vec<_>>())
+            .bind(levels.iter().map(|l| l.min).collect::<Vec<_>>())
+            .bind(levels.iter().map(|l| l.max).collect::<Vec<_>>())
+            .bind(levels.iter().map(|l| l.descriptor.clone()).collect::<Vec<_>>())
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
