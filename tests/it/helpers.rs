@@ -253,3 +253,97 @@ impl Api {
 pub fn location(r: &reqwest::Response) -> String {
     r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
 }
+
+/// The reference mark scheme (AQA HIS2L January 2011).
+pub const REFERENCE: &str = include_str!("../../../shared/fixtures/markschemes/aqa-his2l-jan2011.md");
+
+impl TestApp {
+    /// Saves the reference paper directly; returns its id.
+    pub async fn reference_paper(&self) -> uuid::Uuid {
+        let admin: uuid::Uuid = match sqlx::query_scalar("SELECT id FROM users WHERE is_admin LIMIT 1").fetch_optional(&self.db.pool).await.unwrap() {
+            Some(id) => id,
+            None => self.user("owner@board.example", "Owner", true, PASSWORD).await.id,
+        };
+        let scheme = standardise::markscheme::parse(REFERENCE).into_result().expect("reference parses");
+        let mut tx = self.db.pool.begin().await.unwrap();
+        let id = standardise::papers::store::insert(&mut tx, &scheme, Some(REFERENCE), admin).await.unwrap();
+        tx.commit().await.unwrap();
+        id
+    }
+
+    /// Counts rows of a table (for "nothing was saved" checks).
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(&self.db.pool).await.unwrap()
+    }
+}
+
+impl Client {
+    /// Posts a multipart form; the CSRF token is added from the home page.
+    pub async fn post_multipart(&self, path: &str, form: reqwest::multipart::Form) -> reqwest::Response {
+        let token = self.csrf("/").await;
+        self.http.post(format!("{}{path}", self.base)).multipart(form.text("csrf", token)).send().await.expect("POST")
+    }
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&#60;", "<")
+        .replace("&lt;", "<")
+        .replace("&#62;", ">")
+        .replace("&gt;", ">")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+}
+
+/// The fields a browser would post from the form with this id: inputs
+/// (checkboxes only when checked), textareas and selects.
+pub fn form_fields(html: &str, form_id: &str) -> Vec<(String, String)> {
+    let start = html.find(&format!("id=\"{form_id}\"")).expect("form on page");
+    let end = html[start..].find("</form>").map(|e| e + start).expect("form end");
+    let form = &html[start..end];
+    let mut fields = Vec::new();
+    let input = regex::Regex::new(r#"<input([^>]*)>"#).unwrap();
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let re = regex::Regex::new(&format!(r#"\s{name}="([^"]*)""#)).unwrap();
+        re.captures(tag).map(|c| unescape(&c[1]))
+    };
+    let textarea = regex::Regex::new(r#"(?s)<textarea([^>]*)>(.*?)</textarea>"#).unwrap();
+    let select = regex::Regex::new(r#"(?s)<select([^>]*)>(.*?)</select>"#).unwrap();
+    let selected = regex::Regex::new(r#"<option value="([^"]*)" selected"#).unwrap();
+    // Keep document order: collect with positions, then sort.
+    let mut found: Vec<(usize, String, String)> = Vec::new();
+    for m in input.captures_iter(form) {
+        let tag = &m[1];
+        let Some(name) = attr(tag, "name") else { continue };
+        let kind = attr(tag, "type").unwrap_or_default();
+        if kind == "checkbox" && !tag.contains(" checked") {
+            continue;
+        }
+        found.push((m.get(0).unwrap().start(), name, attr(tag, "value").unwrap_or_default()));
+    }
+    for m in textarea.captures_iter(form) {
+        if let Some(name) = attr(&m[1], "name") {
+            found.push((m.get(0).unwrap().start(), name, unescape(&m[2])));
+        }
+    }
+    for m in select.captures_iter(form) {
+        if let Some(name) = attr(&m[1], "name") {
+            let value = selected.captures(&m[2]).map(|c| c[1].to_owned()).unwrap_or_default();
+            found.push((m.get(0).unwrap().start(), name, value));
+        }
+    }
+    found.sort_by_key(|f| f.0);
+    for (_, k, v) in found {
+        fields.push((k, v));
+    }
+    fields
+}
+
+/// Sets a field's value in a scraped form.
+pub fn set_field(fields: &mut [(String, String)], name: &str, value: &str) {
+    let f = fields.iter_mut().find(|(k, _)| k == name).unwrap_or_else(|| panic!("no field {name}"));
+    f.1 = value.to_owned();
+}

@@ -9,3 +9,5 @@ mod browser;
 mod database;
 mod errors;
 mod health;
+mod papers;
+mod scripts;

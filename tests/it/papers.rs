@@ -1,0 +1,192 @@
+//! Importing mark schemes: the command line, the pages (upload → preview →
+//! save → edit) and the validation of what is saved.
+
+use reqwest::multipart::{Form, Part};
+use serde_json::Value;
+
+use crate::helpers::*;
+
+#[test]
+fn the_command_line_prints_the_reference_scheme_exactly() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_standardise"))
+        .args(["markscheme", "parse", "../shared/fixtures/markschemes/aqa-his2l-jan2011.md"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["paper"]["code"], "HIS2L");
+    assert_eq!(json["paper"]["series"], "January 2011");
+    assert_eq!(json["paper"]["title"], "The Impact of Stalin's Leadership in the USSR, 1924–1941");
+    assert!(json["guidance"].as_str().unwrap().contains("Deciding on a level"));
+    let short = [(0, 0, 0), (1, 1, 2), (2, 3, 6), (3, 7, 9), (4, 10, 12)];
+    let long = [(0, 0, 0), (1, 1, 6), (2, 7, 11), (3, 12, 16), (4, 17, 21), (5, 22, 24)];
+    let expected: [(&str, i64, &[&str]); 6] = [
+        ("01", 12, &["AO2(a)"]),
+        ("02", 24, &["AO1(b)", "AO2(a)", "AO2(b)"]),
+        ("03", 12, &["AO1(a)", "AO1(b)"]),
+        ("04", 24, &["AO1(a)", "AO1(b)", "AO2(b)"]),
+        ("05", 12, &["AO1(a)", "AO1(b)"]),
+        ("06", 24, &["AO1(a)", "AO1(b)", "AO2(b)"]),
+    ];
+    let questions = json["questions"].as_array().unwrap();
+    assert_eq!(questions.len(), 6);
+    for (q, (number, max, targets)) in questions.iter().zip(expected) {
+        assert_eq!(q["number"], number);
+        assert_eq!(q["max_mark"], max, "{number}");
+        assert_eq!(q["targets"], serde_json::json!(targets), "{number}");
+        let bands: Vec<(i64, i64, i64)> = q["levels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| (l["level"].as_i64().unwrap(), l["min"].as_i64().unwrap(), l["max"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(bands, if max == 12 { short.to_vec() } else { long.to_vec() }, "{number}");
+        assert!(q["indicative_content"].as_str().unwrap().len() > 500, "{number}");
+        assert!(!q["prompt"].as_str().unwrap().contains("marks)"), "{number}");
+    }
+}
+
+#[test]
+fn the_command_line_reports_problems_with_line_numbers_and_exit_2() {
+    let dir = std::env::temp_dir().join(format!("ms-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("broken.md");
+    std::fs::write(&file, "Paper X1 June 2024\n\n01 Explain why. (12 marks)\n\nLevel 2: a range that cannot be read\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_standardise")).args(["markscheme", "parse"]).arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("broken.md:"), "{stderr}");
+    assert!(stderr.lines().all(|l| l.split(':').nth(1).is_some_and(|n| n.parse::<usize>().is_ok())), "every problem has a line: {stderr}");
+    assert!(out.stdout.is_empty());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+async fn import(c: &Client, document: &[u8], name: &str) -> reqwest::Response {
+    let form = Form::new().text("board", "").part("file", Part::bytes(document.to_vec()).file_name(name.to_owned()));
+    c.post_multipart("/papers/import", form).await
+}
+
+#[tokio::test]
+async fn upload_preview_and_save_the_reference_scheme() {
+    let app = spawn_app().await;
+    let admin = app.admin_client().await;
+    let r = import(&admin, REFERENCE.as_bytes(), "his2l.md").await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Check the imported mark scheme"));
+    for n in ["01", "02", "03", "04", "05", "06"] {
+        assert!(html.contains(&format!("data-question=\"{n}\"")), "question {n} in the preview");
+    }
+    assert!(html.contains("Document lines"), "source lines beside the form");
+    assert!(!html.contains("could not be understood"), "the reference reads without problems");
+
+    let fields = form_fields(&html, "paper-form");
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = admin.post_raw("/papers", &pairs).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
+    let paper_url = location(&r);
+    let page = admin.text(&paper_url).await;
+    assert!(page.contains("AQA HIS2L: The Impact of Stalin"), "{page}");
+    assert!(page.contains("HIS2L January 2011 saved with 6 questions."));
+    assert!(page.contains("22–24") && page.contains("10–12"));
+
+    let bands: i64 = app.count("level_bands").await;
+    assert_eq!(bands, 3 * 5 + 3 * 6);
+    let source: Option<String> = sqlx::query_scalar("SELECT source_document FROM papers").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(source.as_deref(), Some(REFERENCE), "the board's document is kept");
+
+    // The same paper again is refused: board, code and series are unique.
+    let r = admin.post_raw("/papers", &pairs).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("already exists"));
+    assert_eq!(app.count("papers").await, 1);
+}
+
+#[tokio::test]
+async fn a_scheme_with_overlapping_or_missing_bands_is_not_saved() {
+    let app = spawn_app().await;
+    let admin = app.admin_client().await;
+    let html = import(&admin, REFERENCE.as_bytes(), "his2l.md").await.text().await.unwrap();
+    let mut fields = form_fields(&html, "paper-form");
+    // Question 01: level 2 now ends at 5, leaving mark 6 in no band.
+    set_field(&mut fields, "q0.g0.b2.max", "5");
+    // Question 02: level 3 starts at 10, overlapping level 2.
+    set_field(&mut fields, "q1.g0.b3.min", "10");
+    set_field(&mut fields, "code", "");
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = admin.post_raw("/papers", &pairs).await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("The paper was not saved"));
+    assert!(body.contains("Question 01, level"), "names the question and band: {body}");
+    assert!(body.contains("Question 02, level"), "{body}");
+    assert!(body.contains("Enter the paper&#39;s code") || body.contains("Enter the paper"), "{body}");
+    assert_eq!(app.count("papers").await, 0);
+    assert_eq!(app.count("questions").await, 0);
+    // The edits are kept in the form for correcting.
+    assert!(body.contains("name=\"q0.g0.b2.max\" value=\"5\""));
+}
+
+#[tokio::test]
+async fn bad_documents_get_clear_errors() {
+    let app = spawn_app().await;
+    let admin = app.admin_client().await;
+    for (doc, expected) in [
+        (&b""[..], "The document is empty"),
+        (&b"%PDF-1.7\x00\x00binary"[..], "not a text document"),
+        (&b"Minutes of the governors' meeting. Apologies were received."[..], "No questions were found"),
+    ] {
+        let r = import(&admin, doc, "x.md").await;
+        assert_eq!(r.status(), 422);
+        let body = r.text().await.unwrap();
+        assert!(body.contains(expected), "{expected}: {body}");
+    }
+    let huge = vec![b'a'; 50 * 1024 * 1024];
+    let r = import(&admin, &huge, "huge.md").await;
+    assert_eq!(r.status(), 413);
+    assert_eq!(app.count("papers").await, 0);
+}
+
+#[tokio::test]
+async fn a_paper_can_be_edited_and_questions_with_responses_are_kept() {
+    let app = spawn_app().await;
+    let admin = app.admin_client().await;
+    let id = app.reference_paper().await;
+    let html = admin.text(&format!("/papers/{id}/edit")).await;
+    let mut fields = form_fields(&html, "paper-form");
+    set_field(&mut fields, "title", "Stalin's USSR");
+    set_field(&mut fields, "q0.max_mark", "12");
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = admin.post_raw(&format!("/papers/{id}"), &pairs).await;
+    assert_eq!(r.status(), 303);
+    let title: String = sqlx::query_scalar("SELECT title FROM papers WHERE id = $1").bind(id).fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(title, "Stalin's USSR");
+
+    // A question that already has a response cannot be removed.
+    let csv = "candidate,question,response\n0001,06,An answer\n";
+    let form = Form::new().part("file", Part::bytes(csv.as_bytes().to_vec()).file_name("s.csv"));
+    assert_eq!(admin.post_multipart(&format!("/papers/{id}/scripts/bulk"), form).await.status(), 303);
+    let mut fields = form_fields(&admin.text(&format!("/papers/{id}/edit")).await, "paper-form");
+    fields.push(("q5.remove".into(), "on".into()));
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = admin.post_raw(&format!("/papers/{id}"), &pairs).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("Question 06 cannot be removed"));
+    assert_eq!(app.count("questions").await, 6);
+}
+
+#[tokio::test]
+async fn papers_are_for_administrators() {
+    let app = spawn_app().await;
+    let id = app.reference_paper().await;
+    app.user("eve@board.example", "Eve", false, PASSWORD).await;
+    let eve = app.client();
+    eve.sign_in("eve@board.example", PASSWORD).await;
+    for path in ["/papers".to_owned(), "/papers/import".into(), format!("/papers/{id}"), format!("/papers/{id}/edit")] {
+        assert_eq!(eve.get(&path).await.status(), 403, "{path}");
+    }
+    let r = eve.post_multipart("/papers/import", Form::new().text("text", REFERENCE)).await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(app.client().get("/papers").await.status(), 303, "anonymous: sign in first");
+}
