@@ -91,8 +91,33 @@ impl Browser {
         self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
     }
 
+    /// The element's text; retried briefly because a click may still be loading the next page.
     pub async fn text(&self, css: &str) -> String {
-        self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.unwrap()
+        let mut last = String::new();
+        for _ in 0..50 {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(el) => match el.text().await {
+                    Ok(t) => return t,
+                    Err(e) => last = e.to_string(),
+                },
+                Err(e) => last = e.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css}: {last}");
+    }
+
+    /// Waits (up to 5 s) for the element's text to contain `needle`; returns the text.
+    pub async fn wait_for_text(&self, css: &str, needle: &str) -> String {
+        let mut text = String::new();
+        for _ in 0..50 {
+            text = self.text(css).await;
+            if text.contains(needle) {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} never contained {needle:?}; it says {text:?}");
     }
 
     pub async fn path(&self) -> String {
@@ -120,8 +145,8 @@ async fn wrong_password_shows_an_error_in_the_browser() {
     app.user("eve@board.example", "Eve Examiner", false, PASSWORD).await;
     let b = Browser::start().await;
     b.sign_in(&app, "eve@board.example", "not my password").await;
+    b.wait_for_text("#login-error", "do not match an account").await;
     assert_eq!(b.path().await, "/login");
-    assert!(b.text("#login-error").await.contains("do not match an account"));
     b.client.clone().close().await.unwrap();
 }
 
@@ -132,8 +157,8 @@ async fn admin_signs_in_creates_an_account_and_the_new_user_signs_in() {
     let b = Browser::start().await;
 
     b.sign_in(&app, "ada@board.example", PASSWORD).await;
+    b.wait_for_text("h1", "Welcome, Ada Admin").await;
     assert_eq!(b.path().await, "/");
-    assert_eq!(b.text("h1").await, "Welcome, Ada Admin");
     b.screenshot("home-signed-in").await;
 
     b.click("nav a[href='/admin/users']").await;
@@ -141,21 +166,52 @@ async fn admin_signs_in_creates_an_account_and_the_new_user_signs_in() {
     b.fill("#name", "Pat Principal").await;
     b.fill("#email", "pat@board.example").await;
     b.click("form.stack button[type=submit]").await;
-    assert_eq!(b.text("h1").await, "Account created");
+    b.wait_for_text("h1", "Account created").await;
     let otp = b.text("#one-time-password").await;
     assert_eq!(otp.len(), 16);
 
     b.click(".signout button").await;
-    assert!(b.text("main").await.contains("You have signed out."));
+    b.wait_for_text("main", "You have signed out.").await;
 
     b.sign_in(&app, "pat@board.example", &otp).await;
+    b.wait_for_text("h1", "Change your password").await;
     assert_eq!(b.path().await, "/account/password");
     b.fill("#current", &otp).await;
     b.fill("#new", "pat's own long password").await;
     b.fill("#confirm", "pat's own long password").await;
     b.click("form.stack button[type=submit]").await;
+    b.wait_for_text("h1", "Welcome, Pat Principal").await;
     assert_eq!(b.path().await, "/");
-    assert_eq!(b.text("h1").await, "Welcome, Pat Principal");
     assert!(b.text(".flash").await.contains("Your password has been changed."));
+    b.client.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn admin_imports_the_reference_scheme_through_the_pages() {
+    let app = spawn_app().await;
+    app.user("ada@board.example", "Ada Admin", true, PASSWORD).await;
+    let b = Browser::start().await;
+    b.sign_in(&app, "ada@board.example", PASSWORD).await;
+    b.click("nav a[href='/papers']").await;
+    b.click("a[href='/papers/import']").await;
+    let reference = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/markschemes/aqa-his2l-jan2011.md")
+        .canonicalize()
+        .unwrap();
+    b.client.find(Locator::Css("#file")).await.unwrap().send_keys(&reference.display().to_string()).await.unwrap();
+    b.click("form.wide-form button[type=submit]").await;
+    b.wait_for_text("h1", "Check the imported mark scheme").await;
+    assert_eq!(b.client.find(Locator::Css("#code")).await.unwrap().prop("value").await.unwrap().as_deref(), Some("HIS2L"));
+    let sections = b.client.find_all(Locator::Css("section.question")).await.unwrap();
+    assert_eq!(sections.len(), 7, "six questions and a blank one for adding");
+    b.screenshot("import-preview").await;
+
+    // Correct something in the form before saving: the series is spelt out.
+    b.fill("#series", "January 2011 (final)").await;
+    b.click("#save-paper").await;
+    b.wait_for_text("h1", "AQA HIS2L").await;
+    assert!(b.text(".flash").await.contains("saved with 6 questions"));
+    assert!(b.text("main").await.contains("January 2011 (final)"));
+    b.screenshot("paper-saved").await;
     b.client.clone().close().await.unwrap();
 }
