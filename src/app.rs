@@ -21,7 +21,7 @@ use tower_http::{
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use tower_sessions_sqlx_store::PostgresStore;
 
-use crate::{api, assets, auth, config::Config, error, health, home, papers, scripts, users};
+use crate::{api, assets, auth, config::Config, error, health, home, marking, meetings, papers, scripts, users};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -60,6 +60,8 @@ pub fn router(state: AppState) -> Router {
         .merge(users::admin::routes())
         .merge(papers::routes())
         .merge(scripts::pages::routes())
+        .merge(meetings::pages::routes())
+        .merge(marking::pages::routes())
         .layer(middleware::from_fn_with_state(state.clone(), auth::csrf::verify))
         .layer(sessions);
 

@@ -1,9 +1,15 @@
 //! The home page a signed-in person lands on.
 
 use askama::Template;
-use axum::{Router, response::IntoResponse, routing::get};
+use axum::{Router, extract::State, response::IntoResponse, routing::get};
 
-use crate::{app::AppState, auth::extract::AuthUser, error::AppError, web::{PageCtx, render}};
+use crate::{
+    app::AppState,
+    auth::extract::AuthUser,
+    error::AppError,
+    meetings::{Meeting, pages::meeting_rows},
+    web::{PageCtx, render},
+};
 
 /// The `/` route.
 pub fn routes() -> Router<AppState> {
@@ -16,8 +22,10 @@ struct HomePage {
     ctx: PageCtx,
     name: String,
     is_admin: bool,
+    meetings: Vec<(Meeting, String, String)>,
 }
 
-async fn show_home(AuthUser(user): AuthUser, ctx: PageCtx) -> Result<impl IntoResponse, AppError> {
-    render(&HomePage { ctx, name: user.name, is_admin: user.is_admin })
+async fn show_home(State(state): State<AppState>, AuthUser(user): AuthUser, ctx: PageCtx) -> Result<impl IntoResponse, AppError> {
+    let meetings = meeting_rows(&state, &user).await?;
+    render(&HomePage { ctx, name: user.name, is_admin: user.is_admin, meetings })
 }

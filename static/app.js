@@ -1,7 +1,7 @@
 // Small progressive enhancements; every page works without this file.
 // Kept out of the HTML because the Content-Security-Policy forbids inline script.
 document.addEventListener("DOMContentLoaded", () => {
-  // Send the CSRF token with every htmx request, from the page's sign-out form.
+  // Send the CSRF token with every htmx request, from the page's forms.
   const token = document.querySelector('input[name="csrf"]');
   if (token) {
     document.body.addEventListener("htmx:configRequest", (event) => {
@@ -12,6 +12,39 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-confirm]").forEach((el) => {
     el.addEventListener("click", (event) => {
       if (!window.confirm(el.getAttribute("data-confirm"))) event.preventDefault();
+    });
+  });
+
+  // Level first, then mark: choosing a level limits the mark field to the
+  // level's band and fills in the band's middle mark if the mark is outside it.
+  document.querySelectorAll("form").forEach((form) => {
+    const levels = form.querySelectorAll('[data-levels] input[type="radio"]');
+    const mark = form.querySelector("[data-mark-input]");
+    if (!levels.length || !mark) return;
+    const apply = (radio, focus) => {
+      const min = Number(radio.dataset.min), max = Number(radio.dataset.max);
+      mark.min = min;
+      mark.max = max;
+      const current = Number(mark.value);
+      if (mark.value === "" || current < min || current > max) mark.value = radio.dataset.mid;
+      if (focus) { mark.focus(); mark.select(); }
+    };
+    levels.forEach((radio) => {
+      radio.addEventListener("change", () => apply(radio, false));
+      if (radio.checked) apply(radio, false);
+    });
+    // Keys 0-9 choose a level when the focus is not in a field.
+    document.addEventListener("keydown", (event) => {
+      const t = event.target;
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      if (t && (t.tagName === "INPUT" && t.type !== "radio" || t.tagName === "TEXTAREA" || t.tagName === "SELECT")) return;
+      if (!/^[0-9]$/.test(event.key)) return;
+      const radio = Array.from(levels).find((r) => r.value === event.key);
+      if (!radio) return;
+      event.preventDefault();
+      radio.checked = true;
+      radio.dispatchEvent(new Event("change", { bubbles: true }));
+      apply(radio, true);
     });
   });
 });

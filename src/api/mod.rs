@@ -8,6 +8,8 @@ use crate::{app::AppState, auth::extract::AuthUser};
 /// Routes nested under `/api/v1`.
 pub fn routes() -> Router<AppState> {
     Router::new().route("/me", get(get_me)).merge(crate::papers::api::routes())
+        .merge(crate::meetings::api::routes())
+        .merge(crate::marking::api::routes())
 }
 
 /// The caller, as `GET /api/v1/me` answers it.

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::{
     app::AppState,
-    auth::extract::Admin,
+    auth::extract::{Admin, AuthUser},
     error::AppError,
     web::{PageCtx, flash, render},
 };
@@ -202,10 +202,13 @@ async fn show_script(
     render(&ScriptPage { ctx, paper_label: paper_label(&paper), script, previous, next })
 }
 
-/// Serves a scanned answer with its checked type. Only administrators for
-/// now; meeting participants gain access with the meeting.
-async fn get_attachment(State(state): State<AppState>, Admin(_): Admin, Path(id): Path<Uuid>) -> Result<Response, AppError> {
+/// Serves a scanned answer with its checked type, to administrators and to
+/// people taking part in a meeting that marks its script.
+async fn get_attachment(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<Response, AppError> {
     let file = store::attachment(&state.db, id).await?.ok_or_else(|| AppError::not_found("That file"))?;
+    if !user.is_admin && !store::may_see_attachment(&state.db, id, user.id).await? {
+        return Err(AppError::Forbidden("This scan belongs to a meeting you are not taking part in.".into()));
+    }
     let safe_name: String = file
         .filename
         .chars()

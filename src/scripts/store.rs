@@ -193,3 +193,18 @@ pub async fn attachment(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Atta
     .fetch_optional(db)
     .await?)
 }
+
+/// Whether a user takes part in a meeting that marks the script this attachment is on.
+pub async fn may_see_attachment(db: impl PgExecutor<'_>, attachment_id: Uuid, user_id: Uuid) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (
+             SELECT 1 FROM responses r
+             JOIN meeting_scripts ms ON ms.script_id = r.script_id
+             JOIN meeting_participants p ON p.meeting_id = ms.meeting_id AND p.user_id = $2
+             WHERE r.attachment_id = $1)",
+    )
+    .bind(attachment_id)
+    .bind(user_id)
+    .fetch_one(db)
+    .await?)
+}

@@ -1,0 +1,174 @@
+//! The marking API: a response with what the caller may see of it, marks,
+//! definitive marks, release and reopening.
+
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    response::IntoResponse,
+    routing::{get, post, put},
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::{
+    may_see_definitive, may_see_marks_of_others,
+    store::{self, DefinitiveInput, MarkInput},
+};
+use crate::{
+    app::AppState,
+    error::AppError,
+    meetings::{
+        Role,
+        access::{InMeeting, Marker, Participant, Principal},
+    },
+    users::{self, Email},
+};
+
+/// Routes nested under `/api/v1`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/meetings/{id}/responses/{response_id}", get(get_response))
+        .route("/meetings/{id}/responses/{response_id}/mark", put(put_mark))
+        .route("/meetings/{id}/responses/{response_id}/definitive", put(put_definitive))
+        .route("/meetings/{id}/responses/{response_id}/release", post(release_response))
+        .route("/meetings/{id}/responses/{response_id}/reopen", post(reopen_mark))
+        .route("/meetings/{id}/release", post(release_all))
+}
+
+/// Builds the JSON view of a response for a caller, applying the blind rule.
+pub async fn response_view(state: &AppState, access: &crate::meetings::access::Access, response_id: Uuid) -> Result<Value, AppError> {
+    let mut conn = state.db.acquire().await?;
+    let ctx = store::response_in_meeting(&mut conn, &access.meeting, response_id).await?;
+    let own = if access.role.marks() { store::own_mark(&mut conn, access.meeting.id, response_id, access.user.id).await? } else { None };
+    let mut view = json!({
+        "response_id": ctx.response_id,
+        "script_id": ctx.script_id,
+        "candidate": ctx.candidate,
+        "purpose": ctx.purpose,
+        "question": ctx.question,
+        "text": ctx.text,
+        "attachment_url": ctx.attachment_id.map(|a| format!("/attachments/{a}")),
+        "released": ctx.released,
+        "tolerance": ctx.tolerance,
+        "mark": own,
+    });
+    if may_see_definitive(access.role, ctx.released) {
+        let definitive = store::definitive(&mut conn, access.meeting.id, response_id).await?;
+        if let (Some(d), Some(m)) = (&definitive, &own) {
+            view["difference"] = json!(m.mark - d.mark);
+            view["within_tolerance"] = json!((m.mark - d.mark).abs() <= ctx.tolerance);
+        }
+        view["definitive"] = json!(definitive);
+    }
+    if may_see_marks_of_others(access.role) {
+        let team_of = (access.role == Role::TeamLeader).then_some(access.user.id);
+        view["marks"] = json!(store::marks_on(&mut conn, access.meeting.id, response_id, team_of).await?);
+    }
+    Ok(view)
+}
+
+async fn get_response(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Participant>,
+    Path((_, response_id)): Path<(Uuid, Uuid)>,
+) -> Result<impl IntoResponse, AppError> {
+    Ok(Json(response_view(&state, &access, response_id).await?))
+}
+
+#[derive(Deserialize)]
+struct MarkBody {
+    #[serde(default)]
+    level: Option<i32>,
+    mark: i32,
+    #[serde(default)]
+    comment: String,
+    #[serde(default)]
+    credited: Vec<String>,
+    #[serde(default)]
+    submit: bool,
+    #[serde(default)]
+    version: Option<i32>,
+}
+
+async fn put_mark(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Marker>,
+    Path((_, response_id)): Path<(Uuid, Uuid)>,
+    Json(body): Json<MarkBody>,
+) -> Result<impl IntoResponse, AppError> {
+    let mut tx = state.db.begin().await?;
+    let ctx = store::response_in_meeting(&mut tx, &access.meeting, response_id).await?;
+    let input = MarkInput { level: body.level, mark: body.mark, comment: body.comment, credited: body.credited, submit: body.submit, version: body.version };
+    let stored = store::save_mark(&mut tx, &access.meeting, &ctx, access.user.id, input).await?;
+    tx.commit().await?;
+    Ok(Json(stored))
+}
+
+#[derive(Deserialize)]
+struct DefinitiveBody {
+    #[serde(default)]
+    level: Option<i32>,
+    mark: i32,
+    #[serde(default)]
+    rationale: String,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    version: Option<i32>,
+}
+
+async fn put_definitive(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Principal>,
+    Path((_, response_id)): Path<(Uuid, Uuid)>,
+    Json(body): Json<DefinitiveBody>,
+) -> Result<impl IntoResponse, AppError> {
+    let mut tx = state.db.begin().await?;
+    let ctx = store::response_in_meeting(&mut tx, &access.meeting, response_id).await?;
+    let input = DefinitiveInput { level: body.level, mark: body.mark, rationale: body.rationale, reason: body.reason, version: body.version };
+    let stored = store::save_definitive(&mut tx, &access.meeting, &ctx, access.user.id, input).await?;
+    tx.commit().await?;
+    Ok(Json(stored))
+}
+
+async fn release_response(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Principal>,
+    Path((_, response_id)): Path<(Uuid, Uuid)>,
+) -> Result<impl IntoResponse, AppError> {
+    let mut tx = state.db.begin().await?;
+    let ctx = store::response_in_meeting(&mut tx, &access.meeting, response_id).await?;
+    let n = store::release(&mut tx, &access.meeting, Some(ctx.script_id), access.user.id).await?;
+    tx.commit().await?;
+    Ok(Json(json!({"released_scripts": n, "script_id": ctx.script_id})))
+}
+
+async fn release_all(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Principal>) -> Result<impl IntoResponse, AppError> {
+    let mut tx = state.db.begin().await?;
+    let n = store::release(&mut tx, &access.meeting, None, access.user.id).await?;
+    tx.commit().await?;
+    Ok(Json(json!({"released_scripts": n})))
+}
+
+#[derive(Deserialize)]
+struct ReopenBody {
+    examiner: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn reopen_mark(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Principal>,
+    Path((_, response_id)): Path<(Uuid, Uuid)>,
+    Json(body): Json<ReopenBody>,
+) -> Result<impl IntoResponse, AppError> {
+    let email = Email::parse(&body.examiner).map_err(AppError::invalid)?;
+    let examiner = users::find_by_email(&state.db, &email).await?.ok_or_else(|| AppError::not_found(format!("An account with the email {}", email.as_str())))?;
+    let mut tx = state.db.begin().await?;
+    let ctx = store::response_in_meeting(&mut tx, &access.meeting, response_id).await?;
+    let stored = store::reopen(&mut tx, &access.meeting, &ctx, examiner.id, access.user.id, &body.reason).await?;
+    tx.commit().await?;
+    Ok(Json(stored))
+}

@@ -1,0 +1,328 @@
+//! The marking page: an examiner marks a response level first, then mark,
+//! with drafts saved as they work; the principal examiner records the
+//! definitive mark on the same page and sees every examiner's mark.
+
+use askama::Template;
+use axum::{
+    Form, Router,
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode},
+    response::{Html, IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{
+    may_see_definitive, may_see_marks_of_others,
+    rules::middle_mark,
+    store::{self, Definitive, DefinitiveInput, MarkInput, NamedMark, ResponseCtx, StoredMark},
+};
+use crate::{
+    app::AppState,
+    error::AppError,
+    markdown,
+    markscheme::{Level, QuestionKind},
+    meetings::{
+        Meeting, MeetingState, Role,
+        access::{Access, InMeeting, Marker, Participant, Principal},
+        store::{self as meetings_store, Assignment},
+    },
+    web::{PageCtx, flash, render},
+};
+
+/// Routes for marking pages.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/meetings/{id}/responses/{response_id}", get(show_response))
+        .route("/meetings/{id}/responses/{response_id}/mark", post(save_mark))
+        .route("/meetings/{id}/responses/{response_id}/definitive", post(save_definitive))
+        .route("/meetings/{id}/responses/{response_id}/reopen", post(reopen_mark))
+}
+
+/// A level as the marking page offers it.
+struct LevelChoice {
+    level: Level,
+    mid: i32,
+}
+
+/// What the mark form shows (from the database, or as just posted).
+#[derive(Default)]
+struct MarkFields {
+    level: Option<i32>,
+    mark: String,
+    comment: String,
+    credited: Vec<String>,
+    version: i32,
+    state: String,
+}
+
+impl MarkFields {
+    fn from_stored(m: &StoredMark) -> MarkFields {
+        MarkFields {
+            level: m.level,
+            mark: m.mark.to_string(),
+            comment: m.comment.clone(),
+            credited: m.credited.clone(),
+            version: m.version,
+            state: m.state.clone(),
+        }
+    }
+
+    fn level_is(&self, level: impl std::borrow::Borrow<i32>) -> bool {
+        self.level == Some(*level.borrow())
+    }
+
+    fn is_checked(&self, point: &str) -> bool {
+        self.credited.iter().any(|c| c == point)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "marking/response.html")]
+struct MarkingPage {
+    ctx: PageCtx,
+    meeting: Meeting,
+    role: Role,
+    ctx_r: ResponseCtx,
+    levels: Vec<LevelChoice>,
+    points: Vec<String>,
+    indicative_html: String,
+    fields: MarkFields,
+    definitive: Option<Definitive>,
+    definitive_fields: MarkFields,
+    rationale_html: String,
+    marks: Vec<NamedMark>,
+    previous: Option<Uuid>,
+    next: Option<Uuid>,
+    position: String,
+    error: Option<String>,
+    difference: Option<i32>,
+}
+
+impl MarkingPage {
+    fn can_mark(&self) -> bool {
+        self.role.marks() && self.meeting.state() == MeetingState::Marking && !self.ctx_r.released && self.fields.state != "submitted"
+    }
+    fn is_pe(&self) -> bool {
+        self.role == Role::Pe
+    }
+    fn levelled(&self) -> bool {
+        self.ctx_r.question.kind == QuestionKind::Levels && !self.levels.is_empty()
+    }
+    fn within_tolerance(&self) -> bool {
+        self.difference.is_some_and(|d| d.abs() <= self.ctx_r.tolerance)
+    }
+}
+
+/// The bullet points of indicative content, offered as tick boxes.
+fn indicative_points(md: &str) -> Vec<String> {
+    md.lines()
+        .filter_map(|l| l.trim_start().strip_prefix("- ").or_else(|| l.trim_start().strip_prefix("* ")))
+        .map(|p| p.replace("**", "").trim().chars().take(160).collect::<String>())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+async fn marking_page(state: &AppState, access: Access, ctx: PageCtx, response_id: Uuid, posted: Option<(MarkFields, String)>) -> Result<MarkingPage, AppError> {
+    let mut conn = state.db.acquire().await?;
+    let r = store::response_in_meeting(&mut conn, &access.meeting, response_id).await?;
+    let own = if access.role.marks() { store::own_mark(&mut conn, access.meeting.id, response_id, access.user.id).await? } else { None };
+    let definitive = if may_see_definitive(access.role, r.released) { store::definitive(&mut conn, access.meeting.id, response_id).await? } else { None };
+    let marks = if may_see_marks_of_others(access.role) {
+        let team_of = (access.role == Role::TeamLeader).then_some(access.user.id);
+        store::marks_on(&mut conn, access.meeting.id, response_id, team_of).await?
+    } else {
+        Vec::new()
+    };
+    // Navigation follows the marking order of the meeting's responses.
+    let order: Vec<Assignment> = meetings_store::assignments(&mut *conn, access.meeting.id, access.user.id).await?;
+    let pos = order.iter().position(|a| a.response_id == response_id);
+    let previous = pos.and_then(|p| p.checked_sub(1)).and_then(|p| order.get(p)).map(|a| a.response_id);
+    let next = pos.and_then(|p| order.get(p + 1)).map(|a| a.response_id);
+    let position = pos.map(|p| format!("{} of {}", p + 1, order.len())).unwrap_or_default();
+    let difference = match (&own, &definitive) {
+        (Some(m), Some(d)) if r.released => Some(m.mark - d.mark),
+        _ => None,
+    };
+    let (fields, error) = match posted {
+        Some((fields, error)) => (fields, Some(error)),
+        None => (own.as_ref().map(MarkFields::from_stored).unwrap_or_default(), None),
+    };
+    let definitive_fields = definitive
+        .as_ref()
+        .map(|d| MarkFields { level: d.level, mark: d.mark.to_string(), comment: d.rationale.clone(), version: d.version, ..MarkFields::default() })
+        .unwrap_or_default();
+    Ok(MarkingPage {
+        levels: r.question.levels.iter().map(|l| LevelChoice { mid: middle_mark(l.min, l.max), level: l.clone() }).collect(),
+        points: indicative_points(&r.question.indicative_content),
+        indicative_html: markdown::to_html(&r.question.indicative_content),
+        rationale_html: definitive.as_ref().map(|d| markdown::to_html(&d.rationale)).unwrap_or_default(),
+        ctx,
+        meeting: access.meeting,
+        role: access.role,
+        ctx_r: r,
+        fields,
+        definitive,
+        definitive_fields,
+        marks,
+        previous,
+        next,
+        position,
+        error,
+        difference,
+    })
+}
+
+async fn show_response(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Participant>,
+    ctx: PageCtx,
+    Path((_, response_id)): Path<(Uuid, Uuid)>,
+) -> Result<impl IntoResponse, AppError> {
+    render(&marking_page(&state, access, ctx, response_id, None).await?)
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).unwrap_or("")
+}
+
+/// Reads the posted mark form; the error is for the person.
+fn read_fields(fields: &[(String, String)]) -> (MarkFields, Result<(Option<i32>, i32, Option<i32>), String>) {
+    let level_text = field(fields, "level");
+    let mark_text = field(fields, "mark");
+    let version_text = field(fields, "version");
+    let shown = MarkFields {
+        level: level_text.parse().ok(),
+        mark: mark_text.to_owned(),
+        comment: fields.iter().find(|(k, _)| k == "comment").map(|(_, v)| v.clone()).unwrap_or_default(),
+        credited: fields.iter().filter(|(k, _)| k == "credited").map(|(_, v)| v.clone()).collect(),
+        version: version_text.parse().unwrap_or(0),
+        state: String::new(),
+    };
+    let parsed = (|| {
+        let level = if level_text.is_empty() { None } else { Some(level_text.parse::<i32>().map_err(|_| "Choose a level.".to_owned())?) };
+        let mark = mark_text.parse::<i32>().map_err(|_| if mark_text.is_empty() { "Give a mark.".to_owned() } else { format!("\"{mark_text}\" is not a whole mark.") })?;
+        // Pages always send the version, so a stale second tab is caught.
+        let version = Some(version_text.parse::<i32>().map_err(|_| "The page is out of date: reload it.".to_owned())?);
+        Ok((level, mark, version))
+    })();
+    (shown, parsed)
+}
+
+/// A small HTML fragment for htmx: the save status, and the new version swapped in out of band.
+fn draft_status(status: StatusCode, message: &str, version: Option<i32>, error: bool) -> Response {
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let class = if error { "save-error" } else { "saved" };
+    let mut html = format!("<span class=\"{class}\" role=\"{}\">{}</span>", if error { "alert" } else { "status" }, esc(message));
+    if let Some(v) = version {
+        html.push_str(&format!("<input type=\"hidden\" name=\"version\" id=\"mark-version\" value=\"{v}\" hx-swap-oob=\"true\">"));
+    }
+    (status, Html(html)).into_response()
+}
+
+async fn save_mark(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Marker>,
+    ctx: PageCtx,
+    session: Session,
+    headers: HeaderMap,
+    Path((_, response_id)): Path<(Uuid, Uuid)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let is_htmx = headers.contains_key("hx-request");
+    let submit = field(&fields, "action") == "submit";
+    let (shown, parsed) = read_fields(&fields);
+    let result = match parsed {
+        Err(message) => Err(AppError::invalid(message)),
+        Ok((level, mark, version)) => {
+            let input = MarkInput { level, mark, comment: shown.comment.clone(), credited: shown.credited.clone(), submit, version };
+            async {
+                let mut tx = state.db.begin().await?;
+                let r = store::response_in_meeting(&mut tx, &access.meeting, response_id).await?;
+                let stored = store::save_mark(&mut tx, &access.meeting, &r, access.user.id, input).await?;
+                tx.commit().await?;
+                Ok::<_, AppError>((r, stored))
+            }
+            .await
+        }
+    };
+    match result {
+        Ok((_, stored)) if is_htmx && !submit => {
+            let now = stored.updated_at.to_offset(time::UtcOffset::UTC);
+            let message = format!("Draft saved at {:02}:{:02}:{:02} UTC", now.hour(), now.minute(), now.second());
+            Ok(draft_status(StatusCode::OK, &message, Some(stored.version), false))
+        }
+        Ok((r, _)) => {
+            let what = if submit { "submitted" } else { "saved as a draft" };
+            flash(&session, format!("Your mark for candidate {}, question {} is {what}.", r.candidate, r.question.number)).await?;
+            Ok(Redirect::to(&format!("/meetings/{}/responses/{response_id}", access.meeting.id)).into_response())
+        }
+        Err(AppError::Invalid { message, .. } | AppError::Conflict(message)) if is_htmx => {
+            Ok(draft_status(StatusCode::UNPROCESSABLE_ENTITY, &format!("Not saved: {message}"), None, true))
+        }
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict(_))) => {
+            let status = if matches!(e, AppError::Conflict(_)) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let page = marking_page(&state, access, ctx, response_id, Some((shown, e.to_string()))).await?;
+            Ok((status, render(&page)?).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn save_definitive(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Principal>,
+    ctx: PageCtx,
+    session: Session,
+    Path((_, response_id)): Path<(Uuid, Uuid)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let (shown, parsed) = read_fields(&fields);
+    let rationale = fields.iter().find(|(k, _)| k == "rationale").map(|(_, v)| v.clone()).unwrap_or_default();
+    let reason = Some(field(&fields, "reason").to_owned()).filter(|r| !r.is_empty());
+    let result = match parsed {
+        Err(message) => Err(AppError::invalid(message)),
+        Ok((level, mark, version)) => {
+            async {
+                let mut tx = state.db.begin().await?;
+                let r = store::response_in_meeting(&mut tx, &access.meeting, response_id).await?;
+                let input = DefinitiveInput { level, mark, rationale: rationale.clone(), reason, version };
+                store::save_definitive(&mut tx, &access.meeting, &r, access.user.id, input).await?;
+                tx.commit().await?;
+                Ok::<_, AppError>(r)
+            }
+            .await
+        }
+    };
+    match result {
+        Ok(r) => {
+            flash(&session, format!("Definitive mark for candidate {}, question {} recorded.", r.candidate, r.question.number)).await?;
+            Ok(Redirect::to(&format!("/meetings/{}/responses/{response_id}", access.meeting.id)).into_response())
+        }
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict(_))) => {
+            let status = if matches!(e, AppError::Conflict(_)) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let mut page = marking_page(&state, access, ctx, response_id, None).await?;
+            page.definitive_fields = MarkFields { comment: rationale, ..shown };
+            page.error = Some(e.to_string());
+            Ok((status, render(&page)?).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn reopen_mark(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Principal>,
+    session: Session,
+    Path((_, response_id)): Path<(Uuid, Uuid)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Redirect, AppError> {
+    let examiner = Uuid::parse_str(field(&fields, "examiner")).map_err(|_| AppError::invalid("Choose whose mark to reopen."))?;
+    let mut tx = state.db.begin().await?;
+    let r = store::response_in_meeting(&mut tx, &access.meeting, response_id).await?;
+    store::reopen(&mut tx, &access.meeting, &r, examiner, access.user.id, field(&fields, "reason")).await?;
+    tx.commit().await?;
+    flash(&session, "The mark is reopened: the examiner can change it and submit again.").await?;
+    Ok(Redirect::to(&format!("/meetings/{}/responses/{response_id}", access.meeting.id)))
+}

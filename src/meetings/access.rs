@@ -1,0 +1,133 @@
+//! Who may do what in a meeting, decided on the server for every request.
+//!
+//! A handler names the access it needs in its signature, e.g.
+//! `InMeeting<Principal>`: the extractor loads the meeting named in the path,
+//! finds the caller's role in it, and refuses with 403 (404 for no such
+//! meeting) before the handler runs.
+
+use std::{collections::HashMap, marker::PhantomData};
+
+use axum::{
+    extract::{FromRequestParts, Path},
+    http::request::Parts,
+    response::{IntoResponse, Response},
+};
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use super::{Meeting, Role};
+use crate::{app::AppState, auth::extract::AuthUser, error::AppError, users::User};
+
+/// The caller, the meeting, and the caller's role in it.
+#[derive(Debug, Clone)]
+pub struct Access {
+    /// Who is asking.
+    pub user: User,
+    /// The meeting in the path.
+    pub meeting: Meeting,
+    /// Their role (administrators who do not take part are `Role::Admin`).
+    pub role: Role,
+}
+
+/// A rule about which roles may pass.
+pub trait Requirement {
+    /// Whether the role passes.
+    fn allows(role: Role) -> bool;
+    /// What a refused caller is told.
+    const REFUSAL: &'static str;
+}
+
+/// Anyone taking part, and administrators.
+pub struct Participant;
+impl Requirement for Participant {
+    fn allows(_: Role) -> bool {
+        true
+    }
+    const REFUSAL: &'static str = "";
+}
+
+/// Examiners and team leaders: the people who mark blind.
+pub struct Marker;
+impl Requirement for Marker {
+    fn allows(role: Role) -> bool {
+        role.marks()
+    }
+    const REFUSAL: &'static str = "Only the meeting's examiners and team leaders mark scripts.";
+}
+
+/// The principal examiner alone.
+pub struct Principal;
+impl Requirement for Principal {
+    fn allows(role: Role) -> bool {
+        role == Role::Pe
+    }
+    const REFUSAL: &'static str = "Only the meeting's principal examiner can do this.";
+}
+
+/// The principal examiner or an administrator.
+pub struct Overseer;
+impl Requirement for Overseer {
+    fn allows(role: Role) -> bool {
+        role.oversees()
+    }
+    const REFUSAL: &'static str = "Only the principal examiner and administrators can see this.";
+}
+
+/// The principal examiner, an administrator, or a team leader (for their team).
+pub struct Leader;
+impl Requirement for Leader {
+    fn allows(role: Role) -> bool {
+        role.oversees() || role == Role::TeamLeader
+    }
+    const REFUSAL: &'static str = "Only the principal examiner, team leaders and administrators can see this.";
+}
+
+/// Extracts `Access` and checks it against `R`.
+pub struct InMeeting<R>(pub Access, pub PhantomData<R>);
+
+#[derive(FromRow)]
+struct Row {
+    #[sqlx(flatten)]
+    meeting: Meeting,
+    role: Option<String>,
+}
+
+/// Finds the caller's role in a meeting, or refuses.
+pub async fn access(state: &AppState, user: User, meeting_id: Uuid) -> Result<Access, AppError> {
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT m.id, m.paper_id, m.name, m.held_on, m.state, m.created_at, p.role
+         FROM meetings m LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.user_id = $2
+         WHERE m.id = $1",
+    )
+    .bind(meeting_id)
+    .bind(user.id)
+    .fetch_optional(&state.db)
+    .await?;
+    let row = row.ok_or_else(|| AppError::not_found("That meeting"))?;
+    let role = match row.role.as_deref().and_then(Role::parse) {
+        Some(role) => role,
+        None if user.is_admin => Role::Admin,
+        None => return Err(AppError::Forbidden("You are not taking part in this meeting.".into())),
+    };
+    Ok(Access { user, meeting: row.meeting, role })
+}
+
+impl<R: Requirement + Send + Sync> FromRequestParts<AppState> for InMeeting<R> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let meeting_id = params
+            .get("id")
+            .and_then(|id| Uuid::parse_str(id).ok())
+            .ok_or_else(|| AppError::not_found("That meeting").into_response())?;
+        let access = access(state, user, meeting_id).await.map_err(IntoResponse::into_response)?;
+        if !R::allows(access.role) {
+            return Err(AppError::Forbidden(R::REFUSAL.into()).into_response());
+        }
+        Ok(InMeeting(access, PhantomData))
+    }
+}

@@ -1,0 +1,143 @@
+//! The meetings API: set up, open, assignments, audit.
+
+use std::collections::HashMap;
+
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+use serde_json::json;
+use time::Date;
+use uuid::Uuid;
+
+use super::{
+    Purpose,
+    access::{InMeeting, Marker, Overseer, Participant},
+    store::{self, MeetingSpec},
+};
+use crate::{
+    app::AppState,
+    audit,
+    auth::extract::Admin,
+    error::AppError,
+    meetings::Role,
+    scripts,
+    users::Email,
+};
+
+/// Routes nested under `/api/v1`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/meetings", post(create_meeting))
+        .route("/meetings/{id}/open", post(open_meeting))
+        .route("/meetings/{id}/assignments", get(get_assignments))
+        .route("/meetings/{id}/audit", get(get_audit))
+        .route("/meetings/{id}/audit.csv", get(get_audit_csv))
+}
+
+/// A team leader and their team, as the API takes them.
+#[derive(Deserialize)]
+pub struct TeamBody {
+    email: String,
+    #[serde(default)]
+    team: Vec<String>,
+}
+
+/// A script and its purpose, as the API takes them.
+#[derive(Deserialize)]
+pub struct ScriptChoice {
+    script_id: Uuid,
+    purpose: String,
+}
+
+/// `POST /api/v1/meetings`.
+#[derive(Deserialize)]
+pub struct MeetingBody {
+    paper_id: Uuid,
+    name: String,
+    #[serde(default)]
+    held_on: Option<Date>,
+    principal_examiner: String,
+    #[serde(default)]
+    examiners: Vec<String>,
+    #[serde(default)]
+    team_leaders: Vec<TeamBody>,
+    #[serde(default)]
+    scripts: Vec<ScriptChoice>,
+    #[serde(default)]
+    tolerances: HashMap<String, i32>,
+}
+
+fn email(raw: &str) -> Result<Email, AppError> {
+    Email::parse(raw).map_err(AppError::invalid)
+}
+
+impl MeetingBody {
+    /// Parses the body into a spec; the error names the bad value.
+    pub fn into_spec(self) -> Result<MeetingSpec, AppError> {
+        Ok(MeetingSpec {
+            paper_id: self.paper_id,
+            name: self.name,
+            held_on: self.held_on,
+            principal_examiner: email(&self.principal_examiner)?,
+            examiners: self.examiners.iter().map(|e| email(e)).collect::<Result<_, _>>()?,
+            team_leaders: self
+                .team_leaders
+                .iter()
+                .map(|t| Ok((email(&t.email)?, t.team.iter().map(|e| email(e)).collect::<Result<Vec<_>, AppError>>()?)))
+                .collect::<Result<_, AppError>>()?,
+            scripts: self
+                .scripts
+                .iter()
+                .map(|s| {
+                    Purpose::parse(&s.purpose).map(|p| (s.script_id, p)).ok_or_else(|| {
+                        AppError::invalid(format!("\"{}\" is not a purpose: use practice, qualification or seed.", s.purpose))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            tolerances: self.tolerances,
+        })
+    }
+}
+
+async fn create_meeting(State(state): State<AppState>, Admin(admin): Admin, Json(body): Json<MeetingBody>) -> Result<impl IntoResponse, AppError> {
+    let spec = body.into_spec()?;
+    let paper = scripts::paper(&state.db, spec.paper_id).await?;
+    let mut tx = state.db.begin().await?;
+    let id = store::create(&mut tx, &spec, &paper, admin.id).await?;
+    tx.commit().await?;
+    tracing::info!(meeting_id = %id, by = %admin.id, "meeting created");
+    Ok((StatusCode::CREATED, Json(json!({"id": id}))))
+}
+
+async fn open_meeting(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Participant>) -> Result<impl IntoResponse, AppError> {
+    if !matches!(access.role, Role::Pe | Role::Admin) {
+        return Err(AppError::Forbidden("Only the principal examiner or an administrator can open the meeting for marking.".into()));
+    }
+    let mut tx = state.db.begin().await?;
+    store::open(&mut tx, &access.meeting, access.user.id).await?;
+    tx.commit().await?;
+    Ok(Json(json!({"id": access.meeting.id, "state": "marking"})))
+}
+
+async fn get_assignments(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Marker>) -> Result<impl IntoResponse, AppError> {
+    Ok(Json(store::assignments(&state.db, access.meeting.id, access.user.id).await?))
+}
+
+async fn get_audit(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<impl IntoResponse, AppError> {
+    Ok(Json(audit::list(&state.db, access.meeting.id).await?))
+}
+
+/// The audit log as a CSV download (for the pages as well as programs).
+pub async fn get_audit_csv(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<Response, AppError> {
+    let csv = audit::to_csv(&audit::list(&state.db, access.meeting.id).await?)?;
+    let mut response = csv.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"audit-log.csv\""));
+    Ok(response)
+}

@@ -1,0 +1,340 @@
+//! Meeting pages: the list, setting one up, its overview, the audit log.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::{
+    Form, Router,
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{
+    Meeting, MeetingState, Purpose, Role,
+    access::{InMeeting, Overseer, Participant, Principal},
+    store::{self, Assignment, MeetingScript, MeetingSpec, Participant as Person},
+};
+use crate::{
+    app::AppState,
+    audit::{self, Logged},
+    auth::extract::{Admin, AuthUser},
+    error::AppError,
+    marking,
+    papers::store::{self as papers_store, PaperSummary},
+    scripts::{self, store::ScriptSummary},
+    users::Email,
+    web::{PageCtx, flash, render},
+};
+
+/// Routes for meeting pages.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/meetings", get(list_meetings).post(create_meeting))
+        .route("/meetings/new", get(new_meeting))
+        .route("/meetings/{id}", get(show_meeting))
+        .route("/meetings/{id}/open", post(open_meeting))
+        .route("/meetings/{id}/tolerances", post(set_tolerances))
+        .route("/meetings/{id}/release", post(release_all))
+        .route("/meetings/{id}/scripts/{script_id}/release", post(release_script))
+        .route("/meetings/{id}/audit", get(show_audit))
+        .route("/meetings/{id}/audit.csv", get(super::api::get_audit_csv))
+}
+
+/// A row of the meetings list.
+struct MeetingRow {
+    meeting: Meeting,
+    role: String,
+    paper: String,
+}
+
+#[derive(Template)]
+#[template(path = "meetings/list.html")]
+struct MeetingListPage {
+    ctx: PageCtx,
+    meetings: Vec<MeetingRow>,
+    is_admin: bool,
+}
+
+/// The meetings a user sees, for the list and the home page.
+pub async fn meeting_rows(state: &AppState, user: &crate::users::User) -> Result<Vec<(Meeting, String, String)>, AppError> {
+    let rows = store::visible_to(&state.db, user.id, user.is_admin).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(m, role, paper)| {
+            let role = role.as_deref().and_then(Role::parse).unwrap_or(Role::Admin).label().to_owned();
+            (m, role, paper)
+        })
+        .collect())
+}
+
+async fn list_meetings(State(state): State<AppState>, AuthUser(user): AuthUser, ctx: PageCtx) -> Result<impl IntoResponse, AppError> {
+    let meetings = meeting_rows(&state, &user).await?.into_iter().map(|(meeting, role, paper)| MeetingRow { meeting, role, paper }).collect();
+    render(&MeetingListPage { ctx, meetings, is_admin: user.is_admin })
+}
+
+#[derive(Template)]
+#[template(path = "meetings/new.html")]
+struct NewMeetingPage {
+    ctx: PageCtx,
+    papers: Vec<PaperSummary>,
+    paper: Option<(Uuid, String)>,
+    scripts: Vec<ScriptSummary>,
+    questions: Vec<(String, i32, i32)>,
+    form: HashMap<String, String>,
+    chosen: Vec<Uuid>,
+    error: Option<String>,
+}
+
+impl NewMeetingPage {
+    /// A value posted before, to show the form again as it was.
+    fn value(&self, key: &str) -> String {
+        self.form.get(key).cloned().unwrap_or_default()
+    }
+
+    /// The tolerance posted before for a question, else its default.
+    fn tolerance_value(&self, number: &str, default: impl std::fmt::Display) -> String {
+        self.form.get(&format!("tolerance.{number}")).cloned().unwrap_or_else(|| default.to_string())
+    }
+
+    /// Whether a script was ticked.
+    fn is_chosen(&self, id: impl std::borrow::Borrow<Uuid>) -> bool {
+        self.chosen.contains(id.borrow())
+    }
+}
+
+#[derive(Deserialize)]
+struct NewQuery {
+    paper: Option<Uuid>,
+}
+
+async fn new_meeting_page(
+    state: &AppState,
+    ctx: PageCtx,
+    paper_id: Option<Uuid>,
+    form: HashMap<String, String>,
+    chosen: Vec<Uuid>,
+    error: Option<String>,
+) -> Result<NewMeetingPage, AppError> {
+    let papers = papers_store::list(&state.db).await?;
+    let (paper, scripts, questions) = match paper_id {
+        Some(id) => {
+            let p = scripts::paper(&state.db, id).await?;
+            let label = format!("{} {} {}", p.scheme.paper.board, p.scheme.paper.code, p.scheme.paper.series);
+            let questions = p
+                .scheme
+                .questions
+                .iter()
+                .map(|q| (q.number.clone(), q.max_mark, marking::rules::default_tolerance(q.max_mark)))
+                .collect();
+            (Some((id, label)), scripts::store::list(&state.db, id).await?, questions)
+        }
+        None => (None, Vec::new(), Vec::new()),
+    };
+    Ok(NewMeetingPage { ctx, papers, paper, scripts, questions, form, chosen, error })
+}
+
+async fn new_meeting(State(state): State<AppState>, Admin(_): Admin, ctx: PageCtx, Query(q): Query<NewQuery>) -> Result<impl IntoResponse, AppError> {
+    render(&new_meeting_page(&state, ctx, q.paper, HashMap::new(), Vec::new(), None).await?)
+}
+
+fn emails(text: &str) -> Result<Vec<Email>, AppError> {
+    text.split([',', ';', '\n', ' ', '\t', '\r']).filter(|s| !s.trim().is_empty()).map(|s| Email::parse(s).map_err(AppError::invalid)).collect()
+}
+
+/// Reads the new-meeting form into a spec; errors say which field.
+fn spec_from_form(fields: &[(String, String)]) -> Result<MeetingSpec, AppError> {
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim()).unwrap_or("");
+    let paper_id = Uuid::parse_str(get("paper_id")).map_err(|_| AppError::invalid("Choose the paper first."))?;
+    let held_on = match get("held_on") {
+        "" => None,
+        d => Some(
+            time::Date::parse(d, &time::macros::format_description!("[year]-[month]-[day]"))
+                .map_err(|_| AppError::invalid(format!("\"{d}\" is not a date: use YYYY-MM-DD.")))?,
+        ),
+    };
+    let principal_examiner = Email::parse(get("principal_examiner")).map_err(|e| AppError::invalid(format!("Principal examiner: {e}")))?;
+    let mut team_leaders = Vec::new();
+    for line in get("team_leaders").lines().filter(|l| !l.trim().is_empty()) {
+        let (leader, team) = line.split_once(':').unwrap_or((line, ""));
+        let leader = Email::parse(leader).map_err(|e| AppError::invalid(format!("Team leaders: {e}")))?;
+        team_leaders.push((leader, emails(team)?));
+    }
+    let mut scripts = Vec::new();
+    for (k, v) in fields {
+        if k == "script" {
+            let id = Uuid::parse_str(v).map_err(|_| AppError::invalid("A chosen script is not valid; reload the page."))?;
+            let purpose = Purpose::parse(get(&format!("purpose.{id}"))).unwrap_or(Purpose::Practice);
+            scripts.push((id, purpose));
+        }
+    }
+    let mut tolerances = HashMap::new();
+    for (k, v) in fields {
+        if let Some(n) = k.strip_prefix("tolerance.") {
+            if !v.trim().is_empty() {
+                let t = v.trim().parse::<i32>().map_err(|_| AppError::invalid(format!("The tolerance of question {n} must be a whole number of marks.")))?;
+                tolerances.insert(n.to_owned(), t);
+            }
+        }
+    }
+    Ok(MeetingSpec {
+        paper_id,
+        name: get("name").to_owned(),
+        held_on,
+        principal_examiner,
+        examiners: emails(get("examiners"))?,
+        team_leaders,
+        scripts,
+        tolerances,
+    })
+}
+
+async fn create_meeting(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    ctx: PageCtx,
+    session: Session,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let paper_id = fields.iter().find(|(k, _)| k == "paper_id").and_then(|(_, v)| Uuid::parse_str(v).ok());
+    let result = async {
+        let spec = spec_from_form(&fields)?;
+        let paper = scripts::paper(&state.db, spec.paper_id).await?;
+        let mut tx = state.db.begin().await?;
+        let id = store::create(&mut tx, &spec, &paper, admin.id).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(id)
+    }
+    .await;
+    match result {
+        Ok(id) => {
+            flash(&session, "The meeting has been set up. Check it, then open it for marking.").await?;
+            Ok(Redirect::to(&format!("/meetings/{id}")).into_response())
+        }
+        Err(AppError::Invalid { message, .. } | AppError::Conflict(message)) => {
+            let form: HashMap<String, String> = fields.iter().filter(|(k, _)| k != "script").cloned().collect();
+            let chosen = fields.iter().filter(|(k, _)| k == "script").filter_map(|(_, v)| Uuid::parse_str(v).ok()).collect();
+            let page = new_meeting_page(&state, ctx, paper_id, form, chosen, Some(message)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "meetings/show.html")]
+struct MeetingPage {
+    ctx: PageCtx,
+    meeting: Meeting,
+    paper_label: String,
+    role: Role,
+    people: Vec<Person>,
+    scripts: Vec<MeetingScript>,
+    assignments: Vec<Assignment>,
+    done: usize,
+    tolerances: Vec<(String, i32, i32)>,
+}
+
+impl MeetingPage {
+    fn is_setup(&self) -> bool {
+        self.meeting.state() == MeetingState::Setup
+    }
+    fn is_marking(&self) -> bool {
+        self.meeting.state() == MeetingState::Marking
+    }
+    fn is_pe(&self) -> bool {
+        self.role == Role::Pe
+    }
+    fn oversees(&self) -> bool {
+        self.role.oversees()
+    }
+}
+
+async fn show_meeting(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Participant>, ctx: PageCtx) -> Result<impl IntoResponse, AppError> {
+    let id = access.meeting.id;
+    let paper = scripts::paper(&state.db, access.meeting.paper_id).await?;
+    let people = store::participants(&state.db, id).await?;
+    let scripts = store::scripts(&state.db, id).await?;
+    // Overseers get the same list to open any response; its states are theirs (none).
+    let assignments = store::assignments(&state.db, id, access.user.id).await?;
+    let done = assignments.iter().filter(|a| a.state == "submitted" || a.state == "released").count();
+    let tol = store::tolerances(&state.db, id).await?;
+    let tolerances = paper
+        .scheme
+        .questions
+        .iter()
+        .map(|q| (q.number.clone(), q.max_mark, tol.get(&q.number).copied().unwrap_or_else(|| marking::rules::default_tolerance(q.max_mark))))
+        .collect();
+    let paper_label = format!("{} {} {}", paper.scheme.paper.board, paper.scheme.paper.code, paper.scheme.paper.series);
+    render(&MeetingPage { ctx, meeting: access.meeting, paper_label, role: access.role, people, scripts, assignments, done, tolerances })
+}
+
+async fn open_meeting(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>, session: Session) -> Result<Redirect, AppError> {
+    let mut tx = state.db.begin().await?;
+    store::open(&mut tx, &access.meeting, access.user.id).await?;
+    tx.commit().await?;
+    flash(&session, "The meeting is open: examiners can start marking.").await?;
+    Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))
+}
+
+async fn set_tolerances(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Principal>,
+    session: Session,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Redirect, AppError> {
+    let paper = scripts::paper(&state.db, access.meeting.paper_id).await?;
+    let current = store::tolerances(&state.db, access.meeting.id).await?;
+    let mut tx = state.db.begin().await?;
+    let mut changed = 0;
+    for (k, v) in &fields {
+        let Some(n) = k.strip_prefix("tolerance.") else { continue };
+        let (qid, _) = paper.question(n).ok_or_else(|| AppError::invalid(format!("Question {n} is not on this paper.")))?;
+        let t = v.trim().parse::<i32>().map_err(|_| AppError::invalid(format!("The tolerance of question {n} must be a whole number of marks.")))?;
+        if current.get(n) != Some(&t) {
+            store::set_tolerance(&mut tx, access.meeting.id, qid, t, access.user.id).await?;
+            changed += 1;
+        }
+    }
+    tx.commit().await?;
+    flash(&session, format!("{changed} tolerance{} changed.", if changed == 1 { "" } else { "s" })).await?;
+    Ok(Redirect::to(&format!("/meetings/{}#tolerances", access.meeting.id)))
+}
+
+async fn release_all(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Principal>, session: Session) -> Result<Redirect, AppError> {
+    let mut tx = state.db.begin().await?;
+    let n = marking::store::release(&mut tx, &access.meeting, None, access.user.id).await?;
+    tx.commit().await?;
+    flash(&session, format!("{n} scripts released: examiners now see the definitive marks.")).await?;
+    Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))
+}
+
+async fn release_script(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Principal>,
+    session: Session,
+    Path((_, script_id)): Path<(Uuid, Uuid)>,
+) -> Result<Redirect, AppError> {
+    let mut tx = state.db.begin().await?;
+    marking::store::release(&mut tx, &access.meeting, Some(script_id), access.user.id).await?;
+    tx.commit().await?;
+    flash(&session, "Script released: examiners now see its definitive marks.").await?;
+    Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))
+}
+
+#[derive(Template)]
+#[template(path = "meetings/audit.html")]
+struct AuditPage {
+    ctx: PageCtx,
+    meeting: Meeting,
+    entries: Vec<Logged>,
+}
+
+async fn show_audit(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>, ctx: PageCtx) -> Result<impl IntoResponse, AppError> {
+    let entries = audit::list(&state.db, access.meeting.id).await?;
+    render(&AuditPage { ctx, meeting: access.meeting, entries })
+}

@@ -1,0 +1,342 @@
+//! Meetings in the database.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+use serde_json::json;
+use sqlx::{FromRow, PgConnection, PgExecutor};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use super::{Meeting, MeetingState, Purpose};
+use crate::{
+    audit,
+    error::AppError,
+    marking::rules::default_tolerance,
+    papers::store::StoredPaper,
+    users::Email,
+};
+
+/// Everything a new meeting is made from, already parsed at the edge.
+#[derive(Debug, Clone)]
+pub struct MeetingSpec {
+    /// The paper.
+    pub paper_id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Day of the meeting.
+    pub held_on: Option<Date>,
+    /// The principal examiner.
+    pub principal_examiner: Email,
+    /// Examiners not in a team.
+    pub examiners: Vec<Email>,
+    /// Team leaders with their teams.
+    pub team_leaders: Vec<(Email, Vec<Email>)>,
+    /// Scripts and why each is marked, in order.
+    pub scripts: Vec<(Uuid, Purpose)>,
+    /// Tolerance per question number; others get the default.
+    pub tolerances: HashMap<String, i32>,
+}
+
+/// Creates a meeting with its people, scripts and tolerances, all or nothing.
+pub async fn create(tx: &mut PgConnection, spec: &MeetingSpec, paper: &StoredPaper, actor: Uuid) -> Result<Uuid, AppError> {
+    if spec.name.trim().is_empty() {
+        return Err(AppError::invalid("Give the meeting a name."));
+    }
+    // Every person once, in one role.
+    let mut people: Vec<(&Email, &'static str, Option<&Email>)> = vec![(&spec.principal_examiner, "pe", None)];
+    for (leader, team) in &spec.team_leaders {
+        people.push((leader, "team_leader", None));
+        for member in team {
+            people.push((member, "examiner", Some(leader)));
+        }
+    }
+    for e in &spec.examiners {
+        if !people.iter().any(|(p, role, _)| *p == e && *role == "examiner") {
+            people.push((e, "examiner", None));
+        }
+    }
+    let mut seen = HashSet::new();
+    for (email, _, _) in &people {
+        if !seen.insert(email.as_str()) {
+            return Err(AppError::invalid(format!("{} is listed twice: a person has one role in a meeting.", email.as_str())));
+        }
+    }
+    let emails: Vec<String> = people.iter().map(|(e, _, _)| e.as_str().to_owned()).collect();
+    let found: Vec<(String, Uuid, bool)> = sqlx::query_as("SELECT email, id, active FROM users WHERE email = ANY($1)")
+        .bind(&emails)
+        .fetch_all(&mut *tx)
+        .await?;
+    let ids: HashMap<&str, Uuid> = found.iter().filter(|(_, _, a)| *a).map(|(e, id, _)| (e.as_str(), *id)).collect();
+    let missing: Vec<&str> = emails.iter().map(String::as_str).filter(|e| !ids.contains_key(e)).collect();
+    if !missing.is_empty() {
+        return Err(AppError::invalid(format!(
+            "No active account has the email {}: create the account under Accounts first.",
+            missing.join(", ")
+        )));
+    }
+    let unknown: Vec<&String> = spec.tolerances.keys().filter(|n| paper.question(n).is_none()).collect();
+    if let Some(n) = unknown.first() {
+        return Err(AppError::invalid(format!("Question {n} is not on this paper (its questions are {}).", paper.question_numbers())));
+    }
+    if let Some((n, t)) = spec.tolerances.iter().find(|(_, t)| **t < 0) {
+        return Err(AppError::invalid(format!("The tolerance of question {n} cannot be negative ({t}).")));
+    }
+
+    let id: Uuid = sqlx::query_scalar("INSERT INTO meetings (paper_id, name, held_on, created_by) VALUES ($1, $2, $3, $4) RETURNING id")
+        .bind(spec.paper_id)
+        .bind(spec.name.trim())
+        .bind(spec.held_on)
+        .bind(actor)
+        .fetch_one(&mut *tx)
+        .await?;
+    for (email, role, leader) in &people {
+        sqlx::query("INSERT INTO meeting_participants (meeting_id, user_id, role, team_leader_id) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(ids[email.as_str()])
+            .bind(role)
+            .bind(leader.map(|l| ids[l.as_str()]))
+            .execute(&mut *tx)
+            .await?;
+    }
+    let mut script_ids = HashSet::new();
+    for (position, (script_id, purpose)) in spec.scripts.iter().enumerate() {
+        if !script_ids.insert(script_id) {
+            return Err(AppError::invalid(format!("Script {script_id} is listed twice.")));
+        }
+        sqlx::query("INSERT INTO meeting_scripts (meeting_id, paper_id, script_id, purpose, position) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(spec.paper_id)
+            .bind(script_id)
+            .bind(purpose.as_str())
+            .bind(i32::try_from(position).unwrap_or(i32::MAX))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.constraint() == Some("meeting_scripts_script_fk") => {
+                    AppError::invalid(format!("Script {script_id} is not a script of this paper."))
+                }
+                _ => e.into(),
+            })?;
+    }
+    for (q, qid) in paper.scheme.questions.iter().zip(&paper.question_ids) {
+        let tolerance = spec.tolerances.get(&q.number).copied().unwrap_or_else(|| default_tolerance(q.max_mark));
+        sqlx::query("INSERT INTO meeting_tolerances (meeting_id, question_id, tolerance) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(qid)
+            .bind(tolerance)
+            .execute(&mut *tx)
+            .await?;
+    }
+    audit::record(
+        &mut *tx,
+        audit::Entry {
+            meeting_id: id,
+            actor_id: actor,
+            action: "meeting.create",
+            response_id: None,
+            subject_id: None,
+            old: None,
+            new: Some(json!({"name": spec.name, "people": emails, "scripts": spec.scripts.len()})),
+            reason: None,
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Moves a meeting from setup to marking.
+pub async fn open(tx: &mut PgConnection, meeting: &Meeting, actor: Uuid) -> Result<(), AppError> {
+    if meeting.state() != MeetingState::Setup {
+        return Err(AppError::Conflict(format!("The meeting is already {}.", meeting.state().label())));
+    }
+    let scripts: i64 = sqlx::query_scalar("SELECT count(*) FROM meeting_scripts WHERE meeting_id = $1").bind(meeting.id).fetch_one(&mut *tx).await?;
+    if scripts == 0 {
+        return Err(AppError::invalid("Choose the scripts to mark before opening the meeting."));
+    }
+    sqlx::query("UPDATE meetings SET state = 'marking', opened_at = now() WHERE id = $1 AND state = 'setup'")
+        .bind(meeting.id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut *tx,
+        audit::Entry {
+            meeting_id: meeting.id,
+            actor_id: actor,
+            action: "meeting.open",
+            response_id: None,
+            subject_id: None,
+            old: Some(json!("setup")),
+            new: Some(json!("marking")),
+            reason: None,
+        },
+    )
+    .await
+}
+
+/// A person in a meeting.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct Participant {
+    /// User id.
+    pub user_id: Uuid,
+    /// Email.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// `pe`, `team_leader` or `examiner`.
+    pub role: String,
+    /// Their team leader's email, if in a team.
+    pub team_leader: Option<String>,
+}
+
+/// The people of a meeting, principal examiner first.
+pub async fn participants(db: impl PgExecutor<'_>, meeting_id: Uuid) -> Result<Vec<Participant>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT u.id AS user_id, u.email, u.name, p.role, tl.email AS team_leader
+         FROM meeting_participants p JOIN users u ON u.id = p.user_id LEFT JOIN users tl ON tl.id = p.team_leader_id
+         WHERE p.meeting_id = $1
+         ORDER BY CASE p.role WHEN 'pe' THEN 0 WHEN 'team_leader' THEN 1 ELSE 2 END, lower(u.name)",
+    )
+    .bind(meeting_id)
+    .fetch_all(db)
+    .await?)
+}
+
+/// A response to mark, with the caller's progress on it.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct Assignment {
+    /// Response id.
+    pub response_id: Uuid,
+    /// Script id.
+    pub script_id: Uuid,
+    /// Candidate number.
+    pub candidate: String,
+    /// Question number.
+    pub question: String,
+    /// `practice`, `qualification` or `seed`.
+    pub purpose: String,
+    /// `not_started`, `draft`, `submitted` or `released`.
+    pub state: String,
+}
+
+/// Every response in the meeting with `user`'s progress, in marking order (one query).
+pub async fn assignments(db: impl PgExecutor<'_>, meeting_id: Uuid, user: Uuid) -> Result<Vec<Assignment>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT r.id AS response_id, s.id AS script_id, s.candidate, q.number AS question, ms.purpose,
+                CASE WHEN ms.released_at IS NOT NULL THEN 'released'
+                     WHEN m.state IS NULL THEN 'not_started' ELSE m.state END AS state
+         FROM meeting_scripts ms
+         JOIN scripts s ON s.id = ms.script_id
+         JOIN responses r ON r.script_id = s.id
+         JOIN questions q ON q.id = r.question_id
+         LEFT JOIN marks m ON m.meeting_id = ms.meeting_id AND m.response_id = r.id AND m.examiner_id = $2
+         WHERE ms.meeting_id = $1
+         ORDER BY ms.position, q.position",
+    )
+    .bind(meeting_id)
+    .bind(user)
+    .fetch_all(db)
+    .await?)
+}
+
+/// A script of the meeting for the overview.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct MeetingScript {
+    /// Script id.
+    pub script_id: Uuid,
+    /// Candidate number.
+    pub candidate: String,
+    /// Purpose.
+    pub purpose: String,
+    /// When it was released, if it was.
+    pub released_at: Option<OffsetDateTime>,
+    /// Responses in it.
+    pub responses: i64,
+    /// Responses with a definitive mark.
+    pub definitive: i64,
+}
+
+/// The meeting's scripts with release and definitive-mark progress (one query).
+pub async fn scripts(db: impl PgExecutor<'_>, meeting_id: Uuid) -> Result<Vec<MeetingScript>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT s.id AS script_id, s.candidate, ms.purpose, ms.released_at,
+                count(r.id) AS responses, count(d.response_id) AS definitive
+         FROM meeting_scripts ms JOIN scripts s ON s.id = ms.script_id
+         LEFT JOIN responses r ON r.script_id = s.id
+         LEFT JOIN definitive_marks d ON d.meeting_id = ms.meeting_id AND d.response_id = r.id
+         WHERE ms.meeting_id = $1 GROUP BY s.id, ms.purpose, ms.released_at, ms.position ORDER BY ms.position",
+    )
+    .bind(meeting_id)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Tolerance per question number.
+pub async fn tolerances(db: impl PgExecutor<'_>, meeting_id: Uuid) -> Result<HashMap<String, i32>, AppError> {
+    let rows: Vec<(String, i32)> = sqlx::query_as(
+        "SELECT q.number, t.tolerance FROM meeting_tolerances t JOIN questions q ON q.id = t.question_id WHERE t.meeting_id = $1",
+    )
+    .bind(meeting_id)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Changes a question's tolerance (principal examiner), audited.
+pub async fn set_tolerance(tx: &mut PgConnection, meeting_id: Uuid, question_id: Uuid, tolerance: i32, actor: Uuid) -> Result<(), AppError> {
+    if tolerance < 0 {
+        return Err(AppError::invalid("A tolerance cannot be negative."));
+    }
+    let old: Option<i32> = sqlx::query_scalar("SELECT tolerance FROM meeting_tolerances WHERE meeting_id = $1 AND question_id = $2 FOR UPDATE")
+        .bind(meeting_id)
+        .bind(question_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO meeting_tolerances (meeting_id, question_id, tolerance) VALUES ($1, $2, $3)
+         ON CONFLICT (meeting_id, question_id) DO UPDATE SET tolerance = EXCLUDED.tolerance",
+    )
+    .bind(meeting_id)
+    .bind(question_id)
+    .bind(tolerance)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut *tx,
+        audit::Entry {
+            meeting_id,
+            actor_id: actor,
+            action: "tolerance.set",
+            response_id: None,
+            subject_id: None,
+            old: old.map(|t| json!({"question_id": question_id, "tolerance": t})),
+            new: Some(json!({"question_id": question_id, "tolerance": tolerance})),
+            reason: None,
+        },
+    )
+    .await
+}
+
+/// The meetings a user can see: all for administrators, else those they take part in.
+pub async fn visible_to(db: impl PgExecutor<'_>, user: Uuid, admin: bool) -> Result<Vec<(Meeting, Option<String>, String)>, AppError> {
+    #[derive(FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        meeting: Meeting,
+        role: Option<String>,
+        paper: String,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT m.id, m.paper_id, m.name, m.held_on, m.state, m.created_at, p.role,
+                pa.board || ' ' || pa.code || ' ' || pa.series AS paper
+         FROM meetings m JOIN papers pa ON pa.id = m.paper_id
+         LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.user_id = $1
+         WHERE $2 OR p.user_id IS NOT NULL
+         ORDER BY m.created_at DESC",
+    )
+    .bind(user)
+    .bind(admin)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.meeting, r.role, r.paper)).collect())
+}

@@ -1,0 +1,110 @@
+//! Marking tolerances: the default band, a data-driven suggestion, and pass rates per band.
+
+/// Most bands `pass_rates` will produce, so a stray `up_to` cannot allocate without bound.
+pub const MAX_PASS_RATE_BANDS: i32 = 10_000;
+
+/// 10% of the maximum mark, rounded half away from zero, and at least 1 mark
+/// (a zero tolerance would flag every difference on a short question).
+pub fn default_tolerance(max_mark: i32) -> i32 {
+    // Integer arithmetic keeps the .5 cases (e.g. 15 → 1.5 → 2) exact; i64 avoids overflow.
+    let rounded = (i64::from(max_mark.max(0)) + 5) / 10;
+    i32::try_from(rounded).unwrap_or(i32::MAX).max(1)
+}
+
+/// Whether a mark deviation lies inside the tolerance band (inclusive). A negative tolerance
+/// counts as 0, because a band cannot be narrower than exact agreement.
+pub fn within_tolerance(deviation: i32, tolerance: i32) -> bool {
+    i64::from(deviation).abs() <= i64::from(tolerance.max(0))
+}
+
+/// Smallest whole t ≥ 0 such that at least 90% of |deviations| are ≤ t; `None` when empty.
+pub fn suggested_tolerance(deviations: &[i32]) -> Option<i32> {
+    let mut abs: Vec<u32> = deviations.iter().map(|d| d.unsigned_abs()).collect();
+    abs.sort_unstable();
+    // Need count ≥ 0.9·n, i.e. count ≥ ceil(9n/10); the answer is that order statistic.
+    let need = (9 * abs.len()).div_ceil(10);
+    let t = *abs.get(need.checked_sub(1)?)?;
+    i32::try_from(t).ok()
+}
+
+/// For each t in 0..=up_to, the share (0–1) of deviations with |d| ≤ t. Empty when there are
+/// no deviations (no share exists) or `up_to` < 0; capped at `MAX_PASS_RATE_BANDS` bands.
+pub fn pass_rates(deviations: &[i32], up_to: i32) -> Vec<(i32, f64)> {
+    if deviations.is_empty() {
+        return Vec::new();
+    }
+    let n = deviations.len() as f64;
+    (0..=up_to.min(MAX_PASS_RATE_BANDS - 1))
+        .map(|t| {
+            (
+                t,
+                deviations
+                    .iter()
+                    .filter(|&&d| within_tolerance(d, t))
+                    .count() as f64
+                    / n,
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_tolerance_table() {
+        for (max, want) in [
+            (12, 1),
+            (24, 2),
+            (40, 4),
+            (5, 1),
+            (15, 2),
+            (25, 3),
+            (14, 1),
+            (1, 1),
+            (0, 1),
+            (-3, 1),
+            (100, 10),
+        ] {
+            assert_eq!(default_tolerance(max), want, "max mark {max}");
+        }
+        assert_eq!(default_tolerance(i32::MAX), 214_748_365);
+    }
+
+    #[test]
+    fn suggested_tolerance_cases() {
+        assert_eq!(suggested_tolerance(&[]), None);
+        assert_eq!(suggested_tolerance(&[0]), Some(0));
+        assert_eq!(suggested_tolerance(&[-3]), Some(3));
+        // 10 deviations: 9 must be covered, so the single outlier is ignored.
+        assert_eq!(
+            suggested_tolerance(&[0, 0, 1, -1, 1, 0, 2, -2, 1, 9]),
+            Some(2)
+        );
+        // 11 deviations: ceil(9.9) = 10 must be covered, so the 10th smallest |d| decides.
+        assert_eq!(
+            suggested_tolerance(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 7]),
+            Some(5)
+        );
+        assert_eq!(
+            suggested_tolerance(&[i32::MIN]),
+            None,
+            "|i32::MIN| is not an i32"
+        );
+    }
+
+    #[test]
+    fn pass_rates_cases() {
+        let r = pass_rates(&[0, 1, -1, 3], 3);
+        assert_eq!(r, vec![(0, 0.25), (1, 0.75), (2, 0.75), (3, 1.0)]);
+        assert!(pass_rates(&[], 3).is_empty());
+        assert!(pass_rates(&[1], -1).is_empty());
+        assert_eq!(
+            pass_rates(&[1], i32::MAX).len(),
+            MAX_PASS_RATE_BANDS as usize
+        );
+        assert!(!within_tolerance(i32::MIN, i32::MAX));
+        assert!(within_tolerance(0, -2), "negative tolerance acts as 0");
+    }
+}
