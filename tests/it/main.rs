@@ -1,6 +1,7 @@
 //! Integration tests: the real router, over real PostgreSQL (a fresh database
 //! per test), and real headless Chromium for the pages.
 
+mod fixture;
 mod helpers;
 
 mod api;
@@ -9,5 +10,6 @@ mod browser;
 mod database;
 mod errors;
 mod health;
+mod meetings;
 mod papers;
 mod scripts;
