@@ -11,6 +11,7 @@ use crate::helpers::*;
 
 /// One person in the scenario.
 pub struct Person {
+    #[allow(dead_code)]
     pub user: User,
     pub api: Api,
     pub web: Client,

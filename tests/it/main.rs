@@ -6,6 +6,7 @@ mod helpers;
 
 mod api;
 mod auth;
+mod authz;
 mod browser;
 mod database;
 mod errors;

@@ -1,0 +1,244 @@
+//! Every meeting route × every role: allowed or refused, decided by the
+//! server; and no response body shows a marker another examiner's mark or
+//! the definitive mark before release.
+
+use serde_json::{Value, json};
+
+use crate::fixture::{MeetingFixture, Person};
+
+const OTHER_EXAMINER: &str = "SECRET-EX2-COMMENT";
+const TEAM_MEMBER: &str = "TEAM-EX3-COMMENT";
+const RATIONALE: &str = "SECRET-PE-RATIONALE";
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Who {
+    Admin,
+    Pe,
+    LeaderOfTeam,
+    LeaderOfOtherTeam,
+    Examiner,
+    OtherMeetingExaminer,
+    Anonymous,
+}
+
+const EVERYONE: [Who; 7] = [Who::Admin, Who::Pe, Who::LeaderOfTeam, Who::LeaderOfOtherTeam, Who::Examiner, Who::OtherMeetingExaminer, Who::Anonymous];
+
+fn person(f: &MeetingFixture, who: Who) -> Option<&Person> {
+    match who {
+        Who::Admin => Some(&f.admin),
+        Who::Pe => Some(&f.pe),
+        Who::LeaderOfTeam => Some(&f.leader),
+        Who::LeaderOfOtherTeam => Some(&f.other_leader),
+        Who::Examiner => Some(&f.examiners[0]),
+        Who::OtherMeetingExaminer => Some(&f.outsider),
+        Who::Anonymous => None,
+    }
+}
+
+/// Calls the API as `who` (anonymous: no token).
+async fn call(f: &MeetingFixture, who: Who, method: &str, path: &str, body: Option<Value>) -> (u16, String) {
+    let url = format!("http://{}{}", f.app.addr, f.url(path));
+    let http = reqwest::Client::new();
+    let mut req = match method {
+        "GET" => http.get(&url),
+        "PUT" => http.put(&url),
+        _ => http.post(&url),
+    };
+    if let Some(p) = person(f, who) {
+        req = req.bearer_auth(&p.api.token);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+fn assert_no_secrets(who: Who, what: &str, body: &str) {
+    let forbidden: &[&str] = match who {
+        Who::Admin | Who::Pe => &[],
+        Who::LeaderOfTeam => &[OTHER_EXAMINER, RATIONALE],
+        _ => &[OTHER_EXAMINER, TEAM_MEMBER, RATIONALE],
+    };
+    for secret in forbidden {
+        assert!(!body.contains(secret), "{who:?} must not see {secret} in {what}: {body}");
+    }
+}
+
+/// Marks everyone may not see: another examiner's, a team member's, and the PE's definitive mark.
+async fn mark_blind(f: &MeetingFixture) {
+    let (rid, _, _) = &f.responses[0];
+    let r = f.put(&f.examiners[1], &format!("/responses/{rid}/mark"), json!({"level": 2, "mark": 6, "comment": OTHER_EXAMINER, "submit": true})).await;
+    assert_eq!(r.status(), 200);
+    let r = f.put(&f.examiners[2], &format!("/responses/{rid}/mark"), json!({"level": 4, "mark": 11, "comment": TEAM_MEMBER, "submit": true})).await;
+    assert_eq!(r.status(), 200);
+    let r = f.put(&f.pe, &format!("/responses/{rid}/definitive"), json!({"level": 3, "mark": 9, "rationale": RATIONALE})).await;
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn every_meeting_route_for_every_role() {
+    let f = MeetingFixture::open().await;
+    mark_blind(&f).await;
+    let (rid, _, _) = f.responses[0].clone();
+    let (rid2, _, _) = f.responses[2].clone();
+    use Who::*;
+    let markers: &[Who] = &[LeaderOfTeam, LeaderOfOtherTeam, Examiner];
+    let participants: &[Who] = &[Admin, Pe, LeaderOfTeam, LeaderOfOtherTeam, Examiner];
+    let routes: Vec<(&str, String, Option<Value>, &[Who])> = vec![
+        ("GET", "/assignments".into(), None, markers),
+        ("GET", format!("/responses/{rid}"), None, participants),
+        ("PUT", format!("/responses/{rid}/mark"), Some(json!({"level": 3, "mark": 8, "comment": "mine"})), markers),
+        ("PUT", format!("/responses/{rid}/definitive"), Some(json!({"level": 3, "mark": 9, "rationale": RATIONALE})), &[Pe]),
+        ("POST", format!("/responses/{rid}/reopen"), Some(json!({"examiner": "ex2@board.example", "reason": "check"})), &[Pe]),
+        ("POST", "/open".into(), Some(json!({})), &[Admin, Pe]),
+        ("GET", "/audit".into(), None, &[Admin, Pe]),
+        ("GET", "/audit.csv".into(), None, &[Admin, Pe]),
+        // Releases last: they change what the others may see.
+        ("POST", format!("/responses/{rid2}/release"), Some(json!({})), &[Pe]),
+        ("POST", "/release".into(), Some(json!({})), &[Pe]),
+    ];
+    for (method, path, body, allowed) in &routes {
+        for who in EVERYONE {
+            // The PE's release calls would change the state for the next roles: call them last.
+            if path.ends_with("release") && who == Pe {
+                continue;
+            }
+            let (status, text) = call(&f, who, method, path, body.clone()).await;
+            let what = format!("{method} {path}");
+            if who == Anonymous {
+                assert_eq!(status, 401, "{what} as anonymous");
+            } else if allowed.contains(&who) {
+                assert!(![401, 403, 500].contains(&status), "{what} as {who:?} should be allowed, got {status}: {text}");
+            } else {
+                assert_eq!(status, 403, "{what} as {who:?} should be refused: {text}");
+            }
+            if !path.contains("release") {
+                assert_no_secrets(who, &what, &text);
+            }
+        }
+    }
+    // Now the PE's releases (allowed: 200 or a clear 422 for missing definitive marks).
+    for path in [format!("/responses/{rid2}/release"), "/release".into()] {
+        let (status, text) = call(&f, Pe, "POST", &path, Some(json!({}))).await;
+        assert!(status == 200 || status == 422, "{path}: {status} {text}");
+    }
+}
+
+#[tokio::test]
+async fn nothing_leaks_to_markers_before_release_in_any_body() {
+    let f = MeetingFixture::open().await;
+    mark_blind(&f).await;
+    let (rid, _, _) = f.responses[0].clone();
+    let m = f.meeting;
+    for who in EVERYONE {
+        let Some(p) = person(&f, who) else { continue };
+        // API bodies.
+        for path in [format!("/responses/{rid}"), "/assignments".into(), "/audit".into()] {
+            let (_, body) = call(&f, who, "GET", &path, None).await;
+            assert_no_secrets(who, &path, &body);
+        }
+        // Pages: overview, marking page, audit, attachments and the home page.
+        for page in [format!("/meetings/{m}"), format!("/meetings/{m}/responses/{rid}"), format!("/meetings/{m}/audit"), "/".into(), "/meetings".into()] {
+            let body = p.web.text(&page).await;
+            assert_no_secrets(who, &page, &body);
+        }
+        // Error bodies too: anyone else calling a PE endpoint.
+        if who != Who::Pe {
+            let (_, body) = call(&f, who, "PUT", &format!("/responses/{rid}/definitive"), Some(json!({"level": 1, "mark": 1}))).await;
+            assert_no_secrets(who, "definitive refusal", &body);
+        }
+    }
+    // What each does see.
+    let view: Value = f.get(&f.leader, &format!("/responses/{rid}")).await.json().await.unwrap();
+    assert!(view.get("definitive").is_none());
+    assert_eq!(view["marks"].as_array().unwrap().len(), 1, "the leader sees their team member's mark only: {view}");
+    let view: Value = f.get(&f.examiners[0], &format!("/responses/{rid}")).await.json().await.unwrap();
+    assert!(view.get("definitive").is_none() && view.get("marks").is_none());
+    let page = f.pe.web.text(&format!("/meetings/{m}/responses/{rid}")).await;
+    assert!(page.contains(OTHER_EXAMINER) && page.contains(TEAM_MEMBER) && page.contains(RATIONALE));
+}
+
+/// Posts a page form with a CSRF token from the person's home page.
+async fn post_page(p: &Person, action: &str, fields: &[(&str, &str)]) -> u16 {
+    p.web.post(action, fields).await.status().as_u16()
+}
+
+#[tokio::test]
+async fn meeting_pages_for_every_role() {
+    let f = MeetingFixture::open().await;
+    mark_blind(&f).await;
+    let (rid, _, _) = f.responses[0].clone();
+    let m = f.meeting;
+    use Who::*;
+    let participants: &[Who] = &[Admin, Pe, LeaderOfTeam, LeaderOfOtherTeam, Examiner];
+    let gets: Vec<(String, &[Who])> = vec![
+        (format!("/meetings/{m}"), participants),
+        (format!("/meetings/{m}/responses/{rid}"), participants),
+        (format!("/meetings/{m}/audit"), &[Admin, Pe]),
+        (format!("/meetings/{m}/audit.csv"), &[Admin, Pe]),
+    ];
+    for (path, allowed) in &gets {
+        for who in EVERYONE {
+            let status = match person(&f, who) {
+                Some(p) => p.web.get(path).await.status().as_u16(),
+                None => f.app.client().get(path).await.status().as_u16(),
+            };
+            let expected = if who == Anonymous { 303 } else if allowed.contains(&who) { 200 } else { 403 };
+            assert_eq!(status, expected, "GET {path} as {who:?}");
+        }
+    }
+    let script: uuid::Uuid = sqlx::query_scalar("SELECT script_id FROM meeting_scripts WHERE meeting_id = $1 AND position = 1").bind(m).fetch_one(&f.app.db.pool).await.unwrap();
+    let posts: Vec<(String, Vec<(&str, &str)>, &[Who])> = vec![
+        (format!("/meetings/{m}/responses/{rid}/mark"), vec![("level", "3"), ("mark", "8"), ("version", "0"), ("action", "draft")], &[LeaderOfTeam, LeaderOfOtherTeam, Examiner]),
+        (format!("/meetings/{m}/responses/{rid}/definitive"), vec![("level", "3"), ("mark", "9"), ("rationale", RATIONALE), ("version", "1")], &[Pe]),
+        (format!("/meetings/{m}/responses/{rid}/reopen"), vec![("examiner", "00000000-0000-0000-0000-000000000000")], &[Pe]),
+        (format!("/meetings/{m}/tolerances"), vec![("tolerance.01", "1")], &[Pe]),
+        (format!("/meetings/{m}/open"), vec![], &[Admin, Pe]),
+        (format!("/meetings/{m}/scripts/{script}/release"), vec![], &[Pe]),
+        (format!("/meetings/{m}/release"), vec![], &[Pe]),
+    ];
+    for (path, fields, allowed) in &posts {
+        for who in EVERYONE {
+            let Some(p) = person(&f, who) else {
+                let status = f.app.client().post(path, fields).await.status().as_u16();
+                assert!(status == 303 || status == 403, "POST {path} anonymous: {status}");
+                continue;
+            };
+            if path.contains("release") && who == Pe {
+                continue;
+            }
+            let status = post_page(p, path, fields).await;
+            if allowed.contains(&who) {
+                assert!(![401, 403, 500].contains(&status), "POST {path} as {who:?}: {status}");
+            } else {
+                assert_eq!(status, 403, "POST {path} as {who:?}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn scans_are_served_only_to_the_meetings_people() {
+    let f = MeetingFixture::open().await;
+    let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR".to_vec();
+    let form = reqwest::multipart::Form::new().text("candidate", "0009").part("file.01", reqwest::multipart::Part::bytes(png).file_name("a.png"));
+    assert_eq!(f.admin.web.post_multipart(&format!("/papers/{}/scripts", f.paper), form).await.status(), 303);
+    let (script, attachment): (uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+        "SELECT s.id, r.attachment_id FROM scripts s JOIN responses r ON r.script_id = s.id WHERE s.candidate = '0009'",
+    )
+    .fetch_one(&f.app.db.pool)
+    .await
+    .unwrap();
+    let url = format!("/attachments/{attachment}");
+    assert_eq!(f.examiners[0].web.get(&url).await.status(), 403, "not yet in any of their meetings");
+    sqlx::query("INSERT INTO meeting_scripts (meeting_id, paper_id, script_id, purpose, position) VALUES ($1, $2, $3, 'practice', 9)")
+        .bind(f.meeting)
+        .bind(f.paper)
+        .bind(script)
+        .execute(&f.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(f.examiners[0].web.get(&url).await.status(), 200);
+    assert_eq!(f.outsider.web.get(&url).await.status(), 403);
+}
