@@ -215,3 +215,101 @@ async fn admin_imports_the_reference_scheme_through_the_pages() {
     b.screenshot("paper-saved").await;
     b.client.clone().close().await.unwrap();
 }
+
+/// Presses keys on whatever has the focus, as a person at the keyboard would.
+async fn press(b: &Browser, keys: &str) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let mut actions = KeyActions::new("keyboard".to_owned());
+    for c in keys.chars() {
+        actions = actions.then(KeyAction::Down { value: c }).then(KeyAction::Up { value: c });
+    }
+    b.client.perform_actions(actions).await.unwrap();
+}
+
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
+
+async fn active_id(b: &Browser) -> String {
+    b.client.execute("return document.activeElement ? document.activeElement.id : ''", vec![]).await.unwrap().as_str().unwrap_or("").to_owned()
+}
+
+async fn value_of(b: &Browser, css: &str) -> String {
+    b.client.find(Locator::Css(css)).await.unwrap().prop("value").await.unwrap().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn an_examiner_marks_a_script_with_the_keyboard() {
+    let f = crate::fixture::MeetingFixture::open().await;
+    let (rid, _, _) = f.responses[0].clone();
+    let b = Browser::start().await;
+    b.sign_in(&f.app, "ex1@board.example", PASSWORD).await;
+    b.wait_for_text("h1", "Welcome").await;
+    b.client.goto(&f.app.url(&format!("/meetings/{}/responses/{rid}", f.meeting))).await.unwrap();
+    b.wait_for_text("h1", "Candidate 0001").await;
+
+    // Level first: the key 3 chooses level 3, limits the mark to 7–9 and
+    // puts the middle mark in the field, ready to be typed over.
+    press(&b, "3").await;
+    assert_eq!(b.client.find(Locator::Css("input[name=level][value='3']")).await.unwrap().prop("checked").await.unwrap().as_deref(), Some("true"));
+    assert_eq!(value_of(&b, "#mark").await, "8");
+    assert_eq!(active_id(&b).await, "mark");
+    assert_eq!(b.client.find(Locator::Css("#mark")).await.unwrap().attr("max").await.unwrap().as_deref(), Some("9"));
+    press(&b, "9").await;
+    press(&b, TAB).await;
+    assert_eq!(active_id(&b).await, "comment");
+    press(&b, "Explains differences and similarities with own knowledge.").await;
+    b.wait_for_text("#save-status", "Draft saved at").await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    b.wait_for_text("#save-status", "Draft saved at").await;
+    b.screenshot("marking-page").await;
+
+    // Tab on to the Submit button; leaving the comment saves a draft, during
+    // which the button is briefly disabled, so give each step a moment.
+    for _ in 0..12 {
+        if active_id(&b).await == "submit-mark" {
+            break;
+        }
+        press(&b, TAB).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert_eq!(active_id(&b).await, "submit-mark");
+    press(&b, ENTER).await;
+    b.wait_for_text(".flash", "is submitted").await;
+    assert!(b.text("#own-mark").await.contains("Level 3, 9 marks"));
+
+    let (level, mark, state, comment): (Option<i32>, i32, String, String) =
+        sqlx::query_as("SELECT level, mark, state, comment FROM marks WHERE response_id = $1").bind(rid).fetch_one(&f.app.db.pool).await.unwrap();
+    assert_eq!((level, mark, state.as_str()), (Some(3), 9, "submitted"));
+    assert_eq!(comment, "Explains differences and similarities with own knowledge.");
+    b.client.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_draft_survives_closing_and_reopening_the_page() {
+    let f = crate::fixture::MeetingFixture::open().await;
+    let (rid, _, _) = f.responses[0].clone();
+    let page = f.app.url(&format!("/meetings/{}/responses/{rid}", f.meeting));
+    {
+        let b = Browser::start().await;
+        b.sign_in(&f.app, "ex2@board.example", PASSWORD).await;
+        b.wait_for_text("h1", "Welcome").await;
+        b.client.goto(&page).await.unwrap();
+        b.click("input[name=level][value='2']").await;
+        assert_eq!(value_of(&b, "#mark").await, "5", "the middle of 3–6");
+        b.fill("#comment", "Half-way: compares tone, no context yet").await;
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        b.wait_for_text("#save-status", "Draft saved at").await;
+        // The tab is closed without submitting: the whole browser goes.
+        b.client.clone().close().await.unwrap();
+    }
+    let b = Browser::start().await;
+    b.sign_in(&f.app, "ex2@board.example", PASSWORD).await;
+    b.wait_for_text("h1", "Welcome").await;
+    b.client.goto(&page).await.unwrap();
+    b.wait_for_text("h1", "Candidate 0001").await;
+    assert_eq!(b.client.find(Locator::Css("input[name=level][value='2']")).await.unwrap().prop("checked").await.unwrap().as_deref(), Some("true"));
+    assert_eq!(value_of(&b, "#mark").await, "5");
+    assert_eq!(value_of(&b, "#comment").await, "Half-way: compares tone, no context yet");
+    assert!(b.text("#save-status").await.contains("Draft saved"));
+    b.client.clone().close().await.unwrap();
+}
