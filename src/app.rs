@@ -21,7 +21,7 @@ use tower_http::{
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use tower_sessions_sqlx_store::PostgresStore;
 
-use crate::{api, assets, auth, config::Config, error, health, home, marking, meetings, papers, scripts, users};
+use crate::{api, assets, auth, config::Config, dashboard, error, health, home, live, marking, meetings, papers, scripts, users};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -30,6 +30,16 @@ pub struct AppState {
     pub db: PgPool,
     /// Settings.
     pub config: Arc<Config>,
+    /// Live updates heard from the database.
+    pub live: Arc<live::Hub>,
+}
+
+impl AppState {
+    /// The state for a pool, starting the live-update listener on it.
+    pub fn new(db: PgPool, config: Config) -> AppState {
+        let live = live::Hub::start(db.clone());
+        AppState { db, config: Arc::new(config), live }
+    }
 }
 
 impl FromRef<AppState> for PgPool {
@@ -62,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .merge(scripts::pages::routes())
         .merge(meetings::pages::routes())
         .merge(marking::pages::routes())
+        .merge(dashboard::pages::routes())
         .layer(middleware::from_fn_with_state(state.clone(), auth::csrf::verify))
         .layer(sessions);
 

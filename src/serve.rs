@@ -1,6 +1,6 @@
 //! `standardise serve`: connect, migrate, make the first administrator, listen.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use anyhow::Context;
 use sqlx::PgPool;
@@ -44,14 +44,21 @@ async fn run(pool: PgPool, args: &ServeArgs) -> anyhow::Result<()> {
         session_idle: Duration::from_secs(args.session_idle_minutes.max(1) * 60),
         ..Config::default()
     };
-    let state = AppState { db: pool, config: Arc::new(config) };
+    let state = AppState::new(pool, config);
+    let hub = state.live.clone();
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
         .with_context(|| format!("cannot listen on {} (is another program using it? choose another with --bind)", args.bind))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "standardise is listening");
     println!("standardise is running: open http://{addr}/ (Ctrl-C stops it)");
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    // Open event streams would hold a graceful shutdown forever: end them first.
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            hub.close();
+        })
+        .await?;
     tracing::info!("shut down cleanly");
     Ok(())
 }

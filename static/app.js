@@ -48,3 +48,27 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// The dashboard refreshes its live part when the server says something
+// changed (Server-Sent Events), at most a few times a second.
+document.addEventListener("DOMContentLoaded", () => {
+  const live = document.querySelector("[data-live-src][data-events]");
+  if (!live || !window.EventSource) return;
+  const status = document.getElementById("live-status");
+  let timer = null;
+  const refresh = () => {
+    timer = null;
+    fetch(live.dataset.liveSrc, { credentials: "same-origin", headers: { "HX-Request": "true" } })
+      .then((r) => (r.ok ? r.text() : Promise.reject(r.status)))
+      .then((html) => {
+        live.innerHTML = html;
+        if (status) status.textContent = "Updated " + new Date().toLocaleTimeString() + ".";
+      })
+      .catch(() => { if (status) status.textContent = "Could not refresh; retrying on the next change."; });
+  };
+  const source = new EventSource(live.dataset.events);
+  const changed = () => { if (!timer) timer = setTimeout(refresh, 200); };
+  ["mark", "definitive", "release", "tolerance", "resync"].forEach((kind) => source.addEventListener(kind, changed));
+  source.onopen = () => { if (status) status.textContent = "Live."; };
+  source.onerror = () => { if (status) status.textContent = "Reconnecting…"; };
+});

@@ -10,6 +10,7 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/me", get(get_me)).merge(crate::papers::api::routes())
         .merge(crate::meetings::api::routes())
         .merge(crate::marking::api::routes())
+        .merge(crate::dashboard::api::routes())
 }
 
 /// The caller, as `GET /api/v1/me` answers it.

@@ -20,8 +20,10 @@ use super::{
 };
 use crate::{
     app::AppState,
+    dashboard::svg::strip_plot,
     error::AppError,
     markdown,
+    stats::summarise_response,
     markscheme::{Level, QuestionKind},
     meetings::{
         Meeting, MeetingState, Role,
@@ -98,9 +100,15 @@ struct MarkingPage {
     position: String,
     error: Option<String>,
     difference: Option<i32>,
+    plot: String,
+    summary: Option<crate::stats::ResponseSummary>,
 }
 
 impl MarkingPage {
+    fn fmt(&self, x: &Option<f64>) -> String {
+        x.map(|v| format!("{v:.2}")).unwrap_or_else(|| "–".into())
+    }
+
     fn can_mark(&self) -> bool {
         self.role.marks() && self.meeting.state() == MeetingState::Marking && !self.ctx_r.released && self.fields.state != "submitted"
     }
@@ -149,6 +157,18 @@ async fn marking_page(state: &AppState, access: Access, ctx: PageCtx, response_i
         Some((fields, error)) => (fields, Some(error)),
         None => (own.as_ref().map(MarkFields::from_stored).unwrap_or_default(), None),
     };
+    // Overseers and team leaders see the panel's spread on this response.
+    let (plot, summary) = if may_see_marks_of_others(access.role) {
+        let submitted: Vec<(i32, Option<i32>)> = marks.iter().filter(|m| m.mark.state == "submitted").map(|m| (m.mark.mark, m.mark.level)).collect();
+        let shown_definitive = definitive.as_ref().map(|d| d.mark);
+        let values: Vec<i32> = submitted.iter().map(|(m, _)| *m).collect();
+        (
+            strip_plot(&values, r.question.max_mark, &r.question.levels, shown_definitive, r.tolerance),
+            Some(summarise_response(&submitted, shown_definitive, r.tolerance)),
+        )
+    } else {
+        (String::new(), None)
+    };
     let definitive_fields = definitive
         .as_ref()
         .map(|d| MarkFields { level: d.level, mark: d.mark.to_string(), comment: d.rationale.clone(), version: d.version, ..MarkFields::default() })
@@ -171,6 +191,8 @@ async fn marking_page(state: &AppState, access: Access, ctx: PageCtx, response_i
         position,
         error,
         difference,
+        plot,
+        summary,
     })
 }
 

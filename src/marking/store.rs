@@ -11,6 +11,7 @@ use super::rules::check_mark;
 use crate::{
     audit,
     error::AppError,
+    live,
     markscheme::Question,
     meetings::{Meeting, MeetingState},
     papers::store as papers_store,
@@ -256,7 +257,12 @@ pub async fn save_mark(tx: &mut PgConnection, meeting: &Meeting, ctx: &ResponseC
         },
     )
     .await?;
+    live::notify(&mut *tx, &mark_event(meeting.id, ctx.response_id, examiner)).await?;
     Ok(stored)
+}
+
+fn mark_event(meeting_id: Uuid, response_id: Uuid, examiner: Uuid) -> live::Event {
+    live::Event { meeting_id, kind: "mark".into(), response_id: Some(response_id), examiner_id: Some(examiner) }
 }
 
 /// Reopens a submitted mark so the examiner can change it (principal examiner).
@@ -289,6 +295,7 @@ pub async fn reopen(tx: &mut PgConnection, meeting: &Meeting, ctx: &ResponseCtx,
         },
     )
     .await?;
+    live::notify(&mut *tx, &mark_event(meeting.id, ctx.response_id, examiner)).await?;
     Ok(reopened)
 }
 
@@ -393,6 +400,8 @@ pub async fn save_definitive(tx: &mut PgConnection, meeting: &Meeting, ctx: &Res
         },
     )
     .await?;
+    let event = live::Event { meeting_id: meeting.id, kind: "definitive".into(), response_id: Some(ctx.response_id), examiner_id: None };
+    live::notify(&mut *tx, &event).await?;
     Ok(stored)
 }
 
@@ -443,5 +452,6 @@ pub async fn release(tx: &mut PgConnection, meeting: &Meeting, script: Option<Uu
         },
     )
     .await?;
+    live::notify(&mut *tx, &live::Event { meeting_id: meeting.id, kind: "release".into(), response_id: None, examiner_id: None }).await?;
     Ok(released.len())
 }

@@ -12,6 +12,7 @@ use super::{Meeting, MeetingState, Purpose};
 use crate::{
     audit,
     error::AppError,
+    live,
     marking::rules::default_tolerance,
     papers::store::StoredPaper,
     users::Email,
@@ -314,7 +315,8 @@ pub async fn set_tolerance(tx: &mut PgConnection, meeting_id: Uuid, question_id:
             reason: None,
         },
     )
-    .await
+    .await?;
+    live::notify(&mut *tx, &live::Event { meeting_id, kind: "tolerance".into(), response_id: None, examiner_id: None }).await
 }
 
 /// The meetings a user can see: all for administrators, else those they take part in.

@@ -1,6 +1,6 @@
 //! Test helpers: a real server on a loopback port over its own fresh database.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, time::Duration};
 
 use sqlx::{
     ConnectOptions, Connection, PgConnection, PgPool,
@@ -114,7 +114,7 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
 
 /// Serves the router over `pool` on a free port.
 pub async fn serve(pool: PgPool, config: Config) -> (SocketAddr, JoinHandle<()>) {
-    let state = AppState { db: pool, config: Arc::new(config) };
+    let state = AppState::new(pool, config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let handle = tokio::spawn(async move {

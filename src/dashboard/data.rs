@@ -1,0 +1,197 @@
+//! Everything the dashboard computes from, loaded in a fixed handful of
+//! queries however many examiners and responses there are.
+
+use std::collections::HashMap;
+
+use sqlx::{FromRow, PgConnection};
+use uuid::Uuid;
+
+use crate::{
+    error::AppError,
+    markscheme::Level,
+    meetings::{Meeting, store as meetings_store},
+    papers::store as papers_store,
+    stats::default_tolerance,
+};
+
+/// A question of the paper with its tolerance in this meeting.
+#[derive(Debug, Clone)]
+pub struct QuestionInfo {
+    /// Question number.
+    pub number: String,
+    /// Maximum mark.
+    pub max_mark: i32,
+    /// Tolerance in force.
+    pub tolerance: i32,
+    /// Its levels (empty for point-marked questions).
+    pub levels: Vec<Level>,
+}
+
+/// A response marked in the meeting.
+#[derive(Debug, Clone)]
+pub struct ResponseInfo {
+    /// Response id.
+    pub id: Uuid,
+    /// Candidate number.
+    pub candidate: String,
+    /// Index into `questions`.
+    pub question: usize,
+    /// Why the script is in the meeting.
+    pub purpose: String,
+    /// Released to examiners.
+    pub released: bool,
+}
+
+/// Someone who marks: an examiner or a team leader.
+#[derive(Debug, Clone, FromRow)]
+pub struct ExaminerInfo {
+    /// User id.
+    pub id: Uuid,
+    /// Email.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// Their team leader, if in a team.
+    pub team_leader: Option<Uuid>,
+}
+
+/// One examiner's mark on one response.
+#[derive(Debug, Clone, Copy)]
+pub struct Cell {
+    /// Index into `responses`.
+    pub response: usize,
+    /// Index into `examiners`.
+    pub examiner: usize,
+    /// Level.
+    pub level: Option<i32>,
+    /// Mark.
+    pub mark: i32,
+    /// Submitted (statistics count only these) or a draft.
+    pub submitted: bool,
+}
+
+/// A definitive mark.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Def {
+    /// Level.
+    pub level: Option<i32>,
+    /// Mark.
+    pub mark: i32,
+}
+
+/// A meeting's marks and everything needed to judge them.
+#[derive(Debug, Clone, Default)]
+pub struct MeetingData {
+    /// Questions of the paper, in order.
+    pub questions: Vec<QuestionInfo>,
+    /// Responses in marking order.
+    pub responses: Vec<ResponseInfo>,
+    /// Markers, by name.
+    pub examiners: Vec<ExaminerInfo>,
+    /// Every mark (drafts included).
+    pub cells: Vec<Cell>,
+    /// Definitive mark per response.
+    pub definitive: Vec<Option<Def>>,
+}
+
+#[derive(FromRow)]
+struct ResponseRow {
+    id: Uuid,
+    candidate: String,
+    question_number: String,
+    purpose: String,
+    released: bool,
+}
+
+#[derive(FromRow)]
+struct MarkRow {
+    response_id: Uuid,
+    examiner_id: Uuid,
+    level: Option<i32>,
+    mark: i32,
+    submitted: bool,
+}
+
+#[derive(FromRow)]
+struct DefRow {
+    response_id: Uuid,
+    level: Option<i32>,
+    mark: i32,
+}
+
+/// Loads a meeting's data: the paper (four queries) plus one query each for
+/// responses, markers, marks, definitive marks and tolerances.
+pub async fn load(db: &mut PgConnection, meeting: &Meeting) -> Result<MeetingData, AppError> {
+    let paper = papers_store::load(db, meeting.paper_id).await?.ok_or_else(|| AppError::not_found("The meeting's paper"))?;
+    let tolerances = meetings_store::tolerances(&mut *db, meeting.id).await?;
+    let questions: Vec<QuestionInfo> = paper
+        .scheme
+        .questions
+        .iter()
+        .map(|q| QuestionInfo {
+            number: q.number.clone(),
+            max_mark: q.max_mark,
+            tolerance: tolerances.get(&q.number).copied().unwrap_or_else(|| default_tolerance(q.max_mark)),
+            levels: q.levels.clone(),
+        })
+        .collect();
+    let question_index: HashMap<&str, usize> = questions.iter().enumerate().map(|(i, q)| (q.number.as_str(), i)).collect();
+
+    let rows: Vec<ResponseRow> = sqlx::query_as(
+        "SELECT r.id, s.candidate, q.number AS question_number, ms.purpose, ms.released_at IS NOT NULL AS released
+         FROM meeting_scripts ms JOIN scripts s ON s.id = ms.script_id
+         JOIN responses r ON r.script_id = s.id JOIN questions q ON q.id = r.question_id
+         WHERE ms.meeting_id = $1 ORDER BY ms.position, q.position",
+    )
+    .bind(meeting.id)
+    .fetch_all(&mut *db)
+    .await?;
+    let responses: Vec<ResponseInfo> = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(ResponseInfo { id: r.id, candidate: r.candidate, question: *question_index.get(r.question_number.as_str())?, purpose: r.purpose, released: r.released })
+        })
+        .collect();
+    let response_index: HashMap<Uuid, usize> = responses.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+
+    let examiners: Vec<ExaminerInfo> = sqlx::query_as(
+        "SELECT u.id, u.email, u.name, p.team_leader_id AS team_leader
+         FROM meeting_participants p JOIN users u ON u.id = p.user_id
+         WHERE p.meeting_id = $1 AND p.role IN ('examiner', 'team_leader') ORDER BY lower(u.name), u.email",
+    )
+    .bind(meeting.id)
+    .fetch_all(&mut *db)
+    .await?;
+    let examiner_index: HashMap<Uuid, usize> = examiners.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
+
+    let marks: Vec<MarkRow> = sqlx::query_as(
+        "SELECT response_id, examiner_id, level, mark, state = 'submitted' AS submitted FROM marks WHERE meeting_id = $1",
+    )
+    .bind(meeting.id)
+    .fetch_all(&mut *db)
+    .await?;
+    let cells = marks
+        .into_iter()
+        .filter_map(|m| {
+            Some(Cell {
+                response: *response_index.get(&m.response_id)?,
+                examiner: *examiner_index.get(&m.examiner_id)?,
+                level: m.level,
+                mark: m.mark,
+                submitted: m.submitted,
+            })
+        })
+        .collect();
+
+    let defs: Vec<DefRow> = sqlx::query_as("SELECT response_id, level, mark FROM definitive_marks WHERE meeting_id = $1")
+        .bind(meeting.id)
+        .fetch_all(&mut *db)
+        .await?;
+    let mut definitive = vec![None; responses.len()];
+    for d in defs {
+        if let Some(&i) = response_index.get(&d.response_id) {
+            definitive[i] = Some(Def { level: d.level, mark: d.mark });
+        }
+    }
+    Ok(MeetingData { questions, responses, examiners, cells, definitive })
+}

@@ -1,0 +1,27 @@
+//! The principal examiner's dashboard: the marks matrix, where the panel
+//! disagrees, examiners' severity and consistency, agreement per question,
+//! exports, and live updates.
+
+pub mod api;
+pub mod compute;
+pub mod data;
+pub mod export;
+pub mod pages;
+pub mod svg;
+
+use crate::{app::AppState, error::AppError, meetings::access::Access};
+
+/// Loads and computes a meeting's figures.
+pub async fn figures(state: &AppState, access: &Access) -> Result<(data::MeetingData, compute::MeetingStats), AppError> {
+    let mut conn = state.db.acquire().await?;
+    let data = data::load(&mut conn, &access.meeting).await?;
+    drop(conn);
+    // The arithmetic is CPU work: keep it off the async threads.
+    let (data, stats) = tokio::task::spawn_blocking(move || {
+        let stats = compute::compute(&data);
+        (data, stats)
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?;
+    Ok((data, stats))
+}

@@ -1,0 +1,185 @@
+//! Live updates: changes travel through PostgreSQL LISTEN/NOTIFY, so every
+//! standardise process sharing the database hears every change, and each
+//! pushes them to its own viewers as Server-Sent Events.
+//!
+//! An event names what changed (`mark`, `definitive`, `release`,
+//! `tolerance`) and which response, never a mark or a rationale: viewers
+//! fetch what they are allowed to see, so the blind rule cannot leak here.
+
+use std::{convert::Infallible, sync::Arc, time::Duration};
+
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use futures_util::Stream;
+use serde::{Deserialize, Serialize};
+use sqlx::{PgExecutor, PgPool, postgres::PgListener};
+use tokio::sync::{broadcast, watch};
+use uuid::Uuid;
+
+use crate::{error::AppError, meetings::{Role, access::Access}};
+
+/// The NOTIFY channel.
+pub const CHANNEL: &str = "standardise_events";
+
+/// Something changed in a meeting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// The meeting.
+    pub meeting_id: Uuid,
+    /// `mark`, `definitive`, `release` or `tolerance`.
+    pub kind: String,
+    /// The response concerned, if one.
+    pub response_id: Option<Uuid>,
+    /// Whose mark, for `mark` events (used to filter, never sent to viewers).
+    pub examiner_id: Option<Uuid>,
+}
+
+/// Queues the event; PostgreSQL delivers it when the transaction commits,
+/// and not at all if it rolls back.
+pub async fn notify(db: impl PgExecutor<'_>, event: &Event) -> Result<(), AppError> {
+    let payload = serde_json::to_string(event).map_err(|e| AppError::Internal(e.into()))?;
+    sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(payload).execute(db).await?;
+    Ok(())
+}
+
+/// This process's listener and its subscribers.
+pub struct Hub {
+    sender: broadcast::Sender<Event>,
+    closing: watch::Sender<bool>,
+}
+
+impl Hub {
+    /// Starts listening on the database (reconnecting after outages).
+    pub fn start(pool: PgPool) -> Arc<Hub> {
+        let (sender, _) = broadcast::channel(4096);
+        let (closing, _) = watch::channel(false);
+        let hub = Arc::new(Hub { sender, closing });
+        let tx = hub.sender.clone();
+        let mut stop = hub.closing.subscribe();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => return,
+                    result = listen(&pool, &tx) => {
+                        if let Err(e) = result {
+                            tracing::warn!(error = %e, "live updates: listener lost, reconnecting");
+                        }
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        hub
+    }
+
+    /// A receiver of every event this process hears.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.sender.subscribe()
+    }
+
+    /// Ends every open stream, so a graceful shutdown does not wait on them.
+    pub fn close(&self) {
+        let _ = self.closing.send(true);
+    }
+
+    fn closed(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+}
+
+async fn listen(pool: &PgPool, tx: &broadcast::Sender<Event>) -> Result<(), sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    loop {
+        let n = listener.recv().await?;
+        match serde_json::from_str::<Event>(n.payload()) {
+            Ok(event) => {
+                let _ = tx.send(event);
+            }
+            Err(e) => tracing::warn!(error = %e, "live updates: unreadable event"),
+        }
+    }
+}
+
+/// Whether a viewer may hear of this event: overseers hear everything of the
+/// meeting; a team leader the marks of their team and their own; an examiner
+/// their own marks; everyone hears releases.
+pub fn visible_to(event: &Event, access: &Access, team: &[Uuid]) -> bool {
+    if event.meeting_id != access.meeting.id {
+        return false;
+    }
+    if access.role.oversees() || event.kind == "release" {
+        return true;
+    }
+    match (event.kind.as_str(), event.examiner_id) {
+        ("mark", Some(examiner)) => examiner == access.user.id || (access.role == Role::TeamLeader && team.contains(&examiner)),
+        _ => false,
+    }
+}
+
+/// The event stream for one viewer: only what they may hear, as
+/// `{"kind", "response_id"}`, with keep-alives.
+pub fn stream(hub: &Hub, access: Access, team: Vec<Uuid>) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<>> {
+    let rx = hub.subscribe();
+    let closed = hub.closed();
+    let stream = futures_util::stream::unfold((rx, closed, access, team), |(mut rx, mut closed, access, team)| async move {
+        loop {
+            tokio::select! {
+                _ = closed.changed() => return None,
+                received = rx.recv() => match received {
+                    Ok(event) if visible_to(&event, &access, &team) => {
+                        let data = serde_json::json!({"kind": event.kind, "response_id": event.response_id}).to_string();
+                        let sse = SseEvent::default().event(event.kind.clone()).data(data);
+                        return Some((Ok(sse), (rx, closed, access, team)));
+                    }
+                    Ok(_) => continue,
+                    // Too slow to keep up: tell the page to fetch everything again.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        let sse = SseEvent::default().event("resync").data("{}");
+                        return Some((Ok(sse), (rx, closed, access, team)));
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                },
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meetings::Meeting;
+
+    fn access(role: Role, user: Uuid, meeting: Uuid) -> Access {
+        Access {
+            user: crate::users::User {
+                id: user,
+                email: "x@y".into(),
+                name: "X".into(),
+                is_admin: false,
+                active: true,
+                must_change_password: false,
+                created_at: time::OffsetDateTime::UNIX_EPOCH,
+            },
+            meeting: Meeting { id: meeting, paper_id: Uuid::nil(), name: "m".into(), held_on: None, state: "marking".into(), created_at: time::OffsetDateTime::UNIX_EPOCH },
+            role,
+        }
+    }
+
+    #[test]
+    fn examiners_hear_only_their_own_marks_and_releases() {
+        let (me, other, meeting) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let ev = |kind: &str, examiner| Event { meeting_id: meeting, kind: kind.into(), response_id: None, examiner_id: examiner };
+        let ex = access(Role::Examiner, me, meeting);
+        assert!(visible_to(&ev("mark", Some(me)), &ex, &[]));
+        assert!(!visible_to(&ev("mark", Some(other)), &ex, &[]));
+        assert!(!visible_to(&ev("definitive", None), &ex, &[]));
+        assert!(visible_to(&ev("release", None), &ex, &[]));
+        let tl = access(Role::TeamLeader, me, meeting);
+        assert!(visible_to(&ev("mark", Some(other)), &tl, &[other]));
+        let pe = access(Role::Pe, me, meeting);
+        assert!(visible_to(&ev("definitive", None), &pe, &[]));
+        let elsewhere = Event { meeting_id: Uuid::new_v4(), ..ev("release", None) };
+        assert!(!visible_to(&elsewhere, &pe, &[]));
+    }
+}
