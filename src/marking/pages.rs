@@ -278,7 +278,16 @@ async fn save_mark(
         Ok((r, _)) => {
             let what = if submit { "submitted" } else { "saved as a draft" };
             flash(&session, format!("Your mark for candidate {}, question {} is {what}.", r.candidate, r.question.number)).await?;
-            Ok(Redirect::to(&format!("/meetings/{}/responses/{response_id}", access.meeting.id)).into_response())
+            let page = format!("/meetings/{}/responses/{response_id}", access.meeting.id);
+            if is_htmx {
+                // Submitted through htmx (queued after any draft save, so its
+                // version is current): have the browser load the locked page.
+                let mut response = StatusCode::OK.into_response();
+                let target = axum::http::HeaderValue::from_str(&page).map_err(|e| AppError::Internal(e.into()))?;
+                response.headers_mut().insert("hx-redirect", target);
+                return Ok(response);
+            }
+            Ok(Redirect::to(&page).into_response())
         }
         Err(AppError::Invalid { message, .. } | AppError::Conflict(message)) if is_htmx => {
             Ok(draft_status(StatusCode::UNPROCESSABLE_ENTITY, &format!("Not saved: {message}"), None, true))

@@ -263,14 +263,12 @@ async fn an_examiner_marks_a_script_with_the_keyboard() {
     b.wait_for_text("#save-status", "Draft saved at").await;
     b.screenshot("marking-page").await;
 
-    // Tab on to the Submit button; leaving the comment saves a draft, during
-    // which the button is briefly disabled, so give each step a moment.
+    // Tab on to the Submit button.
     for _ in 0..12 {
         if active_id(&b).await == "submit-mark" {
             break;
         }
         press(&b, TAB).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
     }
     assert_eq!(active_id(&b).await, "submit-mark");
     press(&b, ENTER).await;
@@ -312,4 +310,60 @@ async fn a_draft_survives_closing_and_reopening_the_page() {
     assert_eq!(value_of(&b, "#comment").await, "Half-way: compares tone, no context yet");
     assert!(b.text("#save-status").await.contains("Draft saved"));
     b.client.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_pe_sees_a_mark_arrive_live_then_adjudicates_and_releases() {
+    let f = crate::fixture::MeetingFixture::open().await;
+    let (rid, _, _) = f.responses[0].clone();
+    let m = f.meeting;
+    let pe = Browser::start().await;
+    pe.sign_in(&f.app, "pe@board.example", PASSWORD).await;
+    pe.wait_for_text("h1", "Welcome").await;
+    pe.client.goto(&f.app.url(&format!("/meetings/{m}/dashboard"))).await.unwrap();
+    pe.wait_for_text("#live-status", "Live").await;
+    // Mark the page, to prove later that it was not reloaded.
+    pe.client.execute("window.notReloaded = true", vec![]).await.unwrap();
+    assert!(!pe.text("#matrix").await.contains("L3"));
+
+    // The examiner marks in their own browser.
+    let ex = Browser::start().await;
+    ex.sign_in(&f.app, "ex1@board.example", PASSWORD).await;
+    ex.wait_for_text("h1", "Welcome").await;
+    ex.client.goto(&f.app.url(&format!("/meetings/{m}/responses/{rid}"))).await.unwrap();
+    ex.click("input[name=level][value='3']").await;
+    ex.fill("#comment", "Clear comparison").await;
+    ex.click("#submit-mark").await;
+    ex.wait_for_text(".flash", "is submitted").await;
+
+    // It appears on the PE's dashboard without a reload.
+    pe.wait_for_text("#matrix", "8L3").await;
+    let still = pe.client.execute("return window.notReloaded === true", vec![]).await.unwrap();
+    assert_eq!(still, serde_json::json!(true), "the dashboard updated in place");
+    pe.screenshot("dashboard-live").await;
+
+    // Adjudicate from the matrix row: every mark side by side, then the definitive mark.
+    pe.click(&format!("#matrix tr[data-response='{rid}'] th a")).await;
+    pe.wait_for_text("#examiner-marks", "Clear comparison").await;
+    pe.click("#definitive-form input[name=level][value='3']").await;
+    pe.fill("#rationale", "Compares both sources with some context.").await;
+    pe.click("#save-definitive").await;
+    pe.wait_for_text(".flash", "Definitive mark for candidate 0001").await;
+    // The script's other response needs a definitive mark too before release.
+    let (other, _, _) = f.responses[1].clone();
+    pe.client.goto(&f.app.url(&format!("/meetings/{m}/responses/{other}"))).await.unwrap();
+    pe.click("#definitive-form input[name=level][value='3']").await;
+    pe.click("#save-definitive").await;
+    pe.wait_for_text(".flash", "Definitive mark for candidate 0001").await;
+    pe.client.goto(&f.app.url(&format!("/meetings/{m}"))).await.unwrap();
+    pe.click("#meeting-scripts button").await;
+    pe.wait_for_text(".flash", "Script released").await;
+
+    // The examiner now sees the outcome.
+    ex.client.goto(&f.app.url(&format!("/meetings/{m}/responses/{rid}"))).await.unwrap();
+    ex.wait_for_text("#results", "Definitive mark").await;
+    assert_eq!(ex.text("#within-tolerance").await, "yes");
+    ex.screenshot("examiner-outcome").await;
+    pe.client.clone().close().await.unwrap();
+    ex.client.clone().close().await.unwrap();
 }
