@@ -1,15 +1,12 @@
 //! The application: shared state and the router that production and the tests serve.
 
-use std::sync::Arc;
-
 use axum::{
     Router,
-    extract::{DefaultBodyLimit, FromRef, Request},
+    extract::{DefaultBodyLimit, Request},
     http::{HeaderName, HeaderValue, StatusCode, header},
     middleware,
     routing::get,
 };
-use sqlx::PgPool;
 use tower_http::{
     compression::CompressionLayer,
     limit::RequestBodyLimitLayer,
@@ -21,32 +18,8 @@ use tower_http::{
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use tower_sessions_sqlx_store::PostgresStore;
 
-use crate::{api, assets, auth, config::Config, dashboard, error, health, home, live, marking, meetings, papers, scripts, users};
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    /// The connection pool.
-    pub db: PgPool,
-    /// Settings.
-    pub config: Arc<Config>,
-    /// Live updates heard from the database.
-    pub live: Arc<live::Hub>,
-}
-
-impl AppState {
-    /// The state for a pool, starting the live-update listener on it.
-    pub fn new(db: PgPool, config: Config) -> AppState {
-        let live = live::Hub::start(db.clone());
-        AppState { db, config: Arc::new(config), live }
-    }
-}
-
-impl FromRef<AppState> for PgPool {
-    fn from_ref(state: &AppState) -> PgPool {
-        state.db.clone()
-    }
-}
+pub use crate::state::AppState;
+use crate::{api, assets, auth, dashboard, error, health, home, marking, meetings, papers, scripts, users};
 
 /// No inline script or style anywhere, no framing, no plugins.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \

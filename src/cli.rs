@@ -3,11 +3,12 @@
 use std::{io::Read, path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
-use clap::{ArgAction, Args, Parser, Subcommand, builder::BoolishValueParser};
+use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use crate::{
     auth::{password, tokens},
+    config::{DbArgs, ServeArgs},
     db,
     users::{self, DisplayName, Email, NewUser},
 };
@@ -22,39 +23,6 @@ pub struct Cli {
     db: DbArgs,
     #[command(flatten)]
     serve: ServeArgs,
-}
-
-/// Where the database is.
-#[derive(Debug, Clone, Args)]
-pub struct DbArgs {
-    /// PostgreSQL URL; when unset, standardise finds a local server or starts its own.
-    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
-    pub database_url: Option<String>,
-    /// Folder for standardise's own PostgreSQL cluster, used when no server is found.
-    #[arg(long, env = "STANDARDISE_DATA_DIR", default_value = "data", global = true)]
-    pub data_dir: PathBuf,
-}
-
-/// How to serve.
-#[derive(Debug, Clone, Args)]
-pub struct ServeArgs {
-    /// Address and port to listen on.
-    #[arg(long, env = "STANDARDISE_BIND", default_value = "127.0.0.1:3000", global = true)]
-    pub bind: String,
-    /// Mark the session cookie Secure (set this when standardise is served over https).
-    #[arg(long, env = "STANDARDISE_SECURE_COOKIES", global = true, action = ArgAction::Set,
-          num_args = 0..=1, default_value = "false", default_missing_value = "true",
-          value_parser = BoolishValueParser::new())]
-    pub secure_cookies: bool,
-    /// Minutes without a request after which a browser session ends.
-    #[arg(long, env = "STANDARDISE_SESSION_IDLE_MINUTES", default_value_t = 480, global = true)]
-    pub session_idle_minutes: u64,
-    /// Email of the administrator created on the first start.
-    #[arg(long, env = "STANDARDISE_ADMIN_EMAIL", default_value = "admin@example.com", global = true)]
-    pub admin_email: String,
-    /// Log format: `text` for people, `json` for log collectors.
-    #[arg(long, env = "STANDARDISE_LOG_FORMAT", default_value = "text", global = true)]
-    pub log_format: String,
 }
 
 #[derive(Debug, Subcommand)]

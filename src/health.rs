@@ -5,7 +5,7 @@ use std::time::Duration;
 use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use serde_json::json;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Asks the database for `SELECT 1` with a short deadline.
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {

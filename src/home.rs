@@ -4,7 +4,7 @@ use askama::Template;
 use axum::{Router, extract::State, response::IntoResponse, routing::get};
 
 use crate::{
-    app::AppState,
+    state::AppState,
     auth::extract::AuthUser,
     error::AppError,
     meetings::{Meeting, pages::meeting_rows},

@@ -24,6 +24,7 @@ pub mod meetings;
 pub mod papers;
 pub mod scripts;
 pub mod serve;
+pub mod state;
 pub mod stats;
 pub mod users;
 pub mod web;

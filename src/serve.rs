@@ -10,8 +10,7 @@ use tower_sessions::session_store::ExpiredDeletion;
 use crate::{
     app::{AppState, router},
     auth::password,
-    cli::{DbArgs, ServeArgs},
-    config::Config,
+    config::{Config, DbArgs, ServeArgs},
     db,
     users::{self, DisplayName, Email, NewUser},
 };

@@ -9,7 +9,7 @@ use axum::{
 use tower_sessions::Session;
 
 use crate::{
-    app::AppState,
+    state::AppState,
     auth::{csrf, extract::{current_user, session_error, session_of}},
     error::AppError,
     users::User,

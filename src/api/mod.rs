@@ -3,7 +3,7 @@
 use axum::{Json, Router, routing::get};
 use serde::Serialize;
 
-use crate::{app::AppState, auth::extract::AuthUser};
+use crate::{state::AppState, auth::extract::AuthUser};
 
 /// Routes nested under `/api/v1`.
 pub fn routes() -> Router<AppState> {

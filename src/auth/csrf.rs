@@ -14,7 +14,7 @@ use rand::{RngCore, rngs::OsRng};
 use subtle::ConstantTimeEq;
 use tower_sessions::Session;
 
-use crate::{app::AppState, auth::extract::session_error, error::AppError};
+use crate::{state::AppState, auth::extract::session_error, error::AppError};
 
 const CSRF_KEY: &str = "csrf";
 /// The form field and header that carry the token.

@@ -12,7 +12,7 @@ use axum::{
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use crate::{app::AppState, auth::tokens, error::AppError, users};
+use crate::{state::AppState, auth::tokens, error::AppError, users};
 
 /// Session key holding the signed-in user's id.
 pub const USER_ID_KEY: &str = "user_id";

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::{
-    app::AppState,
+    state::AppState,
     error::AppError,
     users::{self, Email},
     web::{PageCtx, flash, render, safe_next},

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{compute::round3, figures};
 use crate::{
-    app::AppState,
+    state::AppState,
     error::AppError,
     live,
     meetings::{

@@ -8,8 +8,9 @@ pub mod data;
 pub mod export;
 pub mod pages;
 pub mod svg;
+pub mod view;
 
-use crate::{app::AppState, error::AppError, meetings::access::Access};
+use crate::{state::AppState, error::AppError, meetings::access::Access};
 
 /// Loads and computes a meeting's figures.
 pub async fn figures(state: &AppState, access: &Access) -> Result<(data::MeetingData, compute::MeetingStats), AppError> {

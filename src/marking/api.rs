@@ -12,11 +12,12 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{
+    adjudication::{self, DefinitiveInput},
     may_see_definitive, may_see_marks_of_others,
-    store::{self, DefinitiveInput, MarkInput},
+    store::{self, MarkInput},
 };
 use crate::{
-    app::AppState,
+    state::AppState,
     error::AppError,
     meetings::{
         Role,
@@ -54,7 +55,7 @@ pub async fn response_view(state: &AppState, access: &crate::meetings::access::A
         "mark": own,
     });
     if may_see_definitive(access.role, ctx.released) {
-        let definitive = store::definitive(&mut conn, access.meeting.id, response_id).await?;
+        let definitive = adjudication::definitive(&mut conn, access.meeting.id, response_id).await?;
         if let (Some(d), Some(m)) = (&definitive, &own) {
             view["difference"] = json!(m.mark - d.mark);
             view["within_tolerance"] = json!((m.mark - d.mark).abs() <= ctx.tolerance);
@@ -127,7 +128,7 @@ async fn put_definitive(
     let mut tx = state.db.begin().await?;
     let ctx = store::response_in_meeting(&mut tx, &access.meeting, response_id).await?;
     let input = DefinitiveInput { level: body.level, mark: body.mark, rationale: body.rationale, reason: body.reason, version: body.version };
-    let stored = store::save_definitive(&mut tx, &access.meeting, &ctx, access.user.id, input).await?;
+    let stored = adjudication::save_definitive(&mut tx, &access.meeting, &ctx, access.user.id, input).await?;
     tx.commit().await?;
     Ok(Json(stored))
 }
@@ -139,14 +140,14 @@ async fn release_response(
 ) -> Result<impl IntoResponse, AppError> {
     let mut tx = state.db.begin().await?;
     let ctx = store::response_in_meeting(&mut tx, &access.meeting, response_id).await?;
-    let n = store::release(&mut tx, &access.meeting, Some(ctx.script_id), access.user.id).await?;
+    let n = adjudication::release(&mut tx, &access.meeting, Some(ctx.script_id), access.user.id).await?;
     tx.commit().await?;
     Ok(Json(json!({"released_scripts": n, "script_id": ctx.script_id})))
 }
 
 async fn release_all(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Principal>) -> Result<impl IntoResponse, AppError> {
     let mut tx = state.db.begin().await?;
-    let n = store::release(&mut tx, &access.meeting, None, access.user.id).await?;
+    let n = adjudication::release(&mut tx, &access.meeting, None, access.user.id).await?;
     tx.commit().await?;
     Ok(Json(json!({"released_scripts": n})))
 }

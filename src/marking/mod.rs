@@ -1,6 +1,7 @@
 //! Marking in a meeting: examiners' blind marks, the principal examiner's
 //! definitive marks, release, and what each person may see of them.
 
+pub mod adjudication;
 pub mod api;
 pub mod pages;
 pub mod rules;

@@ -16,10 +16,11 @@ use uuid::Uuid;
 use super::{
     may_see_definitive, may_see_marks_of_others,
     rules::middle_mark,
-    store::{self, Definitive, DefinitiveInput, MarkInput, NamedMark, ResponseCtx, StoredMark},
+    adjudication::{self, Definitive, DefinitiveInput},
+    store::{self, MarkInput, NamedMark, ResponseCtx, StoredMark},
 };
 use crate::{
-    app::AppState,
+    state::AppState,
     dashboard::svg::strip_plot,
     error::AppError,
     markdown,
@@ -136,7 +137,7 @@ async fn marking_page(state: &AppState, access: Access, ctx: PageCtx, response_i
     let mut conn = state.db.acquire().await?;
     let r = store::response_in_meeting(&mut conn, &access.meeting, response_id).await?;
     let own = if access.role.marks() { store::own_mark(&mut conn, access.meeting.id, response_id, access.user.id).await? } else { None };
-    let definitive = if may_see_definitive(access.role, r.released) { store::definitive(&mut conn, access.meeting.id, response_id).await? } else { None };
+    let definitive = if may_see_definitive(access.role, r.released) { adjudication::definitive(&mut conn, access.meeting.id, response_id).await? } else { None };
     let marks = if may_see_marks_of_others(access.role) {
         let team_of = (access.role == Role::TeamLeader).then_some(access.user.id);
         store::marks_on(&mut conn, access.meeting.id, response_id, team_of).await?
@@ -319,7 +320,7 @@ async fn save_definitive(
                 let mut tx = state.db.begin().await?;
                 let r = store::response_in_meeting(&mut tx, &access.meeting, response_id).await?;
                 let input = DefinitiveInput { level, mark, rationale: rationale.clone(), reason, version };
-                store::save_definitive(&mut tx, &access.meeting, &r, access.user.id, input).await?;
+                adjudication::save_definitive(&mut tx, &access.meeting, &r, access.user.id, input).await?;
                 tx.commit().await?;
                 Ok::<_, AppError>(r)
             }

@@ -16,7 +16,7 @@ use sqlx::FromRow;
 use uuid::Uuid;
 
 use super::{Meeting, Role};
-use crate::{app::AppState, auth::extract::AuthUser, error::AppError, users::User};
+use crate::{state::AppState, auth::extract::AuthUser, error::AppError, users::User};
 
 /// The caller, the meeting, and the caller's role in it.
 #[derive(Debug, Clone)]

@@ -20,7 +20,7 @@ use super::{
     store::{self, MeetingSpec},
 };
 use crate::{
-    app::AppState,
+    state::AppState,
     audit,
     auth::extract::Admin,
     error::AppError,
@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/meetings", post(create_meeting))
         .route("/meetings/{id}/open", post(open_meeting))
+        .route("/meetings/{id}/close", post(close_meeting))
         .route("/meetings/{id}/assignments", get(get_assignments))
         .route("/meetings/{id}/audit", get(get_audit))
         .route("/meetings/{id}/audit.csv", get(get_audit_csv))
@@ -122,6 +123,13 @@ async fn open_meeting(State(state): State<AppState>, InMeeting(access, ..): InMe
     store::open(&mut tx, &access.meeting, access.user.id).await?;
     tx.commit().await?;
     Ok(Json(json!({"id": access.meeting.id, "state": "marking"})))
+}
+
+async fn close_meeting(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<impl IntoResponse, AppError> {
+    let mut tx = state.db.begin().await?;
+    store::close(&mut tx, &access.meeting, access.user.id).await?;
+    tx.commit().await?;
+    Ok(Json(json!({"id": access.meeting.id, "state": "closed"})))
 }
 
 async fn get_assignments(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Marker>) -> Result<impl IntoResponse, AppError> {

@@ -20,7 +20,7 @@ use super::{
     store::{self, Assignment, MeetingScript, MeetingSpec, Participant as Person},
 };
 use crate::{
-    app::AppState,
+    state::AppState,
     audit::{self, Logged},
     auth::extract::{Admin, AuthUser},
     error::AppError,
@@ -38,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/new", get(new_meeting))
         .route("/meetings/{id}", get(show_meeting))
         .route("/meetings/{id}/open", post(open_meeting))
+        .route("/meetings/{id}/close", post(close_meeting))
         .route("/meetings/{id}/tolerances", post(set_tolerances))
         .route("/meetings/{id}/release", post(release_all))
         .route("/meetings/{id}/scripts/{script_id}/release", post(release_script))
@@ -281,6 +282,14 @@ async fn open_meeting(State(state): State<AppState>, InMeeting(access, ..): InMe
     Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))
 }
 
+async fn close_meeting(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>, session: Session) -> Result<Redirect, AppError> {
+    let mut tx = state.db.begin().await?;
+    store::close(&mut tx, &access.meeting, access.user.id).await?;
+    tx.commit().await?;
+    flash(&session, "The meeting is closed: its marks and definitive marks are final.").await?;
+    Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))
+}
+
 async fn set_tolerances(
     State(state): State<AppState>,
     InMeeting(access, ..): InMeeting<Principal>,
@@ -307,7 +316,7 @@ async fn set_tolerances(
 
 async fn release_all(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Principal>, session: Session) -> Result<Redirect, AppError> {
     let mut tx = state.db.begin().await?;
-    let n = marking::store::release(&mut tx, &access.meeting, None, access.user.id).await?;
+    let n = marking::adjudication::release(&mut tx, &access.meeting, None, access.user.id).await?;
     tx.commit().await?;
     flash(&session, format!("{n} scripts released: examiners now see the definitive marks.")).await?;
     Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))
@@ -320,7 +329,7 @@ async fn release_script(
     Path((_, script_id)): Path<(Uuid, Uuid)>,
 ) -> Result<Redirect, AppError> {
     let mut tx = state.db.begin().await?;
-    marking::store::release(&mut tx, &access.meeting, Some(script_id), access.user.id).await?;
+    marking::adjudication::release(&mut tx, &access.meeting, Some(script_id), access.user.id).await?;
     tx.commit().await?;
     flash(&session, "Script released: examiners now see its definitive marks.").await?;
     Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))

@@ -175,6 +175,39 @@ pub async fn open(tx: &mut PgConnection, meeting: &Meeting, actor: Uuid) -> Resu
     .await
 }
 
+/// Closes a meeting that is marking: nothing changes in it afterwards.
+pub async fn close(tx: &mut PgConnection, meeting: &Meeting, actor: Uuid) -> Result<(), AppError> {
+    if meeting.state() != MeetingState::Marking {
+        return Err(AppError::Conflict(format!("Only a meeting that is marking can be closed; this one is {}.", meeting.state().label())));
+    }
+    sqlx::query("UPDATE meetings SET state = 'closed', closed_at = now() WHERE id = $1 AND state = 'marking'")
+        .bind(meeting.id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut *tx,
+        audit::Entry {
+            meeting_id: meeting.id,
+            actor_id: actor,
+            action: "meeting.close",
+            response_id: None,
+            subject_id: None,
+            old: Some(json!("marking")),
+            new: Some(json!("closed")),
+            reason: None,
+        },
+    )
+    .await
+}
+
+/// Whether any meeting on this paper has started marking (its scheme is then fixed).
+pub async fn paper_in_use(db: impl PgExecutor<'_>, paper_id: Uuid) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM meetings WHERE paper_id = $1 AND state <> 'setup')")
+        .bind(paper_id)
+        .fetch_one(db)
+        .await?)
+}
+
 /// A person in a meeting.
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct Participant {

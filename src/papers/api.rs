@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{check, import::{SchemeUpload, read_document}, store};
 use crate::{
-    app::AppState,
+    state::AppState,
     auth::extract::Admin,
     error::AppError,
     scripts::{self, upload::{self, ResponseUpload, ScriptUpload}},

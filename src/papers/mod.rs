@@ -8,7 +8,7 @@ pub mod store;
 
 use axum::Router;
 
-use crate::{app::AppState, markscheme::{self, Scheme}};
+use crate::{state::AppState, markscheme::{self, Scheme}};
 
 /// Page and API routes for papers.
 pub fn routes() -> Router<AppState> {

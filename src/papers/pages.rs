@@ -18,11 +18,12 @@ use super::{
     store::{self, PaperSummary, StoredPaper},
 };
 use crate::{
-    app::AppState,
+    state::AppState,
     auth::extract::Admin,
     error::AppError,
     markdown,
     markscheme::{LineSpan, Problem, QuestionKind},
+    meetings::store as meetings_store,
     scripts::store as scripts_store,
     web::{PageCtx, flash, render},
 };
@@ -242,6 +243,7 @@ struct PaperPage {
     guidance_html: String,
     questions: Vec<QuestionView>,
     scripts: Vec<scripts_store::ScriptSummary>,
+    locked: bool,
 }
 
 async fn load_paper(state: &AppState, id: Uuid) -> Result<StoredPaper, AppError> {
@@ -283,10 +285,16 @@ async fn show_paper(State(state): State<AppState>, Admin(_): Admin, ctx: PageCtx
         guidance_html: markdown::to_html(&paper.scheme.guidance),
         questions,
         scripts,
+        locked: meetings_store::paper_in_use(&state.db, id).await?,
     })
 }
 
 async fn edit_paper(State(state): State<AppState>, Admin(_): Admin, ctx: PageCtx, Path(id): Path<Uuid>) -> Result<impl IntoResponse, AppError> {
+    if meetings_store::paper_in_use(&state.db, id).await? {
+        return Err(AppError::Conflict(
+            "A standardisation meeting has started marking this paper, so its mark scheme can no longer change.".into(),
+        ));
+    }
     let paper = load_paper(&state, id).await?;
     let heading = format!("Edit {} {}", paper.scheme.paper.code, paper.scheme.paper.series);
     let form = PaperForm::from_scheme(&paper.scheme);
@@ -302,6 +310,11 @@ async fn update_paper(
     Path(id): Path<Uuid>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
+    if meetings_store::paper_in_use(&state.db, id).await? {
+        return Err(AppError::Conflict(
+            "A standardisation meeting has started marking this paper, so its mark scheme can no longer change.".into(),
+        ));
+    }
     let source = field(&fields, "source").to_owned();
     let action = format!("/papers/{id}");
     let scheme = match read_form(&fields) {

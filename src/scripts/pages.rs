@@ -18,7 +18,7 @@ use super::{
     upload::{self, FileUpload, ResponseUpload, ScriptUpload},
 };
 use crate::{
-    app::AppState,
+    state::AppState,
     auth::extract::{Admin, AuthUser},
     error::AppError,
     web::{PageCtx, flash, render},

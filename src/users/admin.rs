@@ -12,7 +12,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use crate::{
-    app::AppState,
+    state::AppState,
     auth::{extract::Admin, password, throttle},
     error::AppError,
     users::{self, DisplayName, Email, NewUser, User},

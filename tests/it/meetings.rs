@@ -269,3 +269,25 @@ async fn a_whole_meeting_through_the_pages() {
     assert!(csv.starts_with("id,at,actor,action"));
     assert_eq!(csv.lines().count(), 1 + 6, "create, open, submit, two definitive marks, release: {csv}");
 }
+
+#[tokio::test]
+async fn a_papers_scheme_is_fixed_once_marking_starts_and_a_closed_meeting_is_final() {
+    let f = MeetingFixture::setup().await;
+    let edit = format!("/papers/{}/edit", f.paper);
+    assert_eq!(f.admin.web.get(&edit).await.status(), 200, "still in setup: editable");
+    assert_eq!(f.post(&f.pe, "/open", json!({})).await.status(), 200);
+    let r = f.admin.web.get(&edit).await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("can no longer change"));
+    let r = f.admin.web.post(&format!("/papers/{}", f.paper), &[("code", "X")]).await;
+    assert_eq!(r.status(), 409);
+
+    assert_eq!(f.post(&f.examiners[0], "/close", json!({})).await.status(), 403);
+    assert_eq!(f.post(&f.pe, "/close", json!({})).await.status(), 200);
+    let (rid, _, _) = f.responses[0].clone();
+    let r = f.put(&f.examiners[0], &format!("/responses/{rid}/mark"), json!({"level": 3, "mark": 8})).await;
+    assert_eq!(r.status(), 409);
+    assert!(r.json::<Value>().await.unwrap()["error"]["message"].as_str().unwrap().contains("closed"));
+    let audit: Value = f.get(&f.pe, "/audit").await.json().await.unwrap();
+    assert_eq!(audit.as_array().unwrap().last().unwrap()["action"], "meeting.close");
+}

@@ -1,0 +1,175 @@
+//! Adjudication: the principal examiner's definitive marks and releasing
+//! scripts to examiners. Versioned and audited like examiners' marks.
+
+use serde::Serialize;
+use serde_json::json;
+use sqlx::{FromRow, PgConnection};
+use uuid::Uuid;
+
+use super::{
+    rules::check_mark,
+    store::{ResponseCtx, refuse_unless_marking, stale},
+};
+use crate::{
+    audit,
+    error::AppError,
+    live,
+    meetings::{Meeting, MeetingState},
+};
+
+/// The principal examiner's definitive mark.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct Definitive {
+    /// Level.
+    pub level: Option<i32>,
+    /// Mark.
+    pub mark: i32,
+    /// Rationale, Markdown.
+    pub rationale: String,
+    /// Edit version.
+    pub version: i32,
+    /// Changed after the script was released.
+    pub changed_after_release: bool,
+    /// Why it was changed after release.
+    pub change_reason: Option<String>,
+}
+
+const DEFINITIVE_COLUMNS: &str = "level, mark, rationale, version, changed_after_release, change_reason";
+
+/// The definitive mark of a response, if set.
+pub async fn definitive(db: &mut PgConnection, meeting_id: Uuid, response_id: Uuid) -> Result<Option<Definitive>, AppError> {
+    Ok(sqlx::query_as(&format!("SELECT {DEFINITIVE_COLUMNS} FROM definitive_marks WHERE meeting_id = $1 AND response_id = $2"))
+        .bind(meeting_id)
+        .bind(response_id)
+        .fetch_optional(&mut *db)
+        .await?)
+}
+
+/// What the principal examiner sends.
+#[derive(Debug, Clone)]
+pub struct DefinitiveInput {
+    /// Level.
+    pub level: Option<i32>,
+    /// Mark.
+    pub mark: i32,
+    /// Rationale, Markdown.
+    pub rationale: String,
+    /// Why it changes after release (required then).
+    pub reason: Option<String>,
+    /// Version the edit was based on; None writes unconditionally.
+    pub version: Option<i32>,
+}
+
+/// Records or changes the definitive mark. After release a reason is required
+/// and examiners are shown that it changed.
+pub async fn save_definitive(tx: &mut PgConnection, meeting: &Meeting, ctx: &ResponseCtx, actor: Uuid, input: DefinitiveInput) -> Result<Definitive, AppError> {
+    if meeting.state() == MeetingState::Closed {
+        return Err(AppError::Conflict("The meeting is closed: definitive marks can no longer change.".into()));
+    }
+    let level = check_mark(&ctx.question, input.level, input.mark).map_err(AppError::invalid)?;
+    let reason = input.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    if ctx.released && reason.is_none() {
+        return Err(AppError::invalid(
+            "This script has been released: give a reason for changing its definitive mark (examiners will see that it changed).",
+        ));
+    }
+    let existing: Option<Definitive> = sqlx::query_as(&format!(
+        "SELECT {DEFINITIVE_COLUMNS} FROM definitive_marks WHERE meeting_id = $1 AND response_id = $2 FOR UPDATE"
+    ))
+    .bind(meeting.id)
+    .bind(ctx.response_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    match (&existing, input.version) {
+        (Some(old), Some(v)) if v != old.version => return Err(stale(old.version, v)),
+        (None, Some(v)) if v != 0 => return Err(stale(0, v)),
+        _ => {}
+    }
+    let stored: Definitive = sqlx::query_as(&format!(
+        "INSERT INTO definitive_marks (meeting_id, response_id, level, mark, rationale, set_by, changed_after_release, change_reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (meeting_id, response_id) DO UPDATE SET level = EXCLUDED.level, mark = EXCLUDED.mark,
+           rationale = EXCLUDED.rationale, set_by = EXCLUDED.set_by, version = definitive_marks.version + 1, updated_at = now(),
+           changed_after_release = definitive_marks.changed_after_release OR EXCLUDED.changed_after_release,
+           change_reason = COALESCE(EXCLUDED.change_reason, definitive_marks.change_reason)
+         RETURNING {DEFINITIVE_COLUMNS}"
+    ))
+    .bind(meeting.id)
+    .bind(ctx.response_id)
+    .bind(level)
+    .bind(input.mark)
+    .bind(&input.rationale)
+    .bind(actor)
+    .bind(ctx.released)
+    .bind(reason)
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(
+        &mut *tx,
+        audit::Entry {
+            meeting_id: meeting.id,
+            actor_id: actor,
+            action: if ctx.released { "definitive.change_after_release" } else { "definitive.set" },
+            response_id: Some(ctx.response_id),
+            subject_id: None,
+            old: existing.map(|d| json!({"level": d.level, "mark": d.mark, "rationale": d.rationale})),
+            new: Some(json!({"level": stored.level, "mark": stored.mark, "rationale": stored.rationale})),
+            reason,
+        },
+    )
+    .await?;
+    let event = live::Event { meeting_id: meeting.id, kind: "definitive".into(), response_id: Some(ctx.response_id), examiner_id: None };
+    live::notify(&mut *tx, &event).await?;
+    Ok(stored)
+}
+
+/// Releases scripts (one, or every unreleased one): each needs a definitive
+/// mark on every response. Returns how many scripts were released.
+pub async fn release(tx: &mut PgConnection, meeting: &Meeting, script: Option<Uuid>, actor: Uuid) -> Result<usize, AppError> {
+    refuse_unless_marking(meeting)?;
+    let missing: Vec<(String, String)> = sqlx::query_as(
+        "SELECT s.candidate, q.number FROM meeting_scripts ms JOIN scripts s ON s.id = ms.script_id
+         JOIN responses r ON r.script_id = s.id JOIN questions q ON q.id = r.question_id
+         LEFT JOIN definitive_marks d ON d.meeting_id = ms.meeting_id AND d.response_id = r.id
+         WHERE ms.meeting_id = $1 AND ms.released_at IS NULL AND ($2::uuid IS NULL OR ms.script_id = $2) AND d.response_id IS NULL
+         ORDER BY ms.position, q.position",
+    )
+    .bind(meeting.id)
+    .bind(script)
+    .fetch_all(&mut *tx)
+    .await?;
+    if !missing.is_empty() {
+        return Err(AppError::Invalid {
+            message: "Nothing was released: record a definitive mark for every response first.".into(),
+            details: missing.iter().map(|(c, q)| format!("Candidate {c}, question {q} has no definitive mark.")).collect(),
+        });
+    }
+    let released: Vec<Uuid> = sqlx::query_scalar(
+        "UPDATE meeting_scripts SET released_at = now(), released_by = $3
+         WHERE meeting_id = $1 AND released_at IS NULL AND ($2::uuid IS NULL OR script_id = $2) RETURNING script_id",
+    )
+    .bind(meeting.id)
+    .bind(script)
+    .bind(actor)
+    .fetch_all(&mut *tx)
+    .await?;
+    if script.is_some() && released.is_empty() {
+        return Err(AppError::Conflict("That script has already been released.".into()));
+    }
+    audit::record(
+        &mut *tx,
+        audit::Entry {
+            meeting_id: meeting.id,
+            actor_id: actor,
+            action: if script.is_some() { "release.script" } else { "release.all" },
+            response_id: None,
+            subject_id: None,
+            old: None,
+            new: Some(json!({"scripts": released})),
+            reason: None,
+        },
+    )
+    .await?;
+    live::notify(&mut *tx, &live::Event { meeting_id: meeting.id, kind: "release".into(), response_id: None, examiner_id: None }).await?;
+    Ok(released.len())
+}
