@@ -12,6 +12,8 @@ const HEIGHT: f64 = 86.0;
 const LEFT: f64 = 16.0;
 const RIGHT: f64 = 16.0;
 const AXIS_Y: f64 = 62.0;
+/// Up to this many identical marks are drawn as stacked dots; beyond, as bars.
+const MAX_STACK: usize = 12;
 
 fn x(mark: f64, max: i32) -> f64 {
     let max = f64::from(max.max(1));
@@ -51,14 +53,32 @@ pub fn strip_plot(marks: &[i32], max: i32, levels: &[Level], definitive: Option<
     for m in marks {
         *counts.entry(*m).or_default() += 1;
     }
-    let tallest = counts.values().copied().max().unwrap_or(1) as f64;
-    let step_y = ((AXIS_Y - 12.0) / tallest).min(8.0);
-    let r = (step_y / 2.0).clamp(0.8, 3.5);
-    for (m, n) in counts {
-        let px = x(f64::from(m), max);
-        for k in 0..n {
-            let py = AXIS_Y - 4.0 - step_y * k as f64;
-            let _ = write!(s, r#"<circle class="mark" cx="{px:.1}" cy="{py:.1}" r="{r:.1}"/>"#);
+    let tallest = counts.values().copied().max().unwrap_or(1);
+    if tallest <= MAX_STACK {
+        // Few marks: one dot each, so every examiner can be counted.
+        let step_y = ((AXIS_Y - 12.0) / tallest as f64).min(8.0);
+        let r = (step_y / 2.0).clamp(1.5, 3.5);
+        for (m, n) in counts {
+            let px = x(f64::from(m), max);
+            for k in 0..n {
+                let py = AXIS_Y - 4.0 - step_y * k as f64;
+                let _ = write!(s, r#"<circle class="mark" cx="{px:.1}" cy="{py:.1}" r="{r:.1}"/>"#);
+            }
+        }
+    } else {
+        // A large panel: a bar per mark, as tall as its share, with the count,
+        // so the page stays small however many examiners there are.
+        let width = ((WIDTH - LEFT - RIGHT) / f64::from(max.max(1) + 1) * 0.7).clamp(2.0, 14.0);
+        for (m, n) in counts {
+            let px = x(f64::from(m), max);
+            let h = (AXIS_Y - 14.0) * n as f64 / tallest as f64;
+            let _ = write!(
+                s,
+                r#"<rect class="mark-bar" x="{:.1}" y="{:.1}" width="{width:.1}" height="{h:.1}"><title>{n} at {m}</title></rect><text class="count" x="{px:.1}" y="{:.1}">{n}</text>"#,
+                px - width / 2.0,
+                AXIS_Y - h,
+                AXIS_Y - h - 1.5
+            );
         }
     }
     if let Some(d) = definitive {
@@ -85,6 +105,10 @@ mod tests {
         assert_eq!(svg.matches(r#"class="definitive""#).count(), 1);
         assert_eq!(svg.matches(r#"class="band""#).count(), 2);
         assert!(svg.contains("definitive mark 8, tolerance 1"));
+        let many: Vec<i32> = (0..500).map(|i| i % 13).collect();
+        let big = strip_plot(&many, 12, &levels, Some(8), 1);
+        assert_eq!(big.matches("<rect class=\"mark-bar\"").count(), 13, "one bar per mark value");
+        assert!(big.len() < 6000, "a large panel's plot stays small");
         let none = strip_plot(&[], 12, &levels, None, 1);
         assert!(none.contains("no definitive mark yet") && !none.contains("tolerance\""));
     }
