@@ -39,6 +39,8 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/{id}", get(show_meeting))
         .route("/meetings/{id}/open", post(open_meeting))
         .route("/meetings/{id}/close", post(close_meeting))
+        .route("/meetings/{id}/people", post(add_people))
+        .route("/meetings/{id}/scripts", post(add_scripts))
         .route("/meetings/{id}/tolerances", post(set_tolerances))
         .route("/meetings/{id}/release", post(release_all))
         .route("/meetings/{id}/scripts/{script_id}/release", post(release_script))
@@ -238,6 +240,7 @@ struct MeetingPage {
     assignments: Vec<Assignment>,
     done: usize,
     tolerances: Vec<(String, i32, i32)>,
+    addable: Vec<ScriptSummary>,
 }
 
 impl MeetingPage {
@@ -246,6 +249,9 @@ impl MeetingPage {
     }
     fn is_marking(&self) -> bool {
         self.meeting.state() == MeetingState::Marking
+    }
+    fn is_closed(&self) -> bool {
+        self.meeting.state() == MeetingState::Closed
     }
     fn is_pe(&self) -> bool {
         self.role == Role::Pe
@@ -271,7 +277,13 @@ async fn show_meeting(State(state): State<AppState>, InMeeting(access, ..): InMe
         .map(|q| (q.number.clone(), q.max_mark, tol.get(&q.number).copied().unwrap_or_else(|| marking::rules::default_tolerance(q.max_mark))))
         .collect();
     let paper_label = format!("{} {} {}", paper.scheme.paper.board, paper.scheme.paper.code, paper.scheme.paper.series);
-    render(&MeetingPage { ctx, meeting: access.meeting, paper_label, role: access.role, people, scripts, assignments, done, tolerances })
+    let addable = if access.meeting.state() == MeetingState::Setup && access.role.oversees() {
+        let chosen: Vec<Uuid> = scripts.iter().map(|s| s.script_id).collect();
+        scripts::store::list(&state.db, access.meeting.paper_id).await?.into_iter().filter(|s| !chosen.contains(&s.id)).collect()
+    } else {
+        Vec::new()
+    };
+    render(&MeetingPage { ctx, meeting: access.meeting, paper_label, role: access.role, people, scripts, assignments, done, tolerances, addable })
 }
 
 async fn open_meeting(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>, session: Session) -> Result<Redirect, AppError> {
@@ -287,6 +299,60 @@ async fn close_meeting(State(state): State<AppState>, InMeeting(access, ..): InM
     store::close(&mut tx, &access.meeting, access.user.id).await?;
     tx.commit().await?;
     flash(&session, "The meeting is closed: its marks and definitive marks are final.").await?;
+    Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))
+}
+
+async fn add_people(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Overseer>,
+    session: Session,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Redirect, AppError> {
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim()).unwrap_or("");
+    let people = emails(get("emails"))?;
+    if people.is_empty() {
+        return Err(AppError::invalid("Type at least one email address."));
+    }
+    let role = match get("role") {
+        "team_leader" => "team_leader",
+        _ => "examiner",
+    };
+    let leader = match get("team_leader") {
+        "" => None,
+        l => Some(Email::parse(l).map_err(|e| AppError::invalid(format!("Team leader: {e}")))?),
+    };
+    if role == "team_leader" && leader.is_some() {
+        return Err(AppError::invalid("A team leader is not in someone else's team: leave the team leader empty."));
+    }
+    let list: Vec<store::NewPerson<'_>> = people.iter().map(|e| (e, role, leader.as_ref())).collect();
+    let mut tx = state.db.begin().await?;
+    store::add_people(&mut tx, &access.meeting, &list, access.user.id).await?;
+    tx.commit().await?;
+    flash(&session, format!("{} added to the meeting.", people.iter().map(Email::as_str).collect::<Vec<_>>().join(", "))).await?;
+    Ok(Redirect::to(&format!("/meetings/{}#people", access.meeting.id)))
+}
+
+async fn add_scripts(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Overseer>,
+    session: Session,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Redirect, AppError> {
+    let mut scripts = Vec::new();
+    for (k, v) in &fields {
+        if k == "script" {
+            let id = Uuid::parse_str(v).map_err(|_| AppError::invalid("A chosen script is not valid; reload the page."))?;
+            let purpose = fields.iter().find(|(n, _)| *n == format!("purpose.{id}")).and_then(|(_, p)| Purpose::parse(p)).unwrap_or(Purpose::Practice);
+            scripts.push((id, purpose));
+        }
+    }
+    if scripts.is_empty() {
+        return Err(AppError::invalid("Tick the scripts to add."));
+    }
+    let mut tx = state.db.begin().await?;
+    store::add_scripts(&mut tx, &access.meeting, &scripts, access.user.id).await?;
+    tx.commit().await?;
+    flash(&session, format!("{} script{} added.", scripts.len(), if scripts.len() == 1 { "" } else { "s" })).await?;
     Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))
 }
 

@@ -64,18 +64,6 @@ pub async fn create(tx: &mut PgConnection, spec: &MeetingSpec, paper: &StoredPap
         }
     }
     let emails: Vec<String> = people.iter().map(|(e, _, _)| e.as_str().to_owned()).collect();
-    let found: Vec<(String, Uuid, bool)> = sqlx::query_as("SELECT email, id, active FROM users WHERE email = ANY($1)")
-        .bind(&emails)
-        .fetch_all(&mut *tx)
-        .await?;
-    let ids: HashMap<&str, Uuid> = found.iter().filter(|(_, _, a)| *a).map(|(e, id, _)| (e.as_str(), *id)).collect();
-    let missing: Vec<&str> = emails.iter().map(String::as_str).filter(|e| !ids.contains_key(e)).collect();
-    if !missing.is_empty() {
-        return Err(AppError::invalid(format!(
-            "No active account has the email {}: create the account under Accounts first.",
-            missing.join(", ")
-        )));
-    }
     let unknown: Vec<&String> = spec.tolerances.keys().filter(|n| paper.question(n).is_none()).collect();
     if let Some(n) = unknown.first() {
         return Err(AppError::invalid(format!("Question {n} is not on this paper (its questions are {}).", paper.question_numbers())));
@@ -91,15 +79,7 @@ pub async fn create(tx: &mut PgConnection, spec: &MeetingSpec, paper: &StoredPap
         .bind(actor)
         .fetch_one(&mut *tx)
         .await?;
-    for (email, role, leader) in &people {
-        sqlx::query("INSERT INTO meeting_participants (meeting_id, user_id, role, team_leader_id) VALUES ($1, $2, $3, $4)")
-            .bind(id)
-            .bind(ids[email.as_str()])
-            .bind(role)
-            .bind(leader.map(|l| ids[l.as_str()]))
-            .execute(&mut *tx)
-            .await?;
-    }
+    insert_people(tx, id, &people).await?;
     let mut script_ids = HashSet::new();
     for (position, (script_id, purpose)) in spec.scripts.iter().enumerate() {
         if !script_ids.insert(script_id) {
@@ -144,6 +124,103 @@ pub async fn create(tx: &mut PgConnection, spec: &MeetingSpec, paper: &StoredPap
     )
     .await?;
     Ok(id)
+}
+
+/// A person to add: email, role (`pe`, `team_leader`, `examiner`) and team leader.
+pub type NewPerson<'a> = (&'a Email, &'static str, Option<&'a Email>);
+
+/// Adds people to a meeting; every email must belong to an active account
+/// and nobody may already take part.
+pub async fn insert_people(tx: &mut PgConnection, meeting_id: Uuid, people: &[NewPerson<'_>]) -> Result<(), AppError> {
+    let mut emails: Vec<String> = people.iter().map(|(e, _, _)| e.as_str().to_owned()).collect();
+    emails.extend(people.iter().filter_map(|(_, _, l)| l.map(|l| l.as_str().to_owned())));
+    let found: Vec<(String, Uuid, bool)> = sqlx::query_as("SELECT email, id, active FROM users WHERE email = ANY($1)")
+        .bind(&emails)
+        .fetch_all(&mut *tx)
+        .await?;
+    let ids: HashMap<&str, Uuid> = found.iter().filter(|(_, _, a)| *a).map(|(e, id, _)| (e.as_str(), *id)).collect();
+    let missing: Vec<&str> = emails.iter().map(String::as_str).filter(|e| !ids.contains_key(e)).collect();
+    if !missing.is_empty() {
+        return Err(AppError::invalid(format!(
+            "No active account has the email {}: create the account under Accounts first.",
+            missing.join(", ")
+        )));
+    }
+    for (email, role, leader) in people {
+        sqlx::query("INSERT INTO meeting_participants (meeting_id, user_id, role, team_leader_id) VALUES ($1, $2, $3, $4)")
+            .bind(meeting_id)
+            .bind(ids[email.as_str()])
+            .bind(role)
+            .bind(leader.map(|l| ids[l.as_str()]))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.constraint() == Some("meeting_participants_pkey") => {
+                    AppError::invalid(format!("{} already takes part in this meeting.", email.as_str()))
+                }
+                _ => e.into(),
+            })?;
+    }
+    // A team must belong to someone who leads a team in this meeting.
+    let not_leaders: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT u.email FROM meeting_participants p JOIN users u ON u.id = p.team_leader_id
+         WHERE p.meeting_id = $1 AND NOT EXISTS (
+             SELECT 1 FROM meeting_participants l WHERE l.meeting_id = p.meeting_id AND l.user_id = p.team_leader_id AND l.role = 'team_leader')",
+    )
+    .bind(meeting_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    if !not_leaders.is_empty() {
+        return Err(AppError::invalid(format!("{} is not a team leader in this meeting: add them as a team leader first.", not_leaders.join(", "))));
+    }
+    Ok(())
+}
+
+/// Adds people to a meeting that is not closed (audited).
+pub async fn add_people(tx: &mut PgConnection, meeting: &Meeting, people: &[NewPerson<'_>], actor: Uuid) -> Result<(), AppError> {
+    if meeting.state() == MeetingState::Closed {
+        return Err(AppError::Conflict("The meeting is closed.".into()));
+    }
+    insert_people(tx, meeting.id, people).await?;
+    let added: Vec<String> = people.iter().map(|(e, role, _)| format!("{} ({role})", e.as_str())).collect();
+    audit::record(
+        &mut *tx,
+        audit::Entry { meeting_id: meeting.id, actor_id: actor, action: "people.add", response_id: None, subject_id: None, old: None, new: Some(json!(added)), reason: None },
+    )
+    .await
+}
+
+/// Adds scripts to a meeting still being set up (audited).
+pub async fn add_scripts(tx: &mut PgConnection, meeting: &Meeting, scripts: &[(Uuid, Purpose)], actor: Uuid) -> Result<(), AppError> {
+    if meeting.state() != MeetingState::Setup {
+        return Err(AppError::Conflict("Scripts can only be added while the meeting is being set up.".into()));
+    }
+    let start: i32 = sqlx::query_scalar("SELECT coalesce(max(position) + 1, 0) FROM meeting_scripts WHERE meeting_id = $1")
+        .bind(meeting.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    for (i, (script_id, purpose)) in scripts.iter().enumerate() {
+        sqlx::query("INSERT INTO meeting_scripts (meeting_id, paper_id, script_id, purpose, position) VALUES ($1, $2, $3, $4, $5)")
+            .bind(meeting.id)
+            .bind(meeting.paper_id)
+            .bind(script_id)
+            .bind(purpose.as_str())
+            .bind(start + i32::try_from(i).unwrap_or(i32::MAX))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.constraint() == Some("meeting_scripts_pkey") => AppError::invalid("That script is already in the meeting."),
+                sqlx::Error::Database(d) if d.constraint() == Some("meeting_scripts_script_fk") => {
+                    AppError::invalid(format!("Script {script_id} is not a script of this paper."))
+                }
+                _ => e.into(),
+            })?;
+    }
+    audit::record(
+        &mut *tx,
+        audit::Entry { meeting_id: meeting.id, actor_id: actor, action: "scripts.add", response_id: None, subject_id: None, old: None, new: Some(json!(scripts.iter().map(|(s, _)| s).collect::<Vec<_>>())), reason: None },
+    )
+    .await
 }
 
 /// Moves a meeting from setup to marking.

@@ -291,3 +291,41 @@ async fn a_papers_scheme_is_fixed_once_marking_starts_and_a_closed_meeting_is_fi
     let audit: Value = f.get(&f.pe, "/audit").await.json().await.unwrap();
     assert_eq!(audit.as_array().unwrap().last().unwrap()["action"], "meeting.close");
 }
+
+#[tokio::test]
+async fn people_and_scripts_can_be_added_after_set_up() {
+    let f = MeetingFixture::setup().await;
+    let m = f.meeting;
+    f.app.user("late@board.example", "Lena Late", false, PASSWORD).await;
+    let r = f.pe.web.post(&format!("/meetings/{m}/people"), &[("emails", "late@board.example"), ("role", "examiner"), ("team_leader", "tl@board.example")]).await;
+    assert_eq!(r.status(), 303);
+    let page = f.pe.web.text(&format!("/meetings/{m}")).await;
+    assert!(page.contains("Lena Late (late@board.example) · examiner in the team of tl@board.example"), "{page}");
+    let r = f.pe.web.post(&format!("/meetings/{m}/people"), &[("emails", "late@board.example"), ("role", "examiner")]).await;
+    assert_eq!(r.status(), 422, "already in the meeting");
+    let r = f.pe.web.post(&format!("/meetings/{m}/people"), &[("emails", "ghost@board.example"), ("role", "examiner")]).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(f.examiners[0].web.post(&format!("/meetings/{m}/people"), &[("emails", "late@board.example")]).await.status(), 403);
+
+    let spare: uuid::Uuid = sqlx::query_scalar("SELECT id FROM scripts WHERE candidate = '0003'").fetch_one(&f.app.db.pool).await.unwrap();
+    let id = spare.to_string();
+    let r = f.admin.web.post(&format!("/meetings/{m}/scripts"), &[("script", id.as_str()), (&format!("purpose.{id}"), "qualification")]).await;
+    assert_eq!(r.status(), 303);
+    let assignments: Value = f.get(&f.examiners[0], "/assignments").await.json().await.unwrap();
+    assert_eq!(assignments.as_array().unwrap().len(), 5);
+    assert_eq!(assignments[4]["purpose"], "qualification");
+    let audit: Value = f.get(&f.admin, "/audit").await.json().await.unwrap();
+    let actions: Vec<&str> = audit.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(actions.contains(&"people.add") && actions.contains(&"scripts.add"));
+}
+
+#[tokio::test]
+async fn a_team_needs_a_team_leader_of_the_meeting() {
+    let f = MeetingFixture::setup().await;
+    f.app.user("late@board.example", "Lena Late", false, PASSWORD).await;
+    let r = f.pe.web.post(&format!("/meetings/{}/people", f.meeting), &[("emails", "late@board.example"), ("role", "examiner"), ("team_leader", "ex1@board.example")]).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("is not a team leader in this meeting"));
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM meeting_participants WHERE meeting_id = $1").bind(f.meeting).fetch_one(&f.app.db.pool).await.unwrap();
+    assert_eq!(n, 6, "nothing added");
+}
