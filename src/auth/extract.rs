@@ -17,6 +17,14 @@ use crate::{state::AppState, auth::tokens, error::AppError, users};
 /// Session key holding the signed-in user's id.
 pub const USER_ID_KEY: &str = "user_id";
 
+/// Session key holding when the session signed in (unix nanoseconds).
+const AUTH_AT_KEY: &str = "auth_at";
+
+/// Notes in the session when it signed in, to compare with `sessions_valid_after`.
+pub async fn stamp_session(session: &Session, at: time::OffsetDateTime) -> Result<(), AppError> {
+    session.insert(AUTH_AT_KEY, at.unix_timestamp_nanos().to_string()).await.map_err(session_error)
+}
+
 /// The path where a holder of a one-time password must go first.
 pub const CHANGE_PASSWORD_PATH: &str = "/account/password";
 
@@ -60,7 +68,7 @@ pub async fn current_user(parts: &mut Parts, state: &AppState) -> Result<Option<
         let session = session_of(parts)?;
         match session.get::<Uuid>(USER_ID_KEY).await.map_err(session_error)? {
             Some(id) => match users::find_by_id(&state.db, id).await? {
-                Some(user) if user.active => Some(user),
+                Some(user) if user.active && signed_in_after(&session, &user).await? => Some(user),
                 // Deactivated (or deleted) while signed in: the session ends now.
                 _ => {
                     session.flush().await.map_err(session_error)?;
@@ -72,6 +80,13 @@ pub async fn current_user(parts: &mut Parts, state: &AppState) -> Result<Option<
     };
     parts.extensions.insert(Resolved(user.clone()));
     Ok(user)
+}
+
+/// Whether the session signed in after the account's last password change or reset.
+async fn signed_in_after(session: &Session, user: &users::User) -> Result<bool, AppError> {
+    let at: Option<String> = session.get(AUTH_AT_KEY).await.map_err(session_error)?;
+    let at = at.and_then(|a| a.parse::<i128>().ok()).unwrap_or(i128::MIN);
+    Ok(at >= user.sessions_valid_after.unix_timestamp_nanos())
 }
 
 /// Any signed-in, active user.

@@ -85,8 +85,7 @@ async fn login(
         _ => return refuse(ctx, StatusCode::UNPROCESSABLE_ENTITY, "Enter your email address and your password."),
     };
 
-    let failures = throttle::recent_failures(&state.db, email.as_str(), state.config.login_window).await?;
-    if failures >= state.config.login_max_failures {
+    let Some(attempt) = throttle::begin(&state.db, email.as_str(), state.config.login_max_failures, state.config.login_window).await? else {
         tracing::warn!("sign-in refused: throttled");
         let minutes = state.config.login_window.as_secs() / 60;
         return refuse(
@@ -97,7 +96,7 @@ async fn login(
                  wait, or ask an administrator to reset your password."
             ),
         );
-    }
+    };
 
     let found = users::find_with_hash(&state.db, &email).await?;
     let (user, hash) = match found {
@@ -108,7 +107,6 @@ async fn login(
     let user = match user {
         Some(user) if password_ok => user,
         _ => {
-            throttle::record(&state.db, email.as_str(), false).await?;
             tracing::info!("sign-in failed");
             return refuse(ctx, StatusCode::UNAUTHORIZED, "That email and password do not match an account. Check both and try again.");
         }
@@ -116,10 +114,11 @@ async fn login(
     if !user.active {
         return refuse(ctx, StatusCode::FORBIDDEN, "This account has been deactivated. Ask an exam-board administrator to reactivate it.");
     }
-    throttle::record(&state.db, email.as_str(), true).await?;
+    throttle::succeeded(&state.db, attempt).await?;
     // A new session id on sign-in, so a planted cookie cannot ride along.
     session.cycle_id().await.map_err(session_error)?;
     session.insert(USER_ID_KEY, user.id).await.map_err(session_error)?;
+    extract::stamp_session(&session, time::OffsetDateTime::now_utc()).await?;
     csrf::renew(&session).await?;
     tracing::info!(user_id = %user.id, "signed in");
     let target = if user.must_change_password { extract::CHANGE_PASSWORD_PATH.to_owned() } else { next };
@@ -180,8 +179,10 @@ async fn change_password(
         return refuse(ctx, "Choose a password different from the current one.".into());
     }
     let hash = password::hash(form.new).await?;
-    users::set_password(&state.db, user.id, &hash, false).await?;
+    // Other sessions of this account end; this one carries on.
+    let valid_after = users::set_password(&state.db, user.id, &hash, false).await?;
     session.cycle_id().await.map_err(session_error)?;
+    extract::stamp_session(&session, valid_after).await?;
     flash(&session, "Your password has been changed.").await?;
     Ok(Redirect::to("/").into_response())
 }

@@ -2,7 +2,7 @@
 //! window, refuse further tries until the window passes. Counted in the
 //! database so it holds across restarts and several server processes.
 
-use sqlx::PgExecutor;
+use sqlx::{PgExecutor, PgPool};
 use std::time::Duration;
 
 use crate::error::AppError;
@@ -29,5 +29,30 @@ pub async fn record(db: impl PgExecutor<'_>, email: &str, succeeded: bool) -> Re
         .bind(succeeded)
         .execute(db)
         .await?;
+    Ok(())
+}
+
+/// Counts recent failures and, unless throttled, records this attempt as a
+/// failure (until `succeeded` says otherwise), under a per-account lock: many
+/// guesses sent at once are counted one after another. Returns the attempt's
+/// id, or None when the account is paused.
+pub async fn begin(db: &PgPool, email: &str, max_failures: i64, window: Duration) -> Result<Option<i64>, AppError> {
+    let mut tx = db.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))").bind(email).execute(&mut *tx).await?;
+    if recent_failures(&mut *tx, email, window).await? >= max_failures {
+        tx.commit().await?;
+        return Ok(None);
+    }
+    let id: i64 = sqlx::query_scalar("INSERT INTO login_attempts (email, succeeded) VALUES ($1, false) RETURNING id")
+        .bind(email)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Some(id))
+}
+
+/// Marks an attempt begun with `begin` as a success.
+pub async fn succeeded(db: impl PgExecutor<'_>, attempt: i64) -> Result<(), AppError> {
+    sqlx::query("UPDATE login_attempts SET succeeded = true WHERE id = $1").bind(attempt).execute(db).await?;
     Ok(())
 }

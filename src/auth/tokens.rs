@@ -41,6 +41,12 @@ pub async fn revoke(db: impl PgExecutor<'_>, user_id: Uuid, name: &str) -> Resul
     Ok(done.rows_affected())
 }
 
+/// Revokes every live token of a user (on a password reset).
+pub async fn revoke_all(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<u64, AppError> {
+    let done = sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL").bind(user_id).execute(db).await?;
+    Ok(done.rows_affected())
+}
+
 /// The user an `Authorization: Bearer` header names: `Ok(None)` when there is
 /// no such header, an error when it is malformed, unknown or revoked.
 pub async fn user_for_bearer(db: impl PgExecutor<'_>, headers: &HeaderMap) -> Result<Option<User>, AppError> {
@@ -67,7 +73,7 @@ pub async fn user_for_bearer(db: impl PgExecutor<'_>, headers: &HeaderMap) -> Re
              UPDATE api_tokens SET last_used_at = now()
              WHERE token_hash = $1 AND revoked_at IS NULL
              RETURNING user_id)
-         SELECT u.id, u.email, u.name, u.is_admin, u.active, u.must_change_password, u.created_at
+         SELECT u.id, u.email, u.name, u.is_admin, u.active, u.must_change_password, u.created_at, u.sessions_valid_after
          FROM users u JOIN used ON used.user_id = u.id WHERE u.active",
     )
     .bind(digest(token))

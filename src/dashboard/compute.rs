@@ -155,7 +155,7 @@ pub fn compute(data: &MeetingData) -> MeetingStats {
     let questions = (0..nq)
         .map(|q| {
             let suggested = suggested_tolerance(&deviations[q]);
-            let up_to = suggested.unwrap_or(0).max(data.questions[q].tolerance) + 2;
+            let up_to = suggested.unwrap_or(0).max(data.questions[q].tolerance).saturating_add(2);
             QuestionStats {
                 alpha: krippendorff_alpha_interval(&units[q]),
                 icc: icc_a1_complete_units(&units[q]),

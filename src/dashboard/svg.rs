@@ -29,7 +29,7 @@ pub fn strip_plot(marks: &[i32], max: i32, levels: &[Level], definitive: Option<
     };
     let _ = write!(s, r#"<svg class="strip" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{label}" xmlns="http://www.w3.org/2000/svg"><title>{label}</title>"#);
     if let Some(d) = definitive {
-        let (a, b) = (x(f64::from(d - tolerance).max(0.0) - 0.5, max), x(f64::from((d + tolerance).min(max)) + 0.5, max));
+        let (a, b) = (x(f64::from(d.saturating_sub(tolerance)).max(0.0) - 0.5, max), x(f64::from(d.saturating_add(tolerance).min(max)) + 0.5, max));
         let (a, b) = (a.max(LEFT - 6.0), b.min(WIDTH - RIGHT + 6.0));
         let _ = write!(s, r#"<rect class="tolerance" x="{a:.1}" y="8" width="{:.1}" height="{:.1}"/>"#, (b - a).max(1.0), AXIS_Y - 8.0);
     }

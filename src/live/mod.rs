@@ -160,6 +160,7 @@ mod tests {
                 active: true,
                 must_change_password: false,
                 created_at: time::OffsetDateTime::UNIX_EPOCH,
+                sessions_valid_after: time::OffsetDateTime::UNIX_EPOCH,
             },
             meeting: Meeting { id: meeting, paper_id: Uuid::nil(), name: "m".into(), held_on: None, state: "marking".into(), created_at: time::OffsetDateTime::UNIX_EPOCH },
             role,

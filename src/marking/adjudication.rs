@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{
     rules::check_mark,
-    store::{ResponseCtx, refuse_unless_marking, stale},
+    store::{ResponseCtx, locked_state, refuse_unless_marking, stale},
 };
 use crate::{
     audit,
@@ -63,7 +63,7 @@ pub struct DefinitiveInput {
 /// Records or changes the definitive mark. After release a reason is required
 /// and examiners are shown that it changed.
 pub async fn save_definitive(tx: &mut PgConnection, meeting: &Meeting, ctx: &ResponseCtx, actor: Uuid, input: DefinitiveInput) -> Result<Definitive, AppError> {
-    if meeting.state() == MeetingState::Closed {
+    if locked_state(tx, meeting.id).await? == MeetingState::Closed {
         return Err(AppError::Conflict("The meeting is closed: definitive marks can no longer change.".into()));
     }
     let level = check_mark(&ctx.question, input.level, input.mark).map_err(AppError::invalid)?;
@@ -92,6 +92,7 @@ pub async fn save_definitive(tx: &mut PgConnection, meeting: &Meeting, ctx: &Res
            rationale = EXCLUDED.rationale, set_by = EXCLUDED.set_by, version = definitive_marks.version + 1, updated_at = now(),
            changed_after_release = definitive_marks.changed_after_release OR EXCLUDED.changed_after_release,
            change_reason = COALESCE(EXCLUDED.change_reason, definitive_marks.change_reason)
+         WHERE $9::int IS NULL OR definitive_marks.version = $9
          RETURNING {DEFINITIVE_COLUMNS}"
     ))
     .bind(meeting.id)
@@ -102,8 +103,10 @@ pub async fn save_definitive(tx: &mut PgConnection, meeting: &Meeting, ctx: &Res
     .bind(actor)
     .bind(ctx.released)
     .bind(reason)
-    .fetch_one(&mut *tx)
-    .await?;
+    .bind(input.version)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::Conflict("The definitive mark was changed elsewhere at the same moment. Reload the page to see it.".into()))?;
     audit::record(
         &mut *tx,
         audit::Entry {
@@ -126,7 +129,7 @@ pub async fn save_definitive(tx: &mut PgConnection, meeting: &Meeting, ctx: &Res
 /// Releases scripts (one, or every unreleased one): each needs a definitive
 /// mark on every response. Returns how many scripts were released.
 pub async fn release(tx: &mut PgConnection, meeting: &Meeting, script: Option<Uuid>, actor: Uuid) -> Result<usize, AppError> {
-    refuse_unless_marking(meeting)?;
+    refuse_unless_marking(locked_state(tx, meeting.id).await?)?;
     let missing: Vec<(String, String)> = sqlx::query_as(
         "SELECT s.candidate, q.number FROM meeting_scripts ms JOIN scripts s ON s.id = ms.script_id
          JOIN responses r ON r.script_id = s.id JOIN questions q ON q.id = r.question_id

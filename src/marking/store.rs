@@ -65,7 +65,8 @@ pub async fn response_in_meeting(db: &mut PgConnection, meeting: &Meeting, respo
          JOIN meeting_scripts ms ON ms.script_id = s.id AND ms.meeting_id = $1
          LEFT JOIN attachments a ON a.id = r.attachment_id
          LEFT JOIN meeting_tolerances t ON t.meeting_id = ms.meeting_id AND t.question_id = r.question_id
-         WHERE r.id = $2",
+         WHERE r.id = $2
+         FOR SHARE OF ms",
     )
     .bind(meeting.id)
     .bind(response_id)
@@ -179,8 +180,15 @@ pub struct MarkInput {
     pub version: Option<i32>,
 }
 
-pub(super) fn refuse_unless_marking(meeting: &Meeting) -> Result<(), AppError> {
-    match meeting.state() {
+/// The meeting's state, read under a share lock so that a concurrent open or
+/// close waits for this transaction (and this one sees the outcome of theirs).
+pub(super) async fn locked_state(tx: &mut PgConnection, meeting_id: Uuid) -> Result<MeetingState, AppError> {
+    let state: String = sqlx::query_scalar("SELECT state FROM meetings WHERE id = $1 FOR SHARE").bind(meeting_id).fetch_one(&mut *tx).await?;
+    Ok(MeetingState::parse(&state))
+}
+
+pub(super) fn refuse_unless_marking(state: MeetingState) -> Result<(), AppError> {
+    match state {
         MeetingState::Marking => Ok(()),
         MeetingState::Setup => Err(AppError::Conflict("The meeting has not been opened for marking yet.".into())),
         MeetingState::Closed => Err(AppError::Conflict("The meeting is closed: marks can no longer change.".into())),
@@ -196,7 +204,7 @@ pub(super) fn stale(current: i32, sent: i32) -> AppError {
 
 /// Saves an examiner's draft or submitted mark.
 pub async fn save_mark(tx: &mut PgConnection, meeting: &Meeting, ctx: &ResponseCtx, examiner: Uuid, input: MarkInput) -> Result<StoredMark, AppError> {
-    refuse_unless_marking(meeting)?;
+    refuse_unless_marking(locked_state(tx, meeting.id).await?)?;
     if ctx.released {
         return Err(AppError::Conflict("This script has been released: its marks can no longer change.".into()));
     }
@@ -225,12 +233,15 @@ pub async fn save_mark(tx: &mut PgConnection, meeting: &Meeting, ctx: &ResponseC
         return Err(stale(0, v));
     }
     let state = if input.submit { "submitted" } else { "draft" };
-    let stored: StoredMark = sqlx::query_as(&format!(
+    // The conditions are repeated in the upsert: two first saves at the same
+    // moment find no row to lock above, and the second must not overwrite the first.
+    let stored: Option<StoredMark> = sqlx::query_as(&format!(
         "INSERT INTO marks (meeting_id, response_id, examiner_id, level, mark, comment, credited, state, submitted_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $8 = 'submitted' THEN now() END)
          ON CONFLICT (meeting_id, response_id, examiner_id) DO UPDATE SET
            level = EXCLUDED.level, mark = EXCLUDED.mark, comment = EXCLUDED.comment, credited = EXCLUDED.credited,
            state = EXCLUDED.state, submitted_at = EXCLUDED.submitted_at, version = marks.version + 1, updated_at = now()
+         WHERE marks.state <> 'submitted' AND ($9::int IS NULL OR marks.version = $9)
          RETURNING {MARK_COLUMNS}"
     ))
     .bind(meeting.id)
@@ -241,8 +252,12 @@ pub async fn save_mark(tx: &mut PgConnection, meeting: &Meeting, ctx: &ResponseC
     .bind(&input.comment)
     .bind(&input.credited)
     .bind(state)
-    .fetch_one(&mut *tx)
+    .bind(input.version)
+    .fetch_optional(&mut *tx)
     .await?;
+    let stored = stored.ok_or_else(|| {
+        AppError::Conflict("This mark was changed elsewhere at the same moment. Reload the page to see it before changing it again.".into())
+    })?;
     audit::record(
         &mut *tx,
         audit::Entry {
@@ -267,7 +282,7 @@ fn mark_event(meeting_id: Uuid, response_id: Uuid, examiner: Uuid) -> live::Even
 
 /// Reopens a submitted mark so the examiner can change it (principal examiner).
 pub async fn reopen(tx: &mut PgConnection, meeting: &Meeting, ctx: &ResponseCtx, examiner: Uuid, actor: Uuid, reason: &str) -> Result<StoredMark, AppError> {
-    refuse_unless_marking(meeting)?;
+    refuse_unless_marking(locked_state(tx, meeting.id).await?)?;
     if ctx.released {
         return Err(AppError::Conflict("This script has been released: its marks can no longer change.".into()));
     }

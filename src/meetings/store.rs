@@ -68,8 +68,11 @@ pub async fn create(tx: &mut PgConnection, spec: &MeetingSpec, paper: &StoredPap
     if let Some(n) = unknown.first() {
         return Err(AppError::invalid(format!("Question {n} is not on this paper (its questions are {}).", paper.question_numbers())));
     }
-    if let Some((n, t)) = spec.tolerances.iter().find(|(_, t)| **t < 0) {
-        return Err(AppError::invalid(format!("The tolerance of question {n} cannot be negative ({t}).")));
+    for (n, t) in &spec.tolerances {
+        let max = paper.question(n).map(|(_, q)| q.max_mark).unwrap_or(0);
+        if !(0..=max).contains(t) {
+            return Err(AppError::invalid(format!("The tolerance of question {n} must be from 0 to its maximum mark, {max} (not {t}).")));
+        }
     }
 
     let id: Uuid = sqlx::query_scalar("INSERT INTO meetings (paper_id, name, held_on, created_by) VALUES ($1, $2, $3, $4) RETURNING id")
@@ -232,10 +235,15 @@ pub async fn open(tx: &mut PgConnection, meeting: &Meeting, actor: Uuid) -> Resu
     if scripts == 0 {
         return Err(AppError::invalid("Choose the scripts to mark before opening the meeting."));
     }
-    sqlx::query("UPDATE meetings SET state = 'marking', opened_at = now() WHERE id = $1 AND state = 'setup'")
+    // The paper's scheme is fixed from now on: wait for any edit of it to finish.
+    sqlx::query("SELECT 1 FROM papers WHERE id = $1 FOR SHARE").bind(meeting.paper_id).execute(&mut *tx).await?;
+    let opened = sqlx::query("UPDATE meetings SET state = 'marking', opened_at = now() WHERE id = $1 AND state = 'setup'")
         .bind(meeting.id)
         .execute(&mut *tx)
         .await?;
+    if opened.rows_affected() == 0 {
+        return Err(AppError::Conflict("The meeting has already been opened.".into()));
+    }
     audit::record(
         &mut *tx,
         audit::Entry {
@@ -257,10 +265,13 @@ pub async fn close(tx: &mut PgConnection, meeting: &Meeting, actor: Uuid) -> Res
     if meeting.state() != MeetingState::Marking {
         return Err(AppError::Conflict(format!("Only a meeting that is marking can be closed; this one is {}.", meeting.state().label())));
     }
-    sqlx::query("UPDATE meetings SET state = 'closed', closed_at = now() WHERE id = $1 AND state = 'marking'")
+    let closed = sqlx::query("UPDATE meetings SET state = 'closed', closed_at = now() WHERE id = $1 AND state = 'marking'")
         .bind(meeting.id)
         .execute(&mut *tx)
         .await?;
+    if closed.rows_affected() == 0 {
+        return Err(AppError::Conflict("The meeting has already been closed.".into()));
+    }
     audit::record(
         &mut *tx,
         audit::Entry {
@@ -395,8 +406,13 @@ pub async fn tolerances(db: impl PgExecutor<'_>, meeting_id: Uuid) -> Result<Has
 
 /// Changes a question's tolerance (principal examiner), audited.
 pub async fn set_tolerance(tx: &mut PgConnection, meeting_id: Uuid, question_id: Uuid, tolerance: i32, actor: Uuid) -> Result<(), AppError> {
-    if tolerance < 0 {
-        return Err(AppError::invalid("A tolerance cannot be negative."));
+    let state: String = sqlx::query_scalar("SELECT state FROM meetings WHERE id = $1 FOR SHARE").bind(meeting_id).fetch_one(&mut *tx).await?;
+    if MeetingState::parse(&state) == MeetingState::Closed {
+        return Err(AppError::Conflict("The meeting is closed: its tolerances are final.".into()));
+    }
+    let (number, max_mark): (String, i32) = sqlx::query_as("SELECT number, max_mark FROM questions WHERE id = $1").bind(question_id).fetch_one(&mut *tx).await?;
+    if !(0..=max_mark).contains(&tolerance) {
+        return Err(AppError::invalid(format!("The tolerance of question {number} must be from 0 to its maximum mark, {max_mark}.")));
     }
     let old: Option<i32> = sqlx::query_scalar("SELECT tolerance FROM meeting_tolerances WHERE meeting_id = $1 AND question_id = $2 FOR UPDATE")
         .bind(meeting_id)

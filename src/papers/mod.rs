@@ -15,6 +15,9 @@ pub fn routes() -> Router<AppState> {
     pages::routes()
 }
 
+/// The largest maximum mark a question may have (the schema says the same).
+pub const MAX_MARK: i32 = 1000;
+
 /// Everything wrong with a scheme before it may be saved as a paper: the
 /// paper's identification, then the mark scheme's own rules (naming the
 /// question and band). Empty means it can be saved.
@@ -30,6 +33,9 @@ pub fn check(scheme: &Scheme) -> Vec<String> {
         if value.trim().is_empty() {
             problems.push(format!("Enter {what}."));
         }
+    }
+    for q in scheme.questions.iter().filter(|q| q.max_mark > MAX_MARK) {
+        problems.push(format!("Question {}: a maximum mark of {} is more than standardise accepts ({MAX_MARK}).", q.number, q.max_mark));
     }
     problems.extend(markscheme::validate(scheme).iter().map(ToString::to_string));
     problems

@@ -239,6 +239,18 @@ pub async fn insert(
 /// number so scripts' responses keep pointing at them; removing a question
 /// that already has responses is refused.
 pub async fn update(tx: &mut PgConnection, id: Uuid, scheme: &Scheme) -> Result<(), AppError> {
+    // Lock the paper, then check no meeting has started marking it (opening a
+    // meeting takes a share lock on the paper, so the two cannot cross).
+    sqlx::query("SELECT 1 FROM papers WHERE id = $1 FOR UPDATE").bind(id).execute(&mut *tx).await?;
+    let in_use: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM meetings WHERE paper_id = $1 AND state <> 'setup')")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if in_use {
+        return Err(AppError::Conflict(
+            "A standardisation meeting has started marking this paper, so its mark scheme can no longer change.".into(),
+        ));
+    }
     let info = &scheme.paper;
     let done = sqlx::query(
         "UPDATE papers SET board = $2, code = $3, title = $4, series = $5, guidance = $6, updated_at = now() WHERE id = $1",

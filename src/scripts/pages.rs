@@ -205,10 +205,11 @@ async fn show_script(
 /// Serves a scanned answer with its checked type, to administrators and to
 /// people taking part in a meeting that marks its script.
 async fn get_attachment(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<Response, AppError> {
-    let file = store::attachment(&state.db, id).await?.ok_or_else(|| AppError::not_found("That file"))?;
+    // Decide access before loading: an outsider learns nothing, not even whether the file exists.
     if !user.is_admin && !store::may_see_attachment(&state.db, id, user.id).await? {
         return Err(AppError::Forbidden("This scan belongs to a meeting you are not taking part in.".into()));
     }
+    let file = store::attachment(&state.db, id).await?.ok_or_else(|| AppError::not_found("That file"))?;
     let safe_name: String = file
         .filename
         .chars()

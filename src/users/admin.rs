@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     state::AppState,
-    auth::{extract::Admin, password, throttle},
+    auth::{extract::Admin, password, throttle, tokens},
     error::AppError,
     users::{self, DisplayName, Email, NewUser, User},
     web::{PageCtx, flash, render},
@@ -151,7 +151,9 @@ async fn reset_password(
     let one_time = password::one_time_password();
     let hash = password::hash(one_time.clone()).await?;
     let mut tx = state.db.begin().await?;
+    // The account's sessions and API tokens end: a reset locks out whoever had access.
     users::set_password(&mut *tx, id, &hash, true).await?;
+    tokens::revoke_all(&mut *tx, id).await?;
     // A reset lifts the sign-in throttle for the account.
     throttle::record(&mut *tx, &user.email, true).await?;
     tx.commit().await?;

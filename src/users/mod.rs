@@ -27,6 +27,9 @@ pub struct User {
     /// When the account was made.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// Browser sessions signed in before this are void (password changed or reset).
+    #[serde(skip)]
+    pub sessions_valid_after: OffsetDateTime,
 }
 
 /// A valid, normalised (trimmed, lower-case) email address.
@@ -74,7 +77,7 @@ impl DisplayName {
     }
 }
 
-const USER_COLUMNS: &str = "id, email, name, is_admin, active, must_change_password, created_at";
+const USER_COLUMNS: &str = "id, email, name, is_admin, active, must_change_password, created_at, sessions_valid_after";
 
 /// The user with this id, active or not.
 pub async fn find_by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<User>, AppError> {
@@ -159,15 +162,18 @@ pub async fn create_first_admin(db: impl PgExecutor<'_>, new: NewUser<'_>) -> Re
     .await?)
 }
 
-/// Replaces a password; `one_time` makes the holder choose a new one at sign-in.
-pub async fn set_password(db: impl PgExecutor<'_>, id: Uuid, hash: &str, one_time: bool) -> Result<(), AppError> {
-    sqlx::query("UPDATE users SET password_hash = $2, must_change_password = $3, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(hash)
-        .bind(one_time)
-        .execute(db)
-        .await?;
-    Ok(())
+/// Replaces a password; `one_time` makes the holder choose a new one at
+/// sign-in. Every session signed in before now ends; returns that moment.
+pub async fn set_password(db: impl PgExecutor<'_>, id: Uuid, hash: &str, one_time: bool) -> Result<OffsetDateTime, AppError> {
+    Ok(sqlx::query_scalar(
+        "UPDATE users SET password_hash = $2, must_change_password = $3, updated_at = now(), sessions_valid_after = now()
+         WHERE id = $1 RETURNING sessions_valid_after",
+    )
+    .bind(id)
+    .bind(hash)
+    .bind(one_time)
+    .fetch_one(db)
+    .await?)
 }
 
 /// Activates or deactivates an account.

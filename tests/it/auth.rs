@@ -269,3 +269,46 @@ async fn session_cookie_is_http_only_and_same_site_lax() {
     let cookie = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     assert!(cookie.contains("Secure"), "{cookie}");
 }
+
+#[tokio::test]
+async fn many_guesses_at_once_are_still_throttled() {
+    let app = spawn_app().await;
+    app.user("ex@board.example", "Eve", false, PASSWORD).await;
+    let mut guesses = Vec::new();
+    for i in 0..12 {
+        let c = app.client();
+        guesses.push(tokio::spawn(async move { c.sign_in_response("ex@board.example", &format!("guess {i}")).await.status().as_u16() }));
+    }
+    let mut statuses = Vec::new();
+    for g in guesses {
+        statuses.push(g.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 5, "only five guesses are ever checked: {statuses:?}");
+    assert_eq!(app.client().sign_in_response("ex@board.example", PASSWORD).await.status(), 429);
+}
+
+#[tokio::test]
+async fn a_password_reset_ends_sessions_and_revokes_tokens() {
+    let app = spawn_app().await;
+    let admin = app.admin_client().await;
+    let eve = app.user("ex@board.example", "Eve", false, PASSWORD).await;
+    let token = app.token_for(&eve).await;
+    let c = app.client();
+    c.sign_in("ex@board.example", PASSWORD).await;
+    assert_eq!(c.get("/").await.status(), 200);
+    assert_eq!(admin.post(&format!("/admin/users/{}/reset-password", eve.id), &[]).await.status(), 200);
+    assert_eq!(c.get("/").await.status(), 303, "the old session ended");
+    assert_eq!(app.api(&token).get("/api/v1/me").await.status(), 401, "the token was revoked");
+
+    // Changing one's own password keeps this session and ends the others.
+    let other = app.user("other@board.example", "Otto", false, PASSWORD).await;
+    let (first, second) = (app.client(), app.client());
+    first.sign_in("other@board.example", PASSWORD).await;
+    second.sign_in("other@board.example", PASSWORD).await;
+    let token = first.csrf("/account/password").await;
+    let r = first.post_raw("/account/password", &[("csrf", &token), ("current", PASSWORD), ("new", "a fresh long secret"), ("confirm", "a fresh long secret")]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(first.get("/").await.status(), 200);
+    assert_eq!(second.get("/").await.status(), 303);
+    let _ = other;
+}

@@ -329,3 +329,17 @@ async fn a_team_needs_a_team_leader_of_the_meeting() {
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM meeting_participants WHERE meeting_id = $1").bind(f.meeting).fetch_one(&f.app.db.pool).await.unwrap();
     assert_eq!(n, 6, "nothing added");
 }
+
+#[tokio::test]
+async fn tolerances_are_bounded_and_final_once_closed() {
+    let f = MeetingFixture::open().await;
+    let m = f.meeting;
+    let r = f.pe.web.post(&format!("/meetings/{m}/tolerances"), &[("tolerance.01", "99")]).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("from 0 to its maximum mark, 12"));
+    assert_eq!(f.pe.web.post(&format!("/meetings/{m}/tolerances"), &[("tolerance.01", "2")]).await.status(), 303);
+    assert_eq!(f.post(&f.pe, "/close", json!({})).await.status(), 200);
+    assert_eq!(f.post(&f.pe, "/close", json!({})).await.status(), 409, "closing twice is refused");
+    let r = f.pe.web.post(&format!("/meetings/{m}/tolerances"), &[("tolerance.01", "1")]).await;
+    assert_eq!(r.status(), 409);
+}
