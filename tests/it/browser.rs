@@ -367,3 +367,55 @@ async fn the_pe_sees_a_mark_arrive_live_then_adjudicates_and_releases() {
     pe.client.clone().close().await.unwrap();
     ex.client.clone().close().await.unwrap();
 }
+
+/// axe-core 4.14.1 (MPL-2.0, vendored: tests download nothing).
+const AXE: &str = include_str!("../vendor/axe.min.js");
+
+/// Serious and critical accessibility problems axe finds on the current page.
+async fn accessibility_problems(b: &Browser) -> Vec<String> {
+    b.client.execute(AXE, vec![]).await.unwrap();
+    let found = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations
+               .filter(v => v.impact === 'serious' || v.impact === 'critical')
+               .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '))));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(found).unwrap()
+}
+
+#[tokio::test]
+async fn the_main_pages_have_no_serious_accessibility_problems() {
+    let f = crate::fixture::MeetingFixture::open().await;
+    let (rid, _, _) = f.responses[0].clone();
+    let m = f.meeting;
+    let mut problems = Vec::new();
+    let b = Browser::start().await;
+    b.client.goto(&f.app.url("/login")).await.unwrap();
+    problems.extend(accessibility_problems(&b).await.into_iter().map(|p| format!("/login: {p}")));
+    b.sign_in(&f.app, "admin@board.example", PASSWORD).await;
+    b.wait_for_text("h1", "Welcome").await;
+    for page in ["/".to_owned(), "/papers".into(), format!("/papers/{}", f.paper), format!("/papers/{}/edit", f.paper), "/admin/users".into(), format!("/meetings/new?paper={}", f.paper)] {
+        b.client.goto(&f.app.url(&page)).await.unwrap();
+        problems.extend(accessibility_problems(&b).await.into_iter().map(|p| format!("{page}: {p}")));
+    }
+    b.client.clone().close().await.unwrap();
+    for (who, pages) in [
+        ("ex1@board.example", vec![format!("/meetings/{m}"), format!("/meetings/{m}/responses/{rid}")]),
+        ("pe@board.example", vec![format!("/meetings/{m}"), format!("/meetings/{m}/responses/{rid}"), format!("/meetings/{m}/dashboard"), format!("/meetings/{m}/audit")]),
+    ] {
+        let b = Browser::start().await;
+        b.sign_in(&f.app, who, PASSWORD).await;
+        b.wait_for_text("h1", "Welcome").await;
+        for page in pages {
+            b.client.goto(&f.app.url(&page)).await.unwrap();
+            problems.extend(accessibility_problems(&b).await.into_iter().map(|p| format!("{who} {page}: {p}")));
+        }
+        b.client.clone().close().await.unwrap();
+    }
+    assert!(problems.is_empty(), "accessibility problems:\n{}", problems.join("\n"));
+}
