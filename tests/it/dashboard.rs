@@ -164,11 +164,53 @@ async fn next_event(stream: &mut reqwest::Response, kind: &str, within: Duration
     None
 }
 
+/// A second standardise process: the real binary, on the test's database.
+struct SecondProcess(std::process::Child);
+
+impl Drop for SecondProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn database_url(o: &sqlx::postgres::PgConnectOptions) -> String {
+    let db = o.get_database().unwrap_or("postgres");
+    if o.get_host().starts_with('/') {
+        format!("postgres:///{db}?host={}&port={}&user={}", o.get_host(), o.get_port(), o.get_username())
+    } else {
+        format!("postgres://{}@{}:{}/{db}", o.get_username(), o.get_host(), o.get_port())
+    }
+}
+
+async fn start_second_process(f: &MeetingFixture) -> (SecondProcess, std::net::SocketAddr) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_standardise"))
+        .arg("serve")
+        .env("DATABASE_URL", database_url(&f.app.db.options))
+        .env("STANDARDISE_BIND", addr.to_string())
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start a second standardise process");
+    let process = SecondProcess(child);
+    for _ in 0..100 {
+        if let Ok(r) = reqwest::get(format!("http://{addr}/healthz")).await {
+            if r.status() == 200 {
+                return (process, addr);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the second process did not answer on {addr}");
+}
+
 #[tokio::test]
 async fn a_mark_submitted_on_one_server_reaches_viewers_of_another_within_a_second() {
     let f = MeetingFixture::open().await;
-    // A second standardise process on the same database.
-    let (second, _handle) = serve(f.app.db.pool.clone(), test_config()).await;
+    // A second standardise process on the same database; marks go to the first.
+    let (_process, second) = start_second_process(&f).await;
     let (rid, _, _) = f.responses[0].clone();
 
     let pe_events = reqwest::Client::new()
