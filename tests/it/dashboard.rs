@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::{fixture::MeetingFixture, helpers::*};
+use crate::fixture::MeetingFixture;
 
 /// Marks with figures worked out by hand (see each assertion).
 async fn mark_scenario(f: &MeetingFixture) {
