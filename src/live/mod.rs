@@ -60,6 +60,9 @@ impl Hub {
                 tokio::select! {
                     _ = stop.changed() => return,
                     result = listen(&pool, &tx) => {
+                        if pool.is_closed() {
+                            return; // shutting down
+                        }
                         if let Err(e) = result {
                             tracing::warn!(error = %e, "live updates: listener lost, reconnecting");
                         }
