@@ -349,6 +349,7 @@ async fn the_pe_sees_a_mark_arrive_live_then_adjudicates_and_releases() {
     pe.fill("#rationale", "Compares both sources with some context.").await;
     pe.click("#save-definitive").await;
     pe.wait_for_text(".flash", "Definitive mark for candidate 0001").await;
+    pe.screenshot("pe-response").await;
     // The script's other response needs a definitive mark too before release.
     let (other, _, _) = f.responses[1].clone();
     pe.client.goto(&f.app.url(&format!("/meetings/{m}/responses/{other}"))).await.unwrap();
@@ -356,6 +357,7 @@ async fn the_pe_sees_a_mark_arrive_live_then_adjudicates_and_releases() {
     pe.click("#save-definitive").await;
     pe.wait_for_text(".flash", "Definitive mark for candidate 0001").await;
     pe.client.goto(&f.app.url(&format!("/meetings/{m}"))).await.unwrap();
+    pe.screenshot("meeting-overview").await;
     pe.click("#meeting-scripts button").await;
     pe.wait_for_text(".flash", "Script released").await;
 
