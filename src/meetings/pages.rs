@@ -41,6 +41,8 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/{id}/close", post(close_meeting))
         .route("/meetings/{id}/people", post(add_people))
         .route("/meetings/{id}/scripts", post(add_scripts))
+        .route("/meetings/{id}/people/{user_id}/remove", post(remove_person))
+        .route("/meetings/{id}/scripts/{script_id}/remove", post(remove_script))
         .route("/meetings/{id}/tolerances", post(set_tolerances))
         .route("/meetings/{id}/release", post(release_all))
         .route("/meetings/{id}/scripts/{script_id}/release", post(release_script))
@@ -353,6 +355,32 @@ async fn add_scripts(
     store::add_scripts(&mut tx, &access.meeting, &scripts, access.user.id).await?;
     tx.commit().await?;
     flash(&session, format!("{} script{} added.", scripts.len(), if scripts.len() == 1 { "" } else { "s" })).await?;
+    Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))
+}
+
+async fn remove_person(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Overseer>,
+    session: Session,
+    Path((_, user_id)): Path<(Uuid, Uuid)>,
+) -> Result<Redirect, AppError> {
+    let mut tx = state.db.begin().await?;
+    store::remove_person(&mut tx, &access.meeting, user_id, access.user.id).await?;
+    tx.commit().await?;
+    flash(&session, "Removed from the meeting.").await?;
+    Ok(Redirect::to(&format!("/meetings/{}#people", access.meeting.id)))
+}
+
+async fn remove_script(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Overseer>,
+    session: Session,
+    Path((_, script_id)): Path<(Uuid, Uuid)>,
+) -> Result<Redirect, AppError> {
+    let mut tx = state.db.begin().await?;
+    store::remove_script(&mut tx, &access.meeting, script_id, access.user.id).await?;
+    tx.commit().await?;
+    flash(&session, "The script is no longer in the meeting.").await?;
     Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))
 }
 

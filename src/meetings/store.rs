@@ -226,6 +226,51 @@ pub async fn add_scripts(tx: &mut PgConnection, meeting: &Meeting, scripts: &[(U
     .await
 }
 
+/// Removes a person from a meeting still being set up (not the principal
+/// examiner); a removed team leader's team stays in the meeting, without a leader.
+pub async fn remove_person(tx: &mut PgConnection, meeting: &Meeting, user_id: Uuid, actor: Uuid) -> Result<(), AppError> {
+    if meeting.state() != MeetingState::Setup {
+        return Err(AppError::Conflict("People can only be removed while the meeting is being set up.".into()));
+    }
+    let role: Option<String> = sqlx::query_scalar("SELECT role FROM meeting_participants WHERE meeting_id = $1 AND user_id = $2 FOR UPDATE")
+        .bind(meeting.id)
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    match role.as_deref() {
+        None => return Err(AppError::not_found("That person in this meeting")),
+        Some("pe") => return Err(AppError::Conflict("The principal examiner cannot be removed from the meeting.".into())),
+        _ => {}
+    }
+    sqlx::query("UPDATE meeting_participants SET team_leader_id = NULL WHERE meeting_id = $1 AND team_leader_id = $2")
+        .bind(meeting.id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM meeting_participants WHERE meeting_id = $1 AND user_id = $2").bind(meeting.id).bind(user_id).execute(&mut *tx).await?;
+    audit::record(
+        &mut *tx,
+        audit::Entry { meeting_id: meeting.id, actor_id: actor, action: "people.remove", response_id: None, subject_id: Some(user_id), old: role.map(|r| json!(r)), new: None, reason: None },
+    )
+    .await
+}
+
+/// Takes a script out of a meeting still being set up.
+pub async fn remove_script(tx: &mut PgConnection, meeting: &Meeting, script_id: Uuid, actor: Uuid) -> Result<(), AppError> {
+    if meeting.state() != MeetingState::Setup {
+        return Err(AppError::Conflict("Scripts can only be removed while the meeting is being set up.".into()));
+    }
+    let removed = sqlx::query("DELETE FROM meeting_scripts WHERE meeting_id = $1 AND script_id = $2").bind(meeting.id).bind(script_id).execute(&mut *tx).await?;
+    if removed.rows_affected() == 0 {
+        return Err(AppError::not_found("That script in this meeting"));
+    }
+    audit::record(
+        &mut *tx,
+        audit::Entry { meeting_id: meeting.id, actor_id: actor, action: "scripts.remove", response_id: None, subject_id: None, old: Some(json!(script_id)), new: None, reason: None },
+    )
+    .await
+}
+
 /// Moves a meeting from setup to marking.
 pub async fn open(tx: &mut PgConnection, meeting: &Meeting, actor: Uuid) -> Result<(), AppError> {
     if meeting.state() != MeetingState::Setup {

@@ -11,7 +11,6 @@ use crate::helpers::*;
 
 /// One person in the scenario.
 pub struct Person {
-    #[allow(dead_code)]
     pub user: User,
     pub api: Api,
     pub web: Client,

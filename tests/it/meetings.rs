@@ -343,3 +343,25 @@ async fn tolerances_are_bounded_and_final_once_closed() {
     let r = f.pe.web.post(&format!("/meetings/{m}/tolerances"), &[("tolerance.01", "1")]).await;
     assert_eq!(r.status(), 409);
 }
+
+#[tokio::test]
+async fn people_and_scripts_can_be_removed_while_setting_up() {
+    let f = MeetingFixture::setup().await;
+    let m = f.meeting;
+    let leader = f.leader.user.id;
+    assert_eq!(f.admin.web.post(&format!("/meetings/{m}/people/{leader}/remove"), &[]).await.status(), 303);
+    let page = f.admin.web.text(&format!("/meetings/{m}")).await;
+    assert!(!page.contains("Tom Leader"));
+    assert!(page.contains("Em Examiner (ex3@board.example) · examiner"), "the team stays, without a leader");
+    let pe = f.pe.user.id;
+    assert_eq!(f.admin.web.post(&format!("/meetings/{m}/people/{pe}/remove"), &[]).await.status(), 409);
+    let script: uuid::Uuid = sqlx::query_scalar("SELECT script_id FROM meeting_scripts WHERE meeting_id = $1 AND position = 1").bind(m).fetch_one(&f.app.db.pool).await.unwrap();
+    assert_eq!(f.admin.web.post(&format!("/meetings/{m}/scripts/{script}/remove"), &[]).await.status(), 303);
+    let assignments: Value = f.get(&f.examiners[0], "/assignments").await.json().await.unwrap();
+    assert_eq!(assignments.as_array().unwrap().len(), 2);
+    assert_eq!(f.examiners[0].web.post(&format!("/meetings/{m}/scripts/{script}/remove"), &[]).await.status(), 403);
+    // Once marking has started, nobody is removed.
+    assert_eq!(f.post(&f.pe, "/open", json!({})).await.status(), 200);
+    let ex = f.examiners[0].user.id;
+    assert_eq!(f.admin.web.post(&format!("/meetings/{m}/people/{ex}/remove"), &[]).await.status(), 409);
+}
