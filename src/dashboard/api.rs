@@ -143,5 +143,6 @@ pub async fn team_of(state: &AppState, access: &crate::meetings::access::Access)
 /// `GET .../events`: Server-Sent Events for this viewer (API and pages alike).
 pub async fn get_events(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Participant>) -> Result<impl IntoResponse, AppError> {
     let team = team_of(&state, &access).await?;
-    Ok(live::stream(&state.live, access, team))
+    let viewer = live::Viewer { user_id: access.user.id, meeting_id: access.meeting.id, role: access.role, team };
+    Ok(live::stream(&state.live, viewer))
 }

@@ -15,7 +15,20 @@ use sqlx::{PgExecutor, PgPool, postgres::PgListener};
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
-use crate::{error::AppError, meetings::{Role, access::Access}};
+use crate::{error::AppError, meetings::Role};
+
+/// Who is listening: enough to decide what they may hear.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    /// The listener.
+    pub user_id: Uuid,
+    /// The meeting they listen to.
+    pub meeting_id: Uuid,
+    /// Their role in it.
+    pub role: Role,
+    /// Their team, if they lead one.
+    pub team: Vec<Uuid>,
+}
 
 /// The NOTIFY channel.
 pub const CHANNEL: &str = "standardise_events";
@@ -106,39 +119,39 @@ async fn listen(pool: &PgPool, tx: &broadcast::Sender<Event>) -> Result<(), sqlx
 /// Whether a viewer may hear of this event: overseers hear everything of the
 /// meeting; a team leader the marks of their team and their own; an examiner
 /// their own marks; everyone hears releases.
-pub fn visible_to(event: &Event, access: &Access, team: &[Uuid]) -> bool {
-    if event.meeting_id != access.meeting.id {
+pub fn visible_to(event: &Event, viewer: &Viewer) -> bool {
+    if event.meeting_id != viewer.meeting_id {
         return false;
     }
-    if access.role.oversees() || event.kind == "release" {
+    if viewer.role.oversees() || event.kind == "release" {
         return true;
     }
     match (event.kind.as_str(), event.examiner_id) {
-        ("mark", Some(examiner)) => examiner == access.user.id || (access.role == Role::TeamLeader && team.contains(&examiner)),
+        ("mark", Some(examiner)) => examiner == viewer.user_id || (viewer.role == Role::TeamLeader && viewer.team.contains(&examiner)),
         _ => false,
     }
 }
 
 /// The event stream for one viewer: only what they may hear, as
 /// `{"kind", "response_id"}`, with keep-alives.
-pub fn stream(hub: &Hub, access: Access, team: Vec<Uuid>) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<>> {
+pub fn stream(hub: &Hub, viewer: Viewer) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<>> {
     let rx = hub.subscribe();
     let closed = hub.closed();
-    let stream = futures_util::stream::unfold((rx, closed, access, team), |(mut rx, mut closed, access, team)| async move {
+    let stream = futures_util::stream::unfold((rx, closed, viewer), |(mut rx, mut closed, viewer)| async move {
         loop {
             tokio::select! {
                 _ = closed.changed() => return None,
                 received = rx.recv() => match received {
-                    Ok(event) if visible_to(&event, &access, &team) => {
+                    Ok(event) if visible_to(&event, &viewer) => {
                         let data = serde_json::json!({"kind": event.kind, "response_id": event.response_id}).to_string();
                         let sse = SseEvent::default().event(event.kind.clone()).data(data);
-                        return Some((Ok(sse), (rx, closed, access, team)));
+                        return Some((Ok(sse), (rx, closed, viewer)));
                     }
                     Ok(_) => continue,
                     // Too slow to keep up: tell the page to fetch everything again.
                     Err(broadcast::error::RecvError::Lagged(_)) => {
                         let sse = SseEvent::default().event("resync").data("{}");
-                        return Some((Ok(sse), (rx, closed, access, team)));
+                        return Some((Ok(sse), (rx, closed, viewer)));
                     }
                     Err(broadcast::error::RecvError::Closed) => return None,
                 },
@@ -151,39 +164,25 @@ pub fn stream(hub: &Hub, access: Access, team: Vec<Uuid>) -> Sse<impl Stream<Ite
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::meetings::Meeting;
 
-    fn access(role: Role, user: Uuid, meeting: Uuid) -> Access {
-        Access {
-            user: crate::users::User {
-                id: user,
-                email: "x@y".into(),
-                name: "X".into(),
-                is_admin: false,
-                active: true,
-                must_change_password: false,
-                created_at: time::OffsetDateTime::UNIX_EPOCH,
-                sessions_valid_after: time::OffsetDateTime::UNIX_EPOCH,
-            },
-            meeting: Meeting { id: meeting, paper_id: Uuid::nil(), name: "m".into(), held_on: None, state: "marking".into(), created_at: time::OffsetDateTime::UNIX_EPOCH },
-            role,
-        }
+    fn viewer(role: Role, user_id: Uuid, meeting_id: Uuid, team: Vec<Uuid>) -> Viewer {
+        Viewer { user_id, meeting_id, role, team }
     }
 
     #[test]
     fn examiners_hear_only_their_own_marks_and_releases() {
         let (me, other, meeting) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
         let ev = |kind: &str, examiner| Event { meeting_id: meeting, kind: kind.into(), response_id: None, examiner_id: examiner };
-        let ex = access(Role::Examiner, me, meeting);
-        assert!(visible_to(&ev("mark", Some(me)), &ex, &[]));
-        assert!(!visible_to(&ev("mark", Some(other)), &ex, &[]));
-        assert!(!visible_to(&ev("definitive", None), &ex, &[]));
-        assert!(visible_to(&ev("release", None), &ex, &[]));
-        let tl = access(Role::TeamLeader, me, meeting);
-        assert!(visible_to(&ev("mark", Some(other)), &tl, &[other]));
-        let pe = access(Role::Pe, me, meeting);
-        assert!(visible_to(&ev("definitive", None), &pe, &[]));
+        let ex = viewer(Role::Examiner, me, meeting, vec![]);
+        assert!(visible_to(&ev("mark", Some(me)), &ex));
+        assert!(!visible_to(&ev("mark", Some(other)), &ex));
+        assert!(!visible_to(&ev("definitive", None), &ex));
+        assert!(visible_to(&ev("release", None), &ex));
+        let tl = viewer(Role::TeamLeader, me, meeting, vec![other]);
+        assert!(visible_to(&ev("mark", Some(other)), &tl));
+        let pe = viewer(Role::Pe, me, meeting, vec![]);
+        assert!(visible_to(&ev("definitive", None), &pe));
         let elsewhere = Event { meeting_id: Uuid::new_v4(), ..ev("release", None) };
-        assert!(!visible_to(&elsewhere, &pe, &[]));
+        assert!(!visible_to(&elsewhere, &pe));
     }
 }
