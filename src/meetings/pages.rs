@@ -243,6 +243,7 @@ struct MeetingPage {
     done: usize,
     tolerances: Vec<(String, i32, i32)>,
     addable: Vec<ScriptSummary>,
+    results: Option<(i64, i64)>,
 }
 
 impl MeetingPage {
@@ -271,6 +272,8 @@ async fn show_meeting(State(state): State<AppState>, InMeeting(access, ..): InMe
     // Overseers get the same list to open any response; its states are theirs (none).
     let assignments = store::assignments(&state.db, id, access.user.id).await?;
     let done = assignments.iter().filter(|a| a.state == "submitted" || a.state == "released").count();
+    // Only released responses count: before release the definitive marks are hidden.
+    let results = if access.role.marks() { Some(store::released_results(&state.db, id, access.user.id).await?) } else { None };
     let tol = store::tolerances(&state.db, id).await?;
     let tolerances = paper
         .scheme
@@ -285,7 +288,7 @@ async fn show_meeting(State(state): State<AppState>, InMeeting(access, ..): InMe
     } else {
         Vec::new()
     };
-    render(&MeetingPage { ctx, meeting: access.meeting, paper_label, role: access.role, people, scripts, assignments, done, tolerances, addable })
+    render(&MeetingPage { ctx, meeting: access.meeting, paper_label, role: access.role, people, scripts, assignments, done, tolerances, addable, results })
 }
 
 async fn open_meeting(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>, session: Session) -> Result<Redirect, AppError> {

@@ -406,6 +406,23 @@ pub async fn assignments(db: impl PgExecutor<'_>, meeting_id: Uuid, user: Uuid) 
     .await?)
 }
 
+/// How a marker did on the released responses: (within tolerance, compared).
+pub async fn released_results(db: impl PgExecutor<'_>, meeting_id: Uuid, examiner: Uuid) -> Result<(i64, i64), AppError> {
+    Ok(sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE abs(m.mark - d.mark) <= t.tolerance), count(*)
+         FROM marks m
+         JOIN responses r ON r.id = m.response_id
+         JOIN meeting_scripts ms ON ms.meeting_id = m.meeting_id AND ms.script_id = r.script_id AND ms.released_at IS NOT NULL
+         JOIN definitive_marks d ON d.meeting_id = m.meeting_id AND d.response_id = m.response_id
+         JOIN meeting_tolerances t ON t.meeting_id = m.meeting_id AND t.question_id = r.question_id
+         WHERE m.meeting_id = $1 AND m.examiner_id = $2 AND m.state = 'submitted'",
+    )
+    .bind(meeting_id)
+    .bind(examiner)
+    .fetch_one(db)
+    .await?)
+}
+
 /// A script of the meeting for the overview.
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct MeetingScript {

@@ -258,6 +258,8 @@ async fn a_whole_meeting_through_the_pages() {
     assert!(html.contains("<dd id=\"definitive-mark\">Level 2, 6</dd>"));
     assert!(html.contains("<dd id=\"difference\">-2</dd>"));
     assert!(html.contains("<strong>little</strong>"), "the rationale's Markdown is rendered");
+    let overview = f.examiners[0].web.text(&url).await;
+    assert!(overview.contains("Released so far: <strong>0 of 1</strong> of your marks were within tolerance"), "{overview}");
 
     // The audit page and its CSV.
     let audit = f.pe.web.text(&format!("{url}/audit")).await;
