@@ -14,9 +14,11 @@ use crate::{state::AppState, error::AppError, meetings::access::Access};
 
 /// Loads and computes a meeting's figures.
 pub async fn figures(state: &AppState, access: &Access) -> Result<(data::MeetingData, compute::MeetingStats), AppError> {
+    let started = std::time::Instant::now();
     let mut conn = state.db.acquire().await?;
     let data = data::load(&mut conn, &access.meeting).await?;
     drop(conn);
+    let loaded = started.elapsed();
     // The arithmetic is CPU work: keep it off the async threads.
     let (data, stats) = tokio::task::spawn_blocking(move || {
         let stats = compute::compute(&data);
@@ -24,5 +26,6 @@ pub async fn figures(state: &AppState, access: &Access) -> Result<(data::Meeting
     })
     .await
     .map_err(|e| AppError::Internal(e.into()))?;
+    tracing::debug!(marks = data.cells.len(), load_ms = loaded.as_secs_f64() * 1e3, total_ms = started.elapsed().as_secs_f64() * 1e3, "dashboard figures");
     Ok((data, stats))
 }
