@@ -122,11 +122,10 @@ impl From<sqlx::Error> for AppError {
 /// Turns a unique-constraint violation into a 409 with a message for people;
 /// any other error passes through unchanged.
 pub fn on_constraint(err: sqlx::Error, constraint: &str, message: &str) -> AppError {
-    if let sqlx::Error::Database(db) = &err {
-        if db.constraint() == Some(constraint) {
+    if let sqlx::Error::Database(db) = &err
+        && db.constraint() == Some(constraint) {
             return AppError::Conflict(message.to_owned());
         }
-    }
     err.into()
 }
 

@@ -70,6 +70,9 @@ pub struct Cell {
     pub submitted: bool,
 }
 
+/// A cell of the marks grid: mark, level, submitted (None when unmarked).
+pub type GridCell = Option<(i32, Option<i32>, bool)>;
+
 /// A definitive mark.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Def {

@@ -3,7 +3,10 @@
 
 use rust_xlsxwriter::{Format, Workbook};
 
-use super::{compute::MeetingStats, data::MeetingData};
+use super::{
+    compute::MeetingStats,
+    data::{GridCell, MeetingData},
+};
 use crate::error::AppError;
 
 fn internal(e: impl std::fmt::Display) -> AppError {
@@ -12,7 +15,7 @@ fn internal(e: impl std::fmt::Display) -> AppError {
 
 /// The matrix as rows: a header, then one row per response.
 pub fn matrix_rows(data: &MeetingData) -> Vec<Vec<String>> {
-    let mut grid: Vec<Vec<Option<(i32, Option<i32>, bool)>>> = vec![vec![None; data.examiners.len()]; data.responses.len()];
+    let mut grid: Vec<Vec<GridCell>> = vec![vec![None; data.examiners.len()]; data.responses.len()];
     for c in &data.cells {
         grid[c.response][c.examiner] = Some((c.mark, c.level, c.submitted));
     }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{
     compute::{MIN_KAPPA_N, MeetingStats},
-    data::MeetingData,
+    data::{GridCell, MeetingData},
     svg::strip_plot,
 };
 use crate::meetings::{Meeting, Role};
@@ -182,7 +182,7 @@ pub fn build_view(meeting: Meeting, role: Role, filters: Filters, data: &Meeting
         filters.question.as_deref().is_none_or(|q| q.is_empty() || data.questions[r.question].number == q)
             && filters.purpose.as_deref().is_none_or(|p| p.is_empty() || r.purpose == p)
     };
-    let mut grid: Vec<Vec<Option<(i32, Option<i32>, bool)>>> = vec![Vec::new(); data.responses.len()];
+    let mut grid: Vec<Vec<GridCell>> = vec![Vec::new(); data.responses.len()];
     for (i, g) in grid.iter_mut().enumerate() {
         if keep(i) {
             *g = vec![None; shown.len()];

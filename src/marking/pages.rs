@@ -211,7 +211,10 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
 }
 
 /// Reads the posted mark form; the error is for the person.
-fn read_fields(fields: &[(String, String)]) -> (MarkFields, Result<(Option<i32>, i32, Option<i32>), String>) {
+/// A posted level, mark and version, or what is wrong with them.
+type ParsedMark = Result<(Option<i32>, i32, Option<i32>), String>;
+
+fn read_fields(fields: &[(String, String)]) -> (MarkFields, ParsedMark) {
     let level_text = field(fields, "level");
     let mark_text = field(fields, "mark");
     let version_text = field(fields, "version");

@@ -3,6 +3,9 @@
 
 use crate::markscheme::{Question, QuestionKind};
 
+/// Tolerance rules live with the statistics; marking uses the same ones.
+pub use crate::stats::{default_tolerance, within_tolerance};
+
 /// Checks a level and mark against a question. Levels-of-response questions
 /// need a level, and the mark must lie in that level's band; other questions
 /// take any whole mark from 0 to the maximum and no level. The error says the
@@ -90,6 +93,3 @@ mod tests {
     }
 }
 
-
-/// Tolerance rules live with the statistics; marking uses the same ones.
-pub use crate::stats::{default_tolerance, within_tolerance};

@@ -109,12 +109,11 @@ impl QuestionBuilder {
 
     /// Sets the maximum from "Total for Question 2 = 12 marks" if none is known yet.
     fn take_total(&mut self, s: &str) -> String {
-        if self.max_mark.is_none() && !self.in_indicative && s.to_lowercase().contains("total") {
-            if let Some(v) = re_total().and_then(|r| r.captures(s)).and_then(|c| c.get(1)?.as_str().parse().ok()) {
+        if self.max_mark.is_none() && !self.in_indicative && s.to_lowercase().contains("total")
+            && let Some(v) = re_total().and_then(|r| r.captures(s)).and_then(|c| c.get(1)?.as_str().parse().ok()) {
                 self.max_mark = Some(v);
                 self.prompt_open = false;
             }
-        }
         s.to_string()
     }
 

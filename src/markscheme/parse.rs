@@ -37,13 +37,12 @@ fn question_start(l: &Line) -> Option<Start> {
     if let Some(cells) = &l.cells {
         let filled: Vec<&String> = cells.iter().filter(|c| !c.is_empty()).collect();
         let first = filled.first()?;
-        if let Some(c) = re_q_heading().and_then(|r| r.captures(first)) {
-            if c.get(2).is_none_or(|m| m.as_str().is_empty()) {
+        if let Some(c) = re_q_heading().and_then(|r| r.captures(first))
+            && c.get(2).is_none_or(|m| m.as_str().is_empty()) {
                 let number = c.get(1).map_or("", |m| m.as_str()).replace(' ', "");
                 let rest: Vec<String> = filled[1..].iter().filter(|c| !c.eq_ignore_ascii_case(first)).map(|c| c.to_string()).collect();
                 return Some(Start { number, rest: String::new(), bare_heading: false, cells: Some(rest) });
             }
-        }
         if re_cell_qnum().is_some_and(|r| r.is_match(first)) {
             let mut number = first.to_string();
             let mut skip = 1;
@@ -136,11 +135,10 @@ pub fn parse(text: &str) -> Parsed {
         };
         feed(q, l);
     }
-    if let Some(q) = cur.take() {
-        if !(q.bare_heading && q.is_empty()) {
+    if let Some(q) = cur.take()
+        && !(q.bare_heading && q.is_empty()) {
             done.push(q);
         }
-    }
     let pre_lines = &lines[..first_q_idx.min(lines.len())];
     let grid = generic_grid(pre, &mut problems);
     let questions = done.into_iter().map(|q| finish_question(q, grid.as_deref(), &mut problems)).collect::<Vec<_>>();
@@ -207,12 +205,11 @@ fn feed_cells(q: &mut QuestionBuilder, cells: &[String], l: &Line) {
         q.start_ao_grid(aos, l.no);
         return;
     }
-    if q.ao_grid_open() {
-        if let Some((label, hits)) = ao_row(cells, q.ao_grid_width()) {
+    if q.ao_grid_open()
+        && let Some((label, hits)) = ao_row(cells, q.ao_grid_width()) {
             q.add_ao_row(label, hits, l.no);
             return;
         }
-    }
     if super::bands::is_header_row(cells) {
         // "| Level | Mark | Descriptor |": the rows below are bands.
         q.close_prompt();

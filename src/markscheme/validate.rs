@@ -79,11 +79,10 @@ fn check_grid(levels: &[Level], max: i32, q: &Question, errs: &mut Vec<Validatio
     }
     let mut by_marks: Vec<&Level> = levels.iter().collect();
     by_marks.sort_by_key(|l| (l.min, l.max));
-    if let Some(first) = by_marks.first() {
-        if first.min != 0 {
+    if let Some(first) = by_marks.first()
+        && first.min != 0 {
             errs.push(err(qn(), Some(first.level), &format!("{prefix}the lowest band starts at {} instead of 0", first.min)));
         }
-    }
     for w in by_marks.windows(2) {
         let (a, b) = (w[0], w[1]);
         if i64::from(b.min) <= i64::from(a.max) {
@@ -95,11 +94,10 @@ fn check_grid(levels: &[Level], max: i32, q: &Question, errs: &mut Vec<Validatio
             errs.push(err(qn(), Some(b.level), &format!("{prefix}level numbers must increase with marks (level {} is above level {})", b.level, a.level)));
         }
     }
-    if let Some(last) = by_marks.last() {
-        if last.max != max {
+    if let Some(last) = by_marks.last()
+        && last.max != max {
             errs.push(err(qn(), Some(last.level), &format!("{prefix}the top band ends at {} but the maximum mark is {max}", last.max)));
         }
-    }
 }
 
 #[cfg(test)]

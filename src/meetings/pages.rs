@@ -179,12 +179,11 @@ fn spec_from_form(fields: &[(String, String)]) -> Result<MeetingSpec, AppError> 
     }
     let mut tolerances = HashMap::new();
     for (k, v) in fields {
-        if let Some(n) = k.strip_prefix("tolerance.") {
-            if !v.trim().is_empty() {
+        if let Some(n) = k.strip_prefix("tolerance.")
+            && !v.trim().is_empty() {
                 let t = v.trim().parse::<i32>().map_err(|_| AppError::invalid(format!("The tolerance of question {n} must be a whole number of marks.")))?;
                 tolerances.insert(n.to_owned(), t);
             }
-        }
     }
     Ok(MeetingSpec {
         paper_id,

@@ -141,6 +141,9 @@ impl PaperForm {
     }
 }
 
+/// A grid's posted fields: its targets, and each band row's fields by row.
+type GridFields<'a> = (String, BTreeMap<usize, BTreeMap<&'a str, &'a str>>);
+
 fn split_targets(s: &str) -> Vec<String> {
     s.split([',', ';']).map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect()
 }
@@ -163,14 +166,12 @@ pub fn to_scheme(fields: &[(String, String)]) -> Result<Scheme, Vec<String>> {
     // question index -> (field -> value); band keys kept whole.
     let mut questions: BTreeMap<usize, BTreeMap<&str, &str>> = BTreeMap::new();
     for (key, value) in fields {
-        if let Some(rest) = key.strip_prefix('q') {
-            if let Some((idx, field)) = rest.split_once('.') {
-                if let Ok(i) = idx.parse::<usize>() {
+        if let Some(rest) = key.strip_prefix('q')
+            && let Some((idx, field)) = rest.split_once('.')
+                && let Ok(i) = idx.parse::<usize>() {
                     questions.entry(i).or_default().insert(field, value);
                     continue;
                 }
-            }
-        }
         top.insert(key, value);
     }
     let get = |m: &BTreeMap<&str, &str>, k: &str| m.get(k).map(|v| v.to_string()).unwrap_or_default();
@@ -193,7 +194,7 @@ pub fn to_scheme(fields: &[(String, String)]) -> Result<Scheme, Vec<String>> {
             _ => QuestionKind::Levels,
         };
         // Bands: keys like g0.b3.level
-        let mut grids: BTreeMap<usize, (String, BTreeMap<usize, BTreeMap<&str, &str>>)> = BTreeMap::new();
+        let mut grids: BTreeMap<usize, GridFields<'_>> = BTreeMap::new();
         for (field, value) in q {
             let Some(rest) = field.strip_prefix('g') else { continue };
             let Some((g, rest)) = rest.split_once('.') else { continue };
@@ -201,11 +202,10 @@ pub fn to_scheme(fields: &[(String, String)]) -> Result<Scheme, Vec<String>> {
             let entry = grids.entry(g).or_default();
             if rest == "targets" {
                 entry.0 = value.to_string();
-            } else if let Some((b, name)) = rest.strip_prefix('b').and_then(|r| r.split_once('.')) {
-                if let Ok(b) = b.parse::<usize>() {
+            } else if let Some((b, name)) = rest.strip_prefix('b').and_then(|r| r.split_once('.'))
+                && let Ok(b) = b.parse::<usize>() {
                     entry.1.entry(b).or_default().insert(name, value);
                 }
-            }
         }
         let mut levels = Vec::new();
         let mut ao_bands = Vec::new();

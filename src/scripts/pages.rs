@@ -98,7 +98,7 @@ async fn create_script(
             }
             match upload::sniff(&bytes) {
                 Some(content_type) => {
-                    let filename = if filename.is_empty() { format!("{q}") } else { filename };
+                    let filename = if filename.is_empty() { q.to_string() } else { filename };
                     response_for(&mut script, q).file = Some(FileUpload { content_type, filename, bytes: bytes.to_vec() });
                 }
                 None => {

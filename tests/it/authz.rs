@@ -189,7 +189,8 @@ async fn meeting_pages_for_every_role() {
         }
     }
     let script: uuid::Uuid = sqlx::query_scalar("SELECT script_id FROM meeting_scripts WHERE meeting_id = $1 AND position = 1").bind(m).fetch_one(&f.app.db.pool).await.unwrap();
-    let posts: Vec<(String, Vec<(&str, &str)>, &[Who])> = vec![
+    type Post<'a> = (String, Vec<(&'a str, &'a str)>, &'a [Who]);
+    let posts: Vec<Post> = vec![
         (format!("/meetings/{m}/responses/{rid}/mark"), vec![("level", "3"), ("mark", "8"), ("version", "0"), ("action", "draft")], &[LeaderOfTeam, LeaderOfOtherTeam, Examiner]),
         (format!("/meetings/{m}/responses/{rid}/definitive"), vec![("level", "3"), ("mark", "9"), ("rationale", RATIONALE), ("version", "1")], &[Pe]),
         (format!("/meetings/{m}/responses/{rid}/reopen"), vec![("examiner", "00000000-0000-0000-0000-000000000000")], &[Pe]),

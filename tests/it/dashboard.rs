@@ -196,11 +196,10 @@ async fn start_second_process(f: &MeetingFixture) -> (SecondProcess, std::net::S
         .expect("start a second standardise process");
     let process = SecondProcess(child);
     for _ in 0..100 {
-        if let Ok(r) = reqwest::get(format!("http://{addr}/healthz")).await {
-            if r.status() == 200 {
+        if let Ok(r) = reqwest::get(format!("http://{addr}/healthz")).await
+            && r.status() == 200 {
                 return (process, addr);
             }
-        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the second process did not answer on {addr}");
