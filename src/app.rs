@@ -77,4 +77,3 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(HeaderName::from_static("x-request-id"), MakeRequestUuid))
         .with_state(state)
 }
-

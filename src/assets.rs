@@ -16,10 +16,7 @@ const FILES: &[(&str, &str, &str)] = &[
 
 /// `GET /static/{file}`.
 pub async fn serve_static(Path(file): Path<String>) -> Result<Response, AppError> {
-    let (_, content_type, body) = FILES
-        .iter()
-        .find(|(name, _, _)| *name == file)
-        .ok_or_else(|| AppError::not_found("That file"))?;
+    let (_, content_type, body) = FILES.iter().find(|(name, _, _)| *name == file).ok_or_else(|| AppError::not_found("That file"))?;
     let mut response = (*body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -43,11 +43,28 @@ fn scheme() -> Scheme {
         bounds.iter().enumerate().map(|(i, &(min, max))| Level { level: i as i32, min, max, descriptor: format!("Level {i}") }).collect()
     };
     Scheme {
-        paper: PaperInfo { code: "BENCH1".into(), title: "Benchmark paper".into(), series: format!("run {}", Uuid::new_v4().simple()), board: "Bench".into() },
+        paper: PaperInfo {
+            code: "BENCH1".into(),
+            title: "Benchmark paper".into(),
+            series: format!("run {}", Uuid::new_v4().simple()),
+            board: "Bench".into(),
+        },
         guidance: String::new(),
         questions: vec![
-            Question { number: "01".into(), max_mark: 12, kind: QuestionKind::Levels, levels: levels(&[(0, 0), (1, 2), (3, 6), (7, 9), (10, 12)]), ..Question::default() },
-            Question { number: "02".into(), max_mark: 24, kind: QuestionKind::Levels, levels: levels(&[(0, 0), (1, 6), (7, 11), (12, 16), (17, 21), (22, 24)]), ..Question::default() },
+            Question {
+                number: "01".into(),
+                max_mark: 12,
+                kind: QuestionKind::Levels,
+                levels: levels(&[(0, 0), (1, 2), (3, 6), (7, 9), (10, 12)]),
+                ..Question::default()
+            },
+            Question {
+                number: "02".into(),
+                max_mark: 24,
+                kind: QuestionKind::Levels,
+                levels: levels(&[(0, 0), (1, 6), (7, 11), (12, 16), (17, 21), (22, 24)]),
+                ..Question::default()
+            },
         ],
     }
 }
@@ -69,12 +86,18 @@ async fn seed(pool: &PgPool, examiners: usize, responses: usize, rng: &mut StdRn
         .fetch_one(&mut *tx)
         .await?;
     let paper = papers_store::insert(&mut tx, &scheme, None, pe).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let question_ids: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM questions WHERE paper_id = $1 ORDER BY position").bind(paper).fetch_all(&mut *tx).await?;
-    let meeting: Uuid = sqlx::query_scalar("INSERT INTO meetings (paper_id, name, state) VALUES ($1, 'Bench meeting', 'marking') RETURNING id")
-        .bind(paper)
-        .fetch_one(&mut *tx)
+    let question_ids: Vec<Uuid> =
+        sqlx::query_scalar("SELECT id FROM questions WHERE paper_id = $1 ORDER BY position").bind(paper).fetch_all(&mut *tx).await?;
+    let meeting: Uuid =
+        sqlx::query_scalar("INSERT INTO meetings (paper_id, name, state) VALUES ($1, 'Bench meeting', 'marking') RETURNING id")
+            .bind(paper)
+            .fetch_one(&mut *tx)
+            .await?;
+    sqlx::query("INSERT INTO meeting_participants (meeting_id, user_id, role) VALUES ($1, $2, 'pe')")
+        .bind(meeting)
+        .bind(pe)
+        .execute(&mut *tx)
         .await?;
-    sqlx::query("INSERT INTO meeting_participants (meeting_id, user_id, role) VALUES ($1, $2, 'pe')").bind(meeting).bind(pe).execute(&mut *tx).await?;
     let examiner_ids: Vec<Uuid> = sqlx::query_scalar(
         "INSERT INTO users (email, name, password_hash)
          SELECT 'ex' || i || '-' || $2 || '@bench.example', 'Examiner ' || lpad(i::text, 5, '0'), $3 FROM generate_series(1, $1) i
@@ -110,17 +133,23 @@ async fn seed(pool: &PgPool, examiners: usize, responses: usize, rng: &mut StdRn
             if response_ids.len() == responses {
                 break;
             }
-            let rid: Uuid = sqlx::query_scalar("INSERT INTO responses (script_id, question_id, paper_id, text) VALUES ($1, $2, $3, 'answer') RETURNING id")
-                .bind(script)
-                .bind(qid)
-                .bind(paper)
-                .fetch_one(&mut *tx)
-                .await?;
+            let rid: Uuid = sqlx::query_scalar(
+                "INSERT INTO responses (script_id, question_id, paper_id, text) VALUES ($1, $2, $3, 'answer') RETURNING id",
+            )
+            .bind(script)
+            .bind(qid)
+            .bind(paper)
+            .fetch_one(&mut *tx)
+            .await?;
             response_ids.push((rid, qi));
         }
     }
     for q in &question_ids {
-        sqlx::query("INSERT INTO meeting_tolerances (meeting_id, question_id, tolerance) VALUES ($1, $2, 1)").bind(meeting).bind(q).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO meeting_tolerances (meeting_id, question_id, tolerance) VALUES ($1, $2, 1)")
+            .bind(meeting)
+            .bind(q)
+            .execute(&mut *tx)
+            .await?;
     }
     // Definitive marks, and every examiner's mark near them (some severe, some lenient).
     let bias: Vec<i32> = (0..examiners).map(|_| rng.gen_range(-2..=2)).collect();
@@ -230,17 +259,23 @@ pub async fn run(admin: PgConnectOptions, args: BenchArgs) -> anyhow::Result<()>
         let state = AppState::new(pool.clone(), Config::default());
         let app = router(state);
         let mut rng = StdRng::seed_from_u64(2011);
-        println!("| examiners | responses | marks | stats API median | stats API slowest | dashboard page median | dashboard page slowest |");
+        println!(
+            "| examiners | responses | marks | stats API median | stats API slowest | dashboard page median | dashboard page slowest |"
+        );
         println!("|---:|---:|---:|---:|---:|---:|---:|");
         for &n in &args.examiners {
             let (meeting, token, email) = seed(&pool, n, args.responses, &mut rng).await?;
             let cookie = sign_in(&app, &email).await?;
             let stats = time(&app, args.runs, || {
-                Ok(Request::get(format!("/api/v1/meetings/{meeting}/stats")).header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty())?)
+                Ok(Request::get(format!("/api/v1/meetings/{meeting}/stats"))
+                    .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                    .body(Body::empty())?)
             })
             .await?;
             let page = time(&app, args.runs, || {
-                Ok(Request::get(format!("/meetings/{meeting}/dashboard?sort=deviation")).header(header::COOKIE, &cookie).body(Body::empty())?)
+                Ok(Request::get(format!("/meetings/{meeting}/dashboard?sort=deviation"))
+                    .header(header::COOKIE, &cookie)
+                    .body(Body::empty())?)
             })
             .await?;
             println!(

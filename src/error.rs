@@ -7,13 +7,13 @@
 //! who is asking. Errors raised outside our handlers (the 404 fallback, axum's
 //! extractor rejections, the body-size limit) are rendered the same way.
 
+use askama::Template;
 use axum::{
     extract::Request,
     http::{HeaderValue, StatusCode, header},
     middleware::Next,
     response::{Html, IntoResponse, Redirect, Response},
 };
-use askama::Template;
 use serde::Serialize;
 
 /// Everything that can go wrong in a request, with the status each one means.
@@ -123,9 +123,10 @@ impl From<sqlx::Error> for AppError {
 /// any other error passes through unchanged.
 pub fn on_constraint(err: sqlx::Error, constraint: &str, message: &str) -> AppError {
     if let sqlx::Error::Database(db) = &err
-        && db.constraint() == Some(constraint) {
-            return AppError::Conflict(message.to_owned());
-        }
+        && db.constraint() == Some(constraint)
+    {
+        return AppError::Conflict(message.to_owned());
+    }
     err.into()
 }
 
@@ -148,7 +149,8 @@ impl IntoResponse for AppError {
             // The request id is on the request span, so this line can be found
             // from the reference shown to the user.
             tracing::error!(error = %self, "request failed");
-            "Something went wrong on our side. It has been logged; please try again, and quote the reference below if it keeps happening.".to_owned()
+            "Something went wrong on our side. It has been logged; please try again, and quote the reference below if it keeps happening."
+                .to_owned()
         } else {
             self.to_string()
         };
@@ -177,9 +179,14 @@ fn default_info(status: StatusCode, body_text: Option<String>) -> ErrorInfo {
     let (code, message) = match status {
         StatusCode::NOT_FOUND => ("not_found", "There is no page at this address. Check the link, or go back to the home page.".to_owned()),
         StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "This address does not accept that kind of request.".to_owned()),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "What you sent is larger than standardise accepts. See the README for the size limits, and split large uploads.".to_owned()),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            "What you sent is larger than standardise accepts. See the README for the size limits, and split large uploads.".to_owned(),
+        ),
         StatusCode::REQUEST_TIMEOUT => ("timeout", "The request took too long and was stopped. Please try again.".to_owned()),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", body_text.unwrap_or_else(|| "The request body has the wrong content type.".to_owned())),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported_media_type", body_text.unwrap_or_else(|| "The request body has the wrong content type.".to_owned()))
+        }
         s if s.is_client_error() => ("bad_request", body_text.unwrap_or_else(|| "The request could not be understood.".to_owned())),
         StatusCode::SERVICE_UNAVAILABLE => ("unavailable", "The service is not answering at the moment. Try again in a minute.".to_owned()),
         _ => ("internal", "Something went wrong on our side. It has been logged; please try again.".to_owned()),
@@ -195,27 +202,20 @@ fn default_info(status: StatusCode, body_text: Option<String>) -> ErrorInfo {
 /// whether the request went to the API, and sends pages' 401s to sign-in.
 pub async fn render_errors(request: Request, next: Next) -> Response {
     let is_api = request.uri().path().starts_with("/api/");
-    let wanted = request
-        .uri()
-        .path_and_query()
-        .map(|pq| pq.as_str().to_owned())
-        .unwrap_or_else(|| "/".to_owned());
+    let wanted = request.uri().path_and_query().map(|pq| pq.as_str().to_owned()).unwrap_or_else(|| "/".to_owned());
     let is_get = request.method() == axum::http::Method::GET;
-    let request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
 
     let response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let has_own_body = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
-        ct.starts_with("text/html") || ct.starts_with("application/json")
-    });
+    let has_own_body = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/json"));
     if has_own_body && response.extensions().get::<ErrorInfo>().is_none() {
         // A handler's own page or JSON for this status (a form shown again
         // with its error, the health check): already meant for the reader.
@@ -246,9 +246,7 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     if is_api {
         let mut response = (status, axum::Json(serde_json::json!({ "error": info, "request_id": request_id }))).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         copy_retry_after(&parts.headers, response.headers_mut());
         return response;
@@ -260,12 +258,8 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         return Redirect::to(&target).into_response();
     }
 
-    let page = ErrorPage {
-        status: status.as_u16(),
-        title: status.canonical_reason().unwrap_or("Error"),
-        info: &info,
-        request_id: &request_id,
-    };
+    let page =
+        ErrorPage { status: status.as_u16(), title: status.canonical_reason().unwrap_or("Error"), info: &info, request_id: &request_id };
     let html = page.render().unwrap_or_else(|_| info.message.clone());
     let mut response = (status, Html(html)).into_response();
     copy_retry_after(&parts.headers, response.headers_mut());

@@ -4,10 +4,10 @@ use askama::Template;
 use axum::{Router, extract::State, response::IntoResponse, routing::get};
 
 use crate::{
-    state::AppState,
     auth::extract::AuthUser,
     error::AppError,
     meetings::{Meeting, pages::meeting_rows},
+    state::AppState,
     web::{PageCtx, render},
 };
 

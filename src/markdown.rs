@@ -55,6 +55,9 @@ mod tests {
 
     #[test]
     fn markdown_renders() {
-        assert_eq!(to_html("**Source A** says\n\n- one\n- two").trim(), "<p><strong>Source A</strong> says</p>\n<ul>\n<li>one</li>\n<li>two</li>\n</ul>");
+        assert_eq!(
+            to_html("**Source A** says\n\n- one\n- two").trim(),
+            "<p><strong>Source A</strong> says</p>\n<ul>\n<li>one</li>\n<li>two</li>\n</ul>"
+        );
     }
 }

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sqlx::PgPool;
-use tower_sessions_sqlx_store::PostgresStore;
 use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::{
     app::{AppState, router},

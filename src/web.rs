@@ -1,17 +1,16 @@
 //! What every page shares: the layout context and rendering askama templates.
 
 use askama::Template;
-use axum::{
-    extract::FromRequestParts,
-    http::request::Parts,
-    response::Html,
-};
+use axum::{extract::FromRequestParts, http::request::Parts, response::Html};
 use tower_sessions::Session;
 
 use crate::{
-    state::AppState,
-    auth::{csrf, extract::{current_user, session_error, session_of}},
+    auth::{
+        csrf,
+        extract::{current_user, session_error, session_of},
+    },
     error::AppError,
+    state::AppState,
     users::User,
 };
 
@@ -55,10 +54,7 @@ pub async fn flash(session: &Session, message: impl Into<String>) -> Result<(), 
 
 /// Renders a page template; a template error is a bug, logged as a 500.
 pub fn render(template: &impl Template) -> Result<Html<String>, AppError> {
-    template
-        .render()
-        .map(Html)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("template: {e}")))
+    template.render().map(Html).map_err(|e| AppError::Internal(anyhow::anyhow!("template: {e}")))
 }
 
 /// A local path to return to after signing in; anything else becomes `/`

@@ -3,11 +3,13 @@
 use axum::{Json, Router, routing::get};
 use serde::Serialize;
 
-use crate::{state::AppState, auth::extract::AuthUser};
+use crate::{auth::extract::AuthUser, state::AppState};
 
 /// Routes nested under `/api/v1`.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/me", get(get_me)).merge(crate::papers::api::routes())
+    Router::new()
+        .route("/me", get(get_me))
+        .merge(crate::papers::api::routes())
         .merge(crate::meetings::api::routes())
         .merge(crate::marking::api::routes())
         .merge(crate::dashboard::api::routes())

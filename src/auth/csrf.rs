@@ -14,7 +14,7 @@ use rand::{RngCore, rngs::OsRng};
 use subtle::ConstantTimeEq;
 use tower_sessions::Session;
 
-use crate::{state::AppState, auth::extract::session_error, error::AppError};
+use crate::{auth::extract::session_error, error::AppError, state::AppState};
 
 const CSRF_KEY: &str = "csrf";
 /// The form field and header that carry the token.
@@ -71,12 +71,7 @@ pub async fn verify(State(state): State<AppState>, request: Request, next: Next)
     if let Some(value) = request.headers().get(HEADER) {
         return if matches(value.as_bytes(), &expected) { Ok(next.run(request).await) } else { Err(AppError::Csrf) };
     }
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, state.config.upload_limit).await.map_err(|_| {
         AppError::PayloadTooLarge(format!(

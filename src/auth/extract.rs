@@ -12,7 +12,7 @@ use axum::{
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use crate::{state::AppState, auth::tokens, error::AppError, users};
+use crate::{auth::tokens, error::AppError, state::AppState, users};
 
 /// Session key holding the signed-in user's id.
 pub const USER_ID_KEY: &str = "user_id";
@@ -49,11 +49,7 @@ pub fn session_of(parts: &Parts) -> Result<Session, AppError> {
 
 /// True for `/api/` requests (looking past `nest`, which strips the prefix).
 pub fn is_api(parts: &Parts) -> bool {
-    let path = parts
-        .extensions
-        .get::<axum::extract::OriginalUri>()
-        .map(|u| u.0.path())
-        .unwrap_or_else(|| parts.uri.path());
+    let path = parts.extensions.get::<axum::extract::OriginalUri>().map(|u| u.0.path()).unwrap_or_else(|| parts.uri.path());
     path.starts_with("/api/")
 }
 

@@ -18,8 +18,8 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::{
-    state::AppState,
     error::AppError,
+    state::AppState,
     users::{self, Email},
     web::{PageCtx, flash, render, safe_next},
 };
@@ -69,12 +69,7 @@ struct LoginForm {
 }
 
 #[tracing::instrument(skip_all, fields(email = %form.email.trim().to_lowercase()))]
-async fn login(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    session: Session,
-    Form(form): Form<LoginForm>,
-) -> Result<Response, AppError> {
+async fn login(State(state): State<AppState>, ctx: PageCtx, session: Session, Form(form): Form<LoginForm>) -> Result<Response, AppError> {
     let next = safe_next(form.next.as_deref());
     let refuse = |ctx: PageCtx, status: StatusCode, message: &str| -> Result<Response, AppError> {
         let page = LoginPage { ctx, email: form.email.clone(), next: next.clone(), error: Some(message.to_owned()), signed_out: false };
@@ -85,7 +80,8 @@ async fn login(
         _ => return refuse(ctx, StatusCode::UNPROCESSABLE_ENTITY, "Enter your email address and your password."),
     };
 
-    let Some(attempt) = throttle::begin(&state.db, email.as_str(), state.config.login_max_failures, state.config.login_window).await? else {
+    let Some(attempt) = throttle::begin(&state.db, email.as_str(), state.config.login_max_failures, state.config.login_window).await?
+    else {
         tracing::warn!("sign-in refused: throttled");
         let minutes = state.config.login_window.as_secs() / 60;
         return refuse(

@@ -6,16 +6,12 @@ use crate::error::AppError;
 
 /// Hashes a password. Argon2 is deliberately slow, so it runs off the async threads.
 pub async fn hash(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || password_auth::generate_hash(password))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))
+    tokio::task::spawn_blocking(move || password_auth::generate_hash(password)).await.map_err(|e| AppError::Internal(e.into()))
 }
 
 /// True when `password` matches `hash`.
 pub async fn verify(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok())
-        .await
-        .unwrap_or(false)
+    tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok()).await.unwrap_or(false)
 }
 
 /// A hash of a random password, verified against when the email is unknown so

@@ -24,11 +24,7 @@ pub async fn recent_failures(db: impl PgExecutor<'_>, email: &str, window: Durat
 
 /// Records an attempt (a reset by an administrator counts as a success).
 pub async fn record(db: impl PgExecutor<'_>, email: &str, succeeded: bool) -> Result<(), AppError> {
-    sqlx::query("INSERT INTO login_attempts (email, succeeded) VALUES ($1, $2)")
-        .bind(email)
-        .bind(succeeded)
-        .execute(db)
-        .await?;
+    sqlx::query("INSERT INTO login_attempts (email, succeeded) VALUES ($1, $2)").bind(email).bind(succeeded).execute(db).await?;
     Ok(())
 }
 

@@ -43,7 +43,8 @@ pub async fn revoke(db: impl PgExecutor<'_>, user_id: Uuid, name: &str) -> Resul
 
 /// Revokes every live token of a user (on a password reset).
 pub async fn revoke_all(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<u64, AppError> {
-    let done = sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL").bind(user_id).execute(db).await?;
+    let done =
+        sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL").bind(user_id).execute(db).await?;
     Ok(done.rows_affected())
 }
 
@@ -81,8 +82,6 @@ pub async fn user_for_bearer(db: impl PgExecutor<'_>, headers: &HeaderMap) -> Re
     .await?;
     match user {
         Some(user) => Ok(Some(user)),
-        None => Err(AppError::BadToken(
-            "This API token is not valid: it is unknown, revoked, or its account is deactivated.".into(),
-        )),
+        None => Err(AppError::BadToken("This API token is not valid: it is unknown, revoked, or its account is deactivated.".into())),
     }
 }

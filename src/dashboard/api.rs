@@ -7,13 +7,13 @@ use uuid::Uuid;
 
 use super::{compute::round3, figures};
 use crate::{
-    state::AppState,
     error::AppError,
     live,
     meetings::{
         Role,
         access::{InMeeting, Leader, Overseer, Participant},
     },
+    state::AppState,
 };
 
 /// Routes nested under `/api/v1`.
@@ -141,7 +141,10 @@ pub async fn team_of(state: &AppState, access: &crate::meetings::access::Access)
 }
 
 /// `GET .../events`: Server-Sent Events for this viewer (API and pages alike).
-pub async fn get_events(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Participant>) -> Result<impl IntoResponse, AppError> {
+pub async fn get_events(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Participant>,
+) -> Result<impl IntoResponse, AppError> {
     let team = team_of(&state, &access).await?;
     let viewer = live::Viewer { user_id: access.user.id, meeting_id: access.meeting.id, role: access.role, team };
     Ok(live::stream(&state.live, viewer))

@@ -3,9 +3,8 @@
 //! deviations need a definitive mark; what cannot be computed is `None`.
 
 use crate::stats::{
-    self, ExaminerStats, MarkPair, ResponseSummary, discussion_order, discussion_reason, examiner_stats,
-    icc_a1_complete_units, krippendorff_alpha_interval, pass_rates, quadratic_weighted_kappa, suggested_tolerance,
-    summarise_response,
+    self, ExaminerStats, MarkPair, ResponseSummary, discussion_order, discussion_reason, examiner_stats, icc_a1_complete_units,
+    krippendorff_alpha_interval, pass_rates, quadratic_weighted_kappa, suggested_tolerance, summarise_response,
 };
 
 use super::data::{Def, MeetingData};
@@ -186,7 +185,13 @@ mod tests {
     fn data() -> MeetingData {
         let q = QuestionInfo { number: "01".into(), max_mark: 12, tolerance: 1, levels: vec![] };
         let responses = (0..3)
-            .map(|i| ResponseInfo { id: Uuid::new_v4(), candidate: format!("000{i}"), question: 0, purpose: "practice".into(), released: false })
+            .map(|i| ResponseInfo {
+                id: Uuid::new_v4(),
+                candidate: format!("000{i}"),
+                question: 0,
+                purpose: "practice".into(),
+                released: false,
+            })
             .collect();
         let examiners = (0..3)
             .map(|i| ExaminerInfo { id: Uuid::new_v4(), email: format!("e{i}@x"), name: format!("E{i}"), team_leader: None })
@@ -199,9 +204,15 @@ mod tests {
             responses,
             examiners,
             cells: vec![
-                cell(0, 0, 8, true), cell(0, 1, 6, true), cell(0, 2, 10, true),
-                cell(1, 0, 5, true), cell(1, 1, 5, true), cell(1, 2, 9, false),
-                cell(2, 0, 2, true), cell(2, 1, 3, true), cell(2, 2, 2, true),
+                cell(0, 0, 8, true),
+                cell(0, 1, 6, true),
+                cell(0, 2, 10, true),
+                cell(1, 0, 5, true),
+                cell(1, 1, 5, true),
+                cell(1, 2, 9, false),
+                cell(2, 0, 2, true),
+                cell(2, 1, 3, true),
+                cell(2, 2, 2, true),
             ],
             definitive: vec![Some(Def { level: None, mark: 8 }), Some(Def { level: None, mark: 5 }), None],
         }

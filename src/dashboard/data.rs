@@ -152,7 +152,13 @@ pub async fn load(db: &mut PgConnection, meeting: &Meeting) -> Result<MeetingDat
     let responses: Vec<ResponseInfo> = rows
         .into_iter()
         .filter_map(|r| {
-            Some(ResponseInfo { id: r.id, candidate: r.candidate, question: *question_index.get(r.question_number.as_str())?, purpose: r.purpose, released: r.released })
+            Some(ResponseInfo {
+                id: r.id,
+                candidate: r.candidate,
+                question: *question_index.get(r.question_number.as_str())?,
+                purpose: r.purpose,
+                released: r.released,
+            })
         })
         .collect();
     let response_index: HashMap<Uuid, usize> = responses.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
@@ -167,12 +173,11 @@ pub async fn load(db: &mut PgConnection, meeting: &Meeting) -> Result<MeetingDat
     .await?;
     let examiner_index: HashMap<Uuid, usize> = examiners.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
 
-    let marks: Vec<MarkRow> = sqlx::query_as(
-        "SELECT response_id, examiner_id, level, mark, state = 'submitted' AS submitted FROM marks WHERE meeting_id = $1",
-    )
-    .bind(meeting.id)
-    .fetch_all(&mut *db)
-    .await?;
+    let marks: Vec<MarkRow> =
+        sqlx::query_as("SELECT response_id, examiner_id, level, mark, state = 'submitted' AS submitted FROM marks WHERE meeting_id = $1")
+            .bind(meeting.id)
+            .fetch_all(&mut *db)
+            .await?;
     let cells = marks
         .into_iter()
         .filter_map(|m| {

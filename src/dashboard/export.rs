@@ -45,10 +45,20 @@ fn fmt(x: Option<f64>) -> String {
 
 /// The examiner statistics as rows: a header, then one row per examiner.
 pub fn examiner_rows(data: &MeetingData, stats: &MeetingStats) -> Vec<Vec<String>> {
-    let mut header: Vec<String> = ["examiner", "name", "marks_compared", "mean_deviation", "mean_abs_deviation", "sd_deviation", "within_tolerance_rate", "level_agreement_rate", "flags"]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
+    let mut header: Vec<String> = [
+        "examiner",
+        "name",
+        "marks_compared",
+        "mean_deviation",
+        "mean_abs_deviation",
+        "sd_deviation",
+        "within_tolerance_rate",
+        "level_agreement_rate",
+        "flags",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
     header.extend(data.questions.iter().map(|q| format!("kappa_{}", q.number)));
     let mut rows = vec![header];
     for (e, s) in data.examiners.iter().zip(&stats.examiners) {

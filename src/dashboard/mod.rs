@@ -10,7 +10,7 @@ pub mod pages;
 pub mod svg;
 pub mod view;
 
-use crate::{state::AppState, error::AppError, meetings::access::Access};
+use crate::{error::AppError, meetings::access::Access, state::AppState};
 
 /// Loads and computes a meeting's figures.
 pub async fn figures(state: &AppState, access: &Access) -> Result<(data::MeetingData, compute::MeetingStats), AppError> {
@@ -26,6 +26,11 @@ pub async fn figures(state: &AppState, access: &Access) -> Result<(data::Meeting
     })
     .await
     .map_err(|e| AppError::Internal(e.into()))?;
-    tracing::debug!(marks = data.cells.len(), load_ms = loaded.as_secs_f64() * 1e3, total_ms = started.elapsed().as_secs_f64() * 1e3, "dashboard figures");
+    tracing::debug!(
+        marks = data.cells.len(),
+        load_ms = loaded.as_secs_f64() * 1e3,
+        total_ms = started.elapsed().as_secs_f64() * 1e3,
+        "dashboard figures"
+    );
     Ok((data, stats))
 }

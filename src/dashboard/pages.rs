@@ -18,12 +18,12 @@ use super::{
     view::{DashboardView, Filters, build_view},
 };
 use crate::{
-    state::AppState,
     error::AppError,
     meetings::{
         access::{InMeeting, Overseer, Principal},
         store as meetings_store,
     },
+    state::AppState,
     web::{PageCtx, flash, render},
 };
 
@@ -84,7 +84,11 @@ async fn show_live_part(
     render(&LivePart { ctx, v: view(&state, access, filters).await? })
 }
 
-async fn show_report(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>, ctx: PageCtx) -> Result<impl IntoResponse, AppError> {
+async fn show_report(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Overseer>,
+    ctx: PageCtx,
+) -> Result<impl IntoResponse, AppError> {
     render(&ReportPage { ctx, v: view(&state, access, Filters::default()).await? })
 }
 
@@ -124,9 +128,9 @@ async fn adopt_tolerance(
 ) -> Result<Redirect, AppError> {
     let (data, stats) = figures(&state, &access).await?;
     let q = data.questions.iter().position(|q| q.number == number).ok_or_else(|| AppError::not_found(format!("Question {number}")))?;
-    let suggested = stats.questions[q]
-        .suggested
-        .ok_or_else(|| AppError::invalid(format!("Question {number} has no submitted marks with a definitive mark yet, so there is nothing to suggest.")))?;
+    let suggested = stats.questions[q].suggested.ok_or_else(|| {
+        AppError::invalid(format!("Question {number} has no submitted marks with a definitive mark yet, so there is nothing to suggest."))
+    })?;
     let paper = crate::scripts::paper(&state.db, access.meeting.paper_id).await?;
     let (question_id, _) = paper.question(&number).ok_or_else(|| AppError::not_found(format!("Question {number}")))?;
     let mut tx = state.db.begin().await?;

@@ -27,9 +27,13 @@ pub fn strip_plot(marks: &[i32], max: i32, levels: &[Level], definitive: Option<
         Some(d) => format!("{} marks on the 0 to {max} scale; definitive mark {d}, tolerance {tolerance}", marks.len()),
         None => format!("{} marks on the 0 to {max} scale; no definitive mark yet", marks.len()),
     };
-    let _ = write!(s, r#"<svg class="strip" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{label}" xmlns="http://www.w3.org/2000/svg"><title>{label}</title>"#);
+    let _ = write!(
+        s,
+        r#"<svg class="strip" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{label}" xmlns="http://www.w3.org/2000/svg"><title>{label}</title>"#
+    );
     if let Some(d) = definitive {
-        let (a, b) = (x(f64::from(d.saturating_sub(tolerance)).max(0.0) - 0.5, max), x(f64::from(d.saturating_add(tolerance).min(max)) + 0.5, max));
+        let (a, b) =
+            (x(f64::from(d.saturating_sub(tolerance)).max(0.0) - 0.5, max), x(f64::from(d.saturating_add(tolerance).min(max)) + 0.5, max));
         let (a, b) = (a.max(LEFT - 6.0), b.min(WIDTH - RIGHT + 6.0));
         let _ = write!(s, r#"<rect class="tolerance" x="{a:.1}" y="8" width="{:.1}" height="{:.1}"/>"#, (b - a).max(1.0), AXIS_Y - 8.0);
     }
@@ -43,10 +47,21 @@ pub fn strip_plot(marks: &[i32], max: i32, levels: &[Level], definitive: Option<
         let _ = write!(s, r#"<text class="band-label" x="{mid:.1}" y="7">L{}</text>"#, l.level);
     }
     let _ = write!(s, r#"<line class="axis" x1="{LEFT}" x2="{:.1}" y1="{AXIS_Y}" y2="{AXIS_Y}"/>"#, WIDTH - RIGHT);
-    let step = if max > 30 { 5 } else if max > 12 { 2 } else { 1 };
+    let step = if max > 30 {
+        5
+    } else if max > 12 {
+        2
+    } else {
+        1
+    };
     for m in (0..=max).step_by(step) {
         let px = x(f64::from(m), max);
-        let _ = write!(s, r#"<line class="tick" x1="{px:.1}" x2="{px:.1}" y1="{AXIS_Y}" y2="{:.1}"/><text class="tick-label" x="{px:.1}" y="{:.1}">{m}</text>"#, AXIS_Y + 3.0, AXIS_Y + 14.0);
+        let _ = write!(
+            s,
+            r#"<line class="tick" x1="{px:.1}" x2="{px:.1}" y1="{AXIS_Y}" y2="{:.1}"/><text class="tick-label" x="{px:.1}" y="{:.1}">{m}</text>"#,
+            AXIS_Y + 3.0,
+            AXIS_Y + 14.0
+        );
     }
     // Marks: identical marks stack upwards (many examiners → smaller dots).
     let mut counts: BTreeMap<i32, usize> = BTreeMap::new();

@@ -219,7 +219,9 @@ pub fn build_view(meeting: Meeting, role: Role, filters: Filters, data: &Meeting
                         };
                         let (class, title) = match def {
                             None => ("nodef", "no definitive mark yet".to_owned()),
-                            Some(d) if (mark - d.mark).abs() <= q.tolerance => ("within", format!("within tolerance ({:+})", mark - d.mark)),
+                            Some(d) if (mark - d.mark).abs() <= q.tolerance => {
+                                ("within", format!("within tolerance ({:+})", mark - d.mark))
+                            }
                             Some(d) if *mark > d.mark => ("above", format!("above the definitive mark by {}", mark - d.mark)),
                             Some(d) => ("below", format!("below the definitive mark by {}", d.mark - mark)),
                         };
@@ -232,7 +234,9 @@ pub fn build_view(meeting: Meeting, role: Role, filters: Filters, data: &Meeting
                 response_id: r.id,
                 candidate: r.candidate.clone(),
                 question: q.number.clone(),
-                definitive: def.map(|d| format!("{}{}", d.mark, d.level.map(|l| format!(" (L{l})")).unwrap_or_default())).unwrap_or_else(|| "–".into()),
+                definitive: def
+                    .map(|d| format!("{}{}", d.mark, d.level.map(|l| format!(" (L{l})")).unwrap_or_default()))
+                    .unwrap_or_else(|| "–".into()),
                 n: s.summary.n,
                 mean: f2(s.summary.mean),
                 sd: f2(s.summary.sd),
@@ -280,11 +284,7 @@ pub fn build_view(meeting: Meeting, role: Role, filters: Filters, data: &Meeting
                 mean_abs_deviation: f2(s.stats.mean_abs_deviation),
                 within: pct(s.stats.within_tolerance_rate),
                 level_agreement: pct(s.stats.level_agreement_rate),
-                kappa: s
-                    .kappa
-                    .iter()
-                    .map(|(k, n)| if *n < MIN_KAPPA_N { "n too small".into() } else { f2(*k) })
-                    .collect(),
+                kappa: s.kappa.iter().map(|(k, n)| if *n < MIN_KAPPA_N { "n too small".into() } else { f2(*k) }).collect(),
                 flags: s.stats.flags.iter().zip(&s.flag_reasons).map(|(f, r)| (f.label().to_owned(), r.clone())).collect(),
             }
         })

@@ -15,9 +15,8 @@ use std::{
 
 use anyhow::{Context, bail};
 use sqlx::{
-    ConnectOptions, Connection, PgConnection,
+    ConnectOptions, Connection, PgConnection, PgPool,
     postgres::{PgConnectOptions, PgPoolOptions},
-    PgPool,
 };
 
 const LOCAL_SOCKET_DIR: &str = "/var/run/postgresql";
@@ -45,12 +44,7 @@ pub struct PrivateCluster {
 impl PrivateCluster {
     /// Stops the cluster cleanly (`pg_ctl stop -m fast`); called on shutdown.
     pub fn stop(&self) {
-        let status = self
-            .command(&self.pg_ctl)
-            .arg("-D")
-            .arg(&self.data_dir)
-            .args(["-m", "fast", "-w", "stop"])
-            .status();
+        let status = self.command(&self.pg_ctl).arg("-D").arg(&self.data_dir).args(["-m", "fast", "-w", "stop"]).status();
         match status {
             Ok(s) if s.success() => tracing::info!(dir = %self.data_dir.display(), "stopped private PostgreSQL cluster"),
             Ok(s) => tracing::warn!(%s, "pg_ctl stop did not succeed"),
@@ -94,14 +88,10 @@ pub async fn find_server(data_dir: &Path) -> anyhow::Result<Server> {
 }
 
 fn current_os_user() -> Option<String> {
-    std::env::var("USER")
-        .ok()
-        .or_else(|| std::env::var("LOGNAME").ok())
-        .filter(|u| !u.is_empty())
-        .or_else(|| {
-            let out = Command::new("id").arg("-un").output().ok()?;
-            Some(String::from_utf8_lossy(&out.stdout).trim().to_owned()).filter(|u| !u.is_empty())
-        })
+    std::env::var("USER").ok().or_else(|| std::env::var("LOGNAME").ok()).filter(|u| !u.is_empty()).or_else(|| {
+        let out = Command::new("id").arg("-un").output().ok()?;
+        Some(String::from_utf8_lossy(&out.stdout).trim().to_owned()).filter(|u| !u.is_empty())
+    })
 }
 
 fn running_as_root() -> bool {
@@ -109,10 +99,7 @@ fn running_as_root() -> bool {
 }
 
 async fn try_connect(options: &PgConnectOptions) -> bool {
-    matches!(
-        tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(options)).await,
-        Ok(Ok(_))
-    )
+    matches!(tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(options)).await, Ok(Ok(_)))
 }
 
 async fn find_local() -> Option<Server> {
@@ -128,12 +115,7 @@ async fn find_local() -> Option<Server> {
     hosts.push("127.0.0.1");
     for host in hosts {
         for user in &users {
-            let options = PgConnectOptions::new()
-                .host(host)
-                .port(5432)
-                .username(user)
-                .database("postgres")
-                .disable_statement_logging();
+            let options = PgConnectOptions::new().host(host).port(5432).username(user).database("postgres").disable_statement_logging();
             if try_connect(&options).await {
                 return Some(Server {
                     admin: options,
@@ -177,11 +159,7 @@ fn free_port() -> anyhow::Result<u16> {
 fn run(mut cmd: Command, what: &str) -> anyhow::Result<()> {
     let out = cmd.output().with_context(|| format!("running {what}"))?;
     if !out.status.success() {
-        bail!(
-            "{what} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout).trim(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
+        bail!("{what} failed: {}{}", String::from_utf8_lossy(&out.stdout).trim(), String::from_utf8_lossy(&out.stderr).trim());
     }
     Ok(())
 }
@@ -237,12 +215,7 @@ pub async fn start_private(data_dir: &Path) -> anyhow::Result<Server> {
             port
         }
     };
-    let admin = PgConnectOptions::new()
-        .host("127.0.0.1")
-        .port(port)
-        .username("postgres")
-        .database("postgres")
-        .disable_statement_logging();
+    let admin = PgConnectOptions::new().host("127.0.0.1").port(port).username("postgres").database("postgres").disable_statement_logging();
     if !try_connect(&admin).await {
         bail!("the private cluster in {} started but does not answer on port {port}", data_dir.display());
     }
@@ -256,10 +229,8 @@ pub async fn start_private(data_dir: &Path) -> anyhow::Result<Server> {
 /// Creates database `name` on the server unless it exists.
 pub async fn ensure_database(admin: &PgConnectOptions, name: &str) -> anyhow::Result<()> {
     let mut conn = PgConnection::connect_with(admin).await.context("connecting to the maintenance database")?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(name)
-        .fetch_one(&mut conn)
-        .await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)").bind(name).fetch_one(&mut conn).await?;
     if !exists {
         // Database names cannot be bound as parameters; `name` is checked to be
         // a plain identifier so it is safe to quote into the statement.
@@ -286,7 +257,5 @@ pub async fn pool(options: PgConnectOptions) -> anyhow::Result<PgPool> {
 
 /// Parses a `DATABASE_URL`.
 pub fn options_from_url(url: &str) -> anyhow::Result<PgConnectOptions> {
-    Ok(PgConnectOptions::from_str(url)
-        .context("DATABASE_URL is not a valid PostgreSQL URL")?
-        .disable_statement_logging())
+    Ok(PgConnectOptions::from_str(url).context("DATABASE_URL is not a valid PostgreSQL URL")?.disable_statement_logging())
 }

@@ -62,7 +62,13 @@ pub struct DefinitiveInput {
 
 /// Records or changes the definitive mark. After release a reason is required
 /// and examiners are shown that it changed.
-pub async fn save_definitive(tx: &mut PgConnection, meeting: &Meeting, ctx: &ResponseCtx, actor: Uuid, input: DefinitiveInput) -> Result<Definitive, AppError> {
+pub async fn save_definitive(
+    tx: &mut PgConnection,
+    meeting: &Meeting,
+    ctx: &ResponseCtx,
+    actor: Uuid,
+    input: DefinitiveInput,
+) -> Result<Definitive, AppError> {
     if locked_state(tx, meeting.id).await? == MeetingState::Closed {
         return Err(AppError::Conflict("The meeting is closed: definitive marks can no longer change.".into()));
     }
@@ -73,13 +79,12 @@ pub async fn save_definitive(tx: &mut PgConnection, meeting: &Meeting, ctx: &Res
             "This script has been released: give a reason for changing its definitive mark (examiners will see that it changed).",
         ));
     }
-    let existing: Option<Definitive> = sqlx::query_as(&format!(
-        "SELECT {DEFINITIVE_COLUMNS} FROM definitive_marks WHERE meeting_id = $1 AND response_id = $2 FOR UPDATE"
-    ))
-    .bind(meeting.id)
-    .bind(ctx.response_id)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let existing: Option<Definitive> =
+        sqlx::query_as(&format!("SELECT {DEFINITIVE_COLUMNS} FROM definitive_marks WHERE meeting_id = $1 AND response_id = $2 FOR UPDATE"))
+            .bind(meeting.id)
+            .bind(ctx.response_id)
+            .fetch_optional(&mut *tx)
+            .await?;
     match (&existing, input.version) {
         (Some(old), Some(v)) if v != old.version => return Err(stale(old.version, v)),
         (None, Some(v)) if v != 0 => return Err(stale(0, v)),

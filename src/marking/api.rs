@@ -17,12 +17,12 @@ use super::{
     store::{self, MarkInput},
 };
 use crate::{
-    state::AppState,
     error::AppError,
     meetings::{
         Role,
         access::{InMeeting, Marker, Participant, Principal},
     },
+    state::AppState,
     users::{self, Email},
 };
 
@@ -100,7 +100,14 @@ async fn put_mark(
 ) -> Result<impl IntoResponse, AppError> {
     let mut tx = state.db.begin().await?;
     let ctx = store::response_in_meeting(&mut tx, &access.meeting, response_id).await?;
-    let input = MarkInput { level: body.level, mark: body.mark, comment: body.comment, credited: body.credited, submit: body.submit, version: body.version };
+    let input = MarkInput {
+        level: body.level,
+        mark: body.mark,
+        comment: body.comment,
+        credited: body.credited,
+        submit: body.submit,
+        version: body.version,
+    };
     let stored = store::save_mark(&mut tx, &access.meeting, &ctx, access.user.id, input).await?;
     tx.commit().await?;
     Ok(Json(stored))
@@ -127,7 +134,8 @@ async fn put_definitive(
 ) -> Result<impl IntoResponse, AppError> {
     let mut tx = state.db.begin().await?;
     let ctx = store::response_in_meeting(&mut tx, &access.meeting, response_id).await?;
-    let input = DefinitiveInput { level: body.level, mark: body.mark, rationale: body.rationale, reason: body.reason, version: body.version };
+    let input =
+        DefinitiveInput { level: body.level, mark: body.mark, rationale: body.rationale, reason: body.reason, version: body.version };
     let stored = adjudication::save_definitive(&mut tx, &access.meeting, &ctx, access.user.id, input).await?;
     tx.commit().await?;
     Ok(Json(stored))
@@ -166,7 +174,9 @@ async fn reopen_mark(
     Json(body): Json<ReopenBody>,
 ) -> Result<impl IntoResponse, AppError> {
     let email = Email::parse(&body.examiner).map_err(AppError::invalid)?;
-    let examiner = users::find_by_email(&state.db, &email).await?.ok_or_else(|| AppError::not_found(format!("An account with the email {}", email.as_str())))?;
+    let examiner = users::find_by_email(&state.db, &email)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("An account with the email {}", email.as_str())))?;
     let mut tx = state.db.begin().await?;
     let ctx = store::response_in_meeting(&mut tx, &access.meeting, response_id).await?;
     let stored = store::reopen(&mut tx, &access.meeting, &ctx, examiner.id, access.user.id, &body.reason).await?;

@@ -14,23 +14,23 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{
+    adjudication::{self, Definitive, DefinitiveInput},
     may_see_definitive, may_see_marks_of_others,
     rules::middle_mark,
-    adjudication::{self, Definitive, DefinitiveInput},
     store::{self, MarkInput, NamedMark, ResponseCtx, StoredMark},
 };
 use crate::{
-    state::AppState,
     dashboard::svg::strip_plot,
     error::AppError,
     markdown,
-    stats::summarise_response,
     markscheme::{Level, QuestionKind},
     meetings::{
         Meeting, MeetingState, Role,
         access::{Access, InMeeting, Marker, Participant, Principal},
         store::{self as meetings_store, Assignment},
     },
+    state::AppState,
+    stats::summarise_response,
     web::{PageCtx, flash, render},
 };
 
@@ -133,11 +133,21 @@ fn indicative_points(md: &str) -> Vec<String> {
         .collect()
 }
 
-async fn marking_page(state: &AppState, access: Access, ctx: PageCtx, response_id: Uuid, posted: Option<(MarkFields, String)>) -> Result<MarkingPage, AppError> {
+async fn marking_page(
+    state: &AppState,
+    access: Access,
+    ctx: PageCtx,
+    response_id: Uuid,
+    posted: Option<(MarkFields, String)>,
+) -> Result<MarkingPage, AppError> {
     let mut conn = state.db.acquire().await?;
     let r = store::response_in_meeting(&mut conn, &access.meeting, response_id).await?;
     let own = if access.role.marks() { store::own_mark(&mut conn, access.meeting.id, response_id, access.user.id).await? } else { None };
-    let definitive = if may_see_definitive(access.role, r.released) { adjudication::definitive(&mut conn, access.meeting.id, response_id).await? } else { None };
+    let definitive = if may_see_definitive(access.role, r.released) {
+        adjudication::definitive(&mut conn, access.meeting.id, response_id).await?
+    } else {
+        None
+    };
     let marks = if may_see_marks_of_others(access.role) {
         let team_of = (access.role == Role::TeamLeader).then_some(access.user.id);
         store::marks_on(&mut conn, access.meeting.id, response_id, team_of).await?
@@ -160,7 +170,8 @@ async fn marking_page(state: &AppState, access: Access, ctx: PageCtx, response_i
     };
     // Overseers and team leaders see the panel's spread on this response.
     let (plot, summary) = if may_see_marks_of_others(access.role) {
-        let submitted: Vec<(i32, Option<i32>)> = marks.iter().filter(|m| m.mark.state == "submitted").map(|m| (m.mark.mark, m.mark.level)).collect();
+        let submitted: Vec<(i32, Option<i32>)> =
+            marks.iter().filter(|m| m.mark.state == "submitted").map(|m| (m.mark.mark, m.mark.level)).collect();
         let shown_definitive = definitive.as_ref().map(|d| d.mark);
         let values: Vec<i32> = submitted.iter().map(|(m, _)| *m).collect();
         (
@@ -172,7 +183,13 @@ async fn marking_page(state: &AppState, access: Access, ctx: PageCtx, response_i
     };
     let definitive_fields = definitive
         .as_ref()
-        .map(|d| MarkFields { level: d.level, mark: d.mark.to_string(), comment: d.rationale.clone(), version: d.version, ..MarkFields::default() })
+        .map(|d| MarkFields {
+            level: d.level,
+            mark: d.mark.to_string(),
+            comment: d.rationale.clone(),
+            version: d.version,
+            ..MarkFields::default()
+        })
         .unwrap_or_default();
     Ok(MarkingPage {
         levels: r.question.levels.iter().map(|l| LevelChoice { mid: middle_mark(l.min, l.max), level: l.clone() }).collect(),
@@ -228,7 +245,9 @@ fn read_fields(fields: &[(String, String)]) -> (MarkFields, ParsedMark) {
     };
     let parsed = (|| {
         let level = if level_text.is_empty() { None } else { Some(level_text.parse::<i32>().map_err(|_| "Choose a level.".to_owned())?) };
-        let mark = mark_text.parse::<i32>().map_err(|_| if mark_text.is_empty() { "Give a mark.".to_owned() } else { format!("\"{mark_text}\" is not a whole mark.") })?;
+        let mark = mark_text
+            .parse::<i32>()
+            .map_err(|_| if mark_text.is_empty() { "Give a mark.".to_owned() } else { format!("\"{mark_text}\" is not a whole mark.") })?;
         // Pages always send the version, so a stale second tab is caught.
         let version = Some(version_text.parse::<i32>().map_err(|_| "The page is out of date: reload it.".to_owned())?);
         Ok((level, mark, version))

@@ -92,4 +92,3 @@ mod tests {
         assert_eq!(middle_mark(22, 24), 23);
     }
 }
-

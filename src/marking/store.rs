@@ -122,14 +122,12 @@ const MARK_COLUMNS: &str = "examiner_id, level, mark, comment, credited, state, 
 
 /// The mark `examiner` gave this response in this meeting.
 pub async fn own_mark(db: &mut PgConnection, meeting_id: Uuid, response_id: Uuid, examiner: Uuid) -> Result<Option<StoredMark>, AppError> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {MARK_COLUMNS} FROM marks WHERE meeting_id = $1 AND response_id = $2 AND examiner_id = $3"
-    ))
-    .bind(meeting_id)
-    .bind(response_id)
-    .bind(examiner)
-    .fetch_optional(&mut *db)
-    .await?)
+    Ok(sqlx::query_as(&format!("SELECT {MARK_COLUMNS} FROM marks WHERE meeting_id = $1 AND response_id = $2 AND examiner_id = $3"))
+        .bind(meeting_id)
+        .bind(response_id)
+        .bind(examiner)
+        .fetch_optional(&mut *db)
+        .await?)
 }
 
 /// A mark with the examiner's name, for the principal examiner's side-by-side view.
@@ -147,7 +145,12 @@ pub struct NamedMark {
 
 /// Marks on a response visible to a viewer: all (`team_of` None) or those of
 /// one team leader's team and the leader's own.
-pub async fn marks_on(db: &mut PgConnection, meeting_id: Uuid, response_id: Uuid, team_of: Option<Uuid>) -> Result<Vec<NamedMark>, AppError> {
+pub async fn marks_on(
+    db: &mut PgConnection,
+    meeting_id: Uuid,
+    response_id: Uuid,
+    team_of: Option<Uuid>,
+) -> Result<Vec<NamedMark>, AppError> {
     Ok(sqlx::query_as(&format!(
         "SELECT {}, u.email, u.name FROM marks m JOIN users u ON u.id = m.examiner_id
          JOIN meeting_participants p ON p.meeting_id = m.meeting_id AND p.user_id = m.examiner_id
@@ -183,7 +186,8 @@ pub struct MarkInput {
 /// The meeting's state, read under a share lock so that a concurrent open or
 /// close waits for this transaction (and this one sees the outcome of theirs).
 pub(super) async fn locked_state(tx: &mut PgConnection, meeting_id: Uuid) -> Result<MeetingState, AppError> {
-    let state: String = sqlx::query_scalar("SELECT state FROM meetings WHERE id = $1 FOR SHARE").bind(meeting_id).fetch_one(&mut *tx).await?;
+    let state: String =
+        sqlx::query_scalar("SELECT state FROM meetings WHERE id = $1 FOR SHARE").bind(meeting_id).fetch_one(&mut *tx).await?;
     Ok(MeetingState::parse(&state))
 }
 
@@ -203,7 +207,13 @@ pub(super) fn stale(current: i32, sent: i32) -> AppError {
 }
 
 /// Saves an examiner's draft or submitted mark.
-pub async fn save_mark(tx: &mut PgConnection, meeting: &Meeting, ctx: &ResponseCtx, examiner: Uuid, input: MarkInput) -> Result<StoredMark, AppError> {
+pub async fn save_mark(
+    tx: &mut PgConnection,
+    meeting: &Meeting,
+    ctx: &ResponseCtx,
+    examiner: Uuid,
+    input: MarkInput,
+) -> Result<StoredMark, AppError> {
     refuse_unless_marking(locked_state(tx, meeting.id).await?)?;
     if ctx.released {
         return Err(AppError::Conflict("This script has been released: its marks can no longer change.".into()));
@@ -281,7 +291,14 @@ fn mark_event(meeting_id: Uuid, response_id: Uuid, examiner: Uuid) -> live::Even
 }
 
 /// Reopens a submitted mark so the examiner can change it (principal examiner).
-pub async fn reopen(tx: &mut PgConnection, meeting: &Meeting, ctx: &ResponseCtx, examiner: Uuid, actor: Uuid, reason: &str) -> Result<StoredMark, AppError> {
+pub async fn reopen(
+    tx: &mut PgConnection,
+    meeting: &Meeting,
+    ctx: &ResponseCtx,
+    examiner: Uuid,
+    actor: Uuid,
+    reason: &str,
+) -> Result<StoredMark, AppError> {
     refuse_unless_marking(locked_state(tx, meeting.id).await?)?;
     if ctx.released {
         return Err(AppError::Conflict("This script has been released: its marks can no longer change.".into()));

@@ -95,14 +95,28 @@ pub(crate) fn band_from_line(key: &str) -> LineBand {
         return LineBand::Band(h);
     }
     if let Some(m) = re_zero_first().filter(|_| "0([".contains(lead)).and_then(|r| r.find(key)) {
-        return LineBand::Band(BandHit { level: None, min: 0, max: 0, descriptor: key[m.end()..].trim().to_string(), heading_style: true, labelled: false });
+        return LineBand::Band(BandHit {
+            level: None,
+            min: 0,
+            max: 0,
+            descriptor: key[m.end()..].trim().to_string(),
+            heading_style: true,
+            labelled: false,
+        });
     }
     if zero_end {
         let win = suffix(key, 16);
         if let Some(m) = re_zero_tail().and_then(|r| r.find(win)) {
             let desc = key[..key.len() - win.len() + m.start()].trim();
             if re_nothing().is_some_and(|r| r.is_match(desc)) {
-                return LineBand::Band(BandHit { level: None, min: 0, max: 0, descriptor: desc.to_string(), heading_style: false, labelled: false });
+                return LineBand::Band(BandHit {
+                    level: None,
+                    min: 0,
+                    max: 0,
+                    descriptor: desc.to_string(),
+                    heading_style: false,
+                    labelled: false,
+                });
             }
         }
     }
@@ -236,7 +250,9 @@ mod tests {
 
     #[test]
     fn cell_family() {
-        let c = |v: &[&str]| band_from_cells(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>()).map(|h| (h.level, h.min, h.max, h.descriptor));
+        let c = |v: &[&str]| {
+            band_from_cells(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>()).map(|h| (h.level, h.min, h.max, h.descriptor))
+        };
         assert_eq!(c(&["3", "7-9", "Good."]), Some((Some(3), 7, 9, "Good.".into())));
         assert_eq!(c(&["", "", "2 (Clear)", "3-4", "AO2 - clear"]), Some((Some(2), 3, 4, "AO2 - clear".into())));
         assert_eq!(c(&["", "", "", "0", "No relevant content."]), Some((None, 0, 0, "No relevant content.".into())));

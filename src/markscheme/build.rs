@@ -3,7 +3,7 @@
 //! order, the maximum of a levels grid) and reporting everything else.
 
 use super::bands::BandHit;
-use super::lines::{lazy_re, Line};
+use super::lines::{Line, lazy_re};
 use super::model::{AoBands, Level, LineSpan, Problem, Question, QuestionKind};
 
 lazy_re!(re_marks_tag, r"(?i)\s*(?:\((\d{1,3})\s*marks?\)|\[(\d{1,3})(?:\s*marks?)?\])\s*");
@@ -14,7 +14,10 @@ lazy_re!(
 );
 lazy_re!(re_up_to, r"(?i)\b(?:up\s+to(?:\s+a)?(?:\s+max(?:imum)?(?:\s+of)?)?|max(?:imum)?(?:\s+of)?)\s+(\d{1,3})\b");
 lazy_re!(re_times, r"(?i)\b(\d{1,2})\s*x\s*(\d{1,2})\s*marks?\b");
-lazy_re!(re_skip_cell, r"(?i)^(?:total\s+marks?|answers?|marks?|guidance|marking\s+guidance|extra\s+information|ao.*spec.*|question\s*\d*[a-z]?|ao\d?)$");
+lazy_re!(
+    re_skip_cell,
+    r"(?i)^(?:total\s+marks?|answers?|marks?|guidance|marking\s+guidance|extra\s+information|ao.*spec.*|question\s*\d*[a-z]?|ao\d?)$"
+);
 
 /// In-progress question (or the preamble, which may hold a generic grid).
 #[derive(Debug, Default)]
@@ -60,7 +63,11 @@ impl QuestionBuilder {
 
     /// True while nothing but the heading has been seen.
     pub fn is_empty(&self) -> bool {
-        self.prompt.iter().all(|p| p.is_empty()) && self.bands.is_empty() && self.max_mark.is_none() && self.ao_grids.is_empty() && self.indicative.is_empty()
+        self.prompt.iter().all(|p| p.is_empty())
+            && self.bands.is_empty()
+            && self.max_mark.is_none()
+            && self.ao_grids.is_empty()
+            && self.indicative.is_empty()
     }
 
     /// Records a problem for this question.
@@ -109,11 +116,14 @@ impl QuestionBuilder {
 
     /// Sets the maximum from "Total for Question 2 = 12 marks" if none is known yet.
     fn take_total(&mut self, s: &str) -> String {
-        if self.max_mark.is_none() && !self.in_indicative && s.to_lowercase().contains("total")
-            && let Some(v) = re_total().and_then(|r| r.captures(s)).and_then(|c| c.get(1)?.as_str().parse().ok()) {
-                self.max_mark = Some(v);
-                self.prompt_open = false;
-            }
+        if self.max_mark.is_none()
+            && !self.in_indicative
+            && s.to_lowercase().contains("total")
+            && let Some(v) = re_total().and_then(|r| r.captures(s)).and_then(|c| c.get(1)?.as_str().parse().ok())
+        {
+            self.max_mark = Some(v);
+            self.prompt_open = false;
+        }
         s.to_string()
     }
 
@@ -297,7 +307,8 @@ impl QuestionBuilder {
             self.indicative.push(l.md.clone());
             return;
         }
-        let text: Vec<&str> = cells.iter().map(|c| c.as_str()).filter(|c| !c.is_empty() && !re_skip_cell().is_some_and(|r| r.is_match(c))).collect();
+        let text: Vec<&str> =
+            cells.iter().map(|c| c.as_str()).filter(|c| !c.is_empty() && !re_skip_cell().is_some_and(|r| r.is_match(c))).collect();
         let joined = text.join(" ");
         self.note_points(&joined);
         if self.prompt_open {

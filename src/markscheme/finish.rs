@@ -1,7 +1,7 @@
 //! Final assembly of a question: chooses its kind, its maximum mark and its
 //! levels, and reports what could not be determined.
 
-use super::build::{ao_bands_from, empty_question, to_levels, QuestionBuilder};
+use super::build::{QuestionBuilder, ao_bands_from, empty_question, to_levels};
 use super::model::{Level, Problem, Question, QuestionKind};
 
 /// Joins Markdown lines, dropping leading/trailing blank lines and runs of blanks.
@@ -77,7 +77,8 @@ pub(crate) fn finish_question(q: QuestionBuilder, grid: Option<&[Level]>, proble
             _ => out.levels = g.to_vec(),
         }
     } else {
-        problems.push(Problem { line: start, message: format!("no mark bands found for {what}, and no \"1 mark for each ...\" rule either") });
+        problems
+            .push(Problem { line: start, message: format!("no mark bands found for {what}, and no \"1 mark for each ...\" rule either") });
     }
     if out.kind == QuestionKind::Levels && max_mark.is_none() {
         // The top of a levels grid is the question's maximum by definition.

@@ -66,10 +66,15 @@ fn reference_document_exact() {
         q1.prompt,
         "Use Sources A and B and your own knowledge.\n\nExplain how far the views in Source B differ from those in Source A in relation to attitudes towards the Soviet regime, in the late 1920s."
     );
-    assert!(q1.levels[1].descriptor.starts_with("Answers will either briefly paraphrase/describe the content of the two sources or identify"));
+    assert!(
+        q1.levels[1].descriptor.starts_with("Answers will either briefly paraphrase/describe the content of the two sources or identify")
+    );
     assert!(q1.levels[4].descriptor.ends_with("show good skills of written communication."));
     assert!(s.questions[1].levels[5].descriptor.starts_with("Answers will be well-focused and closely argued."));
-    assert_eq!(s.questions[2].prompt, "Explain why, in the years 1924 to 1929, the Right Opposition was unable to prevent Stalin's rise to power.");
+    assert_eq!(
+        s.questions[2].prompt,
+        "Explain why, in the years 1924 to 1929, the Right Opposition was unable to prevent Stalin's rise to power."
+    );
     assert!(s.questions[5].prompt.ends_with("Explain why you agree or disagree with this view."));
     assert!(s.questions[5].indicative_content.ends_with("requires good use of evidence and a substantiated judgement."));
     assert!(s.questions[0].indicative_content.contains("problem, if anything the reverse."));
@@ -136,14 +141,26 @@ fn invented_pearson_style() {
 #[test]
 fn invented_plain_text() {
     let s = clean(PLAIN_TEXT);
-    assert_eq!((s.paper.code.as_str(), s.paper.title.as_str(), s.paper.series.as_str()), ("KSC3", "Food Preservation and Storage", "Autumn 2029"));
+    assert_eq!(
+        (s.paper.code.as_str(), s.paper.title.as_str(), s.paper.series.as_str()),
+        ("KSC3", "Food Preservation and Storage", "Autumn 2029")
+    );
     let nums: Vec<(&str, i32, QuestionKind)> = s.questions.iter().map(|q| (q.number.as_str(), q.max_mark, q.kind)).collect();
     assert_eq!(nums, vec![("1", 4, QuestionKind::Points), ("2", 9, QuestionKind::Levels), ("3", 15, QuestionKind::Levels)]);
     assert_eq!(bands(&s.questions[1]), vec![(0, 0, 0), (1, 1, 3), (2, 4, 6), (3, 7, 9)]);
     assert_eq!(bands(&s.questions[2]), vec![(0, 0, 0), (1, 1, 3), (2, 4, 6), (3, 7, 9), (4, 10, 12), (5, 13, 15)]);
-    assert_eq!(s.questions[1].levels[3].descriptor, "A detailed explanation that links the drawing out of water to the slowing of microbial growth, with accurate use of terms.");
-    assert_eq!(s.questions[2].levels[5].descriptor, "A thorough evaluation reaching a justified conclusion, weighing texture, nutrients, cost and convenience.");
-    assert_eq!(s.questions[1].prompt, "Explain why salting was an effective way of preserving fish before refrigeration was widely available.");
+    assert_eq!(
+        s.questions[1].levels[3].descriptor,
+        "A detailed explanation that links the drawing out of water to the slowing of microbial growth, with accurate use of terms."
+    );
+    assert_eq!(
+        s.questions[2].levels[5].descriptor,
+        "A thorough evaluation reaching a justified conclusion, weighing texture, nutrients, cost and convenience."
+    );
+    assert_eq!(
+        s.questions[1].prompt,
+        "Explain why salting was an effective way of preserving fish before refrigeration was widely available."
+    );
     assert!(s.guidance.starts_with("GENERAL MARKING GUIDANCE"));
 }
 
@@ -156,7 +173,8 @@ fn summary(s: &Scheme) -> Vec<(String, i32, QuestionKind)> {
 fn oxfordaqa_generic_grid_applies_to_every_question() {
     let s = clean(OXFORD);
     assert_eq!((s.paper.code.as_str(), s.paper.series.as_str(), s.paper.board.as_str()), ("9275/2A", "November 2022", "OxfordAQA"));
-    let want: Vec<(String, i32, QuestionKind)> = ["01", "02", "03", "04"].iter().map(|n| (n.to_string(), 30, QuestionKind::Levels)).collect();
+    let want: Vec<(String, i32, QuestionKind)> =
+        ["01", "02", "03", "04"].iter().map(|n| (n.to_string(), 30, QuestionKind::Levels)).collect();
     assert_eq!(summary(&s), want);
     for q in &s.questions {
         // Printed top-down in the document, stored ascending.
@@ -172,7 +190,15 @@ fn wjec_band_grids_per_ao() {
     let p = parse(WJEC);
     let s = &p.scheme;
     let got = summary(s);
-    assert_eq!(got[1..], [("2".to_string(), 10, QuestionKind::AoBands), ("3a".into(), 5, QuestionKind::Levels), ("3b".into(), 15, QuestionKind::AoBands), ("4a".into(), 5, QuestionKind::Levels)]);
+    assert_eq!(
+        got[1..],
+        [
+            ("2".to_string(), 10, QuestionKind::AoBands),
+            ("3a".into(), 5, QuestionKind::Levels),
+            ("3b".into(), 15, QuestionKind::AoBands),
+            ("4a".into(), 5, QuestionKind::Levels)
+        ]
+    );
     let q2 = &s.questions[1];
     assert!(q2.levels.is_empty());
     assert_eq!(q2.ao_bands.iter().map(|g| g.targets.clone()).collect::<Vec<_>>(), vec![vec!["AO1".to_string()], vec!["AO2".to_string()]]);
@@ -197,7 +223,15 @@ fn geography_fragment_points_and_levels() {
     let p = parse(GEOGRAPHY);
     assert_eq!((p.scheme.paper.code.as_str(), p.scheme.paper.series.as_str()), ("8035/3", "June 2020"));
     let got = summary(&p.scheme);
-    assert_eq!(got[..4], [("01.1".to_string(), 1, QuestionKind::Points), ("01.2".into(), 1, QuestionKind::Points), ("01.3".into(), 4, QuestionKind::Levels), ("01.4".into(), 2, QuestionKind::Points)]);
+    assert_eq!(
+        got[..4],
+        [
+            ("01.1".to_string(), 1, QuestionKind::Points),
+            ("01.2".into(), 1, QuestionKind::Points),
+            ("01.3".into(), 4, QuestionKind::Levels),
+            ("01.4".into(), 2, QuestionKind::Points)
+        ]
+    );
     assert_eq!(bands(&p.scheme.questions[2]), vec![(0, 0, 0), (1, 1, 2), (2, 3, 4)]);
     assert!(p.scheme.questions[2].indicative_content.starts_with("- There is a positive relationship"));
     // 01.5 says "1 mark for identification ...; 2nd mark for developed idea": not recognised, so reported.

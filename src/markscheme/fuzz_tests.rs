@@ -20,10 +20,25 @@ fn edit() -> impl Strategy<Value = Edit> {
         any::<usize>().prop_map(Edit::DeleteLine),
         any::<usize>().prop_map(Edit::DuplicateLine),
         (any::<usize>(), any::<String>()).prop_map(|(i, s)| Edit::InsertLine(i, s)),
-        (any::<usize>(), prop::sample::select(vec!["L3: 7–9", "Level 2 (3–", "**Question 9****", "(24 m", "| 1 | 2-1 | x |", "0|1", "Target: AO9(z)", "—", "é", "😀"]))
+        (
+            any::<usize>(),
+            prop::sample::select(vec![
+                "L3: 7–9",
+                "Level 2 (3–",
+                "**Question 9****",
+                "(24 m",
+                "| 1 | 2-1 | x |",
+                "0|1",
+                "Target: AO9(z)",
+                "—",
+                "é",
+                "😀"
+            ])
+        )
             .prop_map(|(i, s)| Edit::InsertLine(i, s.to_string())),
         any::<usize>().prop_map(Edit::DeleteChar),
-        (any::<usize>(), prop_oneof![any::<char>(), Just('–'), Just('*'), Just('\t'), Just('|'), Just('€')]).prop_map(|(i, c)| Edit::InsertChar(i, c)),
+        (any::<usize>(), prop_oneof![any::<char>(), Just('–'), Just('*'), Just('\t'), Just('|'), Just('€')])
+            .prop_map(|(i, c)| Edit::InsertChar(i, c)),
     ]
 }
 

@@ -75,10 +75,8 @@ pub(crate) fn looks_binary(text: &str) -> bool {
     if total == 0 {
         return false;
     }
-    let bad = text
-        .chars()
-        .filter(|c| *c == '\0' || *c == '\u{FFFD}' || (c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}')))
-        .count();
+    let bad =
+        text.chars().filter(|c| *c == '\0' || *c == '\u{FFFD}' || (c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}'))).count();
     bad * 20 > total || text.contains('\0')
 }
 
@@ -246,7 +244,10 @@ mod tests {
     fn splits_glued_headings() {
         let l = normalise("**Question 1****02** Use **Sources A, B and C**.\n*Target: AO1(b), AO2(a)***Levels Mark Scheme**");
         let keys: Vec<_> = l.iter().map(|l| (l.no, l.key.as_str())).collect();
-        assert_eq!(keys, vec![(1, "Question 1"), (1, "02 Use Sources A, B and C."), (2, "Target: AO1(b), AO2(a)"), (2, "Levels Mark Scheme")]);
+        assert_eq!(
+            keys,
+            vec![(1, "Question 1"), (1, "02 Use Sources A, B and C."), (2, "Target: AO1(b), AO2(a)"), (2, "Levels Mark Scheme")]
+        );
     }
 
     #[test]

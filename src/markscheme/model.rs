@@ -16,11 +16,7 @@ pub struct Parsed {
 impl Parsed {
     /// The scheme only if nothing went wrong, so callers cannot ignore problems by accident.
     pub fn into_result(self) -> Result<Scheme, Vec<Problem>> {
-        if self.problems.is_empty() {
-            Ok(self.scheme)
-        } else {
-            Err(self.problems)
-        }
+        if self.problems.is_empty() { Ok(self.scheme) } else { Err(self.problems) }
     }
 }
 

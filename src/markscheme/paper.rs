@@ -2,7 +2,7 @@
 //! both read from the text before the first question.
 
 use super::finish::tidy_md;
-use super::lines::{lazy_re, Line};
+use super::lines::{Line, lazy_re};
 use super::model::PaperInfo;
 
 lazy_re!(re_code, r"\b(?:[A-Z]{3,5}\d[A-Z0-9]{0,3}|\d[A-Z0-9]{3}/[0-9][0-9A-Z]{0,3}|[A-Z]\d{3}/\d{2})\b");
@@ -11,8 +11,14 @@ lazy_re!(
     re_series,
     r"(?i)\b(January|February|March|April|May|June|July|August|September|October|November|December|Summer|Winter|Autumn|Spring)\s+(\d{4})\b"
 );
-lazy_re!(re_guidance_start, r"(?i)\b(?:guidance|introduction|instructions|principles|information\s+to\s+examiners|general\s+marking|marking\s+criteria)\b");
-lazy_re!(re_not_title, r"(?i)mark\s*scheme|^final$|^version|^unit\s+\w+$|^paper\s*\d*$|^(?:gce|gcse|as|a-level|a level|international)\b|\b\d{4}\b|^copyright|^\d+$");
+lazy_re!(
+    re_guidance_start,
+    r"(?i)\b(?:guidance|introduction|instructions|principles|information\s+to\s+examiners|general\s+marking|marking\s+criteria)\b"
+);
+lazy_re!(
+    re_not_title,
+    r"(?i)mark\s*scheme|^final$|^version|^unit\s+\w+$|^paper\s*\d*$|^(?:gce|gcse|as|a-level|a level|international)\b|\b\d{4}\b|^copyright|^\d+$"
+);
 
 /// Board names in the order they should be tried (longer names first).
 const BOARDS: &[(&str, &str)] = &[
@@ -79,7 +85,8 @@ pub(crate) fn paper_info(pre: &[Line], whole: &str) -> PaperInfo {
     if let Some(c) = head.iter().take(80).find_map(|l| re_series().and_then(|r| r.captures(&l.key))) {
         let month = c.get(1).map_or("", |m| m.as_str());
         let mut chars = month.chars();
-        let month = chars.next().map(|f| f.to_uppercase().chain(chars.flat_map(|c| c.to_lowercase())).collect::<String>()).unwrap_or_default();
+        let month =
+            chars.next().map(|f| f.to_uppercase().chain(chars.flat_map(|c| c.to_lowercase())).collect::<String>()).unwrap_or_default();
         info.series = format!("{month} {}", c.get(2).map_or("", |m| m.as_str()));
     }
     let lower = whole.to_lowercase();
@@ -92,10 +99,7 @@ pub(crate) fn paper_info(pre: &[Line], whole: &str) -> PaperInfo {
 /// The generic guidance: from the first guidance-like heading to the first question,
 /// leaving out a short page header (series, paper title) printed just before it.
 pub(crate) fn guidance(pre: &[Line]) -> String {
-    let start = pre
-        .iter()
-        .position(|l| l.key.chars().count() < 90 && re_guidance_start().is_some_and(|r| r.is_match(&l.key)))
-        .unwrap_or(0);
+    let start = pre.iter().position(|l| l.key.chars().count() < 90 && re_guidance_start().is_some_and(|r| r.is_match(&l.key))).unwrap_or(0);
     let mut end = pre.len();
     if let Some(rule) = pre.iter().rposition(|l| l.rule) {
         let tail: Vec<&Line> = pre[rule..].iter().filter(|l| !l.is_blank() && !l.rule).collect();

@@ -2,9 +2,9 @@
 //! question heading and routes every following line to the prompt, the
 //! targets, the band grid(s) or the indicative content.
 
-use super::bands::{ao_header, ao_row, band_from_cells, band_from_line, LineBand};
-use super::build::{finish_question, generic_grid, QuestionBuilder};
-use super::lines::{lazy_re, looks_binary, normalise, Line};
+use super::bands::{LineBand, ao_header, ao_row, band_from_cells, band_from_line};
+use super::build::{QuestionBuilder, finish_question, generic_grid};
+use super::lines::{Line, lazy_re, looks_binary, normalise};
 use super::model::{Parsed, Problem, Scheme};
 use super::paper::{guidance, paper_info};
 
@@ -38,11 +38,12 @@ fn question_start(l: &Line) -> Option<Start> {
         let filled: Vec<&String> = cells.iter().filter(|c| !c.is_empty()).collect();
         let first = filled.first()?;
         if let Some(c) = re_q_heading().and_then(|r| r.captures(first))
-            && c.get(2).is_none_or(|m| m.as_str().is_empty()) {
-                let number = c.get(1).map_or("", |m| m.as_str()).replace(' ', "");
-                let rest: Vec<String> = filled[1..].iter().filter(|c| !c.eq_ignore_ascii_case(first)).map(|c| c.to_string()).collect();
-                return Some(Start { number, rest: String::new(), bare_heading: false, cells: Some(rest) });
-            }
+            && c.get(2).is_none_or(|m| m.as_str().is_empty())
+        {
+            let number = c.get(1).map_or("", |m| m.as_str()).replace(' ', "");
+            let rest: Vec<String> = filled[1..].iter().filter(|c| !c.eq_ignore_ascii_case(first)).map(|c| c.to_string()).collect();
+            return Some(Start { number, rest: String::new(), bare_heading: false, cells: Some(rest) });
+        }
         if re_cell_qnum().is_some_and(|r| r.is_match(first)) {
             let mut number = first.to_string();
             let mut skip = 1;
@@ -91,7 +92,9 @@ pub(crate) fn targets_in(s: &str) -> Vec<String> {
     re_ao().map_or_else(Vec::new, |r| {
         r.captures_iter(s)
             .map(|c| {
-                let sub = c.get(2).map_or(String::new(), |m| m.as_str().chars().filter(|ch| !ch.is_whitespace()).collect::<String>().to_lowercase());
+                let sub = c
+                    .get(2)
+                    .map_or(String::new(), |m| m.as_str().chars().filter(|ch| !ch.is_whitespace()).collect::<String>().to_lowercase());
                 format!("AO{}{}", c.get(1).map_or("", |m| m.as_str()), sub)
             })
             .collect()
@@ -136,9 +139,10 @@ pub fn parse(text: &str) -> Parsed {
         feed(q, l);
     }
     if let Some(q) = cur.take()
-        && !(q.bare_heading && q.is_empty()) {
-            done.push(q);
-        }
+        && !(q.bare_heading && q.is_empty())
+    {
+        done.push(q);
+    }
     let pre_lines = &lines[..first_q_idx.min(lines.len())];
     let grid = generic_grid(pre, &mut problems);
     let questions = done.into_iter().map(|q| finish_question(q, grid.as_deref(), &mut problems)).collect::<Vec<_>>();
@@ -206,10 +210,11 @@ fn feed_cells(q: &mut QuestionBuilder, cells: &[String], l: &Line) {
         return;
     }
     if q.ao_grid_open()
-        && let Some((label, hits)) = ao_row(cells, q.ao_grid_width()) {
-            q.add_ao_row(label, hits, l.no);
-            return;
-        }
+        && let Some((label, hits)) = ao_row(cells, q.ao_grid_width())
+    {
+        q.add_ao_row(label, hits, l.no);
+        return;
+    }
     if super::bands::is_header_row(cells) {
         // "| Level | Mark | Descriptor |": the rows below are bands.
         q.close_prompt();
@@ -227,9 +232,5 @@ fn feed_cells(q: &mut QuestionBuilder, cells: &[String], l: &Line) {
 
 /// Shortens text for a problem message without splitting a character.
 pub(crate) fn short(s: &str) -> String {
-    if s.chars().count() <= 60 {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(60).collect::<String>())
-    }
+    if s.chars().count() <= 60 { s.to_string() } else { format!("{}…", s.chars().take(60).collect::<String>()) }
 }

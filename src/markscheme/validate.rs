@@ -80,24 +80,38 @@ fn check_grid(levels: &[Level], max: i32, q: &Question, errs: &mut Vec<Validatio
     let mut by_marks: Vec<&Level> = levels.iter().collect();
     by_marks.sort_by_key(|l| (l.min, l.max));
     if let Some(first) = by_marks.first()
-        && first.min != 0 {
-            errs.push(err(qn(), Some(first.level), &format!("{prefix}the lowest band starts at {} instead of 0", first.min)));
-        }
+        && first.min != 0
+    {
+        errs.push(err(qn(), Some(first.level), &format!("{prefix}the lowest band starts at {} instead of 0", first.min)));
+    }
     for w in by_marks.windows(2) {
         let (a, b) = (w[0], w[1]);
         if i64::from(b.min) <= i64::from(a.max) {
-            errs.push(err(qn(), Some(b.level), &format!("{prefix}band {}-{} overlaps level {} ({}-{})", b.min, b.max, a.level, a.min, a.max)));
+            errs.push(err(
+                qn(),
+                Some(b.level),
+                &format!("{prefix}band {}-{} overlaps level {} ({}-{})", b.min, b.max, a.level, a.min, a.max),
+            ));
         } else if i64::from(b.min) != i64::from(a.max) + 1 {
-            errs.push(err(qn(), Some(b.level), &format!("{prefix}gap: marks {}-{} belong to no band", i64::from(a.max) + 1, i64::from(b.min) - 1)));
+            errs.push(err(
+                qn(),
+                Some(b.level),
+                &format!("{prefix}gap: marks {}-{} belong to no band", i64::from(a.max) + 1, i64::from(b.min) - 1),
+            ));
         }
         if b.level <= a.level {
-            errs.push(err(qn(), Some(b.level), &format!("{prefix}level numbers must increase with marks (level {} is above level {})", b.level, a.level)));
+            errs.push(err(
+                qn(),
+                Some(b.level),
+                &format!("{prefix}level numbers must increase with marks (level {} is above level {})", b.level, a.level),
+            ));
         }
     }
     if let Some(last) = by_marks.last()
-        && last.max != max {
-            errs.push(err(qn(), Some(last.level), &format!("{prefix}the top band ends at {} but the maximum mark is {max}", last.max)));
-        }
+        && last.max != max
+    {
+        errs.push(err(qn(), Some(last.level), &format!("{prefix}the top band ends at {} but the maximum mark is {max}", last.max)));
+    }
 }
 
 #[cfg(test)]
@@ -154,6 +168,12 @@ mod tests {
             AoBands { targets: vec!["AO2".into()], levels: vec![lv(0, 0, 0), lv(1, 1, 9)] },
         ];
         let s: Vec<String> = validate(&scheme(vec![p, a])).iter().map(|e| e.to_string()).collect();
-        assert_eq!(s, vec!["Question 02: a point-marked question must not have levels", "Question 3: the AO grids add up to 14 marks but the question is worth 15"]);
+        assert_eq!(
+            s,
+            vec![
+                "Question 02: a point-marked question must not have levels",
+                "Question 3: the AO grids add up to 14 marks but the question is worth 15"
+            ]
+        );
     }
 }

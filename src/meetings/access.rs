@@ -16,7 +16,7 @@ use sqlx::FromRow;
 use uuid::Uuid;
 
 use super::{Meeting, Role};
-use crate::{state::AppState, auth::extract::AuthUser, error::AppError, users::User};
+use crate::{auth::extract::AuthUser, error::AppError, state::AppState, users::User};
 
 /// The caller, the meeting, and the caller's role in it.
 #[derive(Debug, Clone)]
@@ -117,13 +117,9 @@ impl<R: Requirement + Send + Sync> FromRequestParts<AppState> for InMeeting<R> {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let meeting_id = params
-            .get("id")
-            .and_then(|id| Uuid::parse_str(id).ok())
-            .ok_or_else(|| AppError::not_found("That meeting").into_response())?;
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let meeting_id =
+            params.get("id").and_then(|id| Uuid::parse_str(id).ok()).ok_or_else(|| AppError::not_found("That meeting").into_response())?;
         let access = access(state, user, meeting_id).await.map_err(IntoResponse::into_response)?;
         if !R::allows(access.role) {
             return Err(AppError::Forbidden(R::REFUSAL.into()).into_response());

@@ -19,15 +19,7 @@ use super::{
     access::{InMeeting, Marker, Overseer, Participant},
     store::{self, MeetingSpec},
 };
-use crate::{
-    state::AppState,
-    audit,
-    auth::extract::Admin,
-    error::AppError,
-    meetings::Role,
-    scripts,
-    users::Email,
-};
+use crate::{audit, auth::extract::Admin, error::AppError, meetings::Role, scripts, state::AppState, users::Email};
 
 /// Routes nested under `/api/v1`.
 pub fn routes() -> Router<AppState> {
@@ -105,7 +97,11 @@ impl MeetingBody {
     }
 }
 
-async fn create_meeting(State(state): State<AppState>, Admin(admin): Admin, Json(body): Json<MeetingBody>) -> Result<impl IntoResponse, AppError> {
+async fn create_meeting(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Json(body): Json<MeetingBody>,
+) -> Result<impl IntoResponse, AppError> {
     let spec = body.into_spec()?;
     let paper = scripts::paper(&state.db, spec.paper_id).await?;
     let mut tx = state.db.begin().await?;

@@ -20,13 +20,13 @@ use super::{
     store::{self, Assignment, MeetingScript, MeetingSpec, Participant as Person},
 };
 use crate::{
-    state::AppState,
     audit::{self, Logged},
     auth::extract::{Admin, AuthUser},
     error::AppError,
     marking,
     papers::store::{self as papers_store, PaperSummary},
     scripts::{self, store::ScriptSummary},
+    state::AppState,
     users::Email,
     web::{PageCtx, flash, render},
 };
@@ -78,7 +78,8 @@ pub async fn meeting_rows(state: &AppState, user: &crate::users::User) -> Result
 }
 
 async fn list_meetings(State(state): State<AppState>, AuthUser(user): AuthUser, ctx: PageCtx) -> Result<impl IntoResponse, AppError> {
-    let meetings = meeting_rows(&state, &user).await?.into_iter().map(|(meeting, role, paper)| MeetingRow { meeting, role, paper }).collect();
+    let meetings =
+        meeting_rows(&state, &user).await?.into_iter().map(|(meeting, role, paper)| MeetingRow { meeting, role, paper }).collect();
     render(&MeetingListPage { ctx, meetings, is_admin: user.is_admin })
 }
 
@@ -130,12 +131,8 @@ async fn new_meeting_page(
         Some(id) => {
             let p = scripts::paper(&state.db, id).await?;
             let label = format!("{} {} {}", p.scheme.paper.board, p.scheme.paper.code, p.scheme.paper.series);
-            let questions = p
-                .scheme
-                .questions
-                .iter()
-                .map(|q| (q.number.clone(), q.max_mark, marking::rules::default_tolerance(q.max_mark)))
-                .collect();
+            let questions =
+                p.scheme.questions.iter().map(|q| (q.number.clone(), q.max_mark, marking::rules::default_tolerance(q.max_mark))).collect();
             (Some((id, label)), scripts::store::list(&state.db, id).await?, questions)
         }
         None => (None, Vec::new(), Vec::new()),
@@ -143,12 +140,20 @@ async fn new_meeting_page(
     Ok(NewMeetingPage { ctx, papers, paper, scripts, questions, form, chosen, error })
 }
 
-async fn new_meeting(State(state): State<AppState>, Admin(_): Admin, ctx: PageCtx, Query(q): Query<NewQuery>) -> Result<impl IntoResponse, AppError> {
+async fn new_meeting(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    ctx: PageCtx,
+    Query(q): Query<NewQuery>,
+) -> Result<impl IntoResponse, AppError> {
     render(&new_meeting_page(&state, ctx, q.paper, HashMap::new(), Vec::new(), None).await?)
 }
 
 fn emails(text: &str) -> Result<Vec<Email>, AppError> {
-    text.split([',', ';', '\n', ' ', '\t', '\r']).filter(|s| !s.trim().is_empty()).map(|s| Email::parse(s).map_err(AppError::invalid)).collect()
+    text.split([',', ';', '\n', ' ', '\t', '\r'])
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| Email::parse(s).map_err(AppError::invalid))
+        .collect()
 }
 
 /// Reads the new-meeting form into a spec; errors say which field.
@@ -180,10 +185,14 @@ fn spec_from_form(fields: &[(String, String)]) -> Result<MeetingSpec, AppError> 
     let mut tolerances = HashMap::new();
     for (k, v) in fields {
         if let Some(n) = k.strip_prefix("tolerance.")
-            && !v.trim().is_empty() {
-                let t = v.trim().parse::<i32>().map_err(|_| AppError::invalid(format!("The tolerance of question {n} must be a whole number of marks.")))?;
-                tolerances.insert(n.to_owned(), t);
-            }
+            && !v.trim().is_empty()
+        {
+            let t = v
+                .trim()
+                .parse::<i32>()
+                .map_err(|_| AppError::invalid(format!("The tolerance of question {n} must be a whole number of marks.")))?;
+            tolerances.insert(n.to_owned(), t);
+        }
     }
     Ok(MeetingSpec {
         paper_id,
@@ -263,7 +272,11 @@ impl MeetingPage {
     }
 }
 
-async fn show_meeting(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Participant>, ctx: PageCtx) -> Result<impl IntoResponse, AppError> {
+async fn show_meeting(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Participant>,
+    ctx: PageCtx,
+) -> Result<impl IntoResponse, AppError> {
     let id = access.meeting.id;
     let paper = scripts::paper(&state.db, access.meeting.paper_id).await?;
     let people = store::participants(&state.db, id).await?;
@@ -278,7 +291,9 @@ async fn show_meeting(State(state): State<AppState>, InMeeting(access, ..): InMe
         .scheme
         .questions
         .iter()
-        .map(|q| (q.number.clone(), q.max_mark, tol.get(&q.number).copied().unwrap_or_else(|| marking::rules::default_tolerance(q.max_mark))))
+        .map(|q| {
+            (q.number.clone(), q.max_mark, tol.get(&q.number).copied().unwrap_or_else(|| marking::rules::default_tolerance(q.max_mark)))
+        })
         .collect();
     let paper_label = format!("{} {} {}", paper.scheme.paper.board, paper.scheme.paper.code, paper.scheme.paper.series);
     let addable = if access.meeting.state() == MeetingState::Setup && access.role.oversees() {
@@ -287,10 +302,26 @@ async fn show_meeting(State(state): State<AppState>, InMeeting(access, ..): InMe
     } else {
         Vec::new()
     };
-    render(&MeetingPage { ctx, meeting: access.meeting, paper_label, role: access.role, people, scripts, assignments, done, tolerances, addable, results })
+    render(&MeetingPage {
+        ctx,
+        meeting: access.meeting,
+        paper_label,
+        role: access.role,
+        people,
+        scripts,
+        assignments,
+        done,
+        tolerances,
+        addable,
+        results,
+    })
 }
 
-async fn open_meeting(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>, session: Session) -> Result<Redirect, AppError> {
+async fn open_meeting(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Overseer>,
+    session: Session,
+) -> Result<Redirect, AppError> {
     let mut tx = state.db.begin().await?;
     store::open(&mut tx, &access.meeting, access.user.id).await?;
     tx.commit().await?;
@@ -298,7 +329,11 @@ async fn open_meeting(State(state): State<AppState>, InMeeting(access, ..): InMe
     Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))
 }
 
-async fn close_meeting(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>, session: Session) -> Result<Redirect, AppError> {
+async fn close_meeting(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Overseer>,
+    session: Session,
+) -> Result<Redirect, AppError> {
     let mut tx = state.db.begin().await?;
     store::close(&mut tx, &access.meeting, access.user.id).await?;
     tx.commit().await?;
@@ -346,7 +381,11 @@ async fn add_scripts(
     for (k, v) in &fields {
         if k == "script" {
             let id = Uuid::parse_str(v).map_err(|_| AppError::invalid("A chosen script is not valid; reload the page."))?;
-            let purpose = fields.iter().find(|(n, _)| *n == format!("purpose.{id}")).and_then(|(_, p)| Purpose::parse(p)).unwrap_or(Purpose::Practice);
+            let purpose = fields
+                .iter()
+                .find(|(n, _)| *n == format!("purpose.{id}"))
+                .and_then(|(_, p)| Purpose::parse(p))
+                .unwrap_or(Purpose::Practice);
             scripts.push((id, purpose));
         }
     }
@@ -399,7 +438,10 @@ async fn set_tolerances(
     for (k, v) in &fields {
         let Some(n) = k.strip_prefix("tolerance.") else { continue };
         let (qid, _) = paper.question(n).ok_or_else(|| AppError::invalid(format!("Question {n} is not on this paper.")))?;
-        let t = v.trim().parse::<i32>().map_err(|_| AppError::invalid(format!("The tolerance of question {n} must be a whole number of marks.")))?;
+        let t = v
+            .trim()
+            .parse::<i32>()
+            .map_err(|_| AppError::invalid(format!("The tolerance of question {n} must be a whole number of marks.")))?;
         if current.get(n) != Some(&t) {
             store::set_tolerance(&mut tx, access.meeting.id, qid, t, access.user.id).await?;
             changed += 1;
@@ -410,7 +452,11 @@ async fn set_tolerances(
     Ok(Redirect::to(&format!("/meetings/{}#tolerances", access.meeting.id)))
 }
 
-async fn release_all(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Principal>, session: Session) -> Result<Redirect, AppError> {
+async fn release_all(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Principal>,
+    session: Session,
+) -> Result<Redirect, AppError> {
     let mut tx = state.db.begin().await?;
     let n = marking::adjudication::release(&mut tx, &access.meeting, None, access.user.id).await?;
     tx.commit().await?;
@@ -439,7 +485,11 @@ struct AuditPage {
     entries: Vec<Logged>,
 }
 
-async fn show_audit(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>, ctx: PageCtx) -> Result<impl IntoResponse, AppError> {
+async fn show_audit(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Overseer>,
+    ctx: PageCtx,
+) -> Result<impl IntoResponse, AppError> {
     let entries = audit::list(&state.db, access.meeting.id).await?;
     render(&AuditPage { ctx, meeting: access.meeting, entries })
 }

@@ -9,14 +9,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::{Meeting, MeetingState, Purpose};
-use crate::{
-    audit,
-    error::AppError,
-    live,
-    marking::rules::default_tolerance,
-    papers::store::StoredPaper,
-    users::Email,
-};
+use crate::{audit, error::AppError, live, marking::rules::default_tolerance, papers::store::StoredPaper, users::Email};
 
 /// Everything a new meeting is made from, already parsed at the edge.
 #[derive(Debug, Clone)]
@@ -137,10 +130,8 @@ pub type NewPerson<'a> = (&'a Email, &'static str, Option<&'a Email>);
 pub async fn insert_people(tx: &mut PgConnection, meeting_id: Uuid, people: &[NewPerson<'_>]) -> Result<(), AppError> {
     let mut emails: Vec<String> = people.iter().map(|(e, _, _)| e.as_str().to_owned()).collect();
     emails.extend(people.iter().filter_map(|(_, _, l)| l.map(|l| l.as_str().to_owned())));
-    let found: Vec<(String, Uuid, bool)> = sqlx::query_as("SELECT email, id, active FROM users WHERE email = ANY($1)")
-        .bind(&emails)
-        .fetch_all(&mut *tx)
-        .await?;
+    let found: Vec<(String, Uuid, bool)> =
+        sqlx::query_as("SELECT email, id, active FROM users WHERE email = ANY($1)").bind(&emails).fetch_all(&mut *tx).await?;
     let ids: HashMap<&str, Uuid> = found.iter().filter(|(_, _, a)| *a).map(|(e, id, _)| (e.as_str(), *id)).collect();
     let missing: Vec<&str> = emails.iter().map(String::as_str).filter(|e| !ids.contains_key(e)).collect();
     if !missing.is_empty() {
@@ -174,7 +165,10 @@ pub async fn insert_people(tx: &mut PgConnection, meeting_id: Uuid, people: &[Ne
     .fetch_all(&mut *tx)
     .await?;
     if !not_leaders.is_empty() {
-        return Err(AppError::invalid(format!("{} is not a team leader in this meeting: add them as a team leader first.", not_leaders.join(", "))));
+        return Err(AppError::invalid(format!(
+            "{} is not a team leader in this meeting: add them as a team leader first.",
+            not_leaders.join(", ")
+        )));
     }
     Ok(())
 }
@@ -188,7 +182,16 @@ pub async fn add_people(tx: &mut PgConnection, meeting: &Meeting, people: &[NewP
     let added: Vec<String> = people.iter().map(|(e, role, _)| format!("{} ({role})", e.as_str())).collect();
     audit::record(
         &mut *tx,
-        audit::Entry { meeting_id: meeting.id, actor_id: actor, action: "people.add", response_id: None, subject_id: None, old: None, new: Some(json!(added)), reason: None },
+        audit::Entry {
+            meeting_id: meeting.id,
+            actor_id: actor,
+            action: "people.add",
+            response_id: None,
+            subject_id: None,
+            old: None,
+            new: Some(json!(added)),
+            reason: None,
+        },
     )
     .await
 }
@@ -212,7 +215,9 @@ pub async fn add_scripts(tx: &mut PgConnection, meeting: &Meeting, scripts: &[(U
             .execute(&mut *tx)
             .await
             .map_err(|e| match &e {
-                sqlx::Error::Database(d) if d.constraint() == Some("meeting_scripts_pkey") => AppError::invalid("That script is already in the meeting."),
+                sqlx::Error::Database(d) if d.constraint() == Some("meeting_scripts_pkey") => {
+                    AppError::invalid("That script is already in the meeting.")
+                }
                 sqlx::Error::Database(d) if d.constraint() == Some("meeting_scripts_script_fk") => {
                     AppError::invalid(format!("Script {script_id} is not a script of this paper."))
                 }
@@ -221,7 +226,16 @@ pub async fn add_scripts(tx: &mut PgConnection, meeting: &Meeting, scripts: &[(U
     }
     audit::record(
         &mut *tx,
-        audit::Entry { meeting_id: meeting.id, actor_id: actor, action: "scripts.add", response_id: None, subject_id: None, old: None, new: Some(json!(scripts.iter().map(|(s, _)| s).collect::<Vec<_>>())), reason: None },
+        audit::Entry {
+            meeting_id: meeting.id,
+            actor_id: actor,
+            action: "scripts.add",
+            response_id: None,
+            subject_id: None,
+            old: None,
+            new: Some(json!(scripts.iter().map(|(s, _)| s).collect::<Vec<_>>())),
+            reason: None,
+        },
     )
     .await
 }
@@ -232,11 +246,12 @@ pub async fn remove_person(tx: &mut PgConnection, meeting: &Meeting, user_id: Uu
     if meeting.state() != MeetingState::Setup {
         return Err(AppError::Conflict("People can only be removed while the meeting is being set up.".into()));
     }
-    let role: Option<String> = sqlx::query_scalar("SELECT role FROM meeting_participants WHERE meeting_id = $1 AND user_id = $2 FOR UPDATE")
-        .bind(meeting.id)
-        .bind(user_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let role: Option<String> =
+        sqlx::query_scalar("SELECT role FROM meeting_participants WHERE meeting_id = $1 AND user_id = $2 FOR UPDATE")
+            .bind(meeting.id)
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
     match role.as_deref() {
         None => return Err(AppError::not_found("That person in this meeting")),
         Some("pe") => return Err(AppError::Conflict("The principal examiner cannot be removed from the meeting.".into())),
@@ -247,10 +262,23 @@ pub async fn remove_person(tx: &mut PgConnection, meeting: &Meeting, user_id: Uu
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM meeting_participants WHERE meeting_id = $1 AND user_id = $2").bind(meeting.id).bind(user_id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM meeting_participants WHERE meeting_id = $1 AND user_id = $2")
+        .bind(meeting.id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
     audit::record(
         &mut *tx,
-        audit::Entry { meeting_id: meeting.id, actor_id: actor, action: "people.remove", response_id: None, subject_id: Some(user_id), old: role.map(|r| json!(r)), new: None, reason: None },
+        audit::Entry {
+            meeting_id: meeting.id,
+            actor_id: actor,
+            action: "people.remove",
+            response_id: None,
+            subject_id: Some(user_id),
+            old: role.map(|r| json!(r)),
+            new: None,
+            reason: None,
+        },
     )
     .await
 }
@@ -260,13 +288,26 @@ pub async fn remove_script(tx: &mut PgConnection, meeting: &Meeting, script_id: 
     if meeting.state() != MeetingState::Setup {
         return Err(AppError::Conflict("Scripts can only be removed while the meeting is being set up.".into()));
     }
-    let removed = sqlx::query("DELETE FROM meeting_scripts WHERE meeting_id = $1 AND script_id = $2").bind(meeting.id).bind(script_id).execute(&mut *tx).await?;
+    let removed = sqlx::query("DELETE FROM meeting_scripts WHERE meeting_id = $1 AND script_id = $2")
+        .bind(meeting.id)
+        .bind(script_id)
+        .execute(&mut *tx)
+        .await?;
     if removed.rows_affected() == 0 {
         return Err(AppError::not_found("That script in this meeting"));
     }
     audit::record(
         &mut *tx,
-        audit::Entry { meeting_id: meeting.id, actor_id: actor, action: "scripts.remove", response_id: None, subject_id: None, old: Some(json!(script_id)), new: None, reason: None },
+        audit::Entry {
+            meeting_id: meeting.id,
+            actor_id: actor,
+            action: "scripts.remove",
+            response_id: None,
+            subject_id: None,
+            old: Some(json!(script_id)),
+            new: None,
+            reason: None,
+        },
     )
     .await
 }
@@ -276,7 +317,8 @@ pub async fn open(tx: &mut PgConnection, meeting: &Meeting, actor: Uuid) -> Resu
     if meeting.state() != MeetingState::Setup {
         return Err(AppError::Conflict(format!("The meeting is already {}.", meeting.state().label())));
     }
-    let scripts: i64 = sqlx::query_scalar("SELECT count(*) FROM meeting_scripts WHERE meeting_id = $1").bind(meeting.id).fetch_one(&mut *tx).await?;
+    let scripts: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM meeting_scripts WHERE meeting_id = $1").bind(meeting.id).fetch_one(&mut *tx).await?;
     if scripts == 0 {
         return Err(AppError::invalid("Choose the scripts to mark before opening the meeting."));
     }
@@ -467,20 +509,29 @@ pub async fn tolerances(db: impl PgExecutor<'_>, meeting_id: Uuid) -> Result<Has
 }
 
 /// Changes a question's tolerance (principal examiner), audited.
-pub async fn set_tolerance(tx: &mut PgConnection, meeting_id: Uuid, question_id: Uuid, tolerance: i32, actor: Uuid) -> Result<(), AppError> {
-    let state: String = sqlx::query_scalar("SELECT state FROM meetings WHERE id = $1 FOR SHARE").bind(meeting_id).fetch_one(&mut *tx).await?;
+pub async fn set_tolerance(
+    tx: &mut PgConnection,
+    meeting_id: Uuid,
+    question_id: Uuid,
+    tolerance: i32,
+    actor: Uuid,
+) -> Result<(), AppError> {
+    let state: String =
+        sqlx::query_scalar("SELECT state FROM meetings WHERE id = $1 FOR SHARE").bind(meeting_id).fetch_one(&mut *tx).await?;
     if MeetingState::parse(&state) == MeetingState::Closed {
         return Err(AppError::Conflict("The meeting is closed: its tolerances are final.".into()));
     }
-    let (number, max_mark): (String, i32) = sqlx::query_as("SELECT number, max_mark FROM questions WHERE id = $1").bind(question_id).fetch_one(&mut *tx).await?;
+    let (number, max_mark): (String, i32) =
+        sqlx::query_as("SELECT number, max_mark FROM questions WHERE id = $1").bind(question_id).fetch_one(&mut *tx).await?;
     if !(0..=max_mark).contains(&tolerance) {
         return Err(AppError::invalid(format!("The tolerance of question {number} must be from 0 to its maximum mark, {max_mark}.")));
     }
-    let old: Option<i32> = sqlx::query_scalar("SELECT tolerance FROM meeting_tolerances WHERE meeting_id = $1 AND question_id = $2 FOR UPDATE")
-        .bind(meeting_id)
-        .bind(question_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let old: Option<i32> =
+        sqlx::query_scalar("SELECT tolerance FROM meeting_tolerances WHERE meeting_id = $1 AND question_id = $2 FOR UPDATE")
+            .bind(meeting_id)
+            .bind(question_id)
+            .fetch_optional(&mut *tx)
+            .await?;
     sqlx::query(
         "INSERT INTO meeting_tolerances (meeting_id, question_id, tolerance) VALUES ($1, $2, $3)
          ON CONFLICT (meeting_id, question_id) DO UPDATE SET tolerance = EXCLUDED.tolerance",

@@ -11,12 +11,19 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{check, import::{SchemeUpload, read_document}, store};
+use super::{
+    check,
+    import::{SchemeUpload, read_document},
+    store,
+};
 use crate::{
-    state::AppState,
     auth::extract::Admin,
     error::AppError,
-    scripts::{self, upload::{self, ResponseUpload, ScriptUpload}},
+    scripts::{
+        self,
+        upload::{self, ResponseUpload, ScriptUpload},
+    },
+    state::AppState,
 };
 
 /// Routes nested under `/api/v1`.

@@ -168,10 +168,11 @@ pub fn to_scheme(fields: &[(String, String)]) -> Result<Scheme, Vec<String>> {
     for (key, value) in fields {
         if let Some(rest) = key.strip_prefix('q')
             && let Some((idx, field)) = rest.split_once('.')
-                && let Ok(i) = idx.parse::<usize>() {
-                    questions.entry(i).or_default().insert(field, value);
-                    continue;
-                }
+            && let Ok(i) = idx.parse::<usize>()
+        {
+            questions.entry(i).or_default().insert(field, value);
+            continue;
+        }
         top.insert(key, value);
     }
     let get = |m: &BTreeMap<&str, &str>, k: &str| m.get(k).map(|v| v.to_string()).unwrap_or_default();
@@ -203,9 +204,10 @@ pub fn to_scheme(fields: &[(String, String)]) -> Result<Scheme, Vec<String>> {
             if rest == "targets" {
                 entry.0 = value.to_string();
             } else if let Some((b, name)) = rest.strip_prefix('b').and_then(|r| r.split_once('.'))
-                && let Ok(b) = b.parse::<usize>() {
-                    entry.1.entry(b).or_default().insert(name, value);
-                }
+                && let Ok(b) = b.parse::<usize>()
+            {
+                entry.1.entry(b).or_default().insert(name, value);
+            }
         }
         let mut levels = Vec::new();
         let mut ao_bands = Vec::new();

@@ -56,8 +56,8 @@ pub fn read_document(bytes: &[u8]) -> Result<Imported, String> {
     // JSON is an object whose first key is quoted; OCR output may also open with '{'.
     let looks_like_json = text.trim_start().strip_prefix('{').is_some_and(|rest| rest.trim_start().starts_with(['"', '}']));
     if looks_like_json {
-        let upload: SchemeUpload = serde_json::from_str(&text)
-            .map_err(|e| format!("This looks like JSON but is not a mark scheme standardise can read: {e}."))?;
+        let upload: SchemeUpload =
+            serde_json::from_str(&text).map_err(|e| format!("This looks like JSON but is not a mark scheme standardise can read: {e}."))?;
         return Ok(Imported { scheme: upload.into_scheme(), problems: Vec::new(), text });
     }
     let parsed = markscheme::parse(&text);

@@ -8,7 +8,10 @@ pub mod store;
 
 use axum::Router;
 
-use crate::{state::AppState, markscheme::{self, Scheme}};
+use crate::{
+    markscheme::{self, Scheme},
+    state::AppState,
+};
 
 /// Page and API routes for papers.
 pub fn routes() -> Router<AppState> {

@@ -18,13 +18,13 @@ use super::{
     store::{self, PaperSummary, StoredPaper},
 };
 use crate::{
-    state::AppState,
     auth::extract::Admin,
     error::AppError,
     markdown,
     markscheme::{LineSpan, Problem, QuestionKind},
     meetings::store as meetings_store,
     scripts::store as scripts_store,
+    state::AppState,
     web::{PageCtx, flash, render},
 };
 
@@ -118,10 +118,7 @@ fn form_page(
     let blocks = form
         .questions
         .iter()
-        .map(|q| Block {
-            excerpt: q.source.map(|s| source_lines(&source, &problems, Some(s))).unwrap_or_default(),
-            q: q.clone(),
-        })
+        .map(|q| Block { excerpt: q.source.map(|s| source_lines(&source, &problems, Some(s))).unwrap_or_default(), q: q.clone() })
         .collect();
     let full_source = source_lines(&source, &problems, None);
     PaperFormPage { ctx, heading, action, form, blocks, cover, problems, errors, source, full_source }
@@ -136,9 +133,10 @@ async fn import_document(Admin(_): Admin, ctx: PageCtx, mut multipart: Multipart
             "board" => board = field.text().await.unwrap_or_default(),
             "text" => pasted = field.text().await.unwrap_or_default(),
             "file" => {
-                let bytes = field.bytes().await.map_err(|_| {
-                    AppError::PayloadTooLarge("The file is larger than standardise accepts (20 MB).".into())
-                })?;
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|_| AppError::PayloadTooLarge("The file is larger than standardise accepts (20 MB).".into()))?;
                 if !bytes.is_empty() {
                     file = Some(bytes.to_vec());
                 }
@@ -251,7 +249,12 @@ async fn load_paper(state: &AppState, id: Uuid) -> Result<StoredPaper, AppError>
     store::load(&mut conn, id).await?.ok_or_else(|| AppError::not_found("That paper"))
 }
 
-async fn show_paper(State(state): State<AppState>, Admin(_): Admin, ctx: PageCtx, Path(id): Path<Uuid>) -> Result<impl IntoResponse, AppError> {
+async fn show_paper(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    ctx: PageCtx,
+    Path(id): Path<Uuid>,
+) -> Result<impl IntoResponse, AppError> {
     let paper = load_paper(&state, id).await?;
     let scripts = scripts_store::list(&state.db, id).await?;
     let info = &paper.scheme.paper;
@@ -289,7 +292,12 @@ async fn show_paper(State(state): State<AppState>, Admin(_): Admin, ctx: PageCtx
     })
 }
 
-async fn edit_paper(State(state): State<AppState>, Admin(_): Admin, ctx: PageCtx, Path(id): Path<Uuid>) -> Result<impl IntoResponse, AppError> {
+async fn edit_paper(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    ctx: PageCtx,
+    Path(id): Path<Uuid>,
+) -> Result<impl IntoResponse, AppError> {
     if meetings_store::paper_in_use(&state.db, id).await? {
         return Err(AppError::Conflict(
             "A standardisation meeting has started marking this paper, so its mark scheme can no longer change.".into(),

@@ -62,12 +62,7 @@ pub struct StoredPaper {
 impl StoredPaper {
     /// The question with this number, and its id.
     pub fn question(&self, number: &str) -> Option<(Uuid, &Question)> {
-        self.scheme
-            .questions
-            .iter()
-            .zip(&self.question_ids)
-            .find(|(q, _)| q.number == number)
-            .map(|(q, id)| (*id, q))
+        self.scheme.questions.iter().zip(&self.question_ids).find(|(q, _)| q.number == number).map(|(q, id)| (*id, q))
     }
 
     /// "01, 02, 03" for messages.
@@ -133,12 +128,11 @@ fn kind_from(name: &str) -> QuestionKind {
 
 /// Loads a paper with its questions, bands and grids (four queries, not one per question).
 pub async fn load(db: &mut PgConnection, id: Uuid) -> Result<Option<StoredPaper>, AppError> {
-    let Some(paper): Option<PaperRow> = sqlx::query_as(
-        "SELECT id, board, code, title, series, guidance, source_document FROM papers WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *db)
-    .await?
+    let Some(paper): Option<PaperRow> =
+        sqlx::query_as("SELECT id, board, code, title, series, guidance, source_document FROM papers WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *db)
+            .await?
     else {
         return Ok(None);
     };
@@ -206,16 +200,10 @@ pub async fn load(db: &mut PgConnection, id: Uuid) -> Result<Option<StoredPaper>
     }))
 }
 
-const DUPLICATE_PAPER: &str =
-    "A paper with this board, code and series already exists. Open it from the papers list to edit it.";
+const DUPLICATE_PAPER: &str = "A paper with this board, code and series already exists. Open it from the papers list to edit it.";
 
 /// Saves a new paper; call inside a transaction (the caller commits).
-pub async fn insert(
-    tx: &mut PgConnection,
-    scheme: &Scheme,
-    source_document: Option<&str>,
-    created_by: Uuid,
-) -> Result<Uuid, AppError> {
+pub async fn insert(tx: &mut PgConnection, scheme: &Scheme, source_document: Option<&str>, created_by: Uuid) -> Result<Uuid, AppError> {
     let info = &scheme.paper;
     let id: Uuid = sqlx::query_scalar(
         "INSERT INTO papers (board, code, title, series, guidance, source_document, created_by)
@@ -252,18 +240,17 @@ pub async fn update(tx: &mut PgConnection, id: Uuid, scheme: &Scheme) -> Result<
         ));
     }
     let info = &scheme.paper;
-    let done = sqlx::query(
-        "UPDATE papers SET board = $2, code = $3, title = $4, series = $5, guidance = $6, updated_at = now() WHERE id = $1",
-    )
-    .bind(id)
-    .bind(info.board.trim())
-    .bind(info.code.trim())
-    .bind(info.title.trim())
-    .bind(info.series.trim())
-    .bind(&scheme.guidance)
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| on_constraint(e, "papers_board_code_series_key", DUPLICATE_PAPER))?;
+    let done =
+        sqlx::query("UPDATE papers SET board = $2, code = $3, title = $4, series = $5, guidance = $6, updated_at = now() WHERE id = $1")
+            .bind(id)
+            .bind(info.board.trim())
+            .bind(info.code.trim())
+            .bind(info.title.trim())
+            .bind(info.series.trim())
+            .bind(&scheme.guidance)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| on_constraint(e, "papers_board_code_series_key", DUPLICATE_PAPER))?;
     if done.rows_affected() == 0 {
         return Err(AppError::not_found("That paper"));
     }
@@ -282,11 +269,7 @@ pub async fn update(tx: &mut PgConnection, id: Uuid, scheme: &Scheme) -> Result<
             in_use.join(", ")
         )));
     }
-    sqlx::query("DELETE FROM questions WHERE paper_id = $1 AND NOT (number = ANY($2))")
-        .bind(id)
-        .bind(&keep)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("DELETE FROM questions WHERE paper_id = $1 AND NOT (number = ANY($2))").bind(id).bind(&keep).execute(&mut *tx).await?;
     write_questions(tx, id, &scheme.questions).await
 }
 

@@ -18,24 +18,18 @@ use super::{
     upload::{self, FileUpload, ResponseUpload, ScriptUpload},
 };
 use crate::{
-    state::AppState,
     auth::extract::{Admin, AuthUser},
     error::AppError,
+    state::AppState,
     web::{PageCtx, flash, render},
 };
 
 /// Routes for scripts and attachments.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            "/papers/{id}/scripts",
-            axum::routing::post(create_script).layer(DefaultBodyLimit::disable()),
-        )
+        .route("/papers/{id}/scripts", axum::routing::post(create_script).layer(DefaultBodyLimit::disable()))
         .route("/papers/{id}/scripts/new", get(new_script))
-        .route(
-            "/papers/{id}/scripts/bulk",
-            axum::routing::post(upload_scripts).layer(DefaultBodyLimit::disable()),
-        )
+        .route("/papers/{id}/scripts/bulk", axum::routing::post(upload_scripts).layer(DefaultBodyLimit::disable()))
         .route("/papers/{id}/scripts/{script_id}", get(show_script))
         .route("/attachments/{id}", get(get_attachment))
 }
@@ -55,7 +49,12 @@ fn paper_label(p: &crate::papers::store::StoredPaper) -> String {
     format!("{} {} {}", p.scheme.paper.board, p.scheme.paper.code, p.scheme.paper.series)
 }
 
-async fn new_script(State(state): State<AppState>, Admin(_): Admin, ctx: PageCtx, Path(id): Path<Uuid>) -> Result<impl IntoResponse, AppError> {
+async fn new_script(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    ctx: PageCtx,
+    Path(id): Path<Uuid>,
+) -> Result<impl IntoResponse, AppError> {
     let paper = paper(&state.db, id).await?;
     let questions = paper.scheme.questions.iter().map(|q| (q.number.clone(), q.prompt.clone())).collect();
     render(&NewScriptPage { ctx, paper_id: id, paper_label: paper_label(&paper), questions, candidate: String::new(), error: None })
@@ -113,7 +112,9 @@ async fn create_script(
     let result = match (problem, candidate) {
         (Some(p), _) => Err(AppError::invalid(p)),
         (None, Err(e)) => Err(AppError::invalid(format!("{e}."))),
-        (None, Ok(c)) if script.responses.is_empty() => Err(AppError::invalid(format!("Candidate {c}: type or attach at least one response."))),
+        (None, Ok(c)) if script.responses.is_empty() => {
+            Err(AppError::invalid(format!("Candidate {c}: type or attach at least one response.")))
+        }
         (None, Ok(c)) => {
             script.candidate = c;
             save_all(&state.db, &paper, std::slice::from_ref(&script)).await
@@ -128,7 +129,14 @@ async fn create_script(
         }
         Err(AppError::Invalid { message, .. } | AppError::Conflict(message)) => {
             let questions = paper.scheme.questions.iter().map(|q| (q.number.clone(), q.prompt.clone())).collect();
-            let page = NewScriptPage { ctx, paper_id: id, paper_label: paper_label(&paper), questions, candidate: script.candidate, error: Some(message) };
+            let page = NewScriptPage {
+                ctx,
+                paper_id: id,
+                paper_label: paper_label(&paper),
+                questions,
+                candidate: script.candidate,
+                error: Some(message),
+            };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
         Err(e) => Err(e),
@@ -139,7 +147,11 @@ fn response_for<'a>(script: &'a mut ScriptUpload, question: &str) -> &'a mut Res
     let pos = match script.responses.iter().position(|r| r.question == question) {
         Some(p) => p,
         None => {
-            script.responses.push(ResponseUpload { question: question.to_owned(), origin: format!("question {question}"), ..Default::default() });
+            script.responses.push(ResponseUpload {
+                question: question.to_owned(),
+                origin: format!("question {question}"),
+                ..Default::default()
+            });
             script.responses.len() - 1
         }
     };
@@ -210,11 +222,8 @@ async fn get_attachment(State(state): State<AppState>, AuthUser(user): AuthUser,
         return Err(AppError::Forbidden("This scan belongs to a meeting you are not taking part in.".into()));
     }
     let file = store::attachment(&state.db, id).await?.ok_or_else(|| AppError::not_found("That file"))?;
-    let safe_name: String = file
-        .filename
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
-        .collect();
+    let safe_name: String =
+        file.filename.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect();
     let mut response = Response::new(Body::from(file.bytes));
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(&file.content_type).map_err(|e| AppError::Internal(e.into()))?);
@@ -224,7 +233,10 @@ async fn get_attachment(State(state): State<AppState>, AuthUser(user): AuthUser,
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=300"));
     // A scan may be shown in a frame on our own pages, and runs nothing.
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
     Ok(response)
 }

@@ -81,8 +81,8 @@ pub async fn insert(
             })?;
         let mut responses = Vec::with_capacity(script.responses.len());
         for r in &script.responses {
-            let qid = question_id(&r.question)
-                .ok_or_else(|| AppError::invalid(format!("Question {} is not on this paper.", r.question)))?;
+            let qid =
+                question_id(&r.question).ok_or_else(|| AppError::invalid(format!("Question {} is not on this paper.", r.question)))?;
             let attachment_id: Option<Uuid> = match &r.file {
                 Some(file) => Some(
                     sqlx::query_scalar("INSERT INTO attachments (content_type, filename, bytes) VALUES ($1, $2, $3) RETURNING id")

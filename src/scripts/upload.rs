@@ -76,9 +76,7 @@ pub fn check_candidate(raw: &str) -> Result<String, String> {
     if ok {
         Ok(c.to_owned())
     } else {
-        Err(format!(
-            "\"{c}\" is not a candidate number: use 1 to 32 letters, digits, - or _ (anonymous numbers such as 0001, not names)"
-        ))
+        Err(format!("\"{c}\" is not a candidate number: use 1 to 32 letters, digits, - or _ (anonymous numbers such as 0001, not names)"))
     }
 }
 
@@ -99,10 +97,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<ScriptUpload>, String> {
         .map(|h| h.trim().to_lowercase())
         .collect();
     if headers != ["candidate", "question", "response"] {
-        return Err(format!(
-            "Row 1: the header must be exactly candidate,question,response (found {}).",
-            headers.join(",")
-        ));
+        return Err(format!("Row 1: the header must be exactly candidate,question,response (found {}).", headers.join(",")));
     }
     let mut scripts: BTreeMap<String, ScriptUpload> = BTreeMap::new();
     let mut seen: HashMap<(String, String), usize> = HashMap::new();
@@ -119,13 +114,13 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<ScriptUpload>, String> {
             return Err(format!("Row {row}: the response of candidate {candidate} to question {question} is empty."));
         }
         if let Some(first) = seen.insert((candidate.clone(), question.clone()), row) {
-            return Err(format!(
-                "Row {row}: candidate {candidate} already has a response to question {question} (row {first})."
-            ));
+            return Err(format!("Row {row}: candidate {candidate} already has a response to question {question} (row {first})."));
         }
-        scripts.entry(candidate.clone()).or_insert_with(|| ScriptUpload { candidate, ..Default::default() }).responses.push(
-            ResponseUpload { question, text: Some(response.to_owned()), file: None, origin: format!("row {row}") },
-        );
+        scripts
+            .entry(candidate.clone())
+            .or_insert_with(|| ScriptUpload { candidate, ..Default::default() })
+            .responses
+            .push(ResponseUpload { question, text: Some(response.to_owned()), file: None, origin: format!("row {row}") });
     }
     if scripts.is_empty() {
         return Err("The CSV file has a header but no rows.".into());
@@ -163,7 +158,11 @@ pub fn parse_zip(bytes: &[u8]) -> Result<Vec<ScriptUpload>, String> {
         };
         let (question, ext) = (question.to_owned(), ext.to_ascii_lowercase());
         if entry.size() > MAX_ZIP_ENTRY {
-            return Err(format!("{raw}: {} MB is more than the {} MB allowed for one answer.", entry.size() / 1_048_576, MAX_ZIP_ENTRY / 1_048_576));
+            return Err(format!(
+                "{raw}: {} MB is more than the {} MB allowed for one answer.",
+                entry.size() / 1_048_576,
+                MAX_ZIP_ENTRY / 1_048_576
+            ));
         }
         // Never trust the declared size: read at most one byte past the limit.
         let mut data = Vec::new();
@@ -183,7 +182,8 @@ pub fn parse_zip(bytes: &[u8]) -> Result<Vec<ScriptUpload>, String> {
             let what = if is_text { "typed answer" } else { "scanned file" };
             return Err(format!("{raw}: candidate {candidate} has more than one {what} for question {question}."));
         }
-        let script = scripts.entry(candidate.clone()).or_insert_with(|| ScriptUpload { candidate: candidate.clone(), ..Default::default() });
+        let script =
+            scripts.entry(candidate.clone()).or_insert_with(|| ScriptUpload { candidate: candidate.clone(), ..Default::default() });
         let position = script.responses.iter().position(|r| r.question == question);
         let response = match position {
             Some(p) => &mut script.responses[p],
@@ -228,7 +228,10 @@ pub fn check_against(uploads: &[ScriptUpload], questions: &[String], existing: &
     let mut candidates = HashSet::new();
     for script in uploads {
         if existing.contains(&script.candidate) {
-            return Err(format!("Candidate {} already has a script on this paper: candidate numbers are unique per paper.", script.candidate));
+            return Err(format!(
+                "Candidate {} already has a script on this paper: candidate numbers are unique per paper.",
+                script.candidate
+            ));
         }
         if !candidates.insert(&script.candidate) {
             return Err(format!("Candidate {} appears twice in this upload.", script.candidate));
@@ -296,7 +299,12 @@ mod tests {
 
     #[test]
     fn zip_reads_text_and_scans() {
-        let zip = zip_of(&[("0001/01.txt", b"An answer"), ("0001/02.pdf", b"%PDF-1.4 ..."), ("0002/01.PNG", b"\x89PNG\r\n\x1a\nrest"), ("__MACOSX/x", b"junk")]);
+        let zip = zip_of(&[
+            ("0001/01.txt", b"An answer"),
+            ("0001/02.pdf", b"%PDF-1.4 ..."),
+            ("0002/01.PNG", b"\x89PNG\r\n\x1a\nrest"),
+            ("__MACOSX/x", b"junk"),
+        ]);
         let scripts = parse_zip(&zip).unwrap();
         assert_eq!(scripts.len(), 2);
         assert_eq!(scripts[0].responses[1].file.as_ref().unwrap().content_type, "application/pdf");

@@ -20,11 +20,7 @@ pub fn median(xs: &[f64]) -> Option<f64> {
     v.sort_by(f64::total_cmp);
     let n = v.len();
     let mid = n / 2;
-    Some(if n % 2 == 1 {
-        v[mid]
-    } else {
-        v[mid - 1] / 2.0 + v[mid] / 2.0
-    })
+    Some(if n % 2 == 1 { v[mid] } else { v[mid - 1] / 2.0 + v[mid] / 2.0 })
 }
 
 /// Sample variance (n − 1 denominator); `None` when n < 2 or input is non-finite.

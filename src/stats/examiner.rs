@@ -65,20 +65,11 @@ pub struct ExaminerStats {
 pub fn examiner_stats(marks: &[MarkPair]) -> ExaminerStats {
     let devs: Vec<f64> = marks.iter().map(|p| p.deviation() as f64).collect();
     let abs: Vec<f64> = devs.iter().map(|d| d.abs()).collect();
-    let tols: Vec<f64> = marks
-        .iter()
-        .map(|p| f64::from(p.tolerance.max(0)))
-        .collect();
+    let tols: Vec<f64> = marks.iter().map(|p| f64::from(p.tolerance.max(0))).collect();
     let n = marks.len();
     let share = |hits: usize, of: usize| (of > 0).then(|| hits as f64 / of as f64);
-    let within = marks
-        .iter()
-        .filter(|p| within_tolerance_i64(p.deviation(), p.tolerance.max(0)))
-        .count();
-    let levelled: Vec<(i32, i32)> = marks
-        .iter()
-        .filter_map(|p| Some((p.level?, p.definitive_level?)))
-        .collect();
+    let within = marks.iter().filter(|p| within_tolerance_i64(p.deviation(), p.tolerance.max(0))).count();
+    let levelled: Vec<(i32, i32)> = marks.iter().filter_map(|p| Some((p.level?, p.definitive_level?))).collect();
     let level_hits = levelled.iter().filter(|(a, b)| a == b).count();
     let mut stats = ExaminerStats {
         n,
@@ -139,32 +130,18 @@ impl Flag {
 
     /// Plain-words explanation using the examiner's own figures.
     pub fn reason(&self, stats: &ExaminerStats) -> String {
-        let tol = stats
-            .mean_tolerance
-            .map(fmt1)
-            .unwrap_or_else(|| "unknown".into());
-        let of = format!(
-            "over {} script{}",
-            stats.n,
-            if stats.n == 1 { "" } else { "s" }
-        );
+        let tol = stats.mean_tolerance.map(fmt1).unwrap_or_else(|| "unknown".into());
+        let of = format!("over {} script{}", stats.n, if stats.n == 1 { "" } else { "s" });
         match (self, stats.mean_deviation, stats.sd_deviation) {
             (Flag::Severe, Some(m), _) => {
-                format!(
-                    "marks {} below the definitive mark on average (tolerance {tol}, {of})",
-                    fmt1(m.abs())
-                )
+                format!("marks {} below the definitive mark on average (tolerance {tol}, {of})", fmt1(m.abs()))
             }
             (Flag::Lenient, Some(m), _) => {
-                format!(
-                    "marks {} above the definitive mark on average (tolerance {tol}, {of})",
-                    fmt1(m.abs())
-                )
+                format!("marks {} above the definitive mark on average (tolerance {tol}, {of})", fmt1(m.abs()))
             }
-            (Flag::Erratic, _, Some(sd)) => format!(
-                "marks vary around the definitive mark by SD {}, more than the tolerance of {tol} ({of})",
-                fmt1(sd)
-            ),
+            (Flag::Erratic, _, Some(sd)) => {
+                format!("marks vary around the definitive mark by SD {}, more than the tolerance of {tol} ({of})", fmt1(sd))
+            }
             _ => format!("{} ({of})", self.label()),
         }
     }
@@ -201,36 +178,14 @@ mod tests {
             let raters = fx::raters(&ds);
             for (j, r) in raters.iter().enumerate().skip(1) {
                 let s = examiner_stats(&pairs_vs_first(&ds, j));
-                let key = |k: &str| {
-                    fx::expected(&ds, &["standardisation_vs_first_rater", "by_rater", r, k])
-                };
+                let key = |k: &str| fx::expected(&ds, &["standardisation_vs_first_rater", "by_rater", r, k]);
                 let what = |k: &str| format!("{name} {r} {k}");
                 assert_eq!(s.n as f64, key("n"), "{}", what("n"));
-                assert_close(
-                    s.mean_deviation,
-                    key("mean_signed_deviation"),
-                    EXPECTED_6DP,
-                    &what("mean"),
-                );
-                assert_close(
-                    s.mean_abs_deviation,
-                    key("mean_absolute_deviation"),
-                    EXPECTED_6DP,
-                    &what("abs"),
-                );
+                assert_close(s.mean_deviation, key("mean_signed_deviation"), EXPECTED_6DP, &what("mean"));
+                assert_close(s.mean_abs_deviation, key("mean_absolute_deviation"), EXPECTED_6DP, &what("abs"));
                 let pct = |x: Option<f64>| x.map(|v| v * 100.0);
-                assert_close(
-                    pct(s.within_tolerance_rate),
-                    key("pct_within_tolerance_1"),
-                    EXPECTED_6DP,
-                    &what("tol1"),
-                );
-                assert_close(
-                    pct(s.level_agreement_rate),
-                    key("pct_exact"),
-                    EXPECTED_6DP,
-                    &what("exact"),
-                );
+                assert_close(pct(s.within_tolerance_rate), key("pct_within_tolerance_1"), EXPECTED_6DP, &what("tol1"));
+                assert_close(pct(s.level_agreement_rate), key("pct_exact"), EXPECTED_6DP, &what("exact"));
                 checked += 1;
             }
         }
@@ -242,24 +197,14 @@ mod tests {
         let sf = fx::load("shrout_fleiss_1979");
         let judge2 = examiner_stats(&pairs_vs_first(&sf, 1));
         assert!(judge2.flags.contains(&Flag::Severe), "{:?}", judge2.flags);
-        assert_eq!(
-            Flag::Severe.reason(&judge2),
-            "marks 5.2 below the definitive mark on average (tolerance 1, over 6 scripts)"
-        );
+        assert_eq!(Flag::Severe.reason(&judge2), "marks 5.2 below the definitive mark on average (tolerance 1, over 6 scripts)");
         let video = fx::load("irr_video");
         let rater4 = examiner_stats(&pairs_vs_first(&video, 3));
         assert!(rater4.flags.is_empty(), "{:?}", rater4.flags);
     }
 
     fn pair(mark: i32, definitive: i32, tolerance: i32) -> MarkPair {
-        MarkPair {
-            question: 0,
-            mark,
-            level: None,
-            definitive_mark: definitive,
-            definitive_level: None,
-            tolerance,
-        }
+        MarkPair { question: 0, mark, level: None, definitive_mark: definitive, definitive_level: None, tolerance }
     }
 
     #[test]

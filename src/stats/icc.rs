@@ -15,12 +15,7 @@ struct MeanSquares {
 fn mean_squares(matrix: &[Vec<f64>]) -> Option<MeanSquares> {
     let n = matrix.len();
     let k = matrix.first()?.len();
-    if n < 2
-        || k < 2
-        || matrix
-            .iter()
-            .any(|r| r.len() != k || r.iter().any(|x| !x.is_finite()))
-    {
+    if n < 2 || k < 2 || matrix.iter().any(|r| r.len() != k || r.iter().any(|x| !x.is_finite())) {
         return None;
     }
     let first = matrix[0][0];
@@ -30,9 +25,7 @@ fn mean_squares(matrix: &[Vec<f64>]) -> Option<MeanSquares> {
     let (nf, kf) = (n as f64, k as f64);
     let grand = matrix.iter().flatten().sum::<f64>() / (nf * kf);
     let row_means: Vec<f64> = matrix.iter().map(|r| r.iter().sum::<f64>() / kf).collect();
-    let col_means: Vec<f64> = (0..k)
-        .map(|j| matrix.iter().map(|r| r[j]).sum::<f64>() / nf)
-        .collect();
+    let col_means: Vec<f64> = (0..k).map(|j| matrix.iter().map(|r| r[j]).sum::<f64>() / nf).collect();
     let ssr = kf * row_means.iter().map(|m| (m - grand).powi(2)).sum::<f64>();
     let ssc = nf * col_means.iter().map(|m| (m - grand).powi(2)).sum::<f64>();
     // Error SS from residuals directly (not SST − SSR − SSC) so a perfect fit gives ~0, never < 0.
@@ -42,17 +35,8 @@ fn mean_squares(matrix: &[Vec<f64>]) -> Option<MeanSquares> {
         .flat_map(|(i, r)| r.iter().enumerate().map(move |(j, x)| (i, j, *x)))
         .map(|(i, j, x)| (x - row_means[i] - col_means[j] + grand).powi(2))
         .sum();
-    let ms = MeanSquares {
-        msr: ssr / (nf - 1.0),
-        msc: ssc / (kf - 1.0),
-        mse: sse / ((nf - 1.0) * (kf - 1.0)),
-        n: nf,
-        k: kf,
-    };
-    [ms.msr, ms.msc, ms.mse]
-        .iter()
-        .all(|x| x.is_finite())
-        .then_some(ms)
+    let ms = MeanSquares { msr: ssr / (nf - 1.0), msc: ssc / (kf - 1.0), mse: sse / ((nf - 1.0) * (kf - 1.0)), n: nf, k: kf };
+    [ms.msr, ms.msc, ms.mse].iter().all(|x| x.is_finite()).then_some(ms)
 }
 
 /// numerator / denominator unless the denominator is zero up to rounding of the data's scale.
@@ -78,10 +62,7 @@ pub fn icc_c1(matrix: &[Vec<f64>]) -> Option<f64> {
 
 /// Units that every coder rated, as a complete matrix (the ANOVA cannot handle gaps).
 fn complete_units(units: &[Vec<Option<f64>>]) -> Vec<Vec<f64>> {
-    units
-        .iter()
-        .filter_map(|u| u.iter().copied().collect::<Option<Vec<f64>>>())
-        .collect()
+    units.iter().filter_map(|u| u.iter().copied().collect::<Option<Vec<f64>>>()).collect()
 }
 
 /// ICC(A,1) over only the units every coder rated.
@@ -103,29 +84,14 @@ mod tests {
     fn published_shrout_fleiss_1979() {
         let ds = fx::load("shrout_fleiss_1979");
         let units = fx::ratings_f64(&ds);
-        assert_close(
-            icc_a1_complete_units(&units),
-            0.290,
-            PUBLISHED_3DP,
-            "ICC(2,1)",
-        );
-        assert_close(
-            icc_c1_complete_units(&units),
-            0.715,
-            PUBLISHED_3DP,
-            "ICC(3,1)",
-        );
+        assert_close(icc_a1_complete_units(&units), 0.290, PUBLISHED_3DP, "ICC(2,1)");
+        assert_close(icc_c1_complete_units(&units), 0.715, PUBLISHED_3DP, "ICC(3,1)");
     }
 
     #[test]
     fn published_irr_anxiety() {
         let ds = fx::load("irr_anxiety");
-        assert_close(
-            icc_a1_complete_units(&fx::ratings_f64(&ds)),
-            0.198,
-            PUBLISHED_3DP,
-            "anxiety ICC(A,1)",
-        );
+        assert_close(icc_a1_complete_units(&fx::ratings_f64(&ds)), 0.198, PUBLISHED_3DP, "anxiety ICC(A,1)");
     }
 
     #[test]
@@ -139,18 +105,8 @@ mod tests {
             let units = fx::ratings_f64(&ds);
             let a1 = fx::expected(&ds, &["icc_2_1_absolute_agreement_single"]);
             let c1 = fx::expected(&ds, &["icc_3_1_consistency_single"]);
-            assert_close(
-                icc_a1_complete_units(&units),
-                a1,
-                EXPECTED_6DP,
-                &format!("{name} A1"),
-            );
-            assert_close(
-                icc_c1_complete_units(&units),
-                c1,
-                EXPECTED_6DP,
-                &format!("{name} C1"),
-            );
+            assert_close(icc_a1_complete_units(&units), a1, EXPECTED_6DP, &format!("{name} A1"));
+            assert_close(icc_c1_complete_units(&units), c1, EXPECTED_6DP, &format!("{name} C1"));
             checked += 1;
         }
         assert_eq!(checked, 4);
@@ -162,23 +118,12 @@ mod tests {
         assert_eq!(icc_a1(&[vec![1.0, 2.0]]), None, "one unit");
         assert_eq!(icc_a1(&[vec![1.0], vec![2.0]]), None, "one rater");
         assert_eq!(icc_a1(&[vec![1.0, 2.0], vec![3.0]]), None, "ragged");
-        assert_eq!(
-            icc_a1(&[vec![0.1, 0.1], vec![0.1, 0.1]]),
-            None,
-            "zero variance"
-        );
-        assert_eq!(
-            icc_c1(&[vec![0.1, 0.1], vec![0.1, 0.1]]),
-            None,
-            "zero variance"
-        );
+        assert_eq!(icc_a1(&[vec![0.1, 0.1], vec![0.1, 0.1]]), None, "zero variance");
+        assert_eq!(icc_c1(&[vec![0.1, 0.1], vec![0.1, 0.1]]), None, "zero variance");
         assert_eq!(icc_a1(&[vec![1.0, f64::NAN], vec![2.0, 3.0]]), None);
         // Raters differ by a constant but units do not: consistency is 0/0, agreement is 0.
         assert_eq!(icc_c1(&[vec![0.3, 0.7], vec![0.3, 0.7]]), None);
         assert_eq!(icc_a1(&[vec![0.3, 0.7], vec![0.3, 0.7]]), Some(0.0));
-        assert_eq!(
-            icc_a1_complete_units(&[vec![Some(1.0), None], vec![Some(2.0), Some(3.0)]]),
-            None
-        );
+        assert_eq!(icc_a1_complete_units(&[vec![Some(1.0), None], vec![Some(2.0), Some(3.0)]]), None);
     }
 }

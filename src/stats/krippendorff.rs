@@ -21,10 +21,7 @@ fn pairable(units: &[Vec<Option<f64>>]) -> Option<Vec<Vec<f64>>> {
 
 /// Alpha for a difference function over indices into the sorted distinct values; `delta`
 /// receives (values, counts n_c, c, k) so ordinal distances can use the marginals.
-fn alpha_with(
-    units: &[Vec<Option<f64>>],
-    delta: impl Fn(&[f64], &[f64], usize, usize) -> f64,
-) -> Option<f64> {
+fn alpha_with(units: &[Vec<Option<f64>>], delta: impl Fn(&[f64], &[f64], usize, usize) -> f64) -> Option<f64> {
     let units = pairable(units)?;
     let mut values: Vec<f64> = units.iter().flatten().copied().collect();
     values.sort_by(f64::total_cmp);
@@ -100,24 +97,9 @@ mod tests {
     fn published_krippendorff_2011_example_c() {
         let ds = fx::load("krippendorff_2011_example_C");
         let units = fx::ratings_f64(&ds);
-        assert_close(
-            krippendorff_alpha_nominal(&units),
-            0.743,
-            PUBLISHED_3DP,
-            "nominal",
-        );
-        assert_close(
-            krippendorff_alpha_ordinal(&units),
-            0.815,
-            PUBLISHED_3DP,
-            "ordinal",
-        );
-        assert_close(
-            krippendorff_alpha_interval(&units),
-            0.849,
-            PUBLISHED_3DP,
-            "interval",
-        );
+        assert_close(krippendorff_alpha_nominal(&units), 0.743, PUBLISHED_3DP, "nominal");
+        assert_close(krippendorff_alpha_ordinal(&units), 0.815, PUBLISHED_3DP, "ordinal");
+        assert_close(krippendorff_alpha_interval(&units), 0.849, PUBLISHED_3DP, "interval");
     }
 
     #[test]
@@ -127,12 +109,7 @@ mod tests {
             let ds = fx::load(name);
             let units = fx::ratings_f64(&ds);
             let nominal = fx::expected(&ds, &["krippendorff_alpha_nominal"]);
-            assert_close(
-                krippendorff_alpha_nominal(&units),
-                nominal,
-                EXPECTED_6DP,
-                &format!("{name} nominal"),
-            );
+            assert_close(krippendorff_alpha_nominal(&units), nominal, EXPECTED_6DP, &format!("{name} nominal"));
             // Interval/ordinal alpha on category codes is meaningless (diagnoses is nominal).
             if !fx::is_numeric(&ds) {
                 assert!(ds["expected"]["krippendorff_alpha_interval"].is_null());
@@ -140,18 +117,8 @@ mod tests {
             }
             let interval = fx::expected(&ds, &["krippendorff_alpha_interval"]);
             let ordinal = fx::expected(&ds, &["krippendorff_alpha_ordinal"]);
-            assert_close(
-                krippendorff_alpha_interval(&units),
-                interval,
-                EXPECTED_6DP,
-                &format!("{name} interval"),
-            );
-            assert_close(
-                krippendorff_alpha_ordinal(&units),
-                ordinal,
-                EXPECTED_6DP,
-                &format!("{name} ordinal"),
-            );
+            assert_close(krippendorff_alpha_interval(&units), interval, EXPECTED_6DP, &format!("{name} interval"));
+            assert_close(krippendorff_alpha_ordinal(&units), ordinal, EXPECTED_6DP, &format!("{name} ordinal"));
             interval_checked += 1;
         }
         assert_eq!(interval_checked, 4);
@@ -162,23 +129,11 @@ mod tests {
         let none: Vec<Vec<Option<f64>>> = vec![];
         assert_eq!(krippendorff_alpha_interval(&none), None);
         // All missing, or only single-value units: nothing pairable.
-        assert_eq!(
-            krippendorff_alpha_interval(&[vec![None, None], vec![Some(1.0), None]]),
-            None
-        );
+        assert_eq!(krippendorff_alpha_interval(&[vec![None, None], vec![Some(1.0), None]]), None);
         // Everyone gave the same mark everywhere: De = 0.
-        assert_eq!(
-            krippendorff_alpha_interval(&[vec![Some(3.0), Some(3.0)], vec![Some(3.0), Some(3.0)]]),
-            None
-        );
-        assert_eq!(
-            krippendorff_alpha_nominal(&[vec![Some(3.0), Some(3.0)]]),
-            None
-        );
-        assert_eq!(
-            krippendorff_alpha_interval(&[vec![Some(1.0), Some(f64::NAN)]]),
-            None
-        );
+        assert_eq!(krippendorff_alpha_interval(&[vec![Some(3.0), Some(3.0)], vec![Some(3.0), Some(3.0)]]), None);
+        assert_eq!(krippendorff_alpha_nominal(&[vec![Some(3.0), Some(3.0)]]), None);
+        assert_eq!(krippendorff_alpha_interval(&[vec![Some(1.0), Some(f64::NAN)]]), None);
         assert_eq!(krippendorff_alpha_ordinal(&[vec![]]), None);
     }
 

@@ -31,11 +31,7 @@ pub struct ResponseSummary {
 }
 
 /// Summarises `(mark, level)` pairs for one response against an optional definitive mark.
-pub fn summarise_response(
-    marks: &[(i32, Option<i32>)],
-    definitive: Option<i32>,
-    tolerance: i32,
-) -> ResponseSummary {
+pub fn summarise_response(marks: &[(i32, Option<i32>)], definitive: Option<i32>, tolerance: i32) -> ResponseSummary {
     let values: Vec<i32> = marks.iter().map(|&(m, _)| m).collect();
     let xs = as_f64(&values);
     let mut counts: BTreeMap<i32, usize> = BTreeMap::new();
@@ -44,13 +40,7 @@ pub fn summarise_response(
     }
     // Deviation in i64 so extreme marks cannot overflow.
     let outside = definitive.map(|d| {
-        values
-            .iter()
-            .filter(|&&m| {
-                i32::try_from(i64::from(m) - i64::from(d))
-                    .map_or(true, |dev| !within_tolerance(dev, tolerance))
-            })
-            .count()
+        values.iter().filter(|&&m| i32::try_from(i64::from(m) - i64::from(d)).map_or(true, |dev| !within_tolerance(dev, tolerance))).count()
     });
     ResponseSummary {
         n: marks.len(),
@@ -97,10 +87,7 @@ pub fn discussion_reason(s: &ResponseSummary, tolerance: i32) -> String {
     }
     let examiners = if s.n == 1 { "examiner" } else { "examiners" };
     let mut parts = vec![match s.outside_tolerance {
-        Some(k) => format!(
-            "{k} of {} {examiners} outside tolerance (±{tolerance})",
-            s.n
-        ),
+        Some(k) => format!("{k} of {} {examiners} outside tolerance (±{tolerance})", s.n),
         None => format!("no definitive mark yet ({} {examiners})", s.n),
     }];
     match s.level_spread {
@@ -124,13 +111,7 @@ mod tests {
 
     #[test]
     fn summary_figures() {
-        let marks = [
-            (5, Some(2)),
-            (7, Some(3)),
-            (9, Some(3)),
-            (3, Some(1)),
-            (6, None),
-        ];
+        let marks = [(5, Some(2)), (7, Some(3)), (9, Some(3)), (3, Some(1)), (6, None)];
         let s = summarise_response(&marks, Some(6), 1);
         assert_eq!(s.n, 5);
         assert_eq!(s.mean, Some(6.0));
@@ -139,39 +120,22 @@ mod tests {
         assert_eq!((s.min, s.max), (Some(3), Some(9)));
         assert_eq!(s.level_counts, vec![(1, 1), (2, 1), (3, 2)]);
         assert_eq!(s.level_spread, 3);
-        assert_eq!(
-            s.outside_tolerance,
-            Some(2),
-            "9 and 3 are more than 1 from 6"
-        );
-        assert_eq!(
-            discussion_reason(&s, 1),
-            "2 of 5 examiners outside tolerance (±1); marks span 3 levels; marks 3–9; SD 2.2"
-        );
+        assert_eq!(s.outside_tolerance, Some(2), "9 and 3 are more than 1 from 6");
+        assert_eq!(discussion_reason(&s, 1), "2 of 5 examiners outside tolerance (±1); marks span 3 levels; marks 3–9; SD 2.2");
         assert_eq!(summarise_response(&marks, None, 1).outside_tolerance, None);
     }
 
     #[test]
     fn empty_and_single_mark() {
         let e = summarise_response(&[], Some(4), 1);
-        assert_eq!(
-            (e.n, e.mean, e.median, e.sd, e.min, e.max),
-            (0, None, None, None, None, None)
-        );
+        assert_eq!((e.n, e.mean, e.median, e.sd, e.min, e.max), (0, None, None, None, None, None));
         assert_eq!(e.outside_tolerance, Some(0));
         assert_eq!(e.level_spread, 0);
         assert_eq!(discussion_reason(&e, 1), "no marks yet");
         let one = summarise_response(&[(4, Some(2))], None, 1);
         assert_eq!(one.sd, None);
-        assert_eq!(
-            discussion_reason(&one, 1),
-            "no definitive mark yet (1 examiner); all marks in one level"
-        );
-        let extreme = summarise_response(
-            &[(i32::MAX, None), (i32::MIN, None)],
-            Some(i32::MIN),
-            i32::MAX,
-        );
+        assert_eq!(discussion_reason(&one, 1), "no definitive mark yet (1 examiner); all marks in one level");
+        let extreme = summarise_response(&[(i32::MAX, None), (i32::MIN, None)], Some(i32::MIN), i32::MAX);
         assert_eq!(extreme.outside_tolerance, Some(1));
     }
 
@@ -192,14 +156,14 @@ mod tests {
     #[test]
     fn discussion_order_keys_and_ties() {
         let s = vec![
-            summary(None, 5, Some(9.0)), // 0: unknown outside goes last despite big spread
+            summary(None, 5, Some(9.0)),    // 0: unknown outside goes last despite big spread
             summary(Some(2), 1, Some(1.0)), // 1
-            summary(Some(4), 1, None),   // 2: most outside first
-            summary(Some(2), 3, None),   // 3: same outside as 1, more levels
+            summary(Some(4), 1, None),      // 2: most outside first
+            summary(Some(2), 3, None),      // 3: same outside as 1, more levels
             summary(Some(2), 1, Some(2.0)), // 4: beats 1 on SD
-            summary(Some(2), 1, None),   // 5: SD unknown after 1 and 4
+            summary(Some(2), 1, None),      // 5: SD unknown after 1 and 4
             summary(Some(2), 1, Some(1.0)), // 6: exact tie with 1, stays after it
-            summary(None, 5, Some(9.0)), // 7: exact tie with 0, stays after it
+            summary(None, 5, Some(9.0)),    // 7: exact tie with 0, stays after it
         ];
         assert_eq!(discussion_order(&s), vec![2, 3, 4, 1, 6, 5, 0, 7]);
         assert!(discussion_order(&[]).is_empty());

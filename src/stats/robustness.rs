@@ -44,14 +44,8 @@ fn random_awkward_inputs_never_panic_or_produce_nan() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     for _ in 0..3000 {
         let (units, coders) = (rng.below(5), rng.below(4));
-        let m: Vec<Vec<Option<f64>>> = (0..units)
-            .map(|_| (0..coders).map(|_| rng.value()).collect())
-            .collect();
-        assert!(
-            ok(krippendorff_alpha_interval(&m))
-                && ok(krippendorff_alpha_nominal(&m))
-                && ok(krippendorff_alpha_ordinal(&m))
-        );
+        let m: Vec<Vec<Option<f64>>> = (0..units).map(|_| (0..coders).map(|_| rng.value()).collect()).collect();
+        assert!(ok(krippendorff_alpha_interval(&m)) && ok(krippendorff_alpha_nominal(&m)) && ok(krippendorff_alpha_ordinal(&m)));
         assert!(ok(icc_a1_complete_units(&m)) && ok(icc_c1_complete_units(&m)));
         let flat: Vec<f64> = m.iter().flatten().flatten().copied().collect();
         assert!(ok(mean(&flat)) && ok(median(&flat)) && ok(sd(&flat)));
@@ -60,40 +54,23 @@ fn random_awkward_inputs_never_panic_or_produce_nan() {
         let a: Vec<i32> = (0..len).map(|_| rng.mark()).collect();
         let b: Vec<i32> = (0..len + rng.below(2)).map(|_| rng.mark()).collect();
         let (lo, hi) = (rng.mark(), rng.mark());
-        assert!(
-            ok(quadratic_weighted_kappa(&a, &b, lo, hi))
-                && ok(quadratic_weighted_kappa_observed_levels(&a, &b))
-        );
+        assert!(ok(quadratic_weighted_kappa(&a, &b, lo, hi)) && ok(quadratic_weighted_kappa_observed_levels(&a, &b)));
         assert!(ok(cohen_kappa_unweighted(&a, &b)));
         let _ = suggested_tolerance(&a);
-        assert!(
-            pass_rates(&a, rng.below(4) as i32)
-                .iter()
-                .all(|&(_, r)| (0.0..=1.0).contains(&r))
-        );
+        assert!(pass_rates(&a, rng.below(4) as i32).iter().all(|&(_, r)| (0.0..=1.0).contains(&r)));
         let _ = default_tolerance(lo);
 
         let pairs: Vec<MarkPair> = a
             .iter()
             .zip(&b)
-            .map(|(&x, &y)| MarkPair {
-                question: 0,
-                mark: x,
-                level: Some(x),
-                definitive_mark: y,
-                definitive_level: None,
-                tolerance: hi,
-            })
+            .map(|(&x, &y)| MarkPair { question: 0, mark: x, level: Some(x), definitive_mark: y, definitive_level: None, tolerance: hi })
             .collect();
         let s = examiner_stats(&pairs);
         assert!(ok(s.mean_deviation) && ok(s.sd_deviation) && ok(s.mean_abs_deviation));
         for f in &s.flags {
             assert!(!f.reason(&s).is_empty());
         }
-        let marks: Vec<(i32, Option<i32>)> = a
-            .iter()
-            .map(|&x| (x, (x % 3 != 0).then_some(x % 4)))
-            .collect();
+        let marks: Vec<(i32, Option<i32>)> = a.iter().map(|&x| (x, (x % 3 != 0).then_some(x % 4))).collect();
         let summary = summarise_response(&marks, b.first().copied(), lo);
         assert!(ok(summary.mean) && ok(summary.sd));
         let _ = discussion_reason(&summary, lo);

@@ -35,16 +35,7 @@ pub fn pass_rates(deviations: &[i32], up_to: i32) -> Vec<(i32, f64)> {
     }
     let n = deviations.len() as f64;
     (0..=up_to.min(MAX_PASS_RATE_BANDS - 1))
-        .map(|t| {
-            (
-                t,
-                deviations
-                    .iter()
-                    .filter(|&&d| within_tolerance(d, t))
-                    .count() as f64
-                    / n,
-            )
-        })
+        .map(|t| (t, deviations.iter().filter(|&&d| within_tolerance(d, t)).count() as f64 / n))
         .collect()
 }
 
@@ -54,19 +45,7 @@ mod tests {
 
     #[test]
     fn default_tolerance_table() {
-        for (max, want) in [
-            (12, 1),
-            (24, 2),
-            (40, 4),
-            (5, 1),
-            (15, 2),
-            (25, 3),
-            (14, 1),
-            (1, 1),
-            (0, 1),
-            (-3, 1),
-            (100, 10),
-        ] {
+        for (max, want) in [(12, 1), (24, 2), (40, 4), (5, 1), (15, 2), (25, 3), (14, 1), (1, 1), (0, 1), (-3, 1), (100, 10)] {
             assert_eq!(default_tolerance(max), want, "max mark {max}");
         }
         assert_eq!(default_tolerance(i32::MAX), 214_748_365);
@@ -78,20 +57,10 @@ mod tests {
         assert_eq!(suggested_tolerance(&[0]), Some(0));
         assert_eq!(suggested_tolerance(&[-3]), Some(3));
         // 10 deviations: 9 must be covered, so the single outlier is ignored.
-        assert_eq!(
-            suggested_tolerance(&[0, 0, 1, -1, 1, 0, 2, -2, 1, 9]),
-            Some(2)
-        );
+        assert_eq!(suggested_tolerance(&[0, 0, 1, -1, 1, 0, 2, -2, 1, 9]), Some(2));
         // 11 deviations: ceil(9.9) = 10 must be covered, so the 10th smallest |d| decides.
-        assert_eq!(
-            suggested_tolerance(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 7]),
-            Some(5)
-        );
-        assert_eq!(
-            suggested_tolerance(&[i32::MIN]),
-            None,
-            "|i32::MIN| is not an i32"
-        );
+        assert_eq!(suggested_tolerance(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 7]), Some(5));
+        assert_eq!(suggested_tolerance(&[i32::MIN]), None, "|i32::MIN| is not an i32");
     }
 
     #[test]
@@ -100,10 +69,7 @@ mod tests {
         assert_eq!(r, vec![(0, 0.25), (1, 0.75), (2, 0.75), (3, 1.0)]);
         assert!(pass_rates(&[], 3).is_empty());
         assert!(pass_rates(&[1], -1).is_empty());
-        assert_eq!(
-            pass_rates(&[1], i32::MAX).len(),
-            MAX_PASS_RATE_BANDS as usize
-        );
+        assert_eq!(pass_rates(&[1], i32::MAX).len(), MAX_PASS_RATE_BANDS as usize);
         assert!(!within_tolerance(i32::MIN, i32::MAX));
         assert!(within_tolerance(0, -2), "negative tolerance acts as 0");
     }

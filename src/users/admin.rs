@@ -12,9 +12,9 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use crate::{
-    state::AppState,
     auth::{extract::Admin, password, throttle, tokens},
     error::AppError,
+    state::AppState,
     users::{self, DisplayName, Email, NewUser, User},
     web::{PageCtx, flash, render},
 };

@@ -81,10 +81,7 @@ const USER_COLUMNS: &str = "id, email, name, is_admin, active, must_change_passw
 
 /// The user with this id, active or not.
 pub async fn find_by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<User>, AppError> {
-    Ok(sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await?)
+    Ok(sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(db).await?)
 }
 
 /// The user with this email, and their password hash, for signing in.
@@ -104,10 +101,7 @@ pub async fn find_with_hash(db: impl PgExecutor<'_>, email: &Email) -> Result<Op
 
 /// The user with this email, active or not.
 pub async fn find_by_email(db: impl PgExecutor<'_>, email: &Email) -> Result<Option<User>, AppError> {
-    Ok(sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1"))
-        .bind(email.as_str())
-        .fetch_optional(db)
-        .await?)
+    Ok(sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1")).bind(email.as_str()).fetch_optional(db).await?)
 }
 
 /// Every account, administrators first, then by name.
@@ -178,11 +172,9 @@ pub async fn set_password(db: impl PgExecutor<'_>, id: Uuid, hash: &str, one_tim
 
 /// Activates or deactivates an account.
 pub async fn set_active(db: impl PgExecutor<'_>, id: Uuid, active: bool) -> Result<Option<User>, AppError> {
-    Ok(sqlx::query_as(&format!(
-        "UPDATE users SET active = $2, updated_at = now() WHERE id = $1 RETURNING {USER_COLUMNS}"
-    ))
-    .bind(id)
-    .bind(active)
-    .fetch_optional(db)
-    .await?)
+    Ok(sqlx::query_as(&format!("UPDATE users SET active = $2, updated_at = now() WHERE id = $1 RETURNING {USER_COLUMNS}"))
+        .bind(id)
+        .bind(active)
+        .fetch_optional(db)
+        .await?)
 }

@@ -31,16 +31,14 @@ async fn sign_in_returns_to_the_page_asked_for_but_never_off_site() {
     app.user("ad@board.example", "Ada", true, PASSWORD).await;
     let c = app.client();
     let token = c.csrf("/login?next=/admin/users").await;
-    let r = c
-        .post_raw("/login", &[("csrf", &token), ("email", "ad@board.example"), ("password", PASSWORD), ("next", "/admin/users")])
-        .await;
+    let r =
+        c.post_raw("/login", &[("csrf", &token), ("email", "ad@board.example"), ("password", PASSWORD), ("next", "/admin/users")]).await;
     assert_eq!(location(&r), "/admin/users");
 
     let c = app.client();
     let token = c.csrf("/login").await;
-    let r = c
-        .post_raw("/login", &[("csrf", &token), ("email", "ad@board.example"), ("password", PASSWORD), ("next", "//evil.example/")])
-        .await;
+    let r =
+        c.post_raw("/login", &[("csrf", &token), ("email", "ad@board.example"), ("password", PASSWORD), ("next", "//evil.example/")]).await;
     assert_eq!(location(&r), "/");
 }
 
@@ -147,14 +145,15 @@ async fn admin_creates_an_account_who_must_choose_a_password_first() {
     assert_eq!(location(&r), "/account/password", "nothing else until the password is changed");
 
     let token = pat.csrf("/account/password").await;
-    let r = pat
-        .post_raw("/account/password", &[("csrf", &token), ("current", &otp), ("new", "short"), ("confirm", "short")])
-        .await;
+    let r = pat.post_raw("/account/password", &[("csrf", &token), ("current", &otp), ("new", "short"), ("confirm", "short")]).await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("at least 10 characters"));
     let token = pat.csrf("/account/password").await;
     let r = pat
-        .post_raw("/account/password", &[("csrf", &token), ("current", &otp), ("new", "a new long secret"), ("confirm", "a new long secret")])
+        .post_raw(
+            "/account/password",
+            &[("csrf", &token), ("current", &otp), ("new", "a new long secret"), ("confirm", "a new long secret")],
+        )
         .await;
     assert_eq!(r.status(), 303);
     let home = pat.text("/").await;
@@ -199,11 +198,9 @@ async fn administration_pages_are_refused_to_examiners() {
         assert_eq!(r.status(), 403, "{path}");
         assert!(r.text().await.unwrap().contains("Only exam-board administrators can do this."));
     }
-    for path in [
-        "/admin/users".to_owned(),
-        format!("/admin/users/{}/deactivate", target.id),
-        format!("/admin/users/{}/reset-password", target.id),
-    ] {
+    for path in
+        ["/admin/users".to_owned(), format!("/admin/users/{}/deactivate", target.id), format!("/admin/users/{}/reset-password", target.id)]
+    {
         let r = c.post(&path, &[("email", "x@board.example"), ("name", "X")]).await;
         assert_eq!(r.status(), 403, "{path}");
     }
@@ -306,7 +303,12 @@ async fn a_password_reset_ends_sessions_and_revokes_tokens() {
     first.sign_in("other@board.example", PASSWORD).await;
     second.sign_in("other@board.example", PASSWORD).await;
     let token = first.csrf("/account/password").await;
-    let r = first.post_raw("/account/password", &[("csrf", &token), ("current", PASSWORD), ("new", "a fresh long secret"), ("confirm", "a fresh long secret")]).await;
+    let r = first
+        .post_raw(
+            "/account/password",
+            &[("csrf", &token), ("current", PASSWORD), ("new", "a fresh long secret"), ("confirm", "a fresh long secret")],
+        )
+        .await;
     assert_eq!(r.status(), 303);
     assert_eq!(first.get("/").await.status(), 200);
     assert_eq!(second.get("/").await.status(), 303);

@@ -21,7 +21,8 @@ enum Who {
     Anonymous,
 }
 
-const EVERYONE: [Who; 7] = [Who::Admin, Who::Pe, Who::LeaderOfTeam, Who::LeaderOfOtherTeam, Who::Examiner, Who::OtherMeetingExaminer, Who::Anonymous];
+const EVERYONE: [Who; 7] =
+    [Who::Admin, Who::Pe, Who::LeaderOfTeam, Who::LeaderOfOtherTeam, Who::Examiner, Who::OtherMeetingExaminer, Who::Anonymous];
 
 fn person(f: &MeetingFixture, who: Who) -> Option<&Person> {
     match who {
@@ -68,9 +69,13 @@ fn assert_no_secrets(who: Who, what: &str, body: &str) {
 /// Marks everyone may not see: another examiner's, a team member's, and the PE's definitive mark.
 async fn mark_blind(f: &MeetingFixture) {
     let (rid, _, _) = &f.responses[0];
-    let r = f.put(&f.examiners[1], &format!("/responses/{rid}/mark"), json!({"level": 2, "mark": 6, "comment": OTHER_EXAMINER, "submit": true})).await;
+    let r = f
+        .put(&f.examiners[1], &format!("/responses/{rid}/mark"), json!({"level": 2, "mark": 6, "comment": OTHER_EXAMINER, "submit": true}))
+        .await;
     assert_eq!(r.status(), 200);
-    let r = f.put(&f.examiners[2], &format!("/responses/{rid}/mark"), json!({"level": 4, "mark": 11, "comment": TEAM_MEMBER, "submit": true})).await;
+    let r = f
+        .put(&f.examiners[2], &format!("/responses/{rid}/mark"), json!({"level": 4, "mark": 11, "comment": TEAM_MEMBER, "submit": true}))
+        .await;
     assert_eq!(r.status(), 200);
     let r = f.put(&f.pe, &format!("/responses/{rid}/definitive"), json!({"level": 3, "mark": 9, "rationale": RATIONALE})).await;
     assert_eq!(r.status(), 200);
@@ -139,7 +144,13 @@ async fn nothing_leaks_to_markers_before_release_in_any_body() {
             assert_no_secrets(who, &path, &body);
         }
         // Pages: overview, marking page, audit, attachments and the home page.
-        for page in [format!("/meetings/{m}"), format!("/meetings/{m}/responses/{rid}"), format!("/meetings/{m}/audit"), "/".into(), "/meetings".into()] {
+        for page in [
+            format!("/meetings/{m}"),
+            format!("/meetings/{m}/responses/{rid}"),
+            format!("/meetings/{m}/audit"),
+            "/".into(),
+            "/meetings".into(),
+        ] {
             let body = p.web.text(&page).await;
             assert_no_secrets(who, &page, &body);
         }
@@ -184,15 +195,33 @@ async fn meeting_pages_for_every_role() {
                 Some(p) => p.web.get(path).await.status().as_u16(),
                 None => f.app.client().get(path).await.status().as_u16(),
             };
-            let expected = if who == Anonymous { 303 } else if allowed.contains(&who) { 200 } else { 403 };
+            let expected = if who == Anonymous {
+                303
+            } else if allowed.contains(&who) {
+                200
+            } else {
+                403
+            };
             assert_eq!(status, expected, "GET {path} as {who:?}");
         }
     }
-    let script: uuid::Uuid = sqlx::query_scalar("SELECT script_id FROM meeting_scripts WHERE meeting_id = $1 AND position = 1").bind(m).fetch_one(&f.app.db.pool).await.unwrap();
+    let script: uuid::Uuid = sqlx::query_scalar("SELECT script_id FROM meeting_scripts WHERE meeting_id = $1 AND position = 1")
+        .bind(m)
+        .fetch_one(&f.app.db.pool)
+        .await
+        .unwrap();
     type Post<'a> = (String, Vec<(&'a str, &'a str)>, &'a [Who]);
     let posts: Vec<Post> = vec![
-        (format!("/meetings/{m}/responses/{rid}/mark"), vec![("level", "3"), ("mark", "8"), ("version", "0"), ("action", "draft")], &[LeaderOfTeam, LeaderOfOtherTeam, Examiner]),
-        (format!("/meetings/{m}/responses/{rid}/definitive"), vec![("level", "3"), ("mark", "9"), ("rationale", RATIONALE), ("version", "1")], &[Pe]),
+        (
+            format!("/meetings/{m}/responses/{rid}/mark"),
+            vec![("level", "3"), ("mark", "8"), ("version", "0"), ("action", "draft")],
+            &[LeaderOfTeam, LeaderOfOtherTeam, Examiner],
+        ),
+        (
+            format!("/meetings/{m}/responses/{rid}/definitive"),
+            vec![("level", "3"), ("mark", "9"), ("rationale", RATIONALE), ("version", "1")],
+            &[Pe],
+        ),
         (format!("/meetings/{m}/responses/{rid}/reopen"), vec![("examiner", "00000000-0000-0000-0000-000000000000")], &[Pe]),
         (format!("/meetings/{m}/tolerances"), vec![("tolerance.01", "1")], &[Pe]),
         (format!("/meetings/{m}/open"), vec![], &[Admin, Pe]),
@@ -223,14 +252,14 @@ async fn meeting_pages_for_every_role() {
 async fn scans_are_served_only_to_the_meetings_people() {
     let f = MeetingFixture::open().await;
     let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR".to_vec();
-    let form = reqwest::multipart::Form::new().text("candidate", "0009").part("file.01", reqwest::multipart::Part::bytes(png).file_name("a.png"));
+    let form =
+        reqwest::multipart::Form::new().text("candidate", "0009").part("file.01", reqwest::multipart::Part::bytes(png).file_name("a.png"));
     assert_eq!(f.admin.web.post_multipart(&format!("/papers/{}/scripts", f.paper), form).await.status(), 303);
-    let (script, attachment): (uuid::Uuid, uuid::Uuid) = sqlx::query_as(
-        "SELECT s.id, r.attachment_id FROM scripts s JOIN responses r ON r.script_id = s.id WHERE s.candidate = '0009'",
-    )
-    .fetch_one(&f.app.db.pool)
-    .await
-    .unwrap();
+    let (script, attachment): (uuid::Uuid, uuid::Uuid) =
+        sqlx::query_as("SELECT s.id, r.attachment_id FROM scripts s JOIN responses r ON r.script_id = s.id WHERE s.candidate = '0009'")
+            .fetch_one(&f.app.db.pool)
+            .await
+            .unwrap();
     let url = format!("/attachments/{attachment}");
     assert_eq!(f.examiners[0].web.get(&url).await.status(), 403, "not yet in any of their meetings");
     sqlx::query("INSERT INTO meeting_scripts (meeting_id, paper_id, script_id, purpose, position) VALUES ($1, $2, $3, 'practice', 9)")

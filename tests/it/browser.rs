@@ -230,7 +230,13 @@ const TAB: &str = "\u{E004}";
 const ENTER: &str = "\u{E007}";
 
 async fn active_id(b: &Browser) -> String {
-    b.client.execute("return document.activeElement ? document.activeElement.id : ''", vec![]).await.unwrap().as_str().unwrap_or("").to_owned()
+    b.client
+        .execute("return document.activeElement ? document.activeElement.id : ''", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
 }
 
 async fn value_of(b: &Browser, css: &str) -> String {
@@ -250,7 +256,10 @@ async fn an_examiner_marks_a_script_with_the_keyboard() {
     // Level first: the key 3 chooses level 3, limits the mark to 7–9 and
     // puts the middle mark in the field, ready to be typed over.
     press(&b, "3").await;
-    assert_eq!(b.client.find(Locator::Css("input[name=level][value='3']")).await.unwrap().prop("checked").await.unwrap().as_deref(), Some("true"));
+    assert_eq!(
+        b.client.find(Locator::Css("input[name=level][value='3']")).await.unwrap().prop("checked").await.unwrap().as_deref(),
+        Some("true")
+    );
     assert_eq!(value_of(&b, "#mark").await, "8");
     assert_eq!(active_id(&b).await, "mark");
     assert_eq!(b.client.find(Locator::Css("#mark")).await.unwrap().attr("max").await.unwrap().as_deref(), Some("9"));
@@ -276,7 +285,11 @@ async fn an_examiner_marks_a_script_with_the_keyboard() {
     assert!(b.text("#own-mark").await.contains("Level 3, 9 marks"));
 
     let (level, mark, state, comment): (Option<i32>, i32, String, String) =
-        sqlx::query_as("SELECT level, mark, state, comment FROM marks WHERE response_id = $1").bind(rid).fetch_one(&f.app.db.pool).await.unwrap();
+        sqlx::query_as("SELECT level, mark, state, comment FROM marks WHERE response_id = $1")
+            .bind(rid)
+            .fetch_one(&f.app.db.pool)
+            .await
+            .unwrap();
     assert_eq!((level, mark, state.as_str()), (Some(3), 9, "submitted"));
     assert_eq!(comment, "Explains differences and similarities with own knowledge.");
     b.client.clone().close().await.unwrap();
@@ -305,7 +318,10 @@ async fn a_draft_survives_closing_and_reopening_the_page() {
     b.wait_for_text("h1", "Welcome").await;
     b.client.goto(&page).await.unwrap();
     b.wait_for_text("h1", "Candidate 0001").await;
-    assert_eq!(b.client.find(Locator::Css("input[name=level][value='2']")).await.unwrap().prop("checked").await.unwrap().as_deref(), Some("true"));
+    assert_eq!(
+        b.client.find(Locator::Css("input[name=level][value='2']")).await.unwrap().prop("checked").await.unwrap().as_deref(),
+        Some("true")
+    );
     assert_eq!(value_of(&b, "#mark").await, "5");
     assert_eq!(value_of(&b, "#comment").await, "Half-way: compares tone, no context yet");
     assert!(b.text("#save-status").await.contains("Draft saved"));
@@ -401,14 +417,29 @@ async fn the_main_pages_have_no_serious_accessibility_problems() {
     problems.extend(accessibility_problems(&b).await.into_iter().map(|p| format!("/login: {p}")));
     b.sign_in(&f.app, "admin@board.example", PASSWORD).await;
     b.wait_for_text("h1", "Welcome").await;
-    for page in ["/".to_owned(), "/papers".into(), format!("/papers/{}", f.paper), format!("/papers/{}/edit", f.paper), "/admin/users".into(), format!("/meetings/new?paper={}", f.paper)] {
+    for page in [
+        "/".to_owned(),
+        "/papers".into(),
+        format!("/papers/{}", f.paper),
+        format!("/papers/{}/edit", f.paper),
+        "/admin/users".into(),
+        format!("/meetings/new?paper={}", f.paper),
+    ] {
         b.client.goto(&f.app.url(&page)).await.unwrap();
         problems.extend(accessibility_problems(&b).await.into_iter().map(|p| format!("{page}: {p}")));
     }
     b.client.clone().close().await.unwrap();
     for (who, pages) in [
         ("ex1@board.example", vec![format!("/meetings/{m}"), format!("/meetings/{m}/responses/{rid}")]),
-        ("pe@board.example", vec![format!("/meetings/{m}"), format!("/meetings/{m}/responses/{rid}"), format!("/meetings/{m}/dashboard"), format!("/meetings/{m}/audit")]),
+        (
+            "pe@board.example",
+            vec![
+                format!("/meetings/{m}"),
+                format!("/meetings/{m}/responses/{rid}"),
+                format!("/meetings/{m}/dashboard"),
+                format!("/meetings/{m}/audit"),
+            ],
+        ),
     ] {
         let b = Browser::start().await;
         b.sign_in(&f.app, who, PASSWORD).await;

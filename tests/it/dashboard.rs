@@ -197,9 +197,10 @@ async fn start_second_process(f: &MeetingFixture) -> (SecondProcess, std::net::S
     let process = SecondProcess(child);
     for _ in 0..100 {
         if let Ok(r) = reqwest::get(format!("http://{addr}/healthz")).await
-            && r.status() == 200 {
-                return (process, addr);
-            }
+            && r.status() == 200
+        {
+            return (process, addr);
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the second process did not answer on {addr}");
@@ -212,12 +213,8 @@ async fn a_mark_submitted_on_one_server_reaches_viewers_of_another_within_a_seco
     let (_process, second) = start_second_process(&f).await;
     let (rid, _, _) = f.responses[0].clone();
 
-    let pe_events = reqwest::Client::new()
-        .get(format!("http://{second}{}", f.url("/events")))
-        .bearer_auth(&f.pe.api.token)
-        .send()
-        .await
-        .unwrap();
+    let pe_events =
+        reqwest::Client::new().get(format!("http://{second}{}", f.url("/events"))).bearer_auth(&f.pe.api.token).send().await.unwrap();
     assert_eq!(pe_events.status(), 200);
     assert!(pe_events.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
     let mut pe_stream = pe_events;
@@ -232,9 +229,13 @@ async fn a_mark_submitted_on_one_server_reaches_viewers_of_another_within_a_seco
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let sent = Instant::now();
-    let r = f.put(&f.examiners[0], &format!("/responses/{rid}/mark"), json!({"level": 3, "mark": 8, "comment": "SECRET", "submit": true})).await;
+    let r = f
+        .put(&f.examiners[0], &format!("/responses/{rid}/mark"), json!({"level": 3, "mark": 8, "comment": "SECRET", "submit": true}))
+        .await;
     assert_eq!(r.status(), 200);
-    let data = next_event(&mut pe_stream, "mark", Duration::from_secs(1)).await.expect("the PE hears the mark on the other server within a second");
+    let data = next_event(&mut pe_stream, "mark", Duration::from_secs(1))
+        .await
+        .expect("the PE hears the mark on the other server within a second");
     assert!(sent.elapsed() < Duration::from_secs(1));
     let data: Value = serde_json::from_str(&data).unwrap();
     assert_eq!(data["response_id"], rid.to_string());

@@ -62,9 +62,11 @@ impl MeetingFixture {
                    0002,01,Both sources talk about peasants.\n\
                    0002,02,It was very successful.\n\
                    0003,01,Another practice answer.\n";
-        let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("s.csv"));
+        let form =
+            reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("s.csv"));
         assert_eq!(admin.web.post_multipart(&format!("/papers/{paper}/scripts/bulk"), form).await.status(), 303);
-        let scripts: Vec<(Uuid, String)> = sqlx::query_as("SELECT id, candidate FROM scripts ORDER BY candidate").fetch_all(&app.db.pool).await.unwrap();
+        let scripts: Vec<(Uuid, String)> =
+            sqlx::query_as("SELECT id, candidate FROM scripts ORDER BY candidate").fetch_all(&app.db.pool).await.unwrap();
 
         let pe = person(&app, "pe@board.example", "Priya Principal", false).await;
         let mut examiners = Vec::new();
@@ -129,6 +131,10 @@ impl MeetingFixture {
 
     /// Number of audit entries of the meeting.
     pub async fn audit_count(&self) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE meeting_id = $1").bind(self.meeting).fetch_one(&self.app.db.pool).await.unwrap()
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE meeting_id = $1")
+            .bind(self.meeting)
+            .fetch_one(&self.app.db.pool)
+            .await
+            .unwrap()
     }
 }

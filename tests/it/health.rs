@@ -119,11 +119,7 @@ async fn the_server_keeps_running_while_the_database_is_away_and_recovers() {
     let token = standardise::auth::tokens::create(&db.pool, eve.id, "t").await.unwrap();
 
     let relay = Relay::start(db.options.clone()).await;
-    let via_relay = PgConnectOptions::new()
-        .host("127.0.0.1")
-        .port(relay.port)
-        .username(db.options.get_username())
-        .database(&db.name);
+    let via_relay = PgConnectOptions::new().host("127.0.0.1").port(relay.port).username(db.options.get_username()).database(&db.name);
     let pool = PgPoolOptions::new().acquire_timeout(Duration::from_secs(1)).connect_lazy_with(via_relay);
     let (addr, _server) = serve(pool, test_config()).await;
     let http = reqwest::Client::new();

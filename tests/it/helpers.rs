@@ -131,11 +131,7 @@ impl TestApp {
     /// A browser-like client with its own cookie jar that does not follow redirects.
     pub fn client(&self) -> Client {
         Client {
-            http: reqwest::Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
+            http: reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client"),
             base: format!("http://{}", self.addr),
         }
     }
@@ -260,10 +256,11 @@ pub const REFERENCE: &str = include_str!("../../../shared/fixtures/markschemes/a
 impl TestApp {
     /// Saves the reference paper directly; returns its id.
     pub async fn reference_paper(&self) -> uuid::Uuid {
-        let admin: uuid::Uuid = match sqlx::query_scalar("SELECT id FROM users WHERE is_admin LIMIT 1").fetch_optional(&self.db.pool).await.unwrap() {
-            Some(id) => id,
-            None => self.user("owner@board.example", "Owner", true, PASSWORD).await.id,
-        };
+        let admin: uuid::Uuid =
+            match sqlx::query_scalar("SELECT id FROM users WHERE is_admin LIMIT 1").fetch_optional(&self.db.pool).await.unwrap() {
+                Some(id) => id,
+                None => self.user("owner@board.example", "Owner", true, PASSWORD).await.id,
+            };
         let scheme = standardise::markscheme::parse(REFERENCE).into_result().expect("reference parses");
         let mut tx = self.db.pool.begin().await.unwrap();
         let id = standardise::papers::store::insert(&mut tx, &scheme, Some(REFERENCE), admin).await.unwrap();

@@ -20,16 +20,29 @@ async fn a_whole_meeting_through_the_api() {
     assert_eq!(assignments[0]["state"], "not_started");
 
     // Three examiners mark question 01 of candidate 0001 blind; the first saves a draft first.
-    let r = f.put(&f.examiners[0], &format!("/responses/{q01}/mark"), json!({"level": 3, "mark": 7, "comment": "draft", "version": 0})).await;
+    let r =
+        f.put(&f.examiners[0], &format!("/responses/{q01}/mark"), json!({"level": 3, "mark": 7, "comment": "draft", "version": 0})).await;
     assert_eq!(r.status(), 200);
     let draft: Value = r.json().await.unwrap();
     assert_eq!(draft["state"], "draft");
     assert_eq!(draft["version"], 1);
-    let r = f.put(&f.examiners[0], &format!("/responses/{q01}/mark"), json!({"level": 3, "mark": 8, "comment": "Compares both, some own knowledge", "submit": true, "version": 1})).await;
+    let r = f
+        .put(
+            &f.examiners[0],
+            &format!("/responses/{q01}/mark"),
+            json!({"level": 3, "mark": 8, "comment": "Compares both, some own knowledge", "submit": true, "version": 1}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["version"], 2);
     for (i, (level, mark)) in [(2, 6), (4, 10)].into_iter().enumerate() {
-        let r = f.put(&f.examiners[i + 1], &format!("/responses/{q01}/mark"), json!({"level": level, "mark": mark, "comment": format!("examiner {}", i + 2), "submit": true})).await;
+        let r = f
+            .put(
+                &f.examiners[i + 1],
+                &format!("/responses/{q01}/mark"),
+                json!({"level": level, "mark": mark, "comment": format!("examiner {}", i + 2), "submit": true}),
+            )
+            .await;
         assert_eq!(r.status(), 200);
     }
 
@@ -40,7 +53,13 @@ async fn a_whole_meeting_through_the_api() {
     assert_eq!(view["question"]["levels"].as_array().unwrap().len(), 5);
 
     // The PE records definitive marks for every response of candidate 0001.
-    let r = f.put(&f.pe, &format!("/responses/{q01}/definitive"), json!({"level": 3, "mark": 8, "rationale": "Developed comparison with **own knowledge**."})).await;
+    let r = f
+        .put(
+            &f.pe,
+            &format!("/responses/{q01}/definitive"),
+            json!({"level": 3, "mark": 8, "rationale": "Developed comparison with **own knowledge**."}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let r = f.put(&f.pe, &format!("/responses/{q02}/definitive"), json!({"level": 3, "mark": 14, "rationale": "Some balance."})).await;
     assert_eq!(r.status(), 200);
@@ -79,7 +98,17 @@ async fn a_whole_meeting_through_the_api() {
     let actions: Vec<&str> = audit.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(
         actions,
-        ["meeting.create", "meeting.open", "mark.draft", "mark.submit", "mark.submit", "mark.submit", "definitive.set", "definitive.set", "release.script"]
+        [
+            "meeting.create",
+            "meeting.open",
+            "mark.draft",
+            "mark.submit",
+            "mark.submit",
+            "mark.submit",
+            "definitive.set",
+            "definitive.set",
+            "release.script"
+        ]
     );
     let submit = &audit[3];
     assert_eq!(submit["actor"], "ex1@board.example");
@@ -121,17 +150,21 @@ async fn marks_are_checked_against_the_scheme_and_versions() {
     assert_eq!(f.put(ex, &format!("/responses/{q01}/mark"), json!({"level": 3, "mark": 9, "submit": true})).await.status(), 200);
 
     // Not a response of this meeting (the outsider's script).
-    let foreign: uuid::Uuid = sqlx::query_scalar("SELECT r.id FROM responses r JOIN scripts s ON s.id = r.script_id WHERE s.candidate = '0003'")
-        .fetch_one(&f.app.db.pool)
-        .await
-        .unwrap();
+    let foreign: uuid::Uuid =
+        sqlx::query_scalar("SELECT r.id FROM responses r JOIN scripts s ON s.id = r.script_id WHERE s.candidate = '0003'")
+            .fetch_one(&f.app.db.pool)
+            .await
+            .unwrap();
     let r = f.put(ex, &format!("/responses/{foreign}/mark"), json!({"level": 3, "mark": 8})).await;
     assert_eq!(r.status(), 404);
 
     // After release a definitive change needs a reason, and examiners see it changed.
     for (rid, _, q) in f.responses.iter().take(2) {
         let (level, mark) = if q == "01" { (3, 8) } else { (3, 14) };
-        assert_eq!(f.put(&f.pe, &format!("/responses/{rid}/definitive"), json!({"level": level, "mark": mark, "rationale": "r"})).await.status(), 200);
+        assert_eq!(
+            f.put(&f.pe, &format!("/responses/{rid}/definitive"), json!({"level": level, "mark": mark, "rationale": "r"})).await.status(),
+            200
+        );
     }
     assert_eq!(f.post(&f.pe, &format!("/responses/{q01}/release"), json!({})).await.status(), 200);
     let r = f.put(ex, &format!("/responses/{q01}/mark"), json!({"level": 3, "mark": 7})).await;
@@ -139,7 +172,13 @@ async fn marks_are_checked_against_the_scheme_and_versions() {
     let r = f.put(&f.pe, &format!("/responses/{q01}/definitive"), json!({"level": 3, "mark": 9, "rationale": "r2"})).await;
     assert_eq!(r.status(), 422);
     assert!(r.json::<Value>().await.unwrap()["error"]["message"].as_str().unwrap().contains("give a reason"));
-    let r = f.put(&f.pe, &format!("/responses/{q01}/definitive"), json!({"level": 3, "mark": 9, "rationale": "r2", "reason": "Agreed in discussion"})).await;
+    let r = f
+        .put(
+            &f.pe,
+            &format!("/responses/{q01}/definitive"),
+            json!({"level": 3, "mark": 9, "rationale": "r2", "reason": "Agreed in discussion"}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let view: Value = f.get(ex, &format!("/responses/{q01}")).await.json().await.unwrap();
     assert_eq!(view["definitive"]["changed_after_release"], true);
@@ -169,7 +208,12 @@ async fn meetings_refuse_unknown_people_and_foreign_scripts() {
     let body = json!({"paper_id": f.paper, "name": "x", "principal_examiner": "nobody@board.example", "examiners": []});
     let r = f.admin.api.post_json("/api/v1/meetings", &body).await;
     assert_eq!(r.status(), 422);
-    assert!(r.json::<Value>().await.unwrap()["error"]["message"].as_str().unwrap().contains("No active account has the email nobody@board.example"));
+    assert!(
+        r.json::<Value>().await.unwrap()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("No active account has the email nobody@board.example")
+    );
     let body = json!({"paper_id": f.paper, "name": "x", "principal_examiner": "pe@board.example", "examiners": ["pe@board.example"]});
     assert_eq!(f.admin.api.post_json("/api/v1/meetings", &body).await.status(), 422);
     let body = json!({"paper_id": f.paper, "name": "x", "principal_examiner": "pe@board.example", "scripts": [{"script_id": uuid::Uuid::new_v4(), "purpose": "practice"}]});
@@ -198,12 +242,24 @@ async fn a_whole_meeting_through_the_pages() {
     let script: uuid::Uuid = sqlx::query_scalar("SELECT id FROM scripts WHERE candidate = '0002'").fetch_one(&f.app.db.pool).await.unwrap();
     let sid = script.to_string();
     let paper = f.paper.to_string();
-    let r = post_form(&f.admin.web, "/meetings/new", "/meetings", &[
-        ("paper_id", &paper), ("name", "Pages meeting"), ("held_on", "2011-02-01"),
-        ("principal_examiner", "pe@board.example"), ("examiners", "ex1@board.example\nex2@board.example"),
-        ("team_leaders", "tl@board.example: ex3@board.example"), ("script", &sid), (&format!("purpose.{sid}"), "practice"),
-        ("tolerance.01", "1"), ("tolerance.02", "2"),
-    ]).await;
+    let r = post_form(
+        &f.admin.web,
+        "/meetings/new",
+        "/meetings",
+        &[
+            ("paper_id", &paper),
+            ("name", "Pages meeting"),
+            ("held_on", "2011-02-01"),
+            ("principal_examiner", "pe@board.example"),
+            ("examiners", "ex1@board.example\nex2@board.example"),
+            ("team_leaders", "tl@board.example: ex3@board.example"),
+            ("script", &sid),
+            (&format!("purpose.{sid}"), "practice"),
+            ("tolerance.01", "1"),
+            ("tolerance.02", "2"),
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
     let url = location(&r);
     let page = f.pe.web.text(&url).await;
@@ -225,10 +281,22 @@ async fn a_whole_meeting_through_the_pages() {
     let mark_page = format!("{url}/responses/{rid}");
     let html = f.examiners[0].web.text(&mark_page).await;
     assert!(html.contains("Both sources talk about peasants.") && html.contains("Level 2 · 3–6 marks"));
-    let r = post_form(&f.examiners[0].web, &mark_page, &format!("{mark_page}/mark"), &[("level", "2"), ("mark", "9"), ("comment", "x"), ("version", "0"), ("action", "draft")]).await;
+    let r = post_form(
+        &f.examiners[0].web,
+        &mark_page,
+        &format!("{mark_page}/mark"),
+        &[("level", "2"), ("mark", "9"), ("comment", "x"), ("version", "0"), ("action", "draft")],
+    )
+    .await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("Level 2 of question 01 allows marks 3 to 6; 9 is outside it."));
-    let r = post_form(&f.examiners[0].web, &mark_page, &format!("{mark_page}/mark"), &[("level", "2"), ("mark", "4"), ("comment", "Describes both"), ("version", "0"), ("action", "submit")]).await;
+    let r = post_form(
+        &f.examiners[0].web,
+        &mark_page,
+        &format!("{mark_page}/mark"),
+        &[("level", "2"), ("mark", "4"), ("comment", "Describes both"), ("version", "0"), ("action", "submit")],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     let html = f.examiners[0].web.text(&mark_page).await;
     assert!(html.contains("is submitted.") && html.contains("Level 2, 4 marks"));
@@ -237,7 +305,13 @@ async fn a_whole_meeting_through_the_pages() {
     // The PE sees the mark, records the definitive mark and releases.
     let html = f.pe.web.text(&mark_page).await;
     assert!(html.contains("Eve Examiner") && html.contains("Describes both"));
-    let r = post_form(&f.pe.web, &mark_page, &format!("{mark_page}/definitive"), &[("level", "2"), ("mark", "6"), ("rationale", "Good comparison, **little** context."), ("version", "0")]).await;
+    let r = post_form(
+        &f.pe.web,
+        &mark_page,
+        &format!("{mark_page}/definitive"),
+        &[("level", "2"), ("mark", "6"), ("rationale", "Good comparison, **little** context."), ("version", "0")],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     let other: uuid::Uuid = sqlx::query_scalar(
         "SELECT r.id FROM responses r JOIN questions q ON q.id = r.question_id WHERE r.script_id = $1 AND q.number = '02'",
@@ -247,7 +321,13 @@ async fn a_whole_meeting_through_the_pages() {
     .await
     .unwrap();
     let other_page = format!("{url}/responses/{other}");
-    let r = post_form(&f.pe.web, &other_page, &format!("{other_page}/definitive"), &[("level", "1"), ("mark", "5"), ("rationale", "Assertive."), ("version", "0")]).await;
+    let r = post_form(
+        &f.pe.web,
+        &other_page,
+        &format!("{other_page}/definitive"),
+        &[("level", "1"), ("mark", "5"), ("rationale", "Assertive."), ("version", "0")],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     let r = post_form(&f.pe.web, &url, &format!("{url}/release"), &[]).await;
     assert_eq!(r.status(), 303);
@@ -299,7 +379,13 @@ async fn people_and_scripts_can_be_added_after_set_up() {
     let f = MeetingFixture::setup().await;
     let m = f.meeting;
     f.app.user("late@board.example", "Lena Late", false, PASSWORD).await;
-    let r = f.pe.web.post(&format!("/meetings/{m}/people"), &[("emails", "late@board.example"), ("role", "examiner"), ("team_leader", "tl@board.example")]).await;
+    let r =
+        f.pe.web
+            .post(
+                &format!("/meetings/{m}/people"),
+                &[("emails", "late@board.example"), ("role", "examiner"), ("team_leader", "tl@board.example")],
+            )
+            .await;
     assert_eq!(r.status(), 303);
     let page = f.pe.web.text(&format!("/meetings/{m}")).await;
     assert!(page.contains("Lena Late (late@board.example) · examiner in the team of tl@board.example"), "{page}");
@@ -311,7 +397,8 @@ async fn people_and_scripts_can_be_added_after_set_up() {
 
     let spare: uuid::Uuid = sqlx::query_scalar("SELECT id FROM scripts WHERE candidate = '0003'").fetch_one(&f.app.db.pool).await.unwrap();
     let id = spare.to_string();
-    let r = f.admin.web.post(&format!("/meetings/{m}/scripts"), &[("script", id.as_str()), (&format!("purpose.{id}"), "qualification")]).await;
+    let r =
+        f.admin.web.post(&format!("/meetings/{m}/scripts"), &[("script", id.as_str()), (&format!("purpose.{id}"), "qualification")]).await;
     assert_eq!(r.status(), 303);
     let assignments: Value = f.get(&f.examiners[0], "/assignments").await.json().await.unwrap();
     assert_eq!(assignments.as_array().unwrap().len(), 5);
@@ -325,10 +412,20 @@ async fn people_and_scripts_can_be_added_after_set_up() {
 async fn a_team_needs_a_team_leader_of_the_meeting() {
     let f = MeetingFixture::setup().await;
     f.app.user("late@board.example", "Lena Late", false, PASSWORD).await;
-    let r = f.pe.web.post(&format!("/meetings/{}/people", f.meeting), &[("emails", "late@board.example"), ("role", "examiner"), ("team_leader", "ex1@board.example")]).await;
+    let r =
+        f.pe.web
+            .post(
+                &format!("/meetings/{}/people", f.meeting),
+                &[("emails", "late@board.example"), ("role", "examiner"), ("team_leader", "ex1@board.example")],
+            )
+            .await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("is not a team leader in this meeting"));
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM meeting_participants WHERE meeting_id = $1").bind(f.meeting).fetch_one(&f.app.db.pool).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM meeting_participants WHERE meeting_id = $1")
+        .bind(f.meeting)
+        .fetch_one(&f.app.db.pool)
+        .await
+        .unwrap();
     assert_eq!(n, 6, "nothing added");
 }
 
@@ -357,7 +454,11 @@ async fn people_and_scripts_can_be_removed_while_setting_up() {
     assert!(page.contains("Em Examiner (ex3@board.example) · examiner"), "the team stays, without a leader");
     let pe = f.pe.user.id;
     assert_eq!(f.admin.web.post(&format!("/meetings/{m}/people/{pe}/remove"), &[]).await.status(), 409);
-    let script: uuid::Uuid = sqlx::query_scalar("SELECT script_id FROM meeting_scripts WHERE meeting_id = $1 AND position = 1").bind(m).fetch_one(&f.app.db.pool).await.unwrap();
+    let script: uuid::Uuid = sqlx::query_scalar("SELECT script_id FROM meeting_scripts WHERE meeting_id = $1 AND position = 1")
+        .bind(m)
+        .fetch_one(&f.app.db.pool)
+        .await
+        .unwrap();
     assert_eq!(f.admin.web.post(&format!("/meetings/{m}/scripts/{script}/remove"), &[]).await.status(), 303);
     let assignments: Value = f.get(&f.examiners[0], "/assignments").await.json().await.unwrap();
     assert_eq!(assignments.as_array().unwrap().len(), 2);

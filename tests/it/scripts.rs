@@ -59,7 +59,10 @@ async fn one_bad_row_rejects_the_whole_file() {
     let paper = app.reference_paper().await;
     let cases: [(&str, &str); 4] = [
         ("candidate,question,response\n0001,01,fine\n0002,07,no such question\n", "Row 3: question 07 is not on this paper"),
-        ("candidate,question,response\n0001,01,fine\n0001,01,twice\n", "Row 3: candidate 0001 already has a response to question 01 (row 2)"),
+        (
+            "candidate,question,response\n0001,01,fine\n0001,01,twice\n",
+            "Row 3: candidate 0001 already has a response to question 01 (row 2)",
+        ),
         ("candidate,question,response\n0001,01,fine\nJane Smith,01,a name\n", "Row 3: &#34;Jane Smith&#34; is not a candidate number"),
         ("name,answer\nx,y\n", "Row 1: the header must be"),
     ];
@@ -181,7 +184,14 @@ async fn the_papers_api_for_exam_board_systems() {
     assert_eq!(r.status(), 200);
     let mut scheme: Value = r.json().await.unwrap();
     assert_eq!(scheme["questions"].as_array().unwrap().len(), 6);
-    let r = api.http.post(app.url("/api/v1/papers/import")).bearer_auth(&api.token).body("Paper X1\n\n01 Explain. (12 marks)\n\nLevel 2: unreadable\n").send().await.unwrap();
+    let r = api
+        .http
+        .post(app.url("/api/v1/papers/import"))
+        .bearer_auth(&api.token)
+        .body("Paper X1\n\n01 Explain. (12 marks)\n\nLevel 2: unreadable\n")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     let body: Value = r.json().await.unwrap();
     assert!(body["error"]["details"][0].as_str().unwrap().starts_with("line "), "{body}");
@@ -212,7 +222,8 @@ async fn the_papers_api_for_exam_board_systems() {
     assert!(body["error"]["details"].to_string().contains("Question 01"), "{body}");
 
     // Scripts.
-    let script = json!({"candidate": "0001", "responses": [{"question": "01", "text": "An answer"}, {"question": "02", "text": "Another"}]});
+    let script =
+        json!({"candidate": "0001", "responses": [{"question": "01", "text": "An answer"}, {"question": "02", "text": "Another"}]});
     let r = api.post_json(&format!("/api/v1/papers/{id}/scripts"), &script).await;
     assert_eq!(r.status(), 201);
     let saved: Value = r.json().await.unwrap();
