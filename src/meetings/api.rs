@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings", post(create_meeting))
         .route("/meetings/{id}/open", post(open_meeting))
         .route("/meetings/{id}/close", post(close_meeting))
+        .route("/meetings/{id}/people", post(add_people))
         .route("/meetings/{id}/assignments", get(get_assignments))
         .route("/meetings/{id}/audit", get(get_audit))
         .route("/meetings/{id}/audit.csv", get(get_audit_csv))
@@ -126,6 +127,41 @@ async fn close_meeting(State(state): State<AppState>, InMeeting(access, ..): InM
     store::close(&mut tx, &access.meeting, access.user.id).await?;
     tx.commit().await?;
     Ok(Json(json!({"id": access.meeting.id, "state": "closed"})))
+}
+
+/// `POST /api/v1/meetings/{id}/people`: more examiners and teams.
+#[derive(Deserialize)]
+struct PeopleBody {
+    #[serde(default)]
+    examiners: Vec<String>,
+    #[serde(default)]
+    team_leaders: Vec<TeamBody>,
+}
+
+async fn add_people(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Overseer>,
+    Json(body): Json<PeopleBody>,
+) -> Result<impl IntoResponse, AppError> {
+    let examiners: Vec<Email> = body.examiners.iter().map(|e| email(e)).collect::<Result<_, _>>()?;
+    let teams: Vec<(Email, Vec<Email>)> = body
+        .team_leaders
+        .iter()
+        .map(|t| Ok((email(&t.email)?, t.team.iter().map(|e| email(e)).collect::<Result<Vec<_>, AppError>>()?)))
+        .collect::<Result<_, AppError>>()?;
+    let mut people: Vec<store::NewPerson<'_>> = Vec::new();
+    for (leader, team) in &teams {
+        people.push((leader, "team_leader", None));
+        people.extend(team.iter().map(|m| (m, "examiner", Some(leader))));
+    }
+    people.extend(examiners.iter().map(|e| (e, "examiner", None)));
+    if people.is_empty() {
+        return Err(AppError::invalid("Name at least one examiner or team leader."));
+    }
+    let mut tx = state.db.begin().await?;
+    store::add_people(&mut tx, &access.meeting, &people, access.user.id).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(json!({"added": people.len()}))))
 }
 
 async fn get_assignments(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Marker>) -> Result<impl IntoResponse, AppError> {

@@ -468,3 +468,16 @@ async fn people_and_scripts_can_be_removed_while_setting_up() {
     let ex = f.examiners[0].user.id;
     assert_eq!(f.admin.web.post(&format!("/meetings/{m}/people/{ex}/remove"), &[]).await.status(), 409);
 }
+
+#[tokio::test]
+async fn people_can_be_added_through_the_api() {
+    let f = MeetingFixture::open().await;
+    f.app.user("a@board.example", "Ann", false, PASSWORD).await;
+    f.app.user("b@board.example", "Ben", false, PASSWORD).await;
+    let body = json!({"team_leaders": [{"email": "a@board.example", "team": ["b@board.example"]}]});
+    let r = f.post(&f.admin, "/people", body.clone()).await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.json::<Value>().await.unwrap()["added"], 2);
+    assert_eq!(f.post(&f.admin, "/people", body).await.status(), 422, "already taking part");
+    assert_eq!(f.post(&f.examiners[0], "/people", json!({"examiners": ["a@board.example"]})).await.status(), 403);
+}
