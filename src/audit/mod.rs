@@ -30,6 +30,13 @@ pub struct Entry<'a> {
     pub reason: Option<&'a str>,
 }
 
+impl<'a> Entry<'a> {
+    /// An entry about the meeting as a whole; fill in the rest with struct update syntax.
+    pub fn new(meeting_id: Uuid, actor_id: Uuid, action: &'a str) -> Entry<'a> {
+        Entry { meeting_id, actor_id, action, response_id: None, subject_id: None, old: None, new: None, reason: None }
+    }
+}
+
 /// Appends an entry.
 pub async fn record(db: impl PgExecutor<'_>, e: Entry<'_>) -> Result<(), AppError> {
     sqlx::query(

@@ -324,27 +324,47 @@ pub async fn open(tx: &mut PgConnection, meeting: &Meeting, actor: Uuid) -> Resu
     }
     // The paper's scheme is fixed from now on: wait for any edit of it to finish.
     sqlx::query("SELECT 1 FROM papers WHERE id = $1 FOR SHARE").bind(meeting.paper_id).execute(&mut *tx).await?;
-    let opened = sqlx::query("UPDATE meetings SET state = 'marking', opened_at = now() WHERE id = $1 AND state = 'setup'")
-        .bind(meeting.id)
-        .execute(&mut *tx)
-        .await?;
-    if opened.rows_affected() == 0 {
-        return Err(AppError::Conflict("The meeting has already been opened.".into()));
+    move_state(tx, meeting, MeetingState::Setup, MeetingState::Marking, actor, "meeting.open").await
+}
+
+/// Moves a meeting between states (in one statement, so a double click moves
+/// it once) and records it.
+async fn move_state(
+    tx: &mut PgConnection,
+    meeting: &Meeting,
+    from: MeetingState,
+    to: MeetingState,
+    actor: Uuid,
+    action: &str,
+) -> Result<(), AppError> {
+    let (from_name, to_name) = (state_name(from), state_name(to));
+    let moved = sqlx::query(
+        "UPDATE meetings SET state = $2,
+                opened_at = CASE WHEN $2 = 'marking' THEN now() ELSE opened_at END,
+                closed_at = CASE WHEN $2 = 'closed' THEN now() ELSE closed_at END
+         WHERE id = $1 AND state = $3",
+    )
+    .bind(meeting.id)
+    .bind(to_name)
+    .bind(from_name)
+    .execute(&mut *tx)
+    .await?;
+    if moved.rows_affected() == 0 {
+        return Err(AppError::Conflict(format!("The meeting is no longer {}: reload the page.", from.label())));
     }
     audit::record(
         &mut *tx,
-        audit::Entry {
-            meeting_id: meeting.id,
-            actor_id: actor,
-            action: "meeting.open",
-            response_id: None,
-            subject_id: None,
-            old: Some(json!("setup")),
-            new: Some(json!("marking")),
-            reason: None,
-        },
+        audit::Entry { old: Some(json!(from_name)), new: Some(json!(to_name)), ..audit::Entry::new(meeting.id, actor, action) },
     )
     .await
+}
+
+fn state_name(state: MeetingState) -> &'static str {
+    match state {
+        MeetingState::Setup => "setup",
+        MeetingState::Marking => "marking",
+        MeetingState::Closed => "closed",
+    }
 }
 
 /// Closes a meeting that is marking: nothing changes in it afterwards.
@@ -352,27 +372,7 @@ pub async fn close(tx: &mut PgConnection, meeting: &Meeting, actor: Uuid) -> Res
     if meeting.state() != MeetingState::Marking {
         return Err(AppError::Conflict(format!("Only a meeting that is marking can be closed; this one is {}.", meeting.state().label())));
     }
-    let closed = sqlx::query("UPDATE meetings SET state = 'closed', closed_at = now() WHERE id = $1 AND state = 'marking'")
-        .bind(meeting.id)
-        .execute(&mut *tx)
-        .await?;
-    if closed.rows_affected() == 0 {
-        return Err(AppError::Conflict("The meeting has already been closed.".into()));
-    }
-    audit::record(
-        &mut *tx,
-        audit::Entry {
-            meeting_id: meeting.id,
-            actor_id: actor,
-            action: "meeting.close",
-            response_id: None,
-            subject_id: None,
-            old: Some(json!("marking")),
-            new: Some(json!("closed")),
-            reason: None,
-        },
-    )
-    .await
+    move_state(tx, meeting, MeetingState::Marking, MeetingState::Closed, actor, "meeting.close").await
 }
 
 /// Whether any meeting on this paper has started marking (its scheme is then fixed).
