@@ -31,10 +31,12 @@ use crate::{
 /// Routes under `/papers`.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/papers", get(list_papers).post(create_paper))
+        // The paper form carries the whole source document back, so it may be
+        // as large as an upload; the global upload limit still applies.
+        .route("/papers", get(list_papers).post(create_paper).layer(DefaultBodyLimit::disable()))
         // Uploads are bounded by the global upload limit instead of the form limit.
         .route("/papers/import", get(show_import).post(import_document).layer(DefaultBodyLimit::disable()))
-        .route("/papers/{id}", get(show_paper).post(update_paper))
+        .route("/papers/{id}", get(show_paper).post(update_paper).layer(DefaultBodyLimit::disable()))
         .route("/papers/{id}/edit", get(edit_paper))
 }
 
