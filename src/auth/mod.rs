@@ -31,6 +31,8 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(show_login).post(login))
         .route("/logout", axum::routing::post(logout))
         .route(extract::CHANGE_PASSWORD_PATH, get(show_change_password).post(change_password))
+        .route("/account/tokens", get(list_tokens).post(create_token))
+        .route("/account/tokens/{id}/revoke", axum::routing::post(revoke_token))
 }
 
 #[derive(Template)]
@@ -181,4 +183,52 @@ async fn change_password(
     extract::stamp_session(&session, valid_after).await?;
     flash(&session, "Your password has been changed.").await?;
     Ok(Redirect::to("/").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "auth/tokens.html")]
+struct TokensPage {
+    ctx: PageCtx,
+    tokens: Vec<tokens::TokenInfo>,
+    new_token: Option<String>,
+}
+
+async fn list_tokens(State(state): State<AppState>, AuthUser(user): AuthUser, ctx: PageCtx) -> Result<impl IntoResponse, AppError> {
+    let tokens = tokens::list(&state.db, user.id).await?;
+    render(&TokensPage { ctx, tokens, new_token: None })
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    #[serde(default)]
+    name: String,
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ctx: PageCtx,
+    Form(form): Form<TokenForm>,
+) -> Result<impl IntoResponse, AppError> {
+    let name = form.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::invalid("Name the token (up to 100 characters), e.g. after the program that will use it."));
+    }
+    let token = tokens::create(&state.db, user.id, name).await?;
+    tracing::info!(user_id = %user.id, "API token created");
+    let tokens = tokens::list(&state.db, user.id).await?;
+    render(&TokensPage { ctx, tokens, new_token: Some(token) })
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    session: Session,
+    axum::extract::Path(id): axum::extract::Path<uuid::Uuid>,
+) -> Result<Redirect, AppError> {
+    if !tokens::revoke_one(&state.db, user.id, id).await? {
+        return Err(AppError::not_found("A live token of yours with that id"));
+    }
+    flash(&session, "The token is revoked: programs using it are refused from now on.").await?;
+    Ok(Redirect::to("/account/tokens"))
 }

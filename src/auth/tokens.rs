@@ -31,6 +31,39 @@ pub async fn create(db: impl PgExecutor<'_>, user_id: Uuid, name: &str) -> Resul
     Ok(token)
 }
 
+/// A token as its owner sees it listed (never the token itself).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TokenInfo {
+    /// Id.
+    pub id: Uuid,
+    /// Label.
+    pub name: String,
+    /// When it was made.
+    pub created_at: time::OffsetDateTime,
+    /// When it was last used.
+    pub last_used_at: Option<time::OffsetDateTime>,
+    /// When it was revoked.
+    pub revoked_at: Option<time::OffsetDateTime>,
+}
+
+/// A user's tokens, newest first.
+pub async fn list(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<TokenInfo>, AppError> {
+    Ok(sqlx::query_as("SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC")
+        .bind(user_id)
+        .fetch_all(db)
+        .await?)
+}
+
+/// Revokes one of a user's tokens; false when it is not theirs or already revoked.
+pub async fn revoke_one(db: impl PgExecutor<'_>, user_id: Uuid, id: Uuid) -> Result<bool, AppError> {
+    let done = sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
+        .bind(id)
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Revokes every live token of a user with this name; returns how many.
 pub async fn revoke(db: impl PgExecutor<'_>, user_id: Uuid, name: &str) -> Result<u64, AppError> {
     let done = sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL")

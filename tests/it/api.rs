@@ -71,3 +71,29 @@ async fn the_api_ignores_session_cookies() {
     // A signed-in browser is not an API client: no cross-site use of the session.
     assert_eq!(c.get("/api/v1/me").await.status(), 401);
 }
+
+#[tokio::test]
+async fn people_create_and_revoke_their_own_tokens_in_the_browser_pages() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@board.example", "Ada", true, PASSWORD).await;
+    let c = app.client();
+    c.sign_in("ada@board.example", PASSWORD).await;
+    let r = c.post("/account/tokens", &[("name", "board uploader")]).await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    let token = page.split("id=\"new-token\">").nth(1).and_then(|s| s.split('<').next()).unwrap().to_owned();
+    assert!(token.starts_with("std_"));
+    assert_eq!(app.api(&token).get("/api/v1/me").await.status(), 200);
+    assert!(!c.text("/account/tokens").await.contains(&token), "shown only once");
+
+    let id: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM api_tokens WHERE user_id = $1").bind(ada.id).fetch_one(&app.db.pool).await.unwrap();
+    // Someone else cannot revoke it.
+    app.user("eve@board.example", "Eve", false, PASSWORD).await;
+    let eve = app.client();
+    eve.sign_in("eve@board.example", PASSWORD).await;
+    assert_eq!(eve.post(&format!("/account/tokens/{id}/revoke"), &[]).await.status(), 404);
+    assert_eq!(app.api(&token).get("/api/v1/me").await.status(), 200);
+    assert_eq!(c.post(&format!("/account/tokens/{id}/revoke"), &[]).await.status(), 303);
+    assert_eq!(app.api(&token).get("/api/v1/me").await.status(), 401);
+}
