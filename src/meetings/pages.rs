@@ -261,6 +261,10 @@ impl MeetingPage {
     fn is_marking(&self) -> bool {
         self.meeting.state() == MeetingState::Marking
     }
+    /// The first response the marker has still to submit.
+    fn next_to_mark(&self) -> Option<&Assignment> {
+        self.assignments.iter().find(|a| a.state == "not_started" || a.state == "draft")
+    }
     fn is_closed(&self) -> bool {
         self.meeting.state() == MeetingState::Closed
     }

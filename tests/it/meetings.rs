@@ -271,6 +271,7 @@ async fn a_whole_meeting_through_the_pages() {
     // The examiner's progress list and marking page.
     let page = f.examiners[0].web.text(&url).await;
     assert!(page.contains("0 of 2</strong> responses submitted"), "{page}");
+    assert!(page.contains("Start marking: candidate 0002, question 01"), "{page}");
     let rid: uuid::Uuid = sqlx::query_scalar(
         "SELECT r.id FROM responses r JOIN questions q ON q.id = r.question_id WHERE r.script_id = $1 AND q.number = '01'",
     )
