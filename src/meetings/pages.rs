@@ -252,6 +252,7 @@ struct MeetingPage {
     tolerances: Vec<(String, i32, i32)>,
     addable: Vec<ScriptSummary>,
     results: Option<(i64, i64)>,
+    team: Vec<store::TeamProgress>,
 }
 
 impl MeetingPage {
@@ -290,6 +291,7 @@ async fn show_meeting(
     let done = assignments.iter().filter(|a| a.state == "submitted" || a.state == "released").count();
     // Only released responses count: before release the definitive marks are hidden.
     let results = if access.role.marks() { Some(store::released_results(&state.db, id, access.user.id).await?) } else { None };
+    let team = if access.role == Role::TeamLeader { store::team_progress(&state.db, id, access.user.id).await? } else { Vec::new() };
     let tol = store::tolerances(&state.db, id).await?;
     let tolerances = paper
         .scheme
@@ -318,6 +320,7 @@ async fn show_meeting(
         tolerances,
         addable,
         results,
+        team,
     })
 }
 

@@ -465,6 +465,24 @@ pub async fn released_results(db: impl PgExecutor<'_>, meeting_id: Uuid, examine
     .await?)
 }
 
+/// A team member's progress: name, email, submitted, drafts.
+pub type TeamProgress = (String, String, i64, i64);
+
+/// The progress of a team leader's team (one query).
+pub async fn team_progress(db: impl PgExecutor<'_>, meeting_id: Uuid, leader: Uuid) -> Result<Vec<TeamProgress>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT u.name, u.email, count(m.id) FILTER (WHERE m.state = 'submitted'), count(m.id) FILTER (WHERE m.state = 'draft')
+         FROM meeting_participants p JOIN users u ON u.id = p.user_id
+         LEFT JOIN marks m ON m.meeting_id = p.meeting_id AND m.examiner_id = p.user_id
+         WHERE p.meeting_id = $1 AND p.team_leader_id = $2
+         GROUP BY u.id ORDER BY lower(u.name)",
+    )
+    .bind(meeting_id)
+    .bind(leader)
+    .fetch_all(db)
+    .await?)
+}
+
 /// A script of the meeting for the overview.
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct MeetingScript {

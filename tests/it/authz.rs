@@ -166,6 +166,8 @@ async fn nothing_leaks_to_markers_before_release_in_any_body() {
     assert_eq!(view["marks"].as_array().unwrap().len(), 1, "the leader sees their team member's mark only: {view}");
     let view: Value = f.get(&f.examiners[0], &format!("/responses/{rid}")).await.json().await.unwrap();
     assert!(view.get("definitive").is_none() && view.get("marks").is_none());
+    let overview = f.leader.web.text(&format!("/meetings/{m}")).await;
+    assert!(overview.contains("Your team") && overview.contains("Em Examiner") && overview.contains("1 of 4"), "{overview}");
     let page = f.pe.web.text(&format!("/meetings/{m}/responses/{rid}")).await;
     assert!(page.contains(OTHER_EXAMINER) && page.contains(TEAM_MEMBER) && page.contains(RATIONALE));
 }
