@@ -99,14 +99,18 @@ async fn every_meeting_route_for_every_role() {
         ("POST", "/open".into(), Some(json!({})), &[Admin, Pe]),
         ("GET", "/audit".into(), None, &[Admin, Pe]),
         ("GET", "/audit.csv".into(), None, &[Admin, Pe]),
-        // Releases last: they change what the others may see.
+        ("GET", "/marks".into(), None, &[Admin, Pe, LeaderOfTeam, LeaderOfOtherTeam]),
+        ("GET", "/stats".into(), None, &[Admin, Pe]),
+        ("POST", "/people".into(), Some(json!({"examiners": []})), &[Admin, Pe]),
+        // Releases and closing last: they change what the others may see.
         ("POST", format!("/responses/{rid2}/release"), Some(json!({})), &[Pe]),
         ("POST", "/release".into(), Some(json!({})), &[Pe]),
+        ("POST", "/close".into(), Some(json!({})), &[Admin, Pe]),
     ];
     for (method, path, body, allowed) in &routes {
         for who in EVERYONE {
-            // The PE's release calls would change the state for the next roles: call them last.
-            if path.ends_with("release") && who == Pe {
+            // The PE's release and close calls would change the state for the next roles: call them last.
+            if (path.ends_with("release") || path == "/close") && [Pe, Admin].contains(&who) && allowed.contains(&who) {
                 continue;
             }
             let (status, text) = call(&f, who, method, path, body.clone()).await;
@@ -123,11 +127,29 @@ async fn every_meeting_route_for_every_role() {
             }
         }
     }
-    // Now the PE's releases (allowed: 200 or a clear 422 for missing definitive marks).
+    // The event stream: everyone in the meeting may listen; the body never ends, so only the status is read.
+    for who in EVERYONE {
+        let mut req = reqwest::Client::new().get(format!("http://{}{}", f.app.addr, f.url("/events")));
+        if let Some(p) = person(&f, who) {
+            req = req.bearer_auth(&p.api.token);
+        }
+        let status = req.send().await.unwrap().status().as_u16();
+        let expected = match who {
+            Anonymous => 401,
+            OtherMeetingExaminer => 403,
+            _ => 200,
+        };
+        assert_eq!(status, expected, "GET /events as {who:?}");
+    }
+    // Now the PE's releases (allowed: 200 or a clear 422 for missing definitive marks), then closing.
     for path in [format!("/responses/{rid2}/release"), "/release".into()] {
         let (status, text) = call(&f, Pe, "POST", &path, Some(json!({}))).await;
         assert!(status == 200 || status == 422, "{path}: {status} {text}");
     }
+    let (status, text) = call(&f, Admin, "POST", "/close", Some(json!({}))).await;
+    assert_eq!(status, 200, "{text}");
+    let (status, _) = call(&f, Pe, "POST", "/close", Some(json!({}))).await;
+    assert_eq!(status, 409, "allowed, but already closed");
 }
 
 #[tokio::test]
@@ -190,6 +212,12 @@ async fn meeting_pages_for_every_role() {
         (format!("/meetings/{m}/responses/{rid}"), participants),
         (format!("/meetings/{m}/audit"), &[Admin, Pe]),
         (format!("/meetings/{m}/audit.csv"), &[Admin, Pe]),
+        (format!("/meetings/{m}/dashboard"), &[Admin, Pe]),
+        (format!("/meetings/{m}/dashboard/live"), &[Admin, Pe]),
+        (format!("/meetings/{m}/report"), &[Admin, Pe]),
+        (format!("/meetings/{m}/export/marks.csv"), &[Admin, Pe]),
+        (format!("/meetings/{m}/export/examiners.csv"), &[Admin, Pe]),
+        (format!("/meetings/{m}/export/meeting.xlsx"), &[Admin, Pe]),
     ];
     for (path, allowed) in &gets {
         for who in EVERYONE {
@@ -227,8 +255,14 @@ async fn meeting_pages_for_every_role() {
         (format!("/meetings/{m}/responses/{rid}/reopen"), vec![("examiner", "00000000-0000-0000-0000-000000000000")], &[Pe]),
         (format!("/meetings/{m}/tolerances"), vec![("tolerance.01", "1")], &[Pe]),
         (format!("/meetings/{m}/open"), vec![], &[Admin, Pe]),
+        (format!("/meetings/{m}/tolerances/01/adopt"), vec![], &[Pe]),
+        (format!("/meetings/{m}/people"), vec![("emails", "")], &[Admin, Pe]),
+        (format!("/meetings/{m}/people/{}/remove", f.examiners[1].user.id), vec![], &[Admin, Pe]),
+        (format!("/meetings/{m}/scripts"), vec![], &[Admin, Pe]),
+        (format!("/meetings/{m}/scripts/{script}/remove"), vec![], &[Admin, Pe]),
         (format!("/meetings/{m}/scripts/{script}/release"), vec![], &[Pe]),
         (format!("/meetings/{m}/release"), vec![], &[Pe]),
+        (format!("/meetings/{m}/close"), vec![], &[Admin, Pe]),
     ];
     for (path, fields, allowed) in &posts {
         for who in EVERYONE {
@@ -237,7 +271,8 @@ async fn meeting_pages_for_every_role() {
                 assert!(status == 303 || status == 403, "POST {path} anonymous: {status}");
                 continue;
             };
-            if path.contains("release") && who == Pe {
+            // Releasing and closing would change what later roles are allowed: checked last.
+            if (path.contains("release") || path.ends_with("/close")) && allowed.contains(&who) {
                 continue;
             }
             let status = post_page(p, path, fields).await;
@@ -247,6 +282,17 @@ async fn meeting_pages_for_every_role() {
                 assert_eq!(status, 403, "POST {path} as {who:?}");
             }
         }
+    }
+    // The page event stream answers the meeting's people only.
+    for who in [Admin, Pe, LeaderOfTeam, Examiner, OtherMeetingExaminer] {
+        let p = person(&f, who).unwrap();
+        let status = p.web.http.get(format!("{}/meetings/{m}/events", p.web.base)).send().await.unwrap().status().as_u16();
+        assert_eq!(status, if who == OtherMeetingExaminer { 403 } else { 200 }, "events as {who:?}");
+    }
+    // Then the state-changing ones by those allowed.
+    for path in [format!("/meetings/{m}/scripts/{script}/release"), format!("/meetings/{m}/release"), format!("/meetings/{m}/close")] {
+        let status = post_page(&f.pe, &path, &[]).await;
+        assert!(![401, 403, 500].contains(&status), "POST {path} as the PE: {status}");
     }
 }
 
