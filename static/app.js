@@ -69,6 +69,12 @@ document.addEventListener("DOMContentLoaded", () => {
   const source = new EventSource(live.dataset.events);
   const changed = () => { if (!timer) timer = setTimeout(refresh, 200); };
   ["mark", "definitive", "release", "tolerance", "resync"].forEach((kind) => source.addEventListener(kind, changed));
-  source.onopen = () => { if (status) status.textContent = "Live."; };
+  let opened = false;
+  source.onopen = () => {
+    if (status) status.textContent = "Live.";
+    // After a dropped connection, changes may have been missed: fetch afresh.
+    if (opened) changed();
+    opened = true;
+  };
   source.onerror = () => { if (status) status.textContent = "Reconnecting…"; };
 });

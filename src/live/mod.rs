@@ -38,7 +38,7 @@ pub const CHANNEL: &str = "standardise_events";
 pub struct Event {
     /// The meeting.
     pub meeting_id: Uuid,
-    /// `mark`, `definitive`, `release` or `tolerance`.
+    /// `mark`, `definitive`, `release`, `tolerance`, or `resync` (fetch everything again).
     pub kind: String,
     /// The response concerned, if one.
     pub response_id: Option<Uuid>,
@@ -105,6 +105,9 @@ impl Hub {
 async fn listen(pool: &PgPool, tx: &broadcast::Sender<Event>) -> Result<(), sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;
     listener.listen(CHANNEL).await?;
+    // Changes made while this process was not listening were missed: every
+    // open page fetches what it shows afresh.
+    let _ = tx.send(Event { meeting_id: Uuid::nil(), kind: "resync".into(), response_id: None, examiner_id: None });
     loop {
         let n = listener.recv().await?;
         match serde_json::from_str::<Event>(n.payload()) {
@@ -120,6 +123,10 @@ async fn listen(pool: &PgPool, tx: &broadcast::Sender<Event>) -> Result<(), sqlx
 /// meeting; a team leader the marks of their team and their own; an examiner
 /// their own marks; everyone hears releases.
 pub fn visible_to(event: &Event, viewer: &Viewer) -> bool {
+    // "Fetch again" says nothing about any meeting: everyone may hear it.
+    if event.kind == "resync" {
+        return true;
+    }
     if event.meeting_id != viewer.meeting_id {
         return false;
     }
@@ -184,5 +191,7 @@ mod tests {
         assert!(visible_to(&ev("definitive", None), &pe));
         let elsewhere = Event { meeting_id: Uuid::new_v4(), ..ev("release", None) };
         assert!(!visible_to(&elsewhere, &pe));
+        let resync = Event { meeting_id: Uuid::nil(), ..ev("resync", None) };
+        assert!(visible_to(&resync, &ex), "everyone fetches afresh after a reconnect");
     }
 }

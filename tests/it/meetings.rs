@@ -303,9 +303,28 @@ async fn a_whole_meeting_through_the_pages() {
     assert!(html.contains("is submitted.") && html.contains("Level 2, 4 marks"));
     assert!(!html.contains("id=\"mark-form\""), "a submitted mark is locked");
 
-    // The PE sees the mark, records the definitive mark and releases.
+    // Two more examiners mark the same response blind: each page shows only its own mark.
+    for (i, mark, comment) in [(1, "5", "Some comparison"), (2, "3", "Mostly description")] {
+        let r = post_form(
+            &f.examiners[i].web,
+            &mark_page,
+            &format!("{mark_page}/mark"),
+            &[("level", "2"), ("mark", mark), ("comment", comment), ("version", "0"), ("action", "submit")],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let html = f.examiners[i].web.text(&mark_page).await;
+        assert!(html.contains(&format!("Level 2, {mark} marks")) && html.contains(comment));
+        for other in ["Describes both", "Some comparison", "Mostly description"].iter().filter(|c| **c != comment) {
+            assert!(!html.contains(other), "examiner {i} sees another examiner's comment");
+        }
+        assert!(!html.contains("id=\"definitive-mark\""), "no definitive mark before release");
+    }
+
+    // The PE sees every mark, records the definitive mark and releases.
     let html = f.pe.web.text(&mark_page).await;
     assert!(html.contains("Eve Examiner") && html.contains("Describes both"));
+    assert!(html.contains("Some comparison") && html.contains("Mostly description"));
     let r = post_form(
         &f.pe.web,
         &mark_page,
@@ -341,6 +360,8 @@ async fn a_whole_meeting_through_the_pages() {
     assert!(html.contains("<strong>little</strong>"), "the rationale's Markdown is rendered");
     let overview = f.examiners[0].web.text(&url).await;
     assert!(overview.contains("Released so far: <strong>0 of 1</strong> of your marks were within tolerance"), "{overview}");
+    let overview = f.examiners[1].web.text(&url).await;
+    assert!(overview.contains("Released so far: <strong>1 of 1</strong>"), "5 is within 1 of 6: {overview}");
 
     // The audit page and its CSV.
     let audit = f.pe.web.text(&format!("{url}/audit")).await;
@@ -350,7 +371,7 @@ async fn a_whole_meeting_through_the_pages() {
     assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
     let csv = r.text().await.unwrap();
     assert!(csv.starts_with("id,at,actor,action"));
-    assert_eq!(csv.lines().count(), 1 + 6, "create, open, submit, two definitive marks, release: {csv}");
+    assert_eq!(csv.lines().count(), 1 + 8, "create, open, three submits, two definitive marks, release: {csv}");
 }
 
 #[tokio::test]
