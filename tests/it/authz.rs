@@ -55,7 +55,49 @@ async fn call(f: &MeetingFixture, who: Who, method: &str, path: &str, body: Opti
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
+/// Walks a JSON body for what a marker must not get before release: any
+/// `definitive` field, and marks of examiners outside the viewer's team.
+fn json_leaks(value: &Value, allowed_examiners: &[&str], found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if map.get("definitive").is_some_and(|d| !d.is_null()) {
+                found.push("a definitive mark".into());
+            }
+            if let Some(email) = map.get("email").and_then(Value::as_str).filter(|_| map.contains_key("mark")) {
+                if !allowed_examiners.contains(&email) {
+                    found.push(format!("the mark of {email}"));
+                }
+            }
+            if let Some(email) = map.get("examiner").and_then(Value::as_str) {
+                if !allowed_examiners.contains(&email) {
+                    found.push(format!("the mark of {email}"));
+                }
+            }
+            map.values().for_each(|v| json_leaks(v, allowed_examiners, found));
+        }
+        Value::Array(items) => items.iter().for_each(|v| json_leaks(v, allowed_examiners, found)),
+        _ => {}
+    }
+}
+
 fn assert_no_secrets(who: Who, what: &str, body: &str) {
+    let allowed: &[&str] = match who {
+        Who::Examiner => &["ex1@board.example"],
+        Who::LeaderOfTeam => &["tl@board.example", "ex3@board.example"],
+        Who::LeaderOfOtherTeam => &["tl2@board.example"],
+        _ => &[],
+    };
+    if !matches!(who, Who::Admin | Who::Pe) {
+        if let Ok(json) = serde_json::from_str::<Value>(body) {
+            let mut found = Vec::new();
+            json_leaks(&json, allowed, &mut found);
+            assert!(found.is_empty(), "{who:?} gets {found:?} in {what}: {body}");
+        }
+        assert!(
+            !body.contains("id=\"definitive-mark\"") && !body.contains("id=\"definitive-summary\""),
+            "{who:?} sees a definitive mark in {what}"
+        );
+    }
     let forbidden: &[&str] = match who {
         Who::Admin | Who::Pe => &[],
         Who::LeaderOfTeam => &[OTHER_EXAMINER, RATIONALE],
@@ -182,6 +224,11 @@ async fn nothing_leaks_to_markers_before_release_in_any_body() {
             assert_no_secrets(who, "definitive refusal", &body);
         }
     }
+    // The checker itself finds a leak when there is one: the PE's view, read as an examiner's.
+    let pe_view: Value = f.get(&f.pe, &format!("/responses/{rid}")).await.json().await.unwrap();
+    let mut found = Vec::new();
+    json_leaks(&pe_view, &["ex1@board.example"], &mut found);
+    assert!(found.contains(&"a definitive mark".to_owned()) && found.iter().any(|l| l.contains("ex2@board.example")), "{found:?}");
     // What each does see.
     let view: Value = f.get(&f.leader, &format!("/responses/{rid}")).await.json().await.unwrap();
     assert!(view.get("definitive").is_none());
@@ -192,6 +239,45 @@ async fn nothing_leaks_to_markers_before_release_in_any_body() {
     assert!(overview.contains("Your team") && overview.contains("Em Examiner") && overview.contains("1 of 4"), "{overview}");
     let page = f.pe.web.text(&format!("/meetings/{m}/responses/{rid}")).await;
     assert!(page.contains(OTHER_EXAMINER) && page.contains(TEAM_MEMBER) && page.contains(RATIONALE));
+}
+
+#[tokio::test]
+async fn only_administrators_set_up_meetings() {
+    let f = MeetingFixture::setup().await;
+    let body = json!({"paper_id": f.paper, "name": "Another", "principal_examiner": "pe@board.example"});
+    for who in EVERYONE {
+        let http = reqwest::Client::new();
+        let mut req = http.post(format!("http://{}/api/v1/meetings", f.app.addr)).json(&body);
+        if let Some(p) = person(&f, who) {
+            req = req.bearer_auth(&p.api.token);
+        }
+        let status = req.send().await.unwrap().status().as_u16();
+        let expected = match who {
+            Who::Admin => 201,
+            Who::Anonymous => 401,
+            _ => 403,
+        };
+        assert_eq!(status, expected, "POST /api/v1/meetings as {who:?}");
+        let Some(p) = person(&f, who) else {
+            assert_eq!(f.app.client().get("/meetings/new").await.status(), 303);
+            continue;
+        };
+        assert_eq!(p.web.get("/meetings").await.status(), 200, "everyone signed in sees their own meetings");
+        let expected = if who == Who::Admin { 200 } else { 403 };
+        assert_eq!(p.web.get("/meetings/new").await.status(), expected, "GET /meetings/new as {who:?}");
+        if who != Who::Admin {
+            let paper = f.paper.to_string();
+            let status = p
+                .web
+                .post("/meetings", &[("paper_id", paper.as_str()), ("name", "x"), ("principal_examiner", "pe@board.example")])
+                .await
+                .status();
+            assert_eq!(status, 403, "POST /meetings as {who:?}");
+        }
+    }
+    // The list shows each person only the meetings they take part in.
+    let list = f.outsider.web.text("/meetings").await;
+    assert!(list.contains("Another meeting") && !list.contains("HIS2L January 2011 standardisation"));
 }
 
 /// Posts a page form with a CSRF token from the person's home page.
