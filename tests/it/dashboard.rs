@@ -174,21 +174,12 @@ impl Drop for SecondProcess {
     }
 }
 
-fn database_url(o: &sqlx::postgres::PgConnectOptions) -> String {
-    let db = o.get_database().unwrap_or("postgres");
-    if o.get_host().starts_with('/') {
-        format!("postgres:///{db}?host={}&port={}&user={}", o.get_host(), o.get_port(), o.get_username())
-    } else {
-        format!("postgres://{}@{}:{}/{db}", o.get_username(), o.get_host(), o.get_port())
-    }
-}
-
 async fn start_second_process(f: &MeetingFixture) -> (SecondProcess, std::net::SocketAddr) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_standardise"))
         .arg("serve")
-        .env("DATABASE_URL", database_url(&f.app.db.options))
+        .env("DATABASE_URL", crate::helpers::database_url(&f.app.db.options))
         .env("STANDARDISE_BIND", addr.to_string())
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null())

@@ -344,3 +344,13 @@ pub fn set_field(fields: &mut [(String, String)], name: &str, value: &str) {
     let f = fields.iter_mut().find(|(k, _)| k == name).unwrap_or_else(|| panic!("no field {name}"));
     f.1 = value.to_owned();
 }
+
+/// A URL for a database, as `DATABASE_URL` takes it (socket or TCP).
+pub fn database_url(o: &PgConnectOptions) -> String {
+    let db = o.get_database().unwrap_or("postgres");
+    if o.get_host().starts_with('/') {
+        format!("postgres:///{db}?host={}&port={}&user={}", o.get_host(), o.get_port(), o.get_username())
+    } else {
+        format!("postgres://{}@{}:{}/{db}", o.get_username(), o.get_host(), o.get_port())
+    }
+}

@@ -8,6 +8,7 @@ mod api;
 mod auth;
 mod authz;
 mod browser;
+mod cli;
 mod dashboard;
 mod database;
 mod errors;
