@@ -122,6 +122,13 @@ async fn marks_are_checked_against_the_scheme_and_versions() {
     let f = MeetingFixture::open().await;
     let (q01, _, _) = f.responses[0].clone();
     let ex = &f.examiners[0];
+    // Ticked indicative-content points are kept with the mark.
+    let (other, _, _) = f.responses[2].clone();
+    let r = f
+        .put(ex, &format!("/responses/{other}/mark"), json!({"level": 3, "mark": 7, "credited": ["provenance of Source B"], "version": 0}))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["credited"], json!(["provenance of Source B"]));
     let before = f.audit_count().await;
 
     let r = f.put(ex, &format!("/responses/{q01}/mark"), json!({"level": 7, "mark": 8})).await;

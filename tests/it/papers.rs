@@ -190,3 +190,19 @@ async fn papers_are_for_administrators() {
     assert_eq!(r.status(), 403);
     assert_eq!(app.client().get("/papers").await.status(), 303, "anonymous: sign in first");
 }
+
+#[tokio::test]
+async fn the_json_that_parse_prints_can_be_imported_back_through_the_page() {
+    let app = spawn_app().await;
+    let admin = app.admin_client().await;
+    let mut scheme = serde_json::to_value(standardise::markscheme::parse(REFERENCE).into_result().unwrap()).unwrap();
+    scheme["board"] = serde_json::json!("AQA");
+    let r = import(&admin, scheme.to_string().as_bytes(), "his2l.json").await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("data-question=\"06\"") && html.contains("value=\"AQA\""));
+    let fields = form_fields(&html, "paper-form");
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(admin.post_raw("/papers", &pairs).await.status(), 303);
+    assert_eq!(app.count("questions").await, 6);
+}

@@ -244,3 +244,16 @@ async fn the_papers_api_for_exam_board_systems() {
     assert_eq!(eve_api.post_json("/api/v1/papers", &scheme).await.status(), 403);
     assert_eq!(eve_api.post_json(&format!("/api/v1/papers/{id}/scripts"), &script).await.status(), 403);
 }
+
+#[tokio::test]
+async fn an_oversized_script_upload_is_refused_with_413_and_saves_nothing() {
+    let app = spawn_app().await;
+    let admin = app.admin_client().await;
+    let paper = app.reference_paper().await;
+    let mut csv = b"candidate,question,response\n0001,01,".to_vec();
+    csv.extend(std::iter::repeat_n(b'a', 21 * 1024 * 1024));
+    let r = bulk(&admin, paper, csv, "huge.csv").await;
+    assert_eq!(r.status(), 413);
+    assert!(r.text().await.unwrap().contains("larger than"));
+    assert_eq!(app.count("scripts").await, 0);
+}
