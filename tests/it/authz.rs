@@ -63,15 +63,15 @@ fn json_leaks(value: &Value, allowed_examiners: &[&str], found: &mut Vec<String>
             if map.get("definitive").is_some_and(|d| !d.is_null()) {
                 found.push("a definitive mark".into());
             }
-            if let Some(email) = map.get("email").and_then(Value::as_str).filter(|_| map.contains_key("mark")) {
-                if !allowed_examiners.contains(&email) {
-                    found.push(format!("the mark of {email}"));
-                }
+            if let Some(email) = map.get("email").and_then(Value::as_str).filter(|_| map.contains_key("mark"))
+                && !allowed_examiners.contains(&email)
+            {
+                found.push(format!("the mark of {email}"));
             }
-            if let Some(email) = map.get("examiner").and_then(Value::as_str) {
-                if !allowed_examiners.contains(&email) {
-                    found.push(format!("the mark of {email}"));
-                }
+            if let Some(email) = map.get("examiner").and_then(Value::as_str)
+                && !allowed_examiners.contains(&email)
+            {
+                found.push(format!("the mark of {email}"));
             }
             map.values().for_each(|v| json_leaks(v, allowed_examiners, found));
         }
