@@ -341,6 +341,19 @@ mod tests {
     }
 
     #[test]
+    fn too_many_files_in_a_zip_are_refused_before_reading_them() {
+        let mut out = Cursor::new(Vec::new());
+        let mut w = zip::ZipWriter::new(&mut out);
+        let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        for i in 0..=MAX_ZIP_ENTRIES {
+            w.start_file(format!("{i}/01.txt"), stored).unwrap();
+        }
+        w.finish().unwrap();
+        let err = parse_zip(&out.into_inner()).unwrap_err();
+        assert!(err.contains("at most 20000 are accepted"), "{err}");
+    }
+
+    #[test]
     fn uploads_are_checked_against_the_paper() {
         let scripts = parse_csv(b"candidate,question,response\n0001,01,a\n0001,07,b\n").unwrap();
         let qs = vec!["01".to_owned(), "02".to_owned()];
