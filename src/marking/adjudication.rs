@@ -115,14 +115,11 @@ pub async fn save_definitive(
     audit::record(
         &mut *tx,
         audit::Entry {
-            meeting_id: meeting.id,
-            actor_id: actor,
-            action: if ctx.released { "definitive.change_after_release" } else { "definitive.set" },
             response_id: Some(ctx.response_id),
-            subject_id: None,
             old: existing.map(|d| json!({"level": d.level, "mark": d.mark, "rationale": d.rationale})),
             new: Some(json!({"level": stored.level, "mark": stored.mark, "rationale": stored.rationale})),
             reason,
+            ..audit::Entry::new(meeting.id, actor, if ctx.released { "definitive.change_after_release" } else { "definitive.set" })
         },
     )
     .await?;
@@ -167,14 +164,8 @@ pub async fn release(tx: &mut PgConnection, meeting: &Meeting, script: Option<Uu
     audit::record(
         &mut *tx,
         audit::Entry {
-            meeting_id: meeting.id,
-            actor_id: actor,
-            action: if script.is_some() { "release.script" } else { "release.all" },
-            response_id: None,
-            subject_id: None,
-            old: None,
             new: Some(json!({"scripts": released})),
-            reason: None,
+            ..audit::Entry::new(meeting.id, actor, if script.is_some() { "release.script" } else { "release.all" })
         },
     )
     .await?;

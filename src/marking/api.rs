@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::{
     adjudication::{self, DefinitiveInput},
     may_see_definitive, may_see_marks_of_others,
+    rules::within_tolerance,
     store::{self, MarkInput},
 };
 use crate::{
@@ -58,7 +59,7 @@ pub async fn response_view(state: &AppState, access: &crate::meetings::access::A
         let definitive = adjudication::definitive(&mut conn, access.meeting.id, response_id).await?;
         if let (Some(d), Some(m)) = (&definitive, &own) {
             view["difference"] = json!(m.mark - d.mark);
-            view["within_tolerance"] = json!((m.mark - d.mark).abs() <= ctx.tolerance);
+            view["within_tolerance"] = json!(within_tolerance(m.mark - d.mark, ctx.tolerance));
         }
         view["definitive"] = json!(definitive);
     }

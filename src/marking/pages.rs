@@ -120,7 +120,7 @@ impl MarkingPage {
         self.ctx_r.question.kind == QuestionKind::Levels && !self.levels.is_empty()
     }
     fn within_tolerance(&self) -> bool {
-        self.difference.is_some_and(|d| d.abs() <= self.ctx_r.tolerance)
+        self.difference.is_some_and(|d| super::rules::within_tolerance(d, self.ctx_r.tolerance))
     }
 }
 

@@ -271,14 +271,11 @@ pub async fn save_mark(
     audit::record(
         &mut *tx,
         audit::Entry {
-            meeting_id: meeting.id,
-            actor_id: examiner,
-            action: if input.submit { "mark.submit" } else { "mark.draft" },
             response_id: Some(ctx.response_id),
             subject_id: Some(examiner),
             old: existing.map(|m| json!({"level": m.level, "mark": m.mark, "comment": m.comment, "state": m.state})),
             new: Some(json!({"level": stored.level, "mark": stored.mark, "comment": stored.comment, "state": stored.state})),
-            reason: None,
+            ..audit::Entry::new(meeting.id, examiner, if input.submit { "mark.submit" } else { "mark.draft" })
         },
     )
     .await?;
@@ -316,14 +313,12 @@ pub async fn reopen(
     audit::record(
         &mut *tx,
         audit::Entry {
-            meeting_id: meeting.id,
-            actor_id: actor,
-            action: "mark.reopen",
             response_id: Some(ctx.response_id),
             subject_id: Some(examiner),
             old: Some(json!({"state": "submitted"})),
             new: Some(json!({"state": "draft"})),
             reason: Some(reason).filter(|r| !r.trim().is_empty()),
+            ..audit::Entry::new(meeting.id, actor, "mark.reopen")
         },
     )
     .await?;

@@ -96,26 +96,23 @@ pub async fn create(tx: &mut PgConnection, spec: &MeetingSpec, paper: &StoredPap
                 _ => e.into(),
             })?;
     }
-    for (q, qid) in paper.scheme.questions.iter().zip(&paper.question_ids) {
-        let tolerance = spec.tolerances.get(&q.number).copied().unwrap_or_else(|| default_tolerance(q.max_mark));
-        sqlx::query("INSERT INTO meeting_tolerances (meeting_id, question_id, tolerance) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(qid)
-            .bind(tolerance)
-            .execute(&mut *tx)
-            .await?;
-    }
+    let tolerances: Vec<i32> = paper
+        .scheme
+        .questions
+        .iter()
+        .map(|q| spec.tolerances.get(&q.number).copied().unwrap_or_else(|| default_tolerance(q.max_mark)))
+        .collect();
+    sqlx::query("INSERT INTO meeting_tolerances (meeting_id, question_id, tolerance) SELECT $1, * FROM unnest($2::uuid[], $3::int[])")
+        .bind(id)
+        .bind(&paper.question_ids)
+        .bind(&tolerances)
+        .execute(&mut *tx)
+        .await?;
     audit::record(
         &mut *tx,
         audit::Entry {
-            meeting_id: id,
-            actor_id: actor,
-            action: "meeting.create",
-            response_id: None,
-            subject_id: None,
-            old: None,
             new: Some(json!({"name": spec.name, "people": emails, "scripts": spec.scripts.len()})),
-            reason: None,
+            ..audit::Entry::new(id, actor, "meeting.create")
         },
     )
     .await?;
@@ -180,20 +177,7 @@ pub async fn add_people(tx: &mut PgConnection, meeting: &Meeting, people: &[NewP
     }
     insert_people(tx, meeting.id, people).await?;
     let added: Vec<String> = people.iter().map(|(e, role, _)| format!("{} ({role})", e.as_str())).collect();
-    audit::record(
-        &mut *tx,
-        audit::Entry {
-            meeting_id: meeting.id,
-            actor_id: actor,
-            action: "people.add",
-            response_id: None,
-            subject_id: None,
-            old: None,
-            new: Some(json!(added)),
-            reason: None,
-        },
-    )
-    .await
+    audit::record(&mut *tx, audit::Entry { new: Some(json!(added)), ..audit::Entry::new(meeting.id, actor, "people.add") }).await
 }
 
 /// Adds scripts to a meeting still being set up (audited).
@@ -227,14 +211,8 @@ pub async fn add_scripts(tx: &mut PgConnection, meeting: &Meeting, scripts: &[(U
     audit::record(
         &mut *tx,
         audit::Entry {
-            meeting_id: meeting.id,
-            actor_id: actor,
-            action: "scripts.add",
-            response_id: None,
-            subject_id: None,
-            old: None,
             new: Some(json!(scripts.iter().map(|(s, _)| s).collect::<Vec<_>>())),
-            reason: None,
+            ..audit::Entry::new(meeting.id, actor, "scripts.add")
         },
     )
     .await
@@ -269,16 +247,7 @@ pub async fn remove_person(tx: &mut PgConnection, meeting: &Meeting, user_id: Uu
         .await?;
     audit::record(
         &mut *tx,
-        audit::Entry {
-            meeting_id: meeting.id,
-            actor_id: actor,
-            action: "people.remove",
-            response_id: None,
-            subject_id: Some(user_id),
-            old: role.map(|r| json!(r)),
-            new: None,
-            reason: None,
-        },
+        audit::Entry { subject_id: Some(user_id), old: role.map(|r| json!(r)), ..audit::Entry::new(meeting.id, actor, "people.remove") },
     )
     .await
 }
@@ -296,20 +265,7 @@ pub async fn remove_script(tx: &mut PgConnection, meeting: &Meeting, script_id: 
     if removed.rows_affected() == 0 {
         return Err(AppError::not_found("That script in this meeting"));
     }
-    audit::record(
-        &mut *tx,
-        audit::Entry {
-            meeting_id: meeting.id,
-            actor_id: actor,
-            action: "scripts.remove",
-            response_id: None,
-            subject_id: None,
-            old: Some(json!(script_id)),
-            new: None,
-            reason: None,
-        },
-    )
-    .await
+    audit::record(&mut *tx, audit::Entry { old: Some(json!(script_id)), ..audit::Entry::new(meeting.id, actor, "scripts.remove") }).await
 }
 
 /// Moves a meeting from setup to marking.
@@ -562,14 +518,9 @@ pub async fn set_tolerance(
     audit::record(
         &mut *tx,
         audit::Entry {
-            meeting_id,
-            actor_id: actor,
-            action: "tolerance.set",
-            response_id: None,
-            subject_id: None,
             old: old.map(|t| json!({"question_id": question_id, "tolerance": t})),
             new: Some(json!({"question_id": question_id, "tolerance": tolerance})),
-            reason: None,
+            ..audit::Entry::new(meeting_id, actor, "tolerance.set")
         },
     )
     .await?;

@@ -170,11 +170,9 @@ pub async fn load(db: &mut PgConnection, paper_id: Uuid, script_id: Uuid) -> Res
     Ok(Some(ScriptView { id: script_id, paper_id, candidate, responses }))
 }
 
-/// An attachment's file, with the paper it belongs to (for the access check).
+/// An attachment's file.
 #[derive(Debug, FromRow)]
 pub struct AttachmentFile {
-    /// The paper whose script it is on.
-    pub paper_id: Uuid,
     /// MIME type, checked at upload.
     pub content_type: String,
     /// Name to download it as.
@@ -185,13 +183,7 @@ pub struct AttachmentFile {
 
 /// Loads an attachment's file.
 pub async fn attachment(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<AttachmentFile>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT r.paper_id, a.content_type, a.filename, a.bytes
-         FROM attachments a JOIN responses r ON r.attachment_id = a.id WHERE a.id = $1 LIMIT 1",
-    )
-    .bind(id)
-    .fetch_optional(db)
-    .await?)
+    Ok(sqlx::query_as("SELECT content_type, filename, bytes FROM attachments WHERE id = $1").bind(id).fetch_optional(db).await?)
 }
 
 /// Whether a user takes part in a meeting that marks the script this attachment is on.
