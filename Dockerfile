@@ -1,5 +1,6 @@
 # Build standardise, then run it on a slim image. Templates, static files and
-# migrations are compiled into the binary, so only the binary is copied.
+# migrations are compiled into the binary, so only the binary is copied. The
+# demonstration meeting's paper is the tests' sample paper, also compiled in.
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
@@ -7,6 +8,7 @@ COPY src src
 COPY migrations migrations
 COPY templates templates
 COPY static static
+COPY tests/fixtures/markschemes/standardise-sample-history.md tests/fixtures/markschemes/
 RUN cargo build --release --locked
 
 FROM debian:bookworm-slim

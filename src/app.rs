@@ -19,7 +19,7 @@ use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use tower_sessions_sqlx_store::PostgresStore;
 
 pub use crate::state::AppState;
-use crate::{api, assets, auth, dashboard, error, health, home, marking, meetings, papers, scripts, users};
+use crate::{api, assets, auth, dashboard, demo, error, health, home, marking, meetings, papers, scripts, users};
 
 /// No inline script or style anywhere, no framing, no plugins.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -39,6 +39,7 @@ pub fn router(state: AppState) -> Router {
     // Pages: session cookie and CSRF check. The API has neither: bearer tokens only.
     let pages = Router::new()
         .merge(home::routes())
+        .merge(demo::pages::routes())
         .merge(auth::routes())
         .merge(users::admin::routes())
         .merge(papers::routes())
@@ -61,6 +62,9 @@ pub fn router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
         .layer(middleware::from_fn(error::render_errors))
         .layer(CompressionLayer::new())
+        // Pages and API answers are never reused from a cache (Back after Submit must not show
+        // the old page); static files and scans set their own caching first.
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

@@ -31,6 +31,10 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Load a demonstration meeting (sample paper, scripts, ten accounts with
+    /// marks) into the database the server uses, and print its accounts'
+    /// one-time passwords. Refused if it is already there.
+    Demo,
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -164,6 +168,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             result?;
         }
+        Command::Demo => {
+            let admin_email = cli.serve.admin_email.clone();
+            with_database(&cli.db, |pool| async move {
+                db::migrate(&pool).await?;
+                // On a new database the administrator comes first, as when the server first starts.
+                crate::serve::create_first_admin(&pool, &admin_email).await?;
+                let admin: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE is_admin AND active ORDER BY created_at LIMIT 1")
+                    .fetch_optional(&pool)
+                    .await?
+                    .context("no active administrator: create one with `standardise user add --admin`")?;
+                let loaded = crate::demo::load(&pool, admin).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                print_demo(&loaded);
+                Ok(())
+            })
+            .await?
+        }
         Command::Migrate => {
             with_database(&cli.db, |pool| async move {
                 db::migrate(&pool).await?;
@@ -232,6 +252,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_demo(loaded: &crate::demo::Loaded) {
+    println!("Loaded the demonstration meeting \"{}\".", loaded.meeting_name);
+    println!("Start the server (cargo run --release), sign in as the principal examiner and open the dashboard.");
+    println!("One-time passwords (each person chooses their own at first sign-in; shown only now):\n");
+    for a in &loaded.accounts {
+        println!("  {:<30} {:<32} {}", a.role, a.email, a.password);
+    }
+    println!("\nThe dashboard: /meetings/{}/dashboard", loaded.meeting_id);
 }
 
 /// Connects, runs `f`, and stops a private cluster afterwards if one was started.

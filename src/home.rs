@@ -23,9 +23,12 @@ struct HomePage {
     name: String,
     is_admin: bool,
     meetings: Vec<(Meeting, String, String)>,
+    /// No paper yet: offer an administrator the demonstration meeting.
+    offer_demo: bool,
 }
 
 async fn show_home(State(state): State<AppState>, AuthUser(user): AuthUser, ctx: PageCtx) -> Result<impl IntoResponse, AppError> {
     let meetings = meeting_rows(&state, &user).await?;
-    render(&HomePage { ctx, name: user.name, is_admin: user.is_admin, meetings })
+    let offer_demo = user.is_admin && !sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM papers)").fetch_one(&state.db).await?;
+    render(&HomePage { ctx, name: user.name, is_admin: user.is_admin, meetings, offer_demo })
 }

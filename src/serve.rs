@@ -64,7 +64,7 @@ async fn run(pool: PgPool, args: &ServeArgs) -> anyhow::Result<()> {
 
 /// On the very first start, creates an administrator and prints a one-time
 /// password once, so the person who installed standardise can sign in.
-async fn create_first_admin(pool: &PgPool, email: &str) -> anyhow::Result<()> {
+pub(crate) async fn create_first_admin(pool: &PgPool, email: &str) -> anyhow::Result<()> {
     let email = Email::parse(email).map_err(anyhow::Error::msg)?;
     let name = DisplayName::parse("Administrator").map_err(anyhow::Error::msg)?;
     let secret = password::one_time_password();

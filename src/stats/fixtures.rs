@@ -1,14 +1,14 @@
-//! Test-only access to the published inter-rater reference datasets in shared/fixtures/irr.
+//! Test-only access to the published inter-rater reference datasets carried into tests/fixtures/irr (figures from the published sources listed in each file).
 
 use serde_json::Value;
 
 /// Names of every fixture, paired with its embedded JSON text.
 pub const ALL: [(&str, &str); 5] = [
-    ("irr_anxiety", include_str!("../../../shared/fixtures/irr/irr_anxiety.json")),
-    ("irr_diagnoses", include_str!("../../../shared/fixtures/irr/irr_diagnoses.json")),
-    ("irr_video", include_str!("../../../shared/fixtures/irr/irr_video.json")),
-    ("krippendorff_2011_example_C", include_str!("../../../shared/fixtures/irr/krippendorff_2011_example_C.json")),
-    ("shrout_fleiss_1979", include_str!("../../../shared/fixtures/irr/shrout_fleiss_1979.json")),
+    ("irr_anxiety", include_str!("../../tests/fixtures/irr/irr_anxiety.json")),
+    ("irr_diagnoses", include_str!("../../tests/fixtures/irr/irr_diagnoses.json")),
+    ("irr_video", include_str!("../../tests/fixtures/irr/irr_video.json")),
+    ("krippendorff_2011_example_C", include_str!("../../tests/fixtures/irr/krippendorff_2011_example_C.json")),
+    ("shrout_fleiss_1979", include_str!("../../tests/fixtures/irr/shrout_fleiss_1979.json")),
 ];
 
 /// Parsed fixture by name; panics in tests only, where a broken fixture should fail loudly.

@@ -1,5 +1,6 @@
 //! Browser tests: real headless Chromium through chromedriver (WebDriver).
-//! They fail, never skip, when Chromium is missing: CI installs it.
+//! Without Chromium they print one line and skip, unless
+//! `STANDARDISE_BROWSER_REQUIRED=1` (set by CI, which installs it): then they fail.
 
 use std::{process::Stdio, time::Duration};
 
@@ -34,13 +35,19 @@ fn binary(env: &str, default: &str) -> String {
 }
 
 impl Browser {
-    pub async fn start() -> Browser {
+    /// A browser, or `None` (after one line saying why) when Chromium is not
+    /// installed and not required.
+    pub async fn start() -> Option<Browser> {
         let chromedriver = binary("CHROMEDRIVER", "/usr/bin/chromedriver");
         let chromium = binary("CHROMIUM", "/usr/bin/chromium");
-        assert!(
-            std::path::Path::new(&chromedriver).exists() && std::path::Path::new(&chromium).exists(),
-            "browser tests need Chromium: apt-get install -y chromium chromium-driver (or set CHROMIUM/CHROMEDRIVER)"
-        );
+        if !(std::path::Path::new(&chromedriver).exists() && std::path::Path::new(&chromium).exists()) {
+            let required = std::env::var("STANDARDISE_BROWSER_REQUIRED").is_ok_and(|v| v == "1");
+            let why =
+                format!("no {chromium} or {chromedriver}: apt-get install -y chromium chromium-driver (or set CHROMIUM/CHROMEDRIVER)");
+            assert!(!required, "STANDARDISE_BROWSER_REQUIRED=1 but {why}");
+            eprintln!("skipped browser test: {why}");
+            return None;
+        }
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let driver = std::process::Command::new(&chromedriver)
             .arg(format!("--port={port}"))
@@ -71,7 +78,7 @@ impl Browser {
                 .connect(&format!("http://127.0.0.1:{port}"))
                 .await
             {
-                Ok(client) => return Browser { client, driver, _profile: TempDir(profile) },
+                Ok(client) => return Some(Browser { client, driver, _profile: TempDir(profile) }),
                 Err(e) => {
                     last_error = e.to_string();
                     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -143,7 +150,7 @@ impl Browser {
 async fn wrong_password_shows_an_error_in_the_browser() {
     let app = spawn_app().await;
     app.user("eve@board.example", "Eve Examiner", false, PASSWORD).await;
-    let b = Browser::start().await;
+    let Some(b) = Browser::start().await else { return };
     b.sign_in(&app, "eve@board.example", "not my password").await;
     b.wait_for_text("#login-error", "do not match an account").await;
     assert_eq!(b.path().await, "/login");
@@ -154,7 +161,7 @@ async fn wrong_password_shows_an_error_in_the_browser() {
 async fn admin_signs_in_creates_an_account_and_the_new_user_signs_in() {
     let app = spawn_app().await;
     app.user("ada@board.example", "Ada Admin", true, PASSWORD).await;
-    let b = Browser::start().await;
+    let Some(b) = Browser::start().await else { return };
 
     b.sign_in(&app, "ada@board.example", PASSWORD).await;
     b.wait_for_text("h1", "Welcome, Ada Admin").await;
@@ -187,31 +194,30 @@ async fn admin_signs_in_creates_an_account_and_the_new_user_signs_in() {
 }
 
 #[tokio::test]
-async fn admin_imports_the_reference_scheme_through_the_pages() {
+async fn admin_imports_the_sample_scheme_through_the_pages() {
     let app = spawn_app().await;
     app.user("ada@board.example", "Ada Admin", true, PASSWORD).await;
-    let b = Browser::start().await;
+    let Some(b) = Browser::start().await else { return };
     b.sign_in(&app, "ada@board.example", PASSWORD).await;
     b.click("nav a[href='/papers']").await;
     b.click("a[href='/papers/import']").await;
-    let reference = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures/markschemes/aqa-his2l-jan2011.md")
-        .canonicalize()
-        .unwrap();
-    b.client.find(Locator::Css("#file")).await.unwrap().send_keys(&reference.display().to_string()).await.unwrap();
+    let document = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/markschemes/standardise-sample-history.md");
+    b.client.find(Locator::Css("#file")).await.unwrap().send_keys(&document.display().to_string()).await.unwrap();
     b.click("form.wide-form button[type=submit]").await;
     b.wait_for_text("h1", "Check the imported mark scheme").await;
-    assert_eq!(b.client.find(Locator::Css("#code")).await.unwrap().prop("value").await.unwrap().as_deref(), Some("HIS2L"));
+    assert_eq!(b.client.find(Locator::Css("#code")).await.unwrap().prop("value").await.unwrap().as_deref(), Some("SSH1R"));
     let sections = b.client.find_all(Locator::Css("section.question")).await.unwrap();
-    assert_eq!(sections.len(), 7, "six questions and a blank one for adding");
+    assert_eq!(sections.len(), 4, "three questions and a blank one for adding");
     b.screenshot("import-preview").await;
 
-    // Correct something in the form before saving: the series is spelt out.
-    b.fill("#series", "January 2011 (final)").await;
+    // Complete and correct the form before saving: the board is not one the importer
+    // knows by name, and the series is spelt out.
+    b.fill("#board", "Standardise Sample Papers").await;
+    b.fill("#series", "June 2026 (final)").await;
     b.click("#save-paper").await;
-    b.wait_for_text("h1", "AQA HIS2L").await;
-    assert!(b.text(".flash").await.contains("saved with 6 questions"));
-    assert!(b.text("main").await.contains("January 2011 (final)"));
+    b.wait_for_text("h1", "Standardise Sample Papers SSH1R").await;
+    assert!(b.text(".flash").await.contains("saved with 3 questions"));
+    assert!(b.text("main").await.contains("June 2026 (final)"));
     b.screenshot("paper-saved").await;
     b.client.clone().close().await.unwrap();
 }
@@ -247,7 +253,7 @@ async fn value_of(b: &Browser, css: &str) -> String {
 async fn an_examiner_marks_a_script_with_the_keyboard() {
     let f = crate::fixture::MeetingFixture::open().await;
     let (rid, _, _) = f.responses[0].clone();
-    let b = Browser::start().await;
+    let Some(b) = Browser::start().await else { return };
     b.sign_in(&f.app, "ex1@board.example", PASSWORD).await;
     b.wait_for_text("h1", "Welcome").await;
     b.client.goto(&f.app.url(&format!("/meetings/{}/responses/{rid}", f.meeting))).await.unwrap();
@@ -301,7 +307,7 @@ async fn a_draft_survives_closing_and_reopening_the_page() {
     let (rid, _, _) = f.responses[0].clone();
     let page = f.app.url(&format!("/meetings/{}/responses/{rid}", f.meeting));
     {
-        let b = Browser::start().await;
+        let Some(b) = Browser::start().await else { return };
         b.sign_in(&f.app, "ex2@board.example", PASSWORD).await;
         b.wait_for_text("h1", "Welcome").await;
         b.client.goto(&page).await.unwrap();
@@ -313,7 +319,7 @@ async fn a_draft_survives_closing_and_reopening_the_page() {
         // The tab is closed without submitting: the whole browser goes.
         b.client.clone().close().await.unwrap();
     }
-    let b = Browser::start().await;
+    let Some(b) = Browser::start().await else { return };
     b.sign_in(&f.app, "ex2@board.example", PASSWORD).await;
     b.wait_for_text("h1", "Welcome").await;
     b.client.goto(&page).await.unwrap();
@@ -333,7 +339,7 @@ async fn the_pe_sees_a_mark_arrive_live_then_adjudicates_and_releases() {
     let f = crate::fixture::MeetingFixture::open().await;
     let (rid, _, _) = f.responses[0].clone();
     let m = f.meeting;
-    let pe = Browser::start().await;
+    let Some(pe) = Browser::start().await else { return };
     pe.sign_in(&f.app, "pe@board.example", PASSWORD).await;
     pe.wait_for_text("h1", "Welcome").await;
     pe.client.goto(&f.app.url(&format!("/meetings/{m}/dashboard"))).await.unwrap();
@@ -343,7 +349,7 @@ async fn the_pe_sees_a_mark_arrive_live_then_adjudicates_and_releases() {
     assert!(!pe.text("#matrix").await.contains("L3"));
 
     // The examiner marks in their own browser.
-    let ex = Browser::start().await;
+    let Some(ex) = Browser::start().await else { return };
     ex.sign_in(&f.app, "ex1@board.example", PASSWORD).await;
     ex.wait_for_text("h1", "Welcome").await;
     ex.client.goto(&f.app.url(&format!("/meetings/{m}/responses/{rid}"))).await.unwrap();
@@ -412,7 +418,7 @@ async fn the_main_pages_have_no_serious_accessibility_problems() {
     let (rid, _, _) = f.responses[0].clone();
     let m = f.meeting;
     let mut problems = Vec::new();
-    let b = Browser::start().await;
+    let Some(b) = Browser::start().await else { return };
     b.client.goto(&f.app.url("/login")).await.unwrap();
     problems.extend(accessibility_problems(&b).await.into_iter().map(|p| format!("/login: {p}")));
     b.sign_in(&f.app, "admin@board.example", PASSWORD).await;
@@ -441,7 +447,7 @@ async fn the_main_pages_have_no_serious_accessibility_problems() {
             ],
         ),
     ] {
-        let b = Browser::start().await;
+        let Some(b) = Browser::start().await else { return };
         b.sign_in(&f.app, who, PASSWORD).await;
         b.wait_for_text("h1", "Welcome").await;
         for page in pages {
@@ -451,4 +457,26 @@ async fn the_main_pages_have_no_serious_accessibility_problems() {
         b.client.clone().close().await.unwrap();
     }
     assert!(problems.is_empty(), "accessibility problems:\n{}", problems.join("\n"));
+}
+
+#[tokio::test]
+async fn an_administrator_loads_the_demonstration_from_the_home_page() {
+    let app = spawn_app().await;
+    app.user("ada@board.example", "Ada Admin", true, PASSWORD).await;
+    let Some(b) = Browser::start().await else { return };
+    b.sign_in(&app, "ada@board.example", PASSWORD).await;
+    b.wait_for_text("h1", "Welcome").await;
+    b.click("#load-demo").await;
+    b.wait_for_text("h1", "Demonstration meeting loaded").await;
+    let accounts = b.text("table").await;
+    assert!(accounts.contains("principal@demo.example") && accounts.contains("farid.ghani@demo.example"), "{accounts}");
+    b.screenshot("demo-loaded").await;
+    b.click("#demo-dashboard").await;
+    b.wait_for_text("h1", "Dashboard").await;
+    let main = b.text("main").await;
+    for needle in ["Discuss next", "Ben Carter", "severe", "lenient", "erratic"] {
+        assert!(main.contains(needle), "{needle} on the dashboard");
+    }
+    b.screenshot("demo-dashboard").await;
+    b.client.clone().close().await.unwrap();
 }

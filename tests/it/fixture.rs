@@ -55,7 +55,7 @@ impl MeetingFixture {
     pub async fn setup() -> MeetingFixture {
         let app = spawn_app().await;
         let admin = person(&app, "admin@board.example", "Ada Admin", true).await;
-        let paper = app.reference_paper().await;
+        let paper = app.sample_paper().await;
         let csv = "candidate,question,response\n\
                    0001,01,Source A shows hostility; Source B is propaganda.\n\
                    0001,02,Collectivisation created collective farms but not socialism.\n\

@@ -250,20 +250,20 @@ pub fn location(r: &reqwest::Response) -> String {
     r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
 }
 
-/// The reference mark scheme (AQA HIS2L January 2011).
-pub const REFERENCE: &str = include_str!("../../../shared/fixtures/markschemes/aqa-his2l-jan2011.md");
+/// The project's own sample mark scheme (a history paper laid out as the boards lay theirs out).
+pub const SAMPLE_PAPER: &str = standardise::demo::PAPER;
 
 impl TestApp {
-    /// Saves the reference paper directly; returns its id.
-    pub async fn reference_paper(&self) -> uuid::Uuid {
+    /// Saves the sample paper directly; returns its id.
+    pub async fn sample_paper(&self) -> uuid::Uuid {
         let admin: uuid::Uuid =
             match sqlx::query_scalar("SELECT id FROM users WHERE is_admin LIMIT 1").fetch_optional(&self.db.pool).await.unwrap() {
                 Some(id) => id,
                 None => self.user("owner@board.example", "Owner", true, PASSWORD).await.id,
             };
-        let scheme = standardise::markscheme::parse(REFERENCE).into_result().expect("reference parses");
+        let scheme = standardise::demo::sample_scheme().expect("the sample paper parses");
         let mut tx = self.db.pool.begin().await.unwrap();
-        let id = standardise::papers::store::insert(&mut tx, &scheme, Some(REFERENCE), admin).await.unwrap();
+        let id = standardise::papers::store::insert(&mut tx, &scheme, Some(SAMPLE_PAPER), admin).await.unwrap();
         tx.commit().await.unwrap();
         id
     }

@@ -7,30 +7,24 @@ use serde_json::Value;
 use crate::helpers::*;
 
 #[test]
-fn the_command_line_prints_the_reference_scheme_exactly() {
+fn the_command_line_prints_the_sample_scheme_exactly() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_standardise"))
-        .args(["markscheme", "parse", "../shared/fixtures/markschemes/aqa-his2l-jan2011.md"])
+        .args(["markscheme", "parse", "tests/fixtures/markschemes/standardise-sample-history.md"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["paper"]["code"], "HIS2L");
-    assert_eq!(json["paper"]["series"], "January 2011");
-    assert_eq!(json["paper"]["title"], "The Impact of Stalin's Leadership in the USSR, 1924–1941");
+    assert_eq!(json["paper"]["code"], "SSH1R");
+    assert_eq!(json["paper"]["series"], "June 2026");
+    assert_eq!(json["paper"]["title"], "The Railway Age in Britain, 1830–1870");
     assert!(json["guidance"].as_str().unwrap().contains("Deciding on a level"));
     let short = [(0, 0, 0), (1, 1, 2), (2, 3, 6), (3, 7, 9), (4, 10, 12)];
     let long = [(0, 0, 0), (1, 1, 6), (2, 7, 11), (3, 12, 16), (4, 17, 21), (5, 22, 24)];
-    let expected: [(&str, i64, &[&str]); 6] = [
-        ("01", 12, &["AO2(a)"]),
-        ("02", 24, &["AO1(b)", "AO2(a)", "AO2(b)"]),
-        ("03", 12, &["AO1(a)", "AO1(b)"]),
-        ("04", 24, &["AO1(a)", "AO1(b)", "AO2(b)"]),
-        ("05", 12, &["AO1(a)", "AO1(b)"]),
-        ("06", 24, &["AO1(a)", "AO1(b)", "AO2(b)"]),
-    ];
+    let expected: [(&str, i64, &[&str]); 3] =
+        [("01", 12, &["AO2(a)"]), ("02", 24, &["AO1(b)", "AO2(a)", "AO2(b)"]), ("03", 24, &["AO1(a)", "AO1(b)", "AO2(b)"])];
     let questions = json["questions"].as_array().unwrap();
-    assert_eq!(questions.len(), 6);
+    assert_eq!(questions.len(), 3);
     for (q, (number, max, targets)) in questions.iter().zip(expected) {
         assert_eq!(q["number"], number);
         assert_eq!(q["max_mark"], max, "{number}");
@@ -62,24 +56,30 @@ fn the_command_line_reports_problems_with_line_numbers_and_exit_2() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Uploads a document on the import page, naming the sample paper's board
+/// (the importer recognises only real boards by name).
 async fn import(c: &Client, document: &[u8], name: &str) -> reqwest::Response {
-    let form = Form::new().text("board", "").part("file", Part::bytes(document.to_vec()).file_name(name.to_owned()));
+    import_as(c, document, name, "Standardise Sample Papers").await
+}
+
+async fn import_as(c: &Client, document: &[u8], name: &str, board: &str) -> reqwest::Response {
+    let form = Form::new().text("board", board.to_owned()).part("file", Part::bytes(document.to_vec()).file_name(name.to_owned()));
     c.post_multipart("/papers/import", form).await
 }
 
 #[tokio::test]
-async fn upload_preview_and_save_the_reference_scheme() {
+async fn upload_preview_and_save_the_sample_scheme() {
     let app = spawn_app().await;
     let admin = app.admin_client().await;
-    let r = import(&admin, REFERENCE.as_bytes(), "his2l.md").await;
+    let r = import(&admin, SAMPLE_PAPER.as_bytes(), "ssh1r.md").await;
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
     assert!(html.contains("Check the imported mark scheme"));
-    for n in ["01", "02", "03", "04", "05", "06"] {
+    for n in ["01", "02", "03"] {
         assert!(html.contains(&format!("data-question=\"{n}\"")), "question {n} in the preview");
     }
     assert!(html.contains("Document lines"), "source lines beside the form");
-    assert!(!html.contains("could not be understood"), "the reference reads without problems");
+    assert!(!html.contains("could not be understood"), "the sample paper reads without problems");
 
     let fields = form_fields(&html, "paper-form");
     let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -87,14 +87,14 @@ async fn upload_preview_and_save_the_reference_scheme() {
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
     let paper_url = location(&r);
     let page = admin.text(&paper_url).await;
-    assert!(page.contains("AQA HIS2L: The Impact of Stalin"), "{page}");
-    assert!(page.contains("HIS2L January 2011 saved with 6 questions."));
+    assert!(page.contains("Standardise Sample Papers SSH1R: The Railway Age in Britain"), "{page}");
+    assert!(page.contains("SSH1R June 2026 saved with 3 questions."), "{page}");
     assert!(page.contains("22–24") && page.contains("10–12"));
 
     let bands: i64 = app.count("level_bands").await;
-    assert_eq!(bands, 3 * 5 + 3 * 6);
+    assert_eq!(bands, 5 + 2 * 6);
     let source: Option<String> = sqlx::query_scalar("SELECT source_document FROM papers").fetch_one(&app.db.pool).await.unwrap();
-    assert_eq!(source.as_deref(), Some(REFERENCE), "the board's document is kept");
+    assert_eq!(source.as_deref(), Some(SAMPLE_PAPER), "the board's document is kept");
 
     // The same paper again is refused: board, code and series are unique.
     let r = admin.post_raw("/papers", &pairs).await;
@@ -107,7 +107,7 @@ async fn upload_preview_and_save_the_reference_scheme() {
 async fn a_scheme_with_overlapping_or_missing_bands_is_not_saved() {
     let app = spawn_app().await;
     let admin = app.admin_client().await;
-    let html = import(&admin, REFERENCE.as_bytes(), "his2l.md").await.text().await.unwrap();
+    let html = import(&admin, SAMPLE_PAPER.as_bytes(), "ssh1r.md").await.text().await.unwrap();
     let mut fields = form_fields(&html, "paper-form");
     // Question 01: level 2 now ends at 5, leaving mark 6 in no band.
     set_field(&mut fields, "q0.g0.b2.max", "5");
@@ -152,41 +152,41 @@ async fn bad_documents_get_clear_errors() {
 async fn a_paper_can_be_edited_and_questions_with_responses_are_kept() {
     let app = spawn_app().await;
     let admin = app.admin_client().await;
-    let id = app.reference_paper().await;
+    let id = app.sample_paper().await;
     let html = admin.text(&format!("/papers/{id}/edit")).await;
     let mut fields = form_fields(&html, "paper-form");
-    set_field(&mut fields, "title", "Stalin's USSR");
+    set_field(&mut fields, "title", "Britain's Railway Age");
     set_field(&mut fields, "q0.max_mark", "12");
     let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let r = admin.post_raw(&format!("/papers/{id}"), &pairs).await;
     assert_eq!(r.status(), 303);
     let title: String = sqlx::query_scalar("SELECT title FROM papers WHERE id = $1").bind(id).fetch_one(&app.db.pool).await.unwrap();
-    assert_eq!(title, "Stalin's USSR");
+    assert_eq!(title, "Britain's Railway Age");
 
     // A question that already has a response cannot be removed.
-    let csv = "candidate,question,response\n0001,06,An answer\n";
+    let csv = "candidate,question,response\n0001,03,An answer\n";
     let form = Form::new().part("file", Part::bytes(csv.as_bytes().to_vec()).file_name("s.csv"));
     assert_eq!(admin.post_multipart(&format!("/papers/{id}/scripts/bulk"), form).await.status(), 303);
     let mut fields = form_fields(&admin.text(&format!("/papers/{id}/edit")).await, "paper-form");
-    fields.push(("q5.remove".into(), "on".into()));
+    fields.push(("q2.remove".into(), "on".into()));
     let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let r = admin.post_raw(&format!("/papers/{id}"), &pairs).await;
     assert_eq!(r.status(), 422);
-    assert!(r.text().await.unwrap().contains("Question 06 cannot be removed"));
-    assert_eq!(app.count("questions").await, 6);
+    assert!(r.text().await.unwrap().contains("Question 03 cannot be removed"));
+    assert_eq!(app.count("questions").await, 3);
 }
 
 #[tokio::test]
 async fn papers_are_for_administrators() {
     let app = spawn_app().await;
-    let id = app.reference_paper().await;
+    let id = app.sample_paper().await;
     app.user("eve@board.example", "Eve", false, PASSWORD).await;
     let eve = app.client();
     eve.sign_in("eve@board.example", PASSWORD).await;
     for path in ["/papers".to_owned(), "/papers/import".into(), format!("/papers/{id}"), format!("/papers/{id}/edit")] {
         assert_eq!(eve.get(&path).await.status(), 403, "{path}");
     }
-    let r = eve.post_multipart("/papers/import", Form::new().text("text", REFERENCE)).await;
+    let r = eve.post_multipart("/papers/import", Form::new().text("text", SAMPLE_PAPER)).await;
     assert_eq!(r.status(), 403);
     assert_eq!(app.client().get("/papers").await.status(), 303, "anonymous: sign in first");
 }
@@ -195,14 +195,14 @@ async fn papers_are_for_administrators() {
 async fn the_json_that_parse_prints_can_be_imported_back_through_the_page() {
     let app = spawn_app().await;
     let admin = app.admin_client().await;
-    let mut scheme = serde_json::to_value(standardise::markscheme::parse(REFERENCE).into_result().unwrap()).unwrap();
+    let mut scheme = serde_json::to_value(standardise::markscheme::parse(SAMPLE_PAPER).into_result().unwrap()).unwrap();
     scheme["board"] = serde_json::json!("AQA");
-    let r = import(&admin, scheme.to_string().as_bytes(), "his2l.json").await;
+    let r = import_as(&admin, scheme.to_string().as_bytes(), "ssh1r.json", "").await;
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
-    assert!(html.contains("data-question=\"06\"") && html.contains("value=\"AQA\""));
+    assert!(html.contains("data-question=\"03\"") && html.contains("value=\"AQA\""));
     let fields = form_fields(&html, "paper-form");
     let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     assert_eq!(admin.post_raw("/papers", &pairs).await.status(), 303);
-    assert_eq!(app.count("questions").await, 6);
+    assert_eq!(app.count("questions").await, 3);
 }

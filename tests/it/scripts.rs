@@ -31,7 +31,7 @@ const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR";
 async fn a_csv_of_scripts_is_uploaded_with_multi_line_responses() {
     let app = spawn_app().await;
     let admin = app.admin_client().await;
-    let paper = app.reference_paper().await;
+    let paper = app.sample_paper().await;
     let csv = "candidate,question,response\n0001,01,\"Source A shows anger.\nSource B is propaganda, \"\"rosy\"\".\"\n0001,02,Collectivisation...\n0002,01,Short answer\n";
     let r = bulk(&admin, paper, csv.into(), "scripts.csv").await;
     assert_eq!(r.status(), 303);
@@ -56,7 +56,7 @@ async fn a_csv_of_scripts_is_uploaded_with_multi_line_responses() {
 async fn one_bad_row_rejects_the_whole_file() {
     let app = spawn_app().await;
     let admin = app.admin_client().await;
-    let paper = app.reference_paper().await;
+    let paper = app.sample_paper().await;
     let cases: [(&str, &str); 4] = [
         ("candidate,question,response\n0001,01,fine\n0002,07,no such question\n", "Row 3: question 07 is not on this paper"),
         (
@@ -88,7 +88,7 @@ async fn one_bad_row_rejects_the_whole_file() {
 async fn a_zip_of_typed_and_scanned_answers_and_its_attachments() {
     let app = spawn_app().await;
     let admin = app.admin_client().await;
-    let paper = app.reference_paper().await;
+    let paper = app.sample_paper().await;
     let zip = zip_of(&[("0001/01.txt", b"Typed answer"), ("0001/02.pdf", PDF), ("0002/01.png", PNG)]);
     let r = bulk(&admin, paper, zip, "scripts.zip").await;
     assert_eq!(r.status(), 303);
@@ -123,7 +123,7 @@ async fn a_zip_of_typed_and_scanned_answers_and_its_attachments() {
 async fn dangerous_zips_are_refused_and_nothing_is_saved() {
     let app = spawn_app().await;
     let admin = app.admin_client().await;
-    let paper = app.reference_paper().await;
+    let paper = app.sample_paper().await;
     let traversal = zip_of(&[("0001/01.txt", b"fine"), ("../../etc/passwd", b"root:x:0:0")]);
     let r = bulk(&admin, paper, traversal, "evil.zip").await;
     assert_eq!(r.status(), 422);
@@ -151,8 +151,8 @@ async fn dangerous_zips_are_refused_and_nothing_is_saved() {
 async fn one_script_through_the_form() {
     let app = spawn_app().await;
     let admin = app.admin_client().await;
-    let paper = app.reference_paper().await;
-    assert!(admin.text(&format!("/papers/{paper}/scripts/new")).await.contains("Question 06"));
+    let paper = app.sample_paper().await;
+    assert!(admin.text(&format!("/papers/{paper}/scripts/new")).await.contains("Question 03"));
     let form = Form::new()
         .text("candidate", "A17")
         .text("text.01", "The sources differ in tone.")
@@ -180,10 +180,10 @@ async fn the_papers_api_for_exam_board_systems() {
     let api = app.api(&app.token_for(&ada).await);
 
     // Import: the document in, the parsed paper out.
-    let r = api.http.post(app.url("/api/v1/papers/import")).bearer_auth(&api.token).body(REFERENCE).send().await.unwrap();
+    let r = api.http.post(app.url("/api/v1/papers/import")).bearer_auth(&api.token).body(SAMPLE_PAPER).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let mut scheme: Value = r.json().await.unwrap();
-    assert_eq!(scheme["questions"].as_array().unwrap().len(), 6);
+    assert_eq!(scheme["questions"].as_array().unwrap().len(), 3);
     let r = api
         .http
         .post(app.url("/api/v1/papers/import"))
@@ -249,7 +249,7 @@ async fn the_papers_api_for_exam_board_systems() {
 async fn an_oversized_script_upload_is_refused_with_413_and_saves_nothing() {
     let app = spawn_app().await;
     let admin = app.admin_client().await;
-    let paper = app.reference_paper().await;
+    let paper = app.sample_paper().await;
     let mut csv = b"candidate,question,response\n0001,01,".to_vec();
     csv.extend(std::iter::repeat_n(b'a', 21 * 1024 * 1024));
     let r = bulk(&admin, paper, csv, "huge.csv").await;
