@@ -69,3 +69,21 @@ fn server_errors_hide_internals_but_keep_a_reference() {
     assert!(!info.message.contains("secret"));
     assert_eq!(info.code, "internal");
 }
+
+#[tokio::test]
+async fn pages_are_never_cached_and_static_files_are_cached_under_versioned_urls() {
+    let app = spawn_app().await;
+    let admin = app.admin_client().await;
+    // Back after Submit must show the page as it is now, not as it was.
+    for path in ["/", "/meetings", "/papers", "/login", "/no/such/page"] {
+        let r = admin.get(path).await;
+        assert_eq!(r.headers()["cache-control"], "no-store", "{path}");
+    }
+    assert_eq!(reqwest::get(app.url("/api/v1/me")).await.unwrap().headers()["cache-control"], "no-store");
+    let home = admin.text("/").await;
+    let start = home.find("/static/style.css?v=").expect("the stylesheet's address carries a version");
+    let href = &home[start..home[start..].find('"').unwrap() + start];
+    let r = reqwest::get(app.url(href)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "public, max-age=31536000, immutable");
+}
