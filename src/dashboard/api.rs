@@ -9,6 +9,7 @@ use super::{compute::round3, figures};
 use crate::{
     error::AppError,
     live,
+    marking::MarkState,
     meetings::{
         Role,
         access::{InMeeting, Leader, Overseer, Participant},
@@ -30,7 +31,7 @@ struct MarkOut {
     examiner: String,
     level: Option<i32>,
     mark: i32,
-    state: String,
+    state: MarkState,
 }
 
 async fn get_marks(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Leader>) -> Result<impl IntoResponse, AppError> {

@@ -189,7 +189,7 @@ mod tests {
                 id: Uuid::new_v4(),
                 candidate: format!("000{i}"),
                 question: 0,
-                purpose: "practice".into(),
+                purpose: crate::meetings::Purpose::Practice,
                 released: false,
             })
             .collect();

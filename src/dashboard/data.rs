@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::{
     error::AppError,
     markscheme::Level,
-    meetings::{Meeting, store as meetings_store},
+    meetings::{Meeting, Purpose, store as meetings_store},
     papers::store as papers_store,
     stats::default_tolerance,
 };
@@ -37,7 +37,7 @@ pub struct ResponseInfo {
     /// Index into `questions`.
     pub question: usize,
     /// Why the script is in the meeting.
-    pub purpose: String,
+    pub purpose: Purpose,
     /// Released to examiners.
     pub released: bool,
 }
@@ -102,7 +102,7 @@ struct ResponseRow {
     id: Uuid,
     candidate: String,
     question_number: String,
-    purpose: String,
+    purpose: Purpose,
     released: bool,
 }
 

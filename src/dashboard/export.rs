@@ -26,7 +26,7 @@ pub fn matrix_rows(data: &MeetingData) -> Vec<Vec<String>> {
         let mut row = vec![
             r.candidate.clone(),
             data.questions[r.question].number.clone(),
-            r.purpose.clone(),
+            r.purpose.to_string(),
             data.definitive[i].map(|d| d.mark.to_string()).unwrap_or_default(),
         ];
         row.extend(grid[i].iter().map(|cell| match cell {

@@ -180,7 +180,7 @@ pub fn build_view(meeting: Meeting, role: Role, filters: Filters, data: &Meeting
     let keep = |i: usize| {
         let r = &data.responses[i];
         filters.question.as_deref().is_none_or(|q| q.is_empty() || data.questions[r.question].number == q)
-            && filters.purpose.as_deref().is_none_or(|p| p.is_empty() || r.purpose == p)
+            && filters.purpose.as_deref().is_none_or(|p| p.is_empty() || r.purpose.as_str() == p)
     };
     let mut grid: Vec<Vec<GridCell>> = vec![Vec::new(); data.responses.len()];
     for (i, g) in grid.iter_mut().enumerate() {

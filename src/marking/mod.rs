@@ -9,6 +9,16 @@ pub mod store;
 
 use crate::meetings::Role;
 
+crate::text_enum! {
+    /// Where an examiner's mark is.
+    pub enum MarkState {
+        /// Saved, still changing.
+        Draft = "draft",
+        /// Locked: counted in the figures, changed only if the principal examiner reopens it.
+        Submitted = "submitted",
+    }
+}
+
 /// The blind-marking rule: the definitive mark and rationale are seen by the
 /// principal examiner and administrators, and by markers once released.
 pub fn may_see_definitive(role: Role, released: bool) -> bool {

@@ -14,6 +14,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{
+    MarkState,
     adjudication::{self, Definitive, DefinitiveInput},
     may_see_definitive, may_see_marks_of_others,
     rules::middle_mark,
@@ -57,7 +58,7 @@ struct MarkFields {
     comment: String,
     credited: Vec<String>,
     version: i32,
-    state: String,
+    state: Option<MarkState>,
 }
 
 impl MarkFields {
@@ -68,7 +69,7 @@ impl MarkFields {
             comment: m.comment.clone(),
             credited: m.credited.clone(),
             version: m.version,
-            state: m.state.clone(),
+            state: Some(m.state),
         }
     }
 
@@ -111,7 +112,10 @@ impl MarkingPage {
     }
 
     fn can_mark(&self) -> bool {
-        self.role.marks() && self.meeting.state() == MeetingState::Marking && !self.ctx_r.released && self.fields.state != "submitted"
+        self.role.marks()
+            && self.meeting.state == MeetingState::Marking
+            && !self.ctx_r.released
+            && self.fields.state != Some(MarkState::Submitted)
     }
     fn is_pe(&self) -> bool {
         self.role == Role::Pe
@@ -171,7 +175,7 @@ async fn marking_page(
     // Overseers and team leaders see the panel's spread on this response.
     let (plot, summary) = if may_see_marks_of_others(access.role) {
         let submitted: Vec<(i32, Option<i32>)> =
-            marks.iter().filter(|m| m.mark.state == "submitted").map(|m| (m.mark.mark, m.mark.level)).collect();
+            marks.iter().filter(|m| m.mark.state == MarkState::Submitted).map(|m| (m.mark.mark, m.mark.level)).collect();
         let shown_definitive = definitive.as_ref().map(|d| d.mark);
         let values: Vec<i32> = submitted.iter().map(|(m, _)| *m).collect();
         (
@@ -241,7 +245,7 @@ fn read_fields(fields: &[(String, String)]) -> (MarkFields, ParsedMark) {
         comment: fields.iter().find(|(k, _)| k == "comment").map(|(_, v)| v.clone()).unwrap_or_default(),
         credited: fields.iter().filter(|(k, _)| k == "credited").map(|(_, v)| v.clone()).collect(),
         version: version_text.parse().unwrap_or(0),
-        state: String::new(),
+        state: None,
     };
     let parsed = (|| {
         let level = if level_text.is_empty() { None } else { Some(level_text.parse::<i32>().map_err(|_| "Choose a level.".to_owned())?) };

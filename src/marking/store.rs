@@ -7,13 +7,13 @@ use sqlx::{FromRow, PgConnection};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::rules::check_mark;
+use super::{MarkState, rules::check_mark};
 use crate::{
     audit,
     error::AppError,
     live,
     markscheme::Question,
-    meetings::{Meeting, MeetingState},
+    meetings::{Meeting, MeetingState, Purpose},
     papers::store as papers_store,
 };
 
@@ -39,7 +39,7 @@ pub struct ResponseCtx {
     /// Tolerance in marks for this question in this meeting.
     pub tolerance: i32,
     /// Why the script is in the meeting.
-    pub purpose: String,
+    pub purpose: Purpose,
 }
 
 #[derive(FromRow)]
@@ -52,7 +52,7 @@ struct ResponseRow {
     content_type: Option<String>,
     released: bool,
     tolerance: Option<i32>,
-    purpose: String,
+    purpose: Purpose,
 }
 
 /// Loads a response of the meeting; 404 when it is not one of the meeting's.
@@ -109,8 +109,8 @@ pub struct StoredMark {
     pub comment: String,
     /// Indicative-content points credited.
     pub credited: Vec<String>,
-    /// `draft` or `submitted`.
-    pub state: String,
+    /// Draft or submitted.
+    pub state: MarkState,
     /// Edit version, for detecting stale edits.
     pub version: i32,
     /// Last change.
@@ -186,9 +186,7 @@ pub struct MarkInput {
 /// The meeting's state, read under a share lock so that a concurrent open or
 /// close waits for this transaction (and this one sees the outcome of theirs).
 pub(super) async fn locked_state(tx: &mut PgConnection, meeting_id: Uuid) -> Result<MeetingState, AppError> {
-    let state: String =
-        sqlx::query_scalar("SELECT state FROM meetings WHERE id = $1 FOR SHARE").bind(meeting_id).fetch_one(&mut *tx).await?;
-    Ok(MeetingState::parse(&state))
+    Ok(sqlx::query_scalar("SELECT state FROM meetings WHERE id = $1 FOR SHARE").bind(meeting_id).fetch_one(&mut *tx).await?)
 }
 
 pub(super) fn refuse_unless_marking(state: MeetingState) -> Result<(), AppError> {
@@ -231,7 +229,7 @@ pub async fn save_mark(
     .fetch_optional(&mut *tx)
     .await?;
     if let Some(old) = &existing {
-        if old.state == "submitted" {
+        if old.state == MarkState::Submitted {
             return Err(AppError::Conflict(
                 "You have submitted this mark, so it is locked. Ask the principal examiner to reopen it if it must change.".into(),
             ));
@@ -242,7 +240,7 @@ pub async fn save_mark(
     } else if let Some(v) = input.version.filter(|v| *v != 0) {
         return Err(stale(0, v));
     }
-    let state = if input.submit { "submitted" } else { "draft" };
+    let state = if input.submit { MarkState::Submitted } else { MarkState::Draft };
     // The conditions are repeated in the upsert: two first saves at the same
     // moment find no row to lock above, and the second must not overwrite the first.
     let stored: Option<StoredMark> = sqlx::query_as(&format!(
@@ -315,8 +313,8 @@ pub async fn reopen(
         audit::Entry {
             response_id: Some(ctx.response_id),
             subject_id: Some(examiner),
-            old: Some(json!({"state": "submitted"})),
-            new: Some(json!({"state": "draft"})),
+            old: Some(json!({"state": MarkState::Submitted})),
+            new: Some(json!({"state": MarkState::Draft})),
             reason: Some(reason).filter(|r| !r.trim().is_empty()),
             ..audit::Entry::new(meeting.id, actor, "mark.reopen")
         },

@@ -66,18 +66,23 @@ pub struct PaperInfo {
     pub board: String,
 }
 
-/// How a question is marked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum QuestionKind {
-    /// Levels of response: one grid of bands.
-    #[default]
-    Levels,
-    /// Point marked: any whole mark 0..=max, no bands.
-    Points,
-    /// One band grid per assessment objective whose maxima add up.
-    #[serde(rename = "ao_bands")]
-    AoBands,
+crate::text_enum! {
+    /// How a question is marked.
+    pub enum QuestionKind {
+        /// Levels of response: one grid of bands.
+        Levels = "levels",
+        /// Point marked: any whole mark 0..=max, no bands.
+        Points = "points",
+        /// One band grid per assessment objective whose maxima add up.
+        AoBands = "ao_bands",
+    }
+}
+
+impl Default for QuestionKind {
+    /// A new question is marked by levels unless said otherwise.
+    fn default() -> Self {
+        QuestionKind::Levels
+    }
 }
 
 /// One question (or question part) of the scheme.

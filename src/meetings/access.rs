@@ -89,7 +89,7 @@ pub struct InMeeting<R>(pub Access, pub PhantomData<R>);
 struct Row {
     #[sqlx(flatten)]
     meeting: Meeting,
-    role: Option<String>,
+    role: Option<Role>,
 }
 
 /// Finds the caller's role in a meeting, or refuses.
@@ -104,7 +104,7 @@ pub async fn access(state: &AppState, user: User, meeting_id: Uuid) -> Result<Ac
     .fetch_optional(&state.db)
     .await?;
     let row = row.ok_or_else(|| AppError::not_found("That meeting"))?;
-    let role = match row.role.as_deref().and_then(Role::parse) {
+    let role = match row.role {
         Some(role) => role,
         None if user.is_admin => Role::Admin,
         None => return Err(AppError::Forbidden("You are not taking part in this meeting.".into())),

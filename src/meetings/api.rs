@@ -15,7 +15,6 @@ use time::Date;
 use uuid::Uuid;
 
 use super::{
-    Purpose,
     access::{InMeeting, Marker, Overseer, Participant},
     store::{self, MeetingSpec},
 };
@@ -88,9 +87,10 @@ impl MeetingBody {
                 .scripts
                 .iter()
                 .map(|s| {
-                    Purpose::parse(&s.purpose).map(|p| (s.script_id, p)).ok_or_else(|| {
-                        AppError::invalid(format!("\"{}\" is not a purpose: use practice, qualification or seed.", s.purpose))
-                    })
+                    s.purpose
+                        .parse()
+                        .map(|p| (s.script_id, p))
+                        .map_err(|_| AppError::invalid(format!("\"{}\" is not a purpose: use practice, qualification or seed.", s.purpose)))
                 })
                 .collect::<Result<_, _>>()?,
             tolerances: self.tolerances,

@@ -6,33 +6,24 @@ pub mod api;
 pub mod pages;
 pub mod store;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sqlx::FromRow;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-/// Where a meeting is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MeetingState {
-    /// Being set up: scripts, people and tolerances can change; nobody marks.
-    Setup,
-    /// Examiners mark; the principal examiner adjudicates and releases.
-    Marking,
-    /// Over: nothing changes any more.
-    Closed,
+crate::text_enum! {
+    /// Where a meeting is in its life.
+    pub enum MeetingState {
+        /// Being set up: scripts, people and tolerances can change; nobody marks.
+        Setup = "setup",
+        /// Examiners mark; the principal examiner adjudicates and releases.
+        Marking = "marking",
+        /// Over: nothing changes any more.
+        Closed = "closed",
+    }
 }
 
 impl MeetingState {
-    /// From the database's text.
-    pub fn parse(s: &str) -> MeetingState {
-        match s {
-            "marking" => MeetingState::Marking,
-            "closed" => MeetingState::Closed,
-            _ => MeetingState::Setup,
-        }
-    }
-
     /// For people.
     pub fn label(self) -> &'static str {
         match self {
@@ -43,41 +34,21 @@ impl MeetingState {
     }
 }
 
-/// A person's part in one meeting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// An exam-board administrator (not a participant, but sees everything).
-    Admin,
-    /// The principal examiner: definitive marks, adjudication, release.
-    Pe,
-    /// Marks, and sees the marks of their own team.
-    TeamLeader,
-    /// Marks blind, sees only their own marks until release.
-    Examiner,
+crate::text_enum! {
+    /// A person's part in one meeting.
+    pub enum Role {
+        /// An exam-board administrator (not a participant, but sees everything).
+        Admin = "admin",
+        /// The principal examiner: definitive marks, adjudication, release.
+        Pe = "pe",
+        /// Marks blind, and sees the marks of their own team once they have marked.
+        TeamLeader = "team_leader",
+        /// Marks blind, sees only their own marks until release.
+        Examiner = "examiner",
+    }
 }
 
 impl Role {
-    /// From the database's text.
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "pe" => Some(Role::Pe),
-            "team_leader" => Some(Role::TeamLeader),
-            "examiner" => Some(Role::Examiner),
-            _ => None,
-        }
-    }
-
-    /// As stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Pe => "pe",
-            Role::TeamLeader => "team_leader",
-            Role::Examiner => "examiner",
-        }
-    }
-
     /// For people.
     pub fn label(self) -> &'static str {
         match self {
@@ -99,36 +70,15 @@ impl Role {
     }
 }
 
-/// Why a script is in the meeting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Purpose {
-    /// Marked and discussed in the meeting.
-    Practice,
-    /// Marked afterwards to qualify, within tolerance.
-    Qualification,
-    /// Seeded into live marking to check examiners keep to the standard.
-    Seed,
-}
-
-impl Purpose {
-    /// From a form or JSON value.
-    pub fn parse(s: &str) -> Option<Purpose> {
-        match s {
-            "practice" => Some(Purpose::Practice),
-            "qualification" => Some(Purpose::Qualification),
-            "seed" => Some(Purpose::Seed),
-            _ => None,
-        }
-    }
-
-    /// As stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Purpose::Practice => "practice",
-            Purpose::Qualification => "qualification",
-            Purpose::Seed => "seed",
-        }
+crate::text_enum! {
+    /// Why a script is in the meeting.
+    pub enum Purpose {
+        /// Marked and discussed in the meeting.
+        Practice = "practice",
+        /// Marked afterwards to qualify, within tolerance.
+        Qualification = "qualification",
+        /// Seeded into live marking to check examiners keep to the standard.
+        Seed = "seed",
     }
 }
 
@@ -143,16 +93,9 @@ pub struct Meeting {
     pub name: String,
     /// The day of the meeting.
     pub held_on: Option<Date>,
-    /// `setup`, `marking` or `closed`.
-    pub state: String,
+    /// Setup, marking or closed.
+    pub state: MeetingState,
     /// When it was made.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
-}
-
-impl Meeting {
-    /// The state as a type.
-    pub fn state(&self) -> MeetingState {
-        MeetingState::parse(&self.state)
-    }
 }

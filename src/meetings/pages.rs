@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::{
     Meeting, MeetingState, Purpose, Role,
     access::{InMeeting, Overseer, Participant, Principal},
-    store::{self, Assignment, MeetingScript, MeetingSpec, Participant as Person},
+    store::{self, Assignment, MeetingScript, MeetingSpec, Participant as Person, Progress},
 };
 use crate::{
     audit::{self, Logged},
@@ -71,7 +71,7 @@ pub async fn meeting_rows(state: &AppState, user: &crate::users::User) -> Result
     Ok(rows
         .into_iter()
         .map(|(m, role, paper)| {
-            let role = role.as_deref().and_then(Role::parse).unwrap_or(Role::Admin).label().to_owned();
+            let role = role.unwrap_or(Role::Admin).label().to_owned();
             (m, role, paper)
         })
         .collect())
@@ -178,8 +178,7 @@ fn spec_from_form(fields: &[(String, String)]) -> Result<MeetingSpec, AppError> 
     for (k, v) in fields {
         if k == "script" {
             let id = Uuid::parse_str(v).map_err(|_| AppError::invalid("A chosen script is not valid; reload the page."))?;
-            let purpose = Purpose::parse(get(&format!("purpose.{id}"))).unwrap_or(Purpose::Practice);
-            scripts.push((id, purpose));
+            scripts.push((id, purpose_field(fields, id)?));
         }
     }
     let mut tolerances = HashMap::new();
@@ -257,17 +256,17 @@ struct MeetingPage {
 
 impl MeetingPage {
     fn is_setup(&self) -> bool {
-        self.meeting.state() == MeetingState::Setup
+        self.meeting.state == MeetingState::Setup
     }
     fn is_marking(&self) -> bool {
-        self.meeting.state() == MeetingState::Marking
+        self.meeting.state == MeetingState::Marking
     }
     /// The first response the marker has still to submit.
     fn next_to_mark(&self) -> Option<&Assignment> {
-        self.assignments.iter().find(|a| a.state == "not_started" || a.state == "draft")
+        self.assignments.iter().find(|a| matches!(a.state, Progress::NotStarted | Progress::Draft))
     }
     fn is_closed(&self) -> bool {
-        self.meeting.state() == MeetingState::Closed
+        self.meeting.state == MeetingState::Closed
     }
     fn is_pe(&self) -> bool {
         self.role == Role::Pe
@@ -288,7 +287,7 @@ async fn show_meeting(
     let scripts = store::scripts(&state.db, id).await?;
     // Overseers get the same list to open any response; its states are theirs (none).
     let assignments = store::assignments(&state.db, id, access.user.id).await?;
-    let done = assignments.iter().filter(|a| a.state == "submitted" || a.state == "released").count();
+    let done = assignments.iter().filter(|a| matches!(a.state, Progress::Submitted | Progress::Released)).count();
     // Only released responses count: before release the definitive marks are hidden.
     let results = if access.role.marks() { Some(store::released_results(&state.db, id, access.user.id).await?) } else { None };
     let team = if access.role == Role::TeamLeader { store::team_progress(&state.db, id, access.user.id).await? } else { Vec::new() };
@@ -302,7 +301,7 @@ async fn show_meeting(
         })
         .collect();
     let paper_label = format!("{} {} {}", paper.scheme.paper.board, paper.scheme.paper.code, paper.scheme.paper.series);
-    let addable = if access.meeting.state() == MeetingState::Setup && access.role.oversees() {
+    let addable = if access.meeting.state == MeetingState::Setup && access.role.oversees() {
         let chosen: Vec<Uuid> = scripts.iter().map(|s| s.script_id).collect();
         scripts::store::list(&state.db, access.meeting.paper_id).await?.into_iter().filter(|s| !chosen.contains(&s.id)).collect()
     } else {
@@ -388,12 +387,7 @@ async fn add_scripts(
     for (k, v) in &fields {
         if k == "script" {
             let id = Uuid::parse_str(v).map_err(|_| AppError::invalid("A chosen script is not valid; reload the page."))?;
-            let purpose = fields
-                .iter()
-                .find(|(n, _)| *n == format!("purpose.{id}"))
-                .and_then(|(_, p)| Purpose::parse(p))
-                .unwrap_or(Purpose::Practice);
-            scripts.push((id, purpose));
+            scripts.push((id, purpose_field(&fields, id)?));
         }
     }
     if scripts.is_empty() {
@@ -499,4 +493,14 @@ async fn show_audit(
 ) -> Result<impl IntoResponse, AppError> {
     let entries = audit::list(&state.db, access.meeting.id).await?;
     render(&AuditPage { ctx, meeting: access.meeting, entries })
+}
+
+/// The purpose chosen for a script on a form (practice when the form has none).
+fn purpose_field(fields: &[(String, String)], script: Uuid) -> Result<Purpose, AppError> {
+    match fields.iter().find(|(n, _)| *n == format!("purpose.{script}")) {
+        Some((_, p)) => {
+            p.parse().map_err(|_| AppError::invalid(format!("{p:?} is not a purpose: choose practice, qualification or seed.")))
+        }
+        None => Ok(Purpose::Practice),
+    }
 }

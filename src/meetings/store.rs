@@ -8,7 +8,7 @@ use sqlx::{FromRow, PgConnection, PgExecutor};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use super::{Meeting, MeetingState, Purpose};
+use super::{Meeting, MeetingState, Purpose, Role};
 use crate::{audit, error::AppError, live, marking::rules::default_tolerance, papers::store::StoredPaper, users::Email};
 
 /// Everything a new meeting is made from, already parsed at the edge.
@@ -172,7 +172,7 @@ pub async fn insert_people(tx: &mut PgConnection, meeting_id: Uuid, people: &[Ne
 
 /// Adds people to a meeting that is not closed (audited).
 pub async fn add_people(tx: &mut PgConnection, meeting: &Meeting, people: &[NewPerson<'_>], actor: Uuid) -> Result<(), AppError> {
-    if meeting.state() == MeetingState::Closed {
+    if meeting.state == MeetingState::Closed {
         return Err(AppError::Conflict("The meeting is closed.".into()));
     }
     insert_people(tx, meeting.id, people).await?;
@@ -182,7 +182,7 @@ pub async fn add_people(tx: &mut PgConnection, meeting: &Meeting, people: &[NewP
 
 /// Adds scripts to a meeting still being set up (audited).
 pub async fn add_scripts(tx: &mut PgConnection, meeting: &Meeting, scripts: &[(Uuid, Purpose)], actor: Uuid) -> Result<(), AppError> {
-    if meeting.state() != MeetingState::Setup {
+    if meeting.state != MeetingState::Setup {
         return Err(AppError::Conflict("Scripts can only be added while the meeting is being set up.".into()));
     }
     let start: i32 = sqlx::query_scalar("SELECT coalesce(max(position) + 1, 0) FROM meeting_scripts WHERE meeting_id = $1")
@@ -221,7 +221,7 @@ pub async fn add_scripts(tx: &mut PgConnection, meeting: &Meeting, scripts: &[(U
 /// Removes a person from a meeting still being set up (not the principal
 /// examiner); a removed team leader's team stays in the meeting, without a leader.
 pub async fn remove_person(tx: &mut PgConnection, meeting: &Meeting, user_id: Uuid, actor: Uuid) -> Result<(), AppError> {
-    if meeting.state() != MeetingState::Setup {
+    if meeting.state != MeetingState::Setup {
         return Err(AppError::Conflict("People can only be removed while the meeting is being set up.".into()));
     }
     let role: Option<String> =
@@ -254,7 +254,7 @@ pub async fn remove_person(tx: &mut PgConnection, meeting: &Meeting, user_id: Uu
 
 /// Takes a script out of a meeting still being set up.
 pub async fn remove_script(tx: &mut PgConnection, meeting: &Meeting, script_id: Uuid, actor: Uuid) -> Result<(), AppError> {
-    if meeting.state() != MeetingState::Setup {
+    if meeting.state != MeetingState::Setup {
         return Err(AppError::Conflict("Scripts can only be removed while the meeting is being set up.".into()));
     }
     let removed = sqlx::query("DELETE FROM meeting_scripts WHERE meeting_id = $1 AND script_id = $2")
@@ -270,8 +270,8 @@ pub async fn remove_script(tx: &mut PgConnection, meeting: &Meeting, script_id: 
 
 /// Moves a meeting from setup to marking.
 pub async fn open(tx: &mut PgConnection, meeting: &Meeting, actor: Uuid) -> Result<(), AppError> {
-    if meeting.state() != MeetingState::Setup {
-        return Err(AppError::Conflict(format!("The meeting is already {}.", meeting.state().label())));
+    if meeting.state != MeetingState::Setup {
+        return Err(AppError::Conflict(format!("The meeting is already {}.", meeting.state.label())));
     }
     let scripts: i64 =
         sqlx::query_scalar("SELECT count(*) FROM meeting_scripts WHERE meeting_id = $1").bind(meeting.id).fetch_one(&mut *tx).await?;
@@ -293,7 +293,7 @@ async fn move_state(
     actor: Uuid,
     action: &str,
 ) -> Result<(), AppError> {
-    let (from_name, to_name) = (state_name(from), state_name(to));
+    let (from_name, to_name) = (from.as_str(), to.as_str());
     let moved = sqlx::query(
         "UPDATE meetings SET state = $2,
                 opened_at = CASE WHEN $2 = 'marking' THEN now() ELSE opened_at END,
@@ -315,18 +315,10 @@ async fn move_state(
     .await
 }
 
-fn state_name(state: MeetingState) -> &'static str {
-    match state {
-        MeetingState::Setup => "setup",
-        MeetingState::Marking => "marking",
-        MeetingState::Closed => "closed",
-    }
-}
-
 /// Closes a meeting that is marking: nothing changes in it afterwards.
 pub async fn close(tx: &mut PgConnection, meeting: &Meeting, actor: Uuid) -> Result<(), AppError> {
-    if meeting.state() != MeetingState::Marking {
-        return Err(AppError::Conflict(format!("Only a meeting that is marking can be closed; this one is {}.", meeting.state().label())));
+    if meeting.state != MeetingState::Marking {
+        return Err(AppError::Conflict(format!("Only a meeting that is marking can be closed; this one is {}.", meeting.state.label())));
     }
     move_state(tx, meeting, MeetingState::Marking, MeetingState::Closed, actor, "meeting.close").await
 }
@@ -378,10 +370,37 @@ pub struct Assignment {
     pub candidate: String,
     /// Question number.
     pub question: String,
-    /// `practice`, `qualification` or `seed`.
-    pub purpose: String,
-    /// `not_started`, `draft`, `submitted` or `released`.
-    pub state: String,
+    /// Why the script is in the meeting: for the principal examiner's eyes
+    /// (the visibility policy hides seeds from markers).
+    pub purpose: Purpose,
+    /// How far the user has got with it.
+    pub state: Progress,
+}
+
+crate::text_enum! {
+    /// How far a marker has got with one response.
+    pub enum Progress {
+        /// Not opened, or opened without saving.
+        NotStarted = "not_started",
+        /// A draft is saved.
+        Draft = "draft",
+        /// Submitted, awaiting release.
+        Submitted = "submitted",
+        /// The script is released: the outcome can be seen.
+        Released = "released",
+    }
+}
+
+impl Progress {
+    /// For people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Progress::NotStarted => "not started",
+            Progress::Draft => "draft",
+            Progress::Submitted => "submitted",
+            Progress::Released => "released",
+        }
+    }
 }
 
 /// Every response in the meeting with `user`'s progress, in marking order (one query).
@@ -447,7 +466,7 @@ pub struct MeetingScript {
     /// Candidate number.
     pub candidate: String,
     /// Purpose.
-    pub purpose: String,
+    pub purpose: Purpose,
     /// When it was released, if it was.
     pub released_at: Option<OffsetDateTime>,
     /// Responses in it.
@@ -490,9 +509,9 @@ pub async fn set_tolerance(
     tolerance: i32,
     actor: Uuid,
 ) -> Result<(), AppError> {
-    let state: String =
+    let state: MeetingState =
         sqlx::query_scalar("SELECT state FROM meetings WHERE id = $1 FOR SHARE").bind(meeting_id).fetch_one(&mut *tx).await?;
-    if MeetingState::parse(&state) == MeetingState::Closed {
+    if state == MeetingState::Closed {
         return Err(AppError::Conflict("The meeting is closed: its tolerances are final.".into()));
     }
     let (number, max_mark): (String, i32) =
@@ -528,12 +547,12 @@ pub async fn set_tolerance(
 }
 
 /// The meetings a user can see: all for administrators, else those they take part in.
-pub async fn visible_to(db: impl PgExecutor<'_>, user: Uuid, admin: bool) -> Result<Vec<(Meeting, Option<String>, String)>, AppError> {
+pub async fn visible_to(db: impl PgExecutor<'_>, user: Uuid, admin: bool) -> Result<Vec<(Meeting, Option<Role>, String)>, AppError> {
     #[derive(FromRow)]
     struct Row {
         #[sqlx(flatten)]
         meeting: Meeting,
-        role: Option<String>,
+        role: Option<Role>,
         paper: String,
     }
     let rows: Vec<Row> = sqlx::query_as(

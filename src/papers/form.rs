@@ -76,14 +76,6 @@ pub struct PaperForm {
     pub questions: Vec<QuestionField>,
 }
 
-fn kind_name(kind: QuestionKind) -> &'static str {
-    match kind {
-        QuestionKind::Levels => "levels",
-        QuestionKind::Points => "points",
-        QuestionKind::AoBands => "ao_bands",
-    }
-}
-
 fn band_fields(levels: &[Level]) -> Vec<BandField> {
     levels
         .iter()
@@ -115,7 +107,7 @@ impl PaperForm {
                     prompt: q.prompt.clone(),
                     max_mark: if q.max_mark > 0 { q.max_mark.to_string() } else { String::new() },
                     targets: q.targets.join(", "),
-                    kind: kind_name(q.kind).to_owned(),
+                    kind: q.kind.as_str().to_owned(),
                     indicative_content: q.indicative_content.clone(),
                     grids,
                     source: q.source,
@@ -190,9 +182,11 @@ pub fn to_scheme(fields: &[(String, String)]) -> Result<Scheme, Vec<String>> {
         }
         let max_mark = number(&get(q, "max_mark"), &format!("{label}, maximum mark"), &mut problems);
         let kind = match get(q, "kind").as_str() {
-            "points" => QuestionKind::Points,
-            "ao_bands" => QuestionKind::AoBands,
-            _ => QuestionKind::Levels,
+            "" => QuestionKind::Levels,
+            text => text.parse().unwrap_or_else(|_| {
+                problems.push(format!("{label}: choose how it is marked (levels, points or bands per objective)."));
+                QuestionKind::Levels
+            }),
         };
         // Bands: keys like g0.b3.level
         let mut grids: BTreeMap<usize, GridFields<'_>> = BTreeMap::new();

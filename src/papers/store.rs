@@ -89,7 +89,7 @@ struct QuestionRow {
     prompt: String,
     max_mark: i32,
     targets: Vec<String>,
-    kind: String,
+    kind: QuestionKind,
     indicative_content: String,
 }
 
@@ -108,22 +108,6 @@ struct GridRow {
     question_id: Uuid,
     grid: i32,
     targets: Vec<String>,
-}
-
-fn kind_name(kind: QuestionKind) -> &'static str {
-    match kind {
-        QuestionKind::Levels => "levels",
-        QuestionKind::Points => "points",
-        QuestionKind::AoBands => "ao_bands",
-    }
-}
-
-fn kind_from(name: &str) -> QuestionKind {
-    match name {
-        "points" => QuestionKind::Points,
-        "ao_bands" => QuestionKind::AoBands,
-        _ => QuestionKind::Levels,
-    }
 }
 
 /// Loads a paper with its questions, bands and grids (four queries, not one per question).
@@ -184,7 +168,7 @@ pub async fn load(db: &mut PgConnection, id: Uuid) -> Result<Option<StoredPaper>
             max_mark: q.max_mark,
             targets: q.targets,
             indicative_content: q.indicative_content,
-            kind: kind_from(&q.kind),
+            kind: q.kind,
             source: None,
         })
         .collect();
@@ -290,7 +274,7 @@ async fn write_questions(tx: &mut PgConnection, paper_id: Uuid, questions: &[Que
         .bind(&q.prompt)
         .bind(q.max_mark)
         .bind(&q.targets)
-        .bind(kind_name(q.kind))
+        .bind(q.kind)
         .bind(&q.indicative_content)
         .fetch_one(&mut *tx)
         .await?;

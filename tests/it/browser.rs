@@ -138,11 +138,25 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 
-    pub async fn sign_in(&self, app: &TestApp, email: &str, secret: &str) {
+    /// Fills in and sends the sign-in form.
+    pub async fn submit_sign_in(&self, app: &TestApp, email: &str, secret: &str) {
         self.client.goto(&app.url("/login")).await.unwrap();
         self.fill("#email", email).await;
         self.fill("#password", secret).await;
         self.click("form.stack button[type=submit]").await;
+    }
+
+    /// Signs in and waits for the page that follows.
+    pub async fn sign_in(&self, app: &TestApp, email: &str, secret: &str) {
+        self.submit_sign_in(app, email, secret).await;
+        // Wait for the page after signing in, so the next step acts on it and not on the form.
+        for _ in 0..50 {
+            if self.path().await != "/login" {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{email} was still on the sign-in page after 5 s");
     }
 }
 
@@ -151,7 +165,7 @@ async fn wrong_password_shows_an_error_in_the_browser() {
     let app = spawn_app().await;
     app.user("eve@board.example", "Eve Examiner", false, PASSWORD).await;
     let Some(b) = Browser::start().await else { return };
-    b.sign_in(&app, "eve@board.example", "not my password").await;
+    b.submit_sign_in(&app, "eve@board.example", "not my password").await;
     b.wait_for_text("#login-error", "do not match an account").await;
     assert_eq!(b.path().await, "/login");
     b.client.clone().close().await.unwrap();
