@@ -9,10 +9,11 @@ use super::{compute::round3, figures};
 use crate::{
     error::AppError,
     live,
-    marking::MarkState,
+    live::Recheck,
+    marking::{MarkState, store::visible_marks},
     meetings::{
         Role,
-        access::{InMeeting, Leader, Overseer, Participant},
+        access::{Access, Credential, InMeeting, Leader, Overseer, Participant, still_allowed},
     },
     state::AppState,
 };
@@ -25,7 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/{id}/events", get(get_events))
 }
 
-#[derive(Serialize, sqlx::FromRow)]
+#[derive(Serialize)]
 struct MarkOut {
     response_id: Uuid,
     examiner: String,
@@ -35,19 +36,13 @@ struct MarkOut {
 }
 
 async fn get_marks(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Leader>) -> Result<impl IntoResponse, AppError> {
-    let team_of = (access.role == Role::TeamLeader).then_some(access.user.id);
-    let marks: Vec<MarkOut> = sqlx::query_as(
-        "SELECT m.response_id, u.email AS examiner, m.level, m.mark, m.state
-         FROM marks m JOIN users u ON u.id = m.examiner_id
-         JOIN meeting_participants p ON p.meeting_id = m.meeting_id AND p.user_id = m.examiner_id
-         WHERE m.meeting_id = $1 AND ($2::uuid IS NULL OR p.team_leader_id = $2 OR m.examiner_id = $2)
-         ORDER BY m.response_id, u.email",
-    )
-    .bind(access.meeting.id)
-    .bind(team_of)
-    .fetch_all(&state.db)
-    .await?;
-    Ok(Json(marks))
+    let mut conn = state.db.acquire().await?;
+    let marks = visible_marks(&mut conn, access.meeting.id, None, access.user.id, access.role).await?;
+    let out: Vec<MarkOut> = marks
+        .into_iter()
+        .map(|m| MarkOut { response_id: m.response_id, examiner: m.email, level: m.mark.level, mark: m.mark.mark, state: m.mark.state })
+        .collect();
+    Ok(Json(out))
 }
 
 /// The statistics as JSON: the shape is fixed by the dashboard issue.
@@ -129,24 +124,39 @@ async fn get_stats(State(state): State<AppState>, InMeeting(access, ..): InMeeti
     Ok(Json(stats_json(&state, &access).await?))
 }
 
-/// The team members of a team leader (empty for anyone else).
-pub async fn team_of(state: &AppState, access: &crate::meetings::access::Access) -> Result<Vec<Uuid>, AppError> {
-    if access.role != Role::TeamLeader {
-        return Ok(Vec::new());
-    }
-    Ok(sqlx::query_scalar("SELECT user_id FROM meeting_participants WHERE meeting_id = $1 AND team_leader_id = $2")
-        .bind(access.meeting.id)
-        .bind(access.user.id)
-        .fetch_all(&state.db)
-        .await?)
+/// Who is listening, as the live stream's filter needs it: role and, for a team leader, their team.
+async fn viewer_of(state: &AppState, access: &Access) -> Result<live::Viewer, AppError> {
+    let team = if access.role == Role::TeamLeader {
+        sqlx::query_scalar("SELECT user_id FROM meeting_participants WHERE meeting_id = $1 AND team_leader_id = $2")
+            .bind(access.meeting.id)
+            .bind(access.user.id)
+            .fetch_all(&state.db)
+            .await?
+    } else {
+        Vec::new()
+    };
+    Ok(live::Viewer { user_id: access.user.id, meeting_id: access.meeting.id, role: access.role, team })
 }
 
 /// `GET .../events`: Server-Sent Events for this viewer (API and pages alike).
 pub async fn get_events(
     State(state): State<AppState>,
     InMeeting(access, ..): InMeeting<Participant>,
+    credential: Credential,
 ) -> Result<impl IntoResponse, AppError> {
-    let team = team_of(&state, &access).await?;
-    let viewer = live::Viewer { user_id: access.user.id, meeting_id: access.meeting.id, role: access.role, team };
-    Ok(live::stream(&state.live, viewer))
+    let viewer = viewer_of(&state, &access).await?;
+    let (user_id, meeting_id, since) = (access.user.id, access.meeting.id, time::OffsetDateTime::now_utc());
+    let hub = state.live.clone();
+    let recheck = move || {
+        let (state, credential) = (state.clone(), credential.clone());
+        async move {
+            match still_allowed(&state, &credential, user_id, meeting_id, since).await {
+                Ok(Some(access)) => viewer_of(&state, &access).await.map_or(Recheck::Unknown, Recheck::Allowed),
+                Ok(None) => Recheck::Refused,
+                // The database is away for a moment: keep listening, check again next time.
+                Err(_) => Recheck::Unknown,
+            }
+        }
+    };
+    Ok(live::stream(&hub, viewer, recheck))
 }

@@ -15,7 +15,13 @@ use sqlx::{PgExecutor, PgPool, postgres::PgListener};
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
-use crate::{error::AppError, meetings::Role};
+use crate::{
+    error::AppError,
+    meetings::{
+        Role,
+        policy::{self, Change, Relation},
+    },
+};
 
 /// Who is listening: enough to decide what they may hear.
 #[derive(Debug, Clone)]
@@ -119,9 +125,7 @@ async fn listen(pool: &PgPool, tx: &broadcast::Sender<Event>) -> Result<(), sqlx
     }
 }
 
-/// Whether a viewer may hear of this event: overseers hear everything of the
-/// meeting; a team leader the marks of their team and their own; an examiner
-/// their own marks; everyone hears releases.
+/// Whether a viewer may hear of this event (the visibility policy decides).
 pub fn visible_to(event: &Event, viewer: &Viewer) -> bool {
     // "Fetch again" says nothing about any meeting: everyone may hear it.
     if event.kind == "resync" {
@@ -130,35 +134,69 @@ pub fn visible_to(event: &Event, viewer: &Viewer) -> bool {
     if event.meeting_id != viewer.meeting_id {
         return false;
     }
-    if viewer.role.oversees() || event.kind == "release" {
-        return true;
-    }
-    match (event.kind.as_str(), event.examiner_id) {
-        ("mark", Some(examiner)) => examiner == viewer.user_id || (viewer.role == Role::TeamLeader && viewer.team.contains(&examiner)),
-        _ => false,
-    }
+    let change = match event.kind.as_str() {
+        "mark" => Change::Mark(match event.examiner_id {
+            Some(e) if e == viewer.user_id => Relation::Own,
+            Some(e) if viewer.team.contains(&e) => Relation::TeamMember,
+            _ => Relation::Other,
+        }),
+        "definitive" => Change::Definitive,
+        "release" => Change::Release,
+        "tolerance" => Change::Tolerance,
+        _ => return false,
+    };
+    policy::hears(viewer.role, change)
+}
+
+/// How often a live stream checks that its listener may still listen.
+pub const RECHECK: Duration = Duration::from_secs(3);
+
+/// The outcome of checking a listener again.
+#[derive(Debug, Clone)]
+pub enum Recheck {
+    /// Still allowed, as this viewer (their role or team may have changed).
+    Allowed(Viewer),
+    /// The check could not be made (the database is away): carry on as before.
+    Unknown,
+    /// No longer allowed: the stream ends.
+    Refused,
 }
 
 /// The event stream for one viewer: only what they may hear, as
-/// `{"kind", "response_id"}`, with keep-alives.
-pub fn stream(hub: &Hub, viewer: Viewer) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<>> {
+/// `{"kind", "response_id"}`, with keep-alives. Every [`RECHECK`] it asks
+/// `recheck` who the viewer is now (their role or team may have changed) and
+/// ends when they may no longer listen: signed out, token revoked, account
+/// deactivated, or removed from the meeting.
+pub fn stream<F, Fut>(hub: &Hub, viewer: Viewer, recheck: F) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<F, Fut>>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = Recheck> + Send,
+{
     let rx = hub.subscribe();
     let closed = hub.closed();
-    let stream = futures_util::stream::unfold((rx, closed, viewer), |(mut rx, mut closed, viewer)| async move {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let state = (rx, closed, viewer, ticks, recheck);
+    let stream = futures_util::stream::unfold(state, |(mut rx, mut closed, mut viewer, mut ticks, recheck)| async move {
         loop {
             tokio::select! {
                 _ = closed.changed() => return None,
+                _ = ticks.tick() => match recheck().await {
+                    Recheck::Allowed(now) => viewer = now,
+                    Recheck::Unknown => {}
+                    Recheck::Refused => return None,
+                },
                 received = rx.recv() => match received {
                     Ok(event) if visible_to(&event, &viewer) => {
                         let data = serde_json::json!({"kind": event.kind, "response_id": event.response_id}).to_string();
                         let sse = SseEvent::default().event(event.kind.clone()).data(data);
-                        return Some((Ok(sse), (rx, closed, viewer)));
+                        return Some((Ok(sse), (rx, closed, viewer, ticks, recheck)));
                     }
                     Ok(_) => continue,
                     // Too slow to keep up: tell the page to fetch everything again.
                     Err(broadcast::error::RecvError::Lagged(_)) => {
                         let sse = SseEvent::default().event("resync").data("{}");
-                        return Some((Ok(sse), (rx, closed, viewer)));
+                        return Some((Ok(sse), (rx, closed, viewer, ticks, recheck)));
                     }
                     Err(broadcast::error::RecvError::Closed) => return None,
                 },

@@ -8,21 +8,17 @@ use axum::{
     routing::{get, post, put},
 };
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::{
     adjudication::{self, DefinitiveInput},
-    may_see_definitive, may_see_marks_of_others,
-    rules::within_tolerance,
     store::{self, MarkInput},
+    view::ResponseView,
 };
 use crate::{
     error::AppError,
-    meetings::{
-        Role,
-        access::{InMeeting, Marker, Participant, Principal},
-    },
+    meetings::access::{InMeeting, Marker, Participant, Principal},
     state::AppState,
     users::{self, Email},
 };
@@ -38,44 +34,13 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/{id}/release", post(release_all))
 }
 
-/// Builds the JSON view of a response for a caller, applying the blind rule.
-pub async fn response_view(state: &AppState, access: &crate::meetings::access::Access, response_id: Uuid) -> Result<Value, AppError> {
-    let mut conn = state.db.acquire().await?;
-    let ctx = store::response_in_meeting(&mut conn, &access.meeting, response_id).await?;
-    let own = if access.role.marks() { store::own_mark(&mut conn, access.meeting.id, response_id, access.user.id).await? } else { None };
-    let mut view = json!({
-        "response_id": ctx.response_id,
-        "script_id": ctx.script_id,
-        "candidate": ctx.candidate,
-        "purpose": ctx.purpose,
-        "question": ctx.question,
-        "text": ctx.text,
-        "attachment_url": ctx.attachment_id.map(|a| format!("/attachments/{a}")),
-        "released": ctx.released,
-        "tolerance": ctx.tolerance,
-        "mark": own,
-    });
-    if may_see_definitive(access.role, ctx.released) {
-        let definitive = adjudication::definitive(&mut conn, access.meeting.id, response_id).await?;
-        if let (Some(d), Some(m)) = (&definitive, &own) {
-            view["difference"] = json!(m.mark - d.mark);
-            view["within_tolerance"] = json!(within_tolerance(m.mark - d.mark, ctx.tolerance));
-        }
-        view["definitive"] = json!(definitive);
-    }
-    if may_see_marks_of_others(access.role) {
-        let team_of = (access.role == Role::TeamLeader).then_some(access.user.id);
-        view["marks"] = json!(store::marks_on(&mut conn, access.meeting.id, response_id, team_of).await?);
-    }
-    Ok(view)
-}
-
 async fn get_response(
     State(state): State<AppState>,
     InMeeting(access, ..): InMeeting<Participant>,
     Path((_, response_id)): Path<(Uuid, Uuid)>,
 ) -> Result<impl IntoResponse, AppError> {
-    Ok(Json(response_view(&state, &access, response_id).await?))
+    let mut conn = state.db.acquire().await?;
+    Ok(Json(ResponseView::load(&mut conn, &access, response_id).await?.to_json()))
 }
 
 #[derive(Deserialize)]

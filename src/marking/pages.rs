@@ -16,9 +16,9 @@ use uuid::Uuid;
 use super::{
     MarkState,
     adjudication::{self, Definitive, DefinitiveInput},
-    may_see_definitive, may_see_marks_of_others,
     rules::middle_mark,
     store::{self, MarkInput, NamedMark, ResponseCtx, StoredMark},
+    view::ResponseView,
 };
 use crate::{
     dashboard::svg::strip_plot,
@@ -28,6 +28,7 @@ use crate::{
     meetings::{
         Meeting, MeetingState, Role,
         access::{Access, InMeeting, Marker, Participant, Principal},
+        policy::Others,
         store::{self as meetings_store, Assignment},
     },
     state::AppState,
@@ -145,37 +146,22 @@ async fn marking_page(
     posted: Option<(MarkFields, String)>,
 ) -> Result<MarkingPage, AppError> {
     let mut conn = state.db.acquire().await?;
-    let r = store::response_in_meeting(&mut conn, &access.meeting, response_id).await?;
-    let own = if access.role.marks() { store::own_mark(&mut conn, access.meeting.id, response_id, access.user.id).await? } else { None };
-    let definitive = if may_see_definitive(access.role, r.released) {
-        adjudication::definitive(&mut conn, access.meeting.id, response_id).await?
-    } else {
-        None
-    };
-    let marks = if may_see_marks_of_others(access.role) {
-        let team_of = (access.role == Role::TeamLeader).then_some(access.user.id);
-        store::marks_on(&mut conn, access.meeting.id, response_id, team_of).await?
-    } else {
-        Vec::new()
-    };
+    let view = ResponseView::load(&mut conn, &access, response_id).await?;
+    let difference = view.difference();
+    let submitted = view.submitted_marks();
+    let ResponseView { ctx: r, sight, own, definitive, marks } = view;
     // Navigation follows the marking order of the meeting's responses.
     let order: Vec<Assignment> = meetings_store::assignments(&mut *conn, access.meeting.id, access.user.id).await?;
     let pos = order.iter().position(|a| a.response_id == response_id);
     let previous = pos.and_then(|p| p.checked_sub(1)).and_then(|p| order.get(p)).map(|a| a.response_id);
     let next = pos.and_then(|p| order.get(p + 1)).map(|a| a.response_id);
     let position = pos.map(|p| format!("{} of {}", p + 1, order.len())).unwrap_or_default();
-    let difference = match (&own, &definitive) {
-        (Some(m), Some(d)) if r.released => Some(m.mark - d.mark),
-        _ => None,
-    };
     let (fields, error) = match posted {
         Some((fields, error)) => (fields, Some(error)),
         None => (own.as_ref().map(MarkFields::from_stored).unwrap_or_default(), None),
     };
-    // Overseers and team leaders see the panel's spread on this response.
-    let (plot, summary) = if may_see_marks_of_others(access.role) {
-        let submitted: Vec<(i32, Option<i32>)> =
-            marks.iter().filter(|m| m.mark.state == MarkState::Submitted).map(|m| (m.mark.mark, m.mark.level)).collect();
+    // The panel's spread, to those who may see the marks it is made of.
+    let (plot, summary) = if sight.others != Others::None {
         let shown_definitive = definitive.as_ref().map(|d| d.mark);
         let values: Vec<i32> = submitted.iter().map(|(m, _)| *m).collect();
         (

@@ -13,7 +13,10 @@ use crate::{
     error::AppError,
     live,
     markscheme::Question,
-    meetings::{Meeting, MeetingState, Purpose},
+    meetings::{
+        Meeting, MeetingState, Purpose, Role,
+        policy::{self, Facts, Relation},
+    },
     papers::store as papers_store,
 };
 
@@ -130,9 +133,11 @@ pub async fn own_mark(db: &mut PgConnection, meeting_id: Uuid, response_id: Uuid
         .await?)
 }
 
-/// A mark with the examiner's name, for the principal examiner's side-by-side view.
+/// A mark with the examiner's name, for the side-by-side view.
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct NamedMark {
+    /// The response it is on.
+    pub response_id: Uuid,
     /// The mark.
     #[sqlx(flatten)]
     #[serde(flatten)]
@@ -141,29 +146,64 @@ pub struct NamedMark {
     pub email: String,
     /// Examiner's name.
     pub name: String,
+    /// The examiner's team leader, if they are in a team (decides who may see the mark).
+    #[serde(skip)]
+    pub team_leader_id: Option<Uuid>,
+    /// The response's script is released.
+    #[serde(skip)]
+    pub released: bool,
+    /// The viewer has submitted their own mark on this response.
+    #[serde(skip)]
+    pub viewer_submitted: bool,
 }
 
-/// Marks on a response visible to a viewer: all (`team_of` None) or those of
-/// one team leader's team and the leader's own.
-pub async fn marks_on(
+impl NamedMark {
+    /// How the mark's author stands to `viewer`.
+    pub fn relation_to(&self, viewer: Uuid) -> Relation {
+        if self.mark.examiner_id == viewer {
+            Relation::Own
+        } else if self.team_leader_id == Some(viewer) {
+            Relation::TeamMember
+        } else {
+            Relation::Other
+        }
+    }
+}
+
+/// The marks `viewer` (in `role`) may see, on one response or on every
+/// response of the meeting: one query for the facts, the visibility policy
+/// for the decision, mark by mark.
+pub async fn visible_marks(
     db: &mut PgConnection,
     meeting_id: Uuid,
-    response_id: Uuid,
-    team_of: Option<Uuid>,
+    response_id: Option<Uuid>,
+    viewer: Uuid,
+    role: Role,
 ) -> Result<Vec<NamedMark>, AppError> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {}, u.email, u.name FROM marks m JOIN users u ON u.id = m.examiner_id
+    let all: Vec<NamedMark> = sqlx::query_as(&format!(
+        "SELECT m.response_id, {}, u.email, u.name, p.team_leader_id, ms.released_at IS NOT NULL AS released,
+                EXISTS (SELECT 1 FROM marks o WHERE o.meeting_id = m.meeting_id AND o.response_id = m.response_id
+                        AND o.examiner_id = $3 AND o.state = 'submitted') AS viewer_submitted
+         FROM marks m JOIN users u ON u.id = m.examiner_id
          JOIN meeting_participants p ON p.meeting_id = m.meeting_id AND p.user_id = m.examiner_id
-         WHERE m.meeting_id = $1 AND m.response_id = $2
-           AND ($3::uuid IS NULL OR p.team_leader_id = $3 OR m.examiner_id = $3)
-         ORDER BY lower(u.name)",
+         JOIN responses r ON r.id = m.response_id
+         JOIN meeting_scripts ms ON ms.meeting_id = m.meeting_id AND ms.script_id = r.script_id
+         WHERE m.meeting_id = $1 AND ($2::uuid IS NULL OR m.response_id = $2)
+         ORDER BY ms.position, r.question_id, lower(u.name)",
         MARK_COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", ")
     ))
     .bind(meeting_id)
     .bind(response_id)
-    .bind(team_of)
+    .bind(viewer)
     .fetch_all(&mut *db)
-    .await?)
+    .await?;
+    Ok(all
+        .into_iter()
+        .filter(|m| {
+            let facts = Facts { role, released: m.released, submitted_own: m.viewer_submitted };
+            policy::may_see_mark(facts, m.relation_to(viewer))
+        })
+        .collect())
 }
 
 /// What an examiner sends.

@@ -9,14 +9,22 @@ use std::{collections::HashMap, marker::PhantomData};
 
 use axum::{
     extract::{FromRequestParts, Path},
-    http::request::Parts,
+    http::{HeaderValue, header::AUTHORIZATION, request::Parts},
     response::{IntoResponse, Response},
 };
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use super::{Meeting, Role};
-use crate::{auth::extract::AuthUser, error::AppError, state::AppState, users::User};
+use super::{Meeting, Role, policy};
+use crate::{
+    auth::{
+        extract::{AuthUser, is_api, session_of},
+        tokens,
+    },
+    error::AppError,
+    state::AppState,
+    users::{self, User},
+};
 
 /// The caller, the meeting, and the caller's role in it.
 #[derive(Debug, Clone)]
@@ -50,7 +58,7 @@ impl Requirement for Participant {
 pub struct Marker;
 impl Requirement for Marker {
     fn allows(role: Role) -> bool {
-        role.marks()
+        policy::marks(role)
     }
     const REFUSAL: &'static str = "Only the meeting's examiners and team leaders mark scripts.";
 }
@@ -68,7 +76,7 @@ impl Requirement for Principal {
 pub struct Overseer;
 impl Requirement for Overseer {
     fn allows(role: Role) -> bool {
-        role.oversees()
+        policy::oversees(role)
     }
     const REFUSAL: &'static str = "Only the principal examiner and administrators can see this.";
 }
@@ -77,7 +85,7 @@ impl Requirement for Overseer {
 pub struct Leader;
 impl Requirement for Leader {
     fn allows(role: Role) -> bool {
-        role.oversees() || role == Role::TeamLeader
+        policy::may_see_some_marks_of_others(role)
     }
     const REFUSAL: &'static str = "Only the principal examiner, team leaders and administrators can see this.";
 }
@@ -125,5 +133,64 @@ impl<R: Requirement + Send + Sync> FromRequestParts<AppState> for InMeeting<R> {
             return Err(AppError::Forbidden(R::REFUSAL.into()).into_response());
         }
         Ok(InMeeting(access, PhantomData))
+    }
+}
+
+/// How a request proved who it is, kept so that a long-lived response (a
+/// live event stream) can check that it still holds.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// An API request's bearer token.
+    Bearer(HeaderValue),
+    /// A page's session, by its id in the session store.
+    Session(String),
+}
+
+impl FromRequestParts<AppState> for Credential {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
+        if is_api(parts) {
+            let header = parts.headers.get(AUTHORIZATION).cloned();
+            return header.map(Credential::Bearer).ok_or_else(|| AppError::Unauthenticated.into_response());
+        }
+        let session = session_of(parts).map_err(IntoResponse::into_response)?;
+        session.id().map(|id| Credential::Session(id.to_string())).ok_or_else(|| AppError::Unauthenticated.into_response())
+    }
+}
+
+/// The caller's access to the meeting now, if `credential` still proves they
+/// are `user_id` and they still take part: `None` once they have signed out,
+/// their token was revoked, their account deactivated, their password changed
+/// since `since`, or they were removed from the meeting.
+pub async fn still_allowed(
+    state: &AppState,
+    credential: &Credential,
+    user_id: Uuid,
+    meeting_id: Uuid,
+    since: time::OffsetDateTime,
+) -> Result<Option<Access>, AppError> {
+    let user = match credential {
+        Credential::Bearer(value) => {
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert(AUTHORIZATION, value.clone());
+            tokens::user_for_bearer(&state.db, &headers).await.ok().flatten()
+        }
+        Credential::Session(id) => {
+            let live: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tower_sessions.session WHERE id = $1 AND expiry_date > now())")
+                    .bind(id)
+                    .fetch_one(&state.db)
+                    .await?;
+            if live { users::find_by_id(&state.db, user_id).await?.filter(|u| u.active && u.sessions_valid_after <= since) } else { None }
+        }
+    };
+    let Some(user) = user.filter(|u| u.id == user_id) else {
+        return Ok(None);
+    };
+    match access(state, user, meeting_id).await {
+        Ok(access) => Ok(Some(access)),
+        Err(AppError::Forbidden(_) | AppError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
     }
 }

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod api;
 pub mod pages;
+pub mod policy;
 pub mod store;
 
 use serde::Serialize;
@@ -59,14 +60,14 @@ impl Role {
         }
     }
 
-    /// Whether this role marks scripts blind.
+    /// Whether this role marks scripts blind (the policy decides).
     pub fn marks(self) -> bool {
-        matches!(self, Role::TeamLeader | Role::Examiner)
+        policy::marks(self)
     }
 
-    /// Whether this role sees every mark and the definitive marks before release.
+    /// Whether this role sees everything in the meeting (the policy decides).
     pub fn oversees(self) -> bool {
-        matches!(self, Role::Pe | Role::Admin)
+        policy::oversees(self)
     }
 }
 

@@ -20,6 +20,7 @@ use super::{
 use crate::{
     auth::extract::{Admin, AuthUser},
     error::AppError,
+    meetings::{Role, policy},
     state::AppState,
     web::{PageCtx, flash, render},
 };
@@ -218,7 +219,8 @@ async fn show_script(
 /// people taking part in a meeting that marks its script.
 async fn get_attachment(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<Response, AppError> {
     // Decide access before loading: an outsider learns nothing, not even whether the file exists.
-    if !user.is_admin && !store::may_see_attachment(&state.db, id, user.id).await? {
+    let role = if user.is_admin { Some(Role::Admin) } else { store::role_for_attachment(&state.db, id, user.id).await? };
+    if !policy::may_read_answers(role) {
         return Err(AppError::Forbidden("This scan belongs to a meeting you are not taking part in.".into()));
     }
     let file = store::attachment(&state.db, id).await?.ok_or_else(|| AppError::not_found("That file"))?;

@@ -5,7 +5,10 @@ use sqlx::{FromRow, PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use super::upload::ScriptUpload;
-use crate::error::{AppError, on_constraint};
+use crate::{
+    error::{AppError, on_constraint},
+    meetings::Role,
+};
 
 /// A row of a paper's scripts list.
 #[derive(Debug, Clone, FromRow, Serialize)]
@@ -186,17 +189,17 @@ pub async fn attachment(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Atta
     Ok(sqlx::query_as("SELECT content_type, filename, bytes FROM attachments WHERE id = $1").bind(id).fetch_optional(db).await?)
 }
 
-/// Whether a user takes part in a meeting that marks the script this attachment is on.
-pub async fn may_see_attachment(db: impl PgExecutor<'_>, attachment_id: Uuid, user_id: Uuid) -> Result<bool, AppError> {
+/// The user's role in a meeting that marks the script this attachment is on, if any.
+pub async fn role_for_attachment(db: impl PgExecutor<'_>, attachment_id: Uuid, user_id: Uuid) -> Result<Option<Role>, AppError> {
     Ok(sqlx::query_scalar(
-        "SELECT EXISTS (
-             SELECT 1 FROM responses r
-             JOIN meeting_scripts ms ON ms.script_id = r.script_id
-             JOIN meeting_participants p ON p.meeting_id = ms.meeting_id AND p.user_id = $2
-             WHERE r.attachment_id = $1)",
+        "SELECT p.role FROM responses r
+         JOIN meeting_scripts ms ON ms.script_id = r.script_id
+         JOIN meeting_participants p ON p.meeting_id = ms.meeting_id AND p.user_id = $2
+         WHERE r.attachment_id = $1
+         LIMIT 1",
     )
     .bind(attachment_id)
     .bind(user_id)
-    .fetch_one(db)
+    .fetch_optional(db)
     .await?)
 }

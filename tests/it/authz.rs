@@ -232,7 +232,13 @@ async fn nothing_leaks_to_markers_before_release_in_any_body() {
     // What each does see.
     let view: Value = f.get(&f.leader, &format!("/responses/{rid}")).await.json().await.unwrap();
     assert!(view.get("definitive").is_none());
-    assert_eq!(view["marks"].as_array().unwrap().len(), 1, "the leader sees their team member's mark only: {view}");
+    assert!(view.get("marks").is_none(), "the leader marks blind until their own mark is in: {view}");
+    let r = f.put(&f.leader, &format!("/responses/{rid}/mark"), json!({"level": 2, "mark": 5, "submit": true})).await;
+    assert_eq!(r.status(), 200);
+    let view: Value = f.get(&f.leader, &format!("/responses/{rid}")).await.json().await.unwrap();
+    assert!(view.get("definitive").is_none());
+    let emails: Vec<&str> = view["marks"].as_array().unwrap().iter().map(|m| m["email"].as_str().unwrap()).collect();
+    assert_eq!(emails, ["ex3@board.example", "tl@board.example"], "their own and their team member's, nobody else's: {view}");
     let view: Value = f.get(&f.examiners[0], &format!("/responses/{rid}")).await.json().await.unwrap();
     assert!(view.get("definitive").is_none() && view.get("marks").is_none());
     let overview = f.leader.web.text(&format!("/meetings/{m}")).await;

@@ -1,0 +1,216 @@
+//! Who sees what in a meeting: the one place that decides. Every route —
+//! API, pages, live events, exports, the dashboard, attachments — asks here,
+//! from plain facts it has loaded, and shows nothing this module does not
+//! allow. Pure: no database, no HTTP, so every combination is tested below.
+//!
+//! The blind rule: people who mark (examiners and team leaders) see no other
+//! mark and no definitive mark of a response until its script is released —
+//! except that a team leader, once they have submitted their own mark, sees
+//! their team's marks on it. Markers never learn why a script is in the
+//! meeting (a seed must not announce itself). The principal examiner and
+//! administrators see everything.
+
+use super::Role;
+
+/// What the policy needs to know about one response, as one viewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Facts {
+    /// The viewer's role in the meeting.
+    pub role: Role,
+    /// The response's script is released to this viewer.
+    pub released: bool,
+    /// The viewer has submitted their own mark on this response.
+    pub submitted_own: bool,
+}
+
+/// Whose marks, other than their own, a viewer sees on a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Others {
+    /// Nobody's.
+    None,
+    /// Their team's (team leaders).
+    Team,
+    /// Everyone's.
+    All,
+}
+
+/// How the author of a mark stands to the viewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// The viewer's own mark.
+    Own,
+    /// A member of the viewer's team (the viewer leads it).
+    TeamMember,
+    /// Anyone else.
+    Other,
+}
+
+/// What one viewer may see of one response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sight {
+    /// Their own mark (only markers have one).
+    pub own_mark: bool,
+    /// Other people's marks, and the panel's figures built from them.
+    pub others: Others,
+    /// The definitive mark and its rationale.
+    pub definitive: bool,
+    /// Why the script is in the meeting (practice, qualification, seed).
+    pub purpose: bool,
+}
+
+/// Whether the role sees everything in the meeting, at any time.
+pub fn oversees(role: Role) -> bool {
+    matches!(role, Role::Pe | Role::Admin)
+}
+
+/// Whether the role marks scripts blind.
+pub fn marks(role: Role) -> bool {
+    matches!(role, Role::Examiner | Role::TeamLeader)
+}
+
+/// Whether the role sees some of other people's marks somewhere in the
+/// meeting (subject, response by response, to [`sight`]).
+pub fn may_see_some_marks_of_others(role: Role) -> bool {
+    oversees(role) || role == Role::TeamLeader
+}
+
+/// What a viewer sees of a response.
+pub fn sight(f: Facts) -> Sight {
+    if oversees(f.role) {
+        return Sight { own_mark: false, others: Others::All, definitive: true, purpose: true };
+    }
+    let others = match f.role {
+        Role::TeamLeader if f.released || f.submitted_own => Others::Team,
+        _ => Others::None,
+    };
+    Sight { own_mark: marks(f.role), others, definitive: f.released, purpose: false }
+}
+
+/// Whether the viewer sees one particular mark on a response.
+pub fn may_see_mark(f: Facts, author: Relation) -> bool {
+    let s = sight(f);
+    match author {
+        Relation::Own => s.own_mark,
+        Relation::TeamMember => s.others >= Others::Team,
+        Relation::Other => s.others == Others::All,
+    }
+}
+
+/// A change a live stream could tell a viewer about. Events never carry a
+/// mark: they say what changed so the page fetches what it may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// A mark was saved or submitted, by someone standing in `Relation` to the viewer.
+    Mark(Relation),
+    /// A definitive mark was recorded.
+    Definitive,
+    /// Scripts were released.
+    Release,
+    /// A tolerance changed.
+    Tolerance,
+}
+
+/// Whether a viewer hears of a change in their meeting.
+pub fn hears(role: Role, change: Change) -> bool {
+    if oversees(role) {
+        return true;
+    }
+    match change {
+        Change::Release => true,
+        Change::Mark(Relation::Own) => true,
+        // A team leader's page refetches, and the fetch applies `sight`: hearing
+        // that a team member marked says nothing of the mark.
+        Change::Mark(Relation::TeamMember) => role == Role::TeamLeader,
+        Change::Mark(Relation::Other) | Change::Definitive | Change::Tolerance => false,
+    }
+}
+
+/// Whether someone may see a response's answer (text or scan): anyone taking
+/// part in a meeting that marks it, and administrators.
+pub fn may_read_answers(role: Option<Role>) -> bool {
+    role.is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROLES: [Role; 4] = [Role::Admin, Role::Pe, Role::TeamLeader, Role::Examiner];
+    const RELATIONS: [Relation; 3] = [Relation::Own, Relation::TeamMember, Relation::Other];
+
+    /// The expected answer for every combination, written as a table a person
+    /// can check line by line: (role, released, submitted own) →
+    /// (own mark, others, definitive, purpose).
+    fn expected(role: Role, released: bool, submitted: bool) -> (bool, Others, bool, bool) {
+        use Others::*;
+        match (role, released, submitted) {
+            (Role::Admin | Role::Pe, _, _) => (false, All, true, true),
+            (Role::TeamLeader, false, false) => (true, None, false, false),
+            (Role::TeamLeader, false, true) => (true, Team, false, false),
+            (Role::TeamLeader, true, _) => (true, Team, true, false),
+            (Role::Examiner, false, _) => (true, None, false, false),
+            (Role::Examiner, true, _) => (true, None, true, false),
+        }
+    }
+
+    #[test]
+    fn every_role_release_and_submission_combination() {
+        for role in ROLES {
+            for released in [false, true] {
+                for submitted_own in [false, true] {
+                    let f = Facts { role, released, submitted_own };
+                    let s = sight(f);
+                    let (own, others, definitive, purpose) = expected(role, released, submitted_own);
+                    assert_eq!((s.own_mark, s.others, s.definitive, s.purpose), (own, others, definitive, purpose), "{f:?}");
+                    for author in RELATIONS {
+                        let want = match author {
+                            Relation::Own => own,
+                            Relation::TeamMember => others != Others::None,
+                            Relation::Other => others == Others::All,
+                        };
+                        assert_eq!(may_see_mark(f, author), want, "{f:?} {author:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn markers_never_see_the_purpose_and_team_leaders_mark_blind() {
+        for released in [false, true] {
+            for submitted_own in [false, true] {
+                for role in [Role::Examiner, Role::TeamLeader] {
+                    assert!(!sight(Facts { role, released, submitted_own }).purpose);
+                }
+            }
+        }
+        let before = Facts { role: Role::TeamLeader, released: false, submitted_own: false };
+        assert!(!may_see_mark(before, Relation::TeamMember), "blind until their own mark is in");
+        assert!(!may_see_mark(Facts { submitted_own: true, ..before }, Relation::Other), "never another team's");
+    }
+
+    #[test]
+    fn who_hears_which_change() {
+        use Change::*;
+        let changes = [Mark(Relation::Own), Mark(Relation::TeamMember), Mark(Relation::Other), Definitive, Release, Tolerance];
+        for role in ROLES {
+            for change in changes {
+                let want = match (role, change) {
+                    (Role::Admin | Role::Pe, _) => true,
+                    (_, Release | Mark(Relation::Own)) => true,
+                    (Role::TeamLeader, Mark(Relation::TeamMember)) => true,
+                    _ => false,
+                };
+                assert_eq!(hears(role, change), want, "{role:?} {change:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn roles() {
+        assert_eq!(ROLES.map(oversees), [true, true, false, false]);
+        assert_eq!(ROLES.map(marks), [false, false, true, true]);
+        assert_eq!(ROLES.map(may_see_some_marks_of_others), [true, true, true, false]);
+        assert!(may_read_answers(Some(Role::Examiner)) && !may_read_answers(None));
+    }
+}
