@@ -4,7 +4,8 @@ use axum::{
     Router,
     extract::{DefaultBodyLimit, Request},
     http::{HeaderName, HeaderValue, StatusCode, header},
-    middleware,
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
     routing::get,
 };
 use tower_http::{
@@ -48,7 +49,8 @@ pub fn router(state: AppState) -> Router {
         .merge(marking::pages::routes())
         .merge(dashboard::pages::routes())
         .layer(middleware::from_fn_with_state(state.clone(), auth::csrf::verify))
-        .layer(sessions);
+        .layer(sessions)
+        .layer(middleware::from_fn(session_store_failed));
 
     // Layers run outside-in from the bottom: the error renderer sits outside
     // the limits and the timeout so their refusals are rendered like ours.
@@ -80,4 +82,55 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(HeaderName::from_static("x-request-id")))
         .layer(SetRequestIdLayer::new(HeaderName::from_static("x-request-id"), MakeRequestUuid))
         .with_state(state)
+}
+
+/// Middleware around the session layer. When tower-sessions cannot save a
+/// session it answers a bare 500 of its own (no body, no [`error::ErrorInfo`]);
+/// its store is the database, so that is the database not answering: a 503
+/// like every other outage, not a bug. Our own errors always carry `ErrorInfo`.
+async fn session_store_failed(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let bare = response.extensions().get::<error::ErrorInfo>().is_none() && !response.headers().contains_key(header::CONTENT_TYPE);
+    if response.status() == StatusCode::INTERNAL_SERVER_ERROR && bare {
+        tracing::warn!("the session store failed");
+        return error::AppError::Unavailable.into_response();
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use tower::ServiceExt;
+    use tower_sessions::Session;
+
+    /// A page that changes its session, over a session store whose database is gone.
+    fn page_over_a_dead_store() -> Router {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .acquire_timeout(std::time::Duration::from_millis(500))
+            .connect_lazy("postgres://nobody@127.0.0.1:1/gone")
+            .expect("a lazy pool");
+        Router::new()
+            .route(
+                "/",
+                get(|session: Session| async move {
+                    session.insert("seen", true).await.expect("a new session is not loaded");
+                    "done"
+                }),
+            )
+            .layer(SessionManagerLayer::new(PostgresStore::new(pool)))
+    }
+
+    #[tokio::test]
+    async fn a_session_that_cannot_be_saved_is_a_503_not_a_500() {
+        let request = || Request::get("/").body(Body::empty()).expect("request");
+        // tower-sessions alone answers a bare 500 ...
+        let bare = page_over_a_dead_store().oneshot(request()).await.expect("response");
+        assert_eq!(bare.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        // ... which the application answers as the outage it is.
+        let wrapped = page_over_a_dead_store().layer(middleware::from_fn(session_store_failed)).oneshot(request()).await.expect("response");
+        assert_eq!(wrapped.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(wrapped.extensions().get::<error::ErrorInfo>().map(|i| i.code), Some("unavailable"));
+    }
 }

@@ -52,13 +52,21 @@ pub enum AppError {
     /// 503: the database does not answer; the server keeps running and recovers.
     #[error("The database is not answering at the moment. Try again in a minute.")]
     Unavailable,
+    /// 503: the change collided with someone else's at the same moment (a deadlock or a
+    /// serialization failure) and was not made; sending it again is safe.
+    #[error("Someone else was changing the same records at the same moment, so nothing was saved. Please try again.")]
+    Busy,
     /// 500: a database error that is a bug, not the user's doing. Logged, never shown.
     #[error("database error: {0}")]
     Database(sqlx::Error),
     /// 500: anything else unexpected. Logged, never shown.
     #[error("internal error: {0:#}")]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
 }
+
+/// What PostgreSQL text refuses (SQLSTATE 22021, 22P05): the only such character
+/// a Rust string can hold is NUL.
+pub const NUL_MESSAGE: &str = "Text cannot contain the NUL character.";
 
 impl AppError {
     /// A 422 with a single message.
@@ -71,6 +79,12 @@ impl AppError {
         AppError::NotFound(format!("{} was not found.", what.into()))
     }
 
+    /// True when the same request may well succeed if simply made again (the
+    /// database refused it only because of a concurrent transaction).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, AppError::Busy)
+    }
+
     fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -81,7 +95,7 @@ impl AppError {
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -99,22 +113,64 @@ impl AppError {
             AppError::Invalid { .. } => "invalid",
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Unavailable => "unavailable",
+            AppError::Busy => "busy",
             AppError::Database(_) | AppError::Internal(_) => "internal",
         }
     }
 }
 
+/// What a database error means for the person who caused it, by its kind and
+/// SQLSTATE; `None` for errors that are bugs (answered 500).
+fn classify(err: &sqlx::Error) -> Option<AppError> {
+    match err {
+        // A database that is down or unreachable is an outage, not a bug.
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
+            Some(AppError::Unavailable)
+        }
+        sqlx::Error::RowNotFound => Some(AppError::not_found("That record")),
+        sqlx::Error::Database(db) => {
+            let code = db.code()?;
+            match code.as_ref() {
+                // character_not_in_repertoire, untranslatable_character: NUL in text or jsonb.
+                "22021" | "22P05" => Some(AppError::invalid(NUL_MESSAGE)),
+                // serialization_failure, deadlock_detected: nothing was done; doing it again is safe.
+                "40001" | "40P01" => Some(AppError::Busy),
+                // admin_shutdown, crash_shutdown, cannot_connect_now (a server stopping,
+                // restarting or recovering), too_many_connections, and every
+                // connection_exception (class 08): the database is not answering.
+                "57P01" | "57P02" | "57P03" | "53300" => Some(AppError::Unavailable),
+                c if c.starts_with("08") => Some(AppError::Unavailable),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
-        // A database that is down or unreachable is an outage, not a bug:
-        // answer 503 so clients retry, and keep serving.
-        match &err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+        // Outages answer 503 so clients retry, and the server keeps serving.
+        match classify(&err) {
+            Some(AppError::Unavailable) => {
                 tracing::warn!(error = %err, "database unavailable");
                 AppError::Unavailable
             }
-            sqlx::Error::RowNotFound => AppError::not_found("That record"),
-            _ => AppError::Database(err),
+            Some(AppError::Busy) => {
+                tracing::warn!(error = %err, "transaction collided with another; the client may try again");
+                AppError::Busy
+            }
+            Some(mapped) => mapped,
+            None => AppError::Database(err),
+        }
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    /// A database error that travelled inside an `anyhow::Error` is judged as one.
+    fn from(err: anyhow::Error) -> Self {
+        match err.downcast::<sqlx::Error>() {
+            Ok(db) => db.into(),
+            Err(other) => AppError::Internal(other),
         }
     }
 }
@@ -155,11 +211,16 @@ impl IntoResponse for AppError {
             self.to_string()
         };
         let code = self.code();
+        let busy = matches!(self, AppError::Busy);
         let details = match self {
             AppError::Invalid { details, .. } => details,
             _ => Vec::new(),
         };
         let mut response = status.into_response();
+        if busy {
+            // A collision passes at once: programs may send the request again straight away.
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         response.extensions_mut().insert(ErrorInfo { code, message, details });
         response
     }
@@ -282,4 +343,97 @@ pub fn urlencode(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    /// A database error as PostgreSQL would report it, with this SQLSTATE.
+    #[derive(Debug)]
+    struct Pg(&'static str);
+
+    impl std::fmt::Display for Pg {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "SQLSTATE {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Pg {}
+
+    impl sqlx::error::DatabaseError for Pg {
+        fn message(&self) -> &str {
+            "from the test"
+        }
+        fn code(&self) -> Option<Cow<'_, str>> {
+            Some(Cow::Borrowed(self.0))
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    fn answer(code: &'static str) -> (StatusCode, ErrorInfo, Option<String>) {
+        let response = AppError::from(sqlx::Error::Database(Box::new(Pg(code)))).into_response();
+        let retry = response.headers().get(header::RETRY_AFTER).map(|v| v.to_str().unwrap().to_owned());
+        (response.status(), response.extensions().get::<ErrorInfo>().unwrap().clone(), retry)
+    }
+
+    #[test]
+    fn a_server_shutting_down_or_refusing_connections_is_503() {
+        // admin_shutdown (pg_terminate_backend, a fast shutdown), crash_shutdown,
+        // cannot_connect_now, too_many_connections, connection_failure.
+        for code in ["57P01", "57P02", "57P03", "53300", "08006", "08003"] {
+            let (status, info, _) = answer(code);
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{code}");
+            assert_eq!(info.code, "unavailable", "{code}");
+        }
+    }
+
+    #[test]
+    fn deadlocks_and_serialization_failures_are_503_saying_try_again() {
+        for code in ["40P01", "40001"] {
+            let (status, info, retry) = answer(code);
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{code}");
+            assert_eq!(info.code, "busy");
+            assert!(info.message.contains("try again"), "{}", info.message);
+            assert_eq!(retry.as_deref(), Some("1"));
+            assert!(AppError::from(sqlx::Error::Database(Box::new(Pg(code)))).is_retryable());
+        }
+    }
+
+    #[test]
+    fn nul_in_text_is_the_callers_mistake_not_ours() {
+        for code in ["22021", "22P05"] {
+            let (status, info, _) = answer(code);
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{code}");
+            assert_eq!(info.message, NUL_MESSAGE);
+        }
+    }
+
+    #[test]
+    fn other_database_errors_stay_500_and_hidden() {
+        let (status, info, _) = answer("42P01");
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!info.message.contains("SQLSTATE"));
+        assert!(!AppError::from(sqlx::Error::Database(Box::new(Pg("42P01")))).is_retryable());
+    }
+
+    #[test]
+    fn database_errors_inside_anyhow_are_judged_the_same() {
+        let err: AppError = anyhow::Error::from(sqlx::Error::Database(Box::new(Pg("57P01")))).into();
+        assert!(matches!(err, AppError::Unavailable));
+        let err: AppError = anyhow::anyhow!("something else").into();
+        assert!(matches!(err, AppError::Internal(_)));
+    }
 }

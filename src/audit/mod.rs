@@ -1,6 +1,11 @@
-//! The meeting's audit log: who changed what, when, from what to what, and why.
+//! The audit log: who changed what, when, from what to what, and why.
 //! Append-only (a trigger refuses updates and deletes); written in the same
 //! transaction as the change it records.
+//!
+//! An entry is about a meeting (marks, definitive marks, releases, people; listed
+//! on the meeting's audit page), a paper (its mark scheme, its scripts), or an
+//! account (created, deactivated, passwords, API tokens); the last two are listed
+//! for administrators on `/admin/audit`.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -12,10 +17,14 @@ use crate::error::AppError;
 
 /// One change to record.
 pub struct Entry<'a> {
-    /// The meeting.
-    pub meeting_id: Uuid,
-    /// Who did it.
-    pub actor_id: Uuid,
+    /// The meeting, for meeting entries.
+    pub meeting_id: Option<Uuid>,
+    /// The paper, for paper entries.
+    pub paper_id: Option<Uuid>,
+    /// The account, for account entries.
+    pub account_id: Option<Uuid>,
+    /// Who did it; `None` for the command line and the server itself.
+    pub actor_id: Option<Uuid>,
     /// What, e.g. `mark.submit`.
     pub action: &'a str,
     /// The response concerned, if any.
@@ -31,19 +40,47 @@ pub struct Entry<'a> {
 }
 
 impl<'a> Entry<'a> {
+    fn about(actor_id: Option<Uuid>, action: &'a str) -> Entry<'a> {
+        Entry {
+            meeting_id: None,
+            paper_id: None,
+            account_id: None,
+            actor_id,
+            action,
+            response_id: None,
+            subject_id: None,
+            old: None,
+            new: None,
+            reason: None,
+        }
+    }
+
     /// An entry about the meeting as a whole; fill in the rest with struct update syntax.
     pub fn new(meeting_id: Uuid, actor_id: Uuid, action: &'a str) -> Entry<'a> {
-        Entry { meeting_id, actor_id, action, response_id: None, subject_id: None, old: None, new: None, reason: None }
+        Entry { meeting_id: Some(meeting_id), ..Entry::about(Some(actor_id), action) }
+    }
+
+    /// An entry about an account (`account.create`, `token.revoke`, ...); the
+    /// actor is `None` when the command line did it.
+    pub fn account(actor_id: impl Into<Option<Uuid>>, account_id: Uuid, action: &'a str) -> Entry<'a> {
+        Entry { account_id: Some(account_id), ..Entry::about(actor_id.into(), action) }
+    }
+
+    /// An entry about a paper: its mark scheme or its scripts (`paper.update`, ...).
+    pub fn paper(paper_id: Uuid, actor_id: impl Into<Option<Uuid>>, action: &'a str) -> Entry<'a> {
+        Entry { paper_id: Some(paper_id), ..Entry::about(actor_id.into(), action) }
     }
 }
 
 /// Appends an entry.
 pub async fn record(db: impl PgExecutor<'_>, e: Entry<'_>) -> Result<(), AppError> {
     sqlx::query(
-        "INSERT INTO audit_log (meeting_id, actor_id, action, response_id, subject_id, old_value, new_value, reason)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO audit_log (meeting_id, paper_id, account_id, actor_id, action, response_id, subject_id, old_value, new_value, reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(e.meeting_id)
+    .bind(e.paper_id)
+    .bind(e.account_id)
     .bind(e.actor_id)
     .bind(e.action)
     .bind(e.response_id)
@@ -101,16 +138,13 @@ pub async fn list(db: impl PgExecutor<'_>, meeting_id: Uuid) -> Result<Vec<Logge
     .await?)
 }
 
-/// The log as CSV, for the board's records.
+/// The log as CSV, for the board's records (every cell spreadsheet-safe).
 pub fn to_csv(entries: &[Logged]) -> Result<Vec<u8>, AppError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let fail = |e: csv::Error| AppError::Internal(e.into());
-    w.write_record(["id", "at", "actor", "action", "response", "examiner", "old", "new", "reason"]).map_err(fail)?;
-    for e in entries {
-        let at = e.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
-        w.write_record([
+    let header = ["id", "at", "actor", "action", "response", "examiner", "old", "new", "reason"].map(str::to_owned).to_vec();
+    let rows = std::iter::once(header).chain(entries.iter().map(|e| {
+        vec![
             e.id.to_string(),
-            at,
+            e.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
             e.actor.clone().unwrap_or_default(),
             e.action.clone(),
             e.response_label.clone().unwrap_or_default(),
@@ -118,8 +152,179 @@ pub fn to_csv(entries: &[Logged]) -> Result<Vec<u8>, AppError> {
             e.old_value.as_ref().map(Value::to_string).unwrap_or_default(),
             e.new_value.as_ref().map(Value::to_string).unwrap_or_default(),
             e.reason.clone().unwrap_or_default(),
-        ])
-        .map_err(fail)?;
+        ]
+    }));
+    crate::dashboard::export::to_csv(&rows.collect::<Vec<_>>())
+}
+
+/// An account- or paper-level entry as administrators read it on `/admin/audit`.
+#[derive(Debug, Clone, FromRow)]
+pub struct AdminLogged {
+    /// Sequence number (pages go by it).
+    pub id: i64,
+    /// When.
+    pub at: OffsetDateTime,
+    /// Who: name and email, or `None` for the command line and the server itself.
+    pub actor_name: Option<String>,
+    /// Who (email).
+    pub actor_email: Option<String>,
+    /// What, e.g. `account.create`.
+    pub action: String,
+    /// The account it is about: name and email.
+    pub account_name: Option<String>,
+    /// The account it is about (email).
+    pub account_email: Option<String>,
+    /// The paper it is about, e.g. "HIS2L History (June 2024)".
+    pub paper_label: Option<String>,
+    /// Before.
+    pub old_value: Option<Value>,
+    /// After.
+    pub new_value: Option<Value>,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+/// Which page of the administrators' log to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// The newest entries.
+    Newest,
+    /// The entries just older than this id.
+    Before(i64),
+    /// The entries just newer than this id.
+    After(i64),
+}
+
+/// One page of account- and paper-level entries, newest first, and whether
+/// there are older and newer ones beyond it.
+#[derive(Debug, Clone)]
+pub struct AdminPage {
+    /// The entries, newest first.
+    pub entries: Vec<AdminLogged>,
+    /// There are older entries (after the last one shown).
+    pub has_older: bool,
+    /// There are newer entries (before the first one shown).
+    pub has_newer: bool,
+}
+
+/// Entries per page on `/admin/audit`.
+pub const PAGE_SIZE: i64 = 100;
+
+/// A page of the log of everything outside meetings (accounts, papers).
+pub async fn list_admin(db: &mut sqlx::PgConnection, page: Page) -> Result<AdminPage, AppError> {
+    // Keyset pages: one more row than shown says whether there is a further page.
+    let (condition, order, bound) = match page {
+        Page::Newest => ("", "DESC", None),
+        Page::Before(id) => ("AND a.id < $2", "DESC", Some(id)),
+        Page::After(id) => ("AND a.id > $2", "ASC", Some(id)),
+    };
+    let sql = format!(
+        "SELECT a.id, a.at, actor.name AS actor_name, actor.email AS actor_email, a.action,
+                acc.name AS account_name, acc.email AS account_email,
+                p.code || ' ' || p.title || ' (' || p.series || ')' AS paper_label,
+                a.old_value, a.new_value, a.reason
+         FROM audit_log a
+         LEFT JOIN users actor ON actor.id = a.actor_id
+         LEFT JOIN users acc ON acc.id = a.account_id
+         LEFT JOIN papers p ON p.id = a.paper_id
+         WHERE a.meeting_id IS NULL {condition}
+         ORDER BY a.id {order} LIMIT $1"
+    );
+    let mut query = sqlx::query_as::<_, AdminLogged>(&sql).bind(PAGE_SIZE + 1);
+    if let Some(id) = bound {
+        query = query.bind(id);
     }
-    w.into_inner().map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))
+    let mut entries = query.fetch_all(&mut *db).await?;
+    let more = entries.len() > PAGE_SIZE as usize;
+    entries.truncate(PAGE_SIZE as usize);
+    if let Page::After(_) = page {
+        entries.reverse();
+    }
+    let (has_older, has_newer) = match page {
+        Page::Newest => (more, false),
+        Page::Before(id) => (more, exists_beyond(db, ">", entries.first().map_or(id - 1, |e| e.id)).await?),
+        Page::After(id) => (exists_beyond(db, "<", entries.last().map_or(id + 1, |e| e.id)).await?, more),
+    };
+    Ok(AdminPage { entries, has_older, has_newer })
+}
+
+/// Whether there are entries outside meetings newer (`>`) or older (`<`) than `id`.
+async fn exists_beyond(db: &mut sqlx::PgConnection, op: &str, id: i64) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM audit_log WHERE meeting_id IS NULL AND id {op} $1)"))
+        .bind(id)
+        .fetch_one(db)
+        .await?)
+}
+
+/// An action in words, e.g. `account.deactivate` → "Deactivated the account".
+pub fn action_words(action: &str) -> String {
+    let known = match action {
+        "account.create" => "Created the account",
+        "account.create_first_admin" => "Created the first administrator's account on the first start",
+        "account.activate" => "Reactivated the account",
+        "account.deactivate" => "Deactivated the account",
+        "account.password_reset" => "Reset the password to a one-time password",
+        "account.password_change" => "Changed their own password",
+        "token.create" => "Created an API token",
+        "token.revoke" => "Revoked an API token",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known.to_owned();
+    }
+    // Anything else (papers, and actions added later): the code made readable.
+    let words = action.replace(['.', '_'], " ");
+    let mut chars = words.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// A recorded value in words for people: text as it is, `yes`/`no`, lists
+/// joined with commas, objects as `key: value` pairs; never raw JSON.
+pub fn value_words(value: &Value) -> String {
+    match value {
+        Value::Null => "none".to_owned(),
+        Value::Bool(true) => "yes".to_owned(),
+        Value::Bool(false) => "no".to_owned(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) if items.is_empty() => "none".to_owned(),
+        Value::Array(items) => items.iter().map(value_words).collect::<Vec<_>>().join(", "),
+        Value::Object(fields) => fields
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    Value::Object(_) => format!("({})", value_words(v)),
+                    _ => value_words(v),
+                };
+                format!("{}: {v}", k.replace('_', " "))
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn values_read_as_words() {
+        let account = value_words(&json!({"email": "pat@board.example", "administrator": false}));
+        assert!(
+            account.contains("email: pat@board.example") && account.contains("administrator: no") && account.contains("; "),
+            "{account}"
+        );
+        assert_eq!(value_words(&json!({"api_tokens_revoked": 2})), "api tokens revoked: 2");
+        assert_eq!(value_words(&json!(["01", "02"])), "01, 02");
+        assert_eq!(value_words(&json!("plain")), "plain");
+        assert_eq!(value_words(&json!({"level": {"min": 1}})), "level: (min: 1)");
+    }
+
+    #[test]
+    fn actions_read_as_words() {
+        assert_eq!(action_words("account.deactivate"), "Deactivated the account");
+        assert_eq!(action_words("paper.scheme_update"), "Paper scheme update");
+        assert_eq!(action_words(""), "");
+    }
 }

@@ -10,7 +10,7 @@ use askama::Template;
 use axum::{
     Form, Router,
     extract::{Query, State},
-    http::StatusCode,
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
@@ -18,7 +18,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::{
-    error::AppError,
+    error::{AppError, NUL_MESSAGE},
     state::AppState,
     users::{self, Email},
     web::{PageCtx, flash, render, safe_next},
@@ -39,6 +39,8 @@ pub fn routes() -> Router<AppState> {
 #[template(path = "auth/login.html")]
 struct LoginPage {
     ctx: PageCtx,
+    /// The form's CSRF token: signed out, there is no session to hold one (see `csrf`).
+    form_token: String,
     email: String,
     next: String,
     error: Option<String>,
@@ -51,13 +53,23 @@ struct LoginQuery {
     signed_out: Option<String>,
 }
 
-async fn show_login(ctx: PageCtx, Query(q): Query<LoginQuery>) -> Result<Response, AppError> {
+async fn show_login(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Result<Response, AppError> {
     let next = safe_next(q.next.as_deref());
     if ctx.user.is_some() {
         return Ok(Redirect::to(&next).into_response());
     }
-    let page = LoginPage { ctx, email: String::new(), next, error: None, signed_out: q.signed_out.is_some() };
-    Ok(render(&page)?.into_response())
+    let token = csrf::login_token(&state.db, &headers, state.config.secure_cookies).await?;
+    let page = LoginPage { ctx, form_token: token.form_token, email: String::new(), next, error: None, signed_out: q.signed_out.is_some() };
+    let mut response = render(&page)?.into_response();
+    if let Some(cookie) = token.set_cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
 }
 
 #[derive(Deserialize)]
@@ -70,18 +82,38 @@ struct LoginForm {
     next: Option<String>,
 }
 
-#[tracing::instrument(skip_all, fields(email = %form.email.trim().to_lowercase()))]
-async fn login(State(state): State<AppState>, ctx: PageCtx, session: Session, Form(form): Form<LoginForm>) -> Result<Response, AppError> {
+#[tracing::instrument(skip_all, fields(email = %form.email.trim().to_lowercase().replace('\0', "")))]
+async fn login(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    session: Session,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, AppError> {
     let next = safe_next(form.next.as_deref());
+    // The form comes back with the same cookie, so with the same token.
+    let form_token = csrf::login_token(&state.db, &headers, state.config.secure_cookies).await?;
     let refuse = |ctx: PageCtx, status: StatusCode, message: &str| -> Result<Response, AppError> {
-        let page = LoginPage { ctx, email: form.email.clone(), next: next.clone(), error: Some(message.to_owned()), signed_out: false };
-        Ok((status, render(&page)?).into_response())
+        let page = LoginPage {
+            ctx,
+            form_token: form_token.form_token.clone(),
+            email: form.email.replace('\0', ""),
+            next: next.clone(),
+            error: Some(message.to_owned()),
+            signed_out: false,
+        };
+        let mut response = (status, render(&page)?).into_response();
+        if let Some(cookie) = form_token.set_cookie.clone() {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+        Ok(response)
     };
     let email = match Email::parse(&form.email) {
         Ok(email) if !form.password.is_empty() => email,
+        // NUL is never stored (PostgreSQL refuses it in text): say so rather than fail later.
+        Err(message) if message == NUL_MESSAGE => return refuse(ctx, StatusCode::UNPROCESSABLE_ENTITY, NUL_MESSAGE),
         _ => return refuse(ctx, StatusCode::UNPROCESSABLE_ENTITY, "Enter your email address and your password."),
     };
-
     let Some(attempt) = throttle::begin(&state.db, email.as_str(), state.config.login_max_failures, state.config.login_window).await?
     else {
         tracing::warn!("sign-in refused: throttled");
@@ -120,7 +152,8 @@ async fn login(State(state): State<AppState>, ctx: PageCtx, session: Session, Fo
     csrf::renew(&session).await?;
     tracing::info!(user_id = %user.id, "signed in");
     let target = if user.must_change_password { extract::CHANGE_PASSWORD_PATH.to_owned() } else { next };
-    Ok(Redirect::to(&target).into_response())
+    // Signed in, the session's own token takes over from the sign-in cookie.
+    Ok(([(header::SET_COOKIE, csrf::clear_login_cookie(state.config.secure_cookies))], Redirect::to(&target)).into_response())
 }
 
 async fn logout(session: Session) -> Result<Redirect, AppError> {
@@ -177,11 +210,16 @@ async fn change_password(
         return refuse(ctx, "Choose a password different from the current one.".into());
     }
     let hash = password::hash(form.new).await?;
-    // Other sessions of this account end; this one carries on.
-    let valid_after = users::set_password(&state.db, user.id, &hash, false).await?;
+    // Other sessions of this account end and its API tokens are revoked; this session carries on.
+    let done = users::replace_password(&state.db, Some(user.id), user.id, &hash, false).await?;
     session.cycle_id().await.map_err(session_error)?;
-    extract::stamp_session(&session, valid_after).await?;
-    flash(&session, "Your password has been changed.").await?;
+    extract::stamp_session(&session, done.sessions_valid_after).await?;
+    let message = match done.tokens_revoked {
+        0 => "Your password has been changed.".to_owned(),
+        1 => "Your password has been changed, and your API token has been revoked: create a new one for your programs.".to_owned(),
+        n => format!("Your password has been changed, and your {n} API tokens have been revoked: create new ones for your programs."),
+    };
+    flash(&session, message).await?;
     Ok(Redirect::to("/").into_response())
 }
 
@@ -214,7 +252,7 @@ async fn create_token(
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::invalid("Name the token (up to 100 characters), e.g. after the program that will use it."));
     }
-    let token = tokens::create(&state.db, user.id, name).await?;
+    let token = tokens::create_by(&state.db, Some(user.id), user.id, name).await?;
     tracing::info!(user_id = %user.id, "API token created");
     let tokens = tokens::list(&state.db, user.id).await?;
     render(&TokensPage { ctx, tokens, new_token: Some(token) })

@@ -79,16 +79,44 @@ pub fn examiner_rows(data: &MeetingData, stats: &MeetingStats) -> Vec<Vec<String
     rows
 }
 
-/// Rows as CSV.
-pub fn to_csv(rows: &[Vec<String>]) -> Result<Vec<u8>, AppError> {
+/// True for a number as the exports write one (`3`, `-2`, `0.125`, `-0.500`):
+/// an optional minus sign, digits, optionally a point and more digits, and no
+/// leading zero to lose (`01`, `0001` stay text, as questions and candidates).
+pub fn is_plain_number(cell: &str) -> bool {
+    let digits = cell.strip_prefix('-').unwrap_or(cell);
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (digits, None),
+    };
+    !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && (whole == "0" || !whole.starts_with('0'))
+        && fraction.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A cell as a spreadsheet may safely open it. Text beginning with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return would be read as a formula (CSV
+/// injection), so it gets a leading `'` as OWASP advises; numbers (`-2`) stay
+/// numbers. Every CSV the application writes goes through [`to_csv`], which
+/// applies this to every cell.
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && !is_plain_number(cell) { format!("'{cell}").into() } else { cell.into() }
+}
+
+/// Rows as CSV, every cell made [`spreadsheet_safe`]: the one CSV writer of the
+/// application (marks, examiners, the audit log).
+pub fn to_csv<R: AsRef<[C]>, C: AsRef<str>>(rows: &[R]) -> Result<Vec<u8>, AppError> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for row in rows {
-        w.write_record(row).map_err(internal)?;
+        let cells: Vec<String> = row.as_ref().iter().map(|c| spreadsheet_safe(c.as_ref()).into_owned()).collect();
+        w.write_record(&cells).map_err(internal)?;
     }
     w.into_inner().map_err(internal)
 }
 
-/// Both tables as an Excel workbook; numbers are written as numbers.
+/// Both tables as an Excel workbook; numbers are written as numbers, everything
+/// else as strings (which Excel never evaluates as formulas).
 pub fn to_xlsx(data: &MeetingData, stats: &MeetingStats) -> Result<Vec<u8>, AppError> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
@@ -101,9 +129,11 @@ pub fn to_xlsx(data: &MeetingData, stats: &MeetingStats) -> Result<Vec<u8>, AppE
                 let c = u16::try_from(c).map_err(internal)?;
                 if r == 0 {
                     sheet.write_string_with_format(r, c, value, &bold).map_err(internal)?;
-                } else if let Ok(n) = value.parse::<f64>() {
+                } else if let Some(n) = value.parse::<f64>().ok().filter(|_| is_plain_number(value)) {
                     sheet.write_number(r, c, n).map_err(internal)?;
                 } else {
+                    // A string cell is never evaluated, so text starting with `=` is safe here
+                    // as it is; candidate "0001" and question "01" keep their zeros.
                     sheet.write_string(r, c, value).map_err(internal)?;
                 }
             }
@@ -111,4 +141,36 @@ pub fn to_xlsx(data: &MeetingData, stats: &MeetingStats) -> Result<Vec<u8>, AppE
         sheet.set_freeze_panes(1, 0).map_err(internal)?;
     }
     book.save_to_buffer().map_err(internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised_but_numbers_stay_numbers() {
+        for risky in ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-1+1", "@SUM(A1)", "\tx", "\rx", "-", "--2", "-inf", "-2e5"] {
+            assert_eq!(spreadsheet_safe(risky), format!("'{risky}"), "{risky:?}");
+        }
+        for safe in ["-2", "-0.500", "3", "0", "0.125", "0001", "Eve", "a=b", "", "'quoted"] {
+            assert_eq!(spreadsheet_safe(safe), safe, "{safe:?}");
+        }
+    }
+
+    #[test]
+    fn plain_numbers() {
+        for n in ["0", "7", "-2", "12.5", "-0.500", "0.125"] {
+            assert!(is_plain_number(n), "{n}");
+        }
+        for t in ["", "-", "01", "0001", "1e5", "inf", "NaN", "1.", ".5", "+1", "1 (draft)", "1,000"] {
+            assert!(!is_plain_number(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn every_csv_cell_is_made_safe() {
+        let csv = to_csv(&[["name", "mark"], ["=cmd|' /C calc'!A0", "-2"]]).unwrap();
+        let text = String::from_utf8(csv).unwrap();
+        assert_eq!(text, "name,mark\n'=cmd|' /C calc'!A0,-2\n");
+    }
 }

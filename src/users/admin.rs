@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::{
     Form, Router,
-    extract::{Path, State},
+    extract::{Path, Query, State},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -12,14 +12,15 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use crate::{
-    auth::{extract::Admin, password, throttle, tokens},
+    audit::{self, AdminLogged, Page},
+    auth::{extract::Admin, password, throttle},
     error::AppError,
     state::AppState,
     users::{self, DisplayName, Email, NewUser, User},
     web::{PageCtx, flash, render},
 };
 
-/// Routes under `/admin/users`.
+/// Routes under `/admin/users`, and the log of account and paper changes.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/users", get(list_users).post(create_user))
@@ -27,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}/deactivate", post(deactivate_user))
         .route("/admin/users/{id}/activate", post(activate_user))
         .route("/admin/users/{id}/reset-password", post(reset_password))
+        .route("/admin/audit", get(show_audit))
 }
 
 #[derive(Template)]
@@ -95,8 +97,9 @@ async fn create_user(
     };
     let one_time = password::one_time_password();
     let hash = password::hash(one_time.clone()).await?;
-    let created = users::create(
+    let created = users::create_by(
         &state.db,
+        Some(admin.id),
         NewUser { email: &email, name: &name, password_hash: &hash, is_admin: form.admin.is_some(), must_change_password: true },
     )
     .await;
@@ -116,7 +119,7 @@ async fn set_active(state: &AppState, admin: &User, session: &Session, id: Uuid,
     if id == admin.id && !active {
         return Err(AppError::Conflict("You cannot deactivate your own account: ask another administrator.".into()));
     }
-    let user = users::set_active(&state.db, id, active).await?.ok_or_else(|| AppError::not_found("That account"))?;
+    let user = users::set_active(&state.db, Some(admin.id), id, active).await?.ok_or_else(|| AppError::not_found("That account"))?;
     tracing::info!(by = %admin.id, user_id = %id, active, "account active flag changed");
     let verb = if active { "reactivated" } else { "deactivated" };
     flash(session, format!("{} ({}) has been {verb}.", user.name, user.email)).await?;
@@ -152,11 +155,96 @@ async fn reset_password(
     let hash = password::hash(one_time.clone()).await?;
     let mut tx = state.db.begin().await?;
     // The account's sessions and API tokens end: a reset locks out whoever had access.
-    users::set_password(&mut *tx, id, &hash, true).await?;
-    tokens::revoke_all(&mut *tx, id).await?;
+    users::replace_password(&mut *tx, Some(admin.id), id, &hash, true).await?;
     // A reset lifts the sign-in throttle for the account.
     throttle::record(&mut *tx, &user.email, true).await?;
     tx.commit().await?;
     tracing::info!(by = %admin.id, user_id = %id, "password reset");
     Ok(render(&OneTimePasswordPage { ctx, user, password: one_time, created: false })?.into_response())
+}
+
+/// The log of changes outside meetings (accounts, papers), newest first.
+#[derive(Template)]
+#[template(path = "users/audit.html")]
+struct AuditPage {
+    ctx: PageCtx,
+    rows: Vec<AuditRow>,
+    /// Link to older entries, if any.
+    older: Option<String>,
+    /// Link to newer entries, if any.
+    newer: Option<String>,
+    /// Showing an older page (so offer the newest).
+    paged: bool,
+}
+
+/// One entry in words.
+struct AuditRow {
+    id: i64,
+    /// ISO 8601, for the `datetime` attribute.
+    at_iso: String,
+    /// "12 March 2026, 14:05 UTC".
+    at: String,
+    who: String,
+    about: String,
+    what: String,
+    before: Option<String>,
+    after: Option<String>,
+    why: Option<String>,
+}
+
+fn person(name: Option<String>, email: Option<String>) -> Option<String> {
+    match (name, email) {
+        (Some(name), Some(email)) => Some(format!("{name} ({email})")),
+        (name, email) => name.or(email),
+    }
+}
+
+impl From<AdminLogged> for AuditRow {
+    fn from(e: AdminLogged) -> AuditRow {
+        const WHEN: &[time::format_description::FormatItem<'_>] =
+            time::macros::format_description!("[day padding:none] [month repr:long] [year], [hour]:[minute] UTC");
+        let at = e.at.to_offset(time::UtcOffset::UTC);
+        let who = person(e.actor_name, e.actor_email).unwrap_or_else(|| "standardise itself (command line or first start)".to_owned());
+        let about = match (person(e.account_name, e.account_email), e.paper_label) {
+            (Some(account), _) => format!("Account of {account}"),
+            (None, Some(paper)) => format!("Paper {paper}"),
+            (None, None) => String::new(),
+        };
+        AuditRow {
+            id: e.id,
+            at_iso: at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            at: at.format(WHEN).unwrap_or_default(),
+            who,
+            about,
+            what: audit::action_words(&e.action),
+            before: e.old_value.as_ref().map(audit::value_words),
+            after: e.new_value.as_ref().map(audit::value_words),
+            why: e.reason,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    before: Option<i64>,
+    after: Option<i64>,
+}
+
+async fn show_audit(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    ctx: PageCtx,
+    Query(q): Query<AuditQuery>,
+) -> Result<impl IntoResponse, AppError> {
+    let page = match (q.before, q.after) {
+        (Some(id), _) => Page::Before(id),
+        (None, Some(id)) => Page::After(id),
+        (None, None) => Page::Newest,
+    };
+    let mut conn = state.db.acquire().await?;
+    let found = audit::list_admin(&mut conn, page).await?;
+    let older = found.entries.last().filter(|_| found.has_older).map(|e| format!("/admin/audit?before={}", e.id));
+    let newer = found.entries.first().filter(|_| found.has_newer).map(|e| format!("/admin/audit?after={}", e.id));
+    let rows = found.entries.into_iter().map(AuditRow::from).collect();
+    render(&AuditPage { ctx, rows, older, newer, paged: page != Page::Newest })
 }

@@ -3,11 +3,15 @@
 pub mod admin;
 
 use serde::Serialize;
-use sqlx::{FromRow, PgExecutor};
+use serde_json::json;
+use sqlx::{Acquire, FromRow, PgExecutor, Postgres};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::error::{AppError, on_constraint};
+use crate::{
+    audit::{self, Entry},
+    error::{AppError, NUL_MESSAGE, on_constraint},
+};
 
 /// A person with an account. The password hash is never loaded with it.
 #[derive(Debug, Clone, FromRow, Serialize)]
@@ -39,13 +43,21 @@ pub struct Email(String);
 impl Email {
     /// Checks the shape of an address; says what is wrong if it is not one.
     pub fn parse(raw: &str) -> Result<Email, String> {
+        if raw.contains('\0') {
+            return Err(NUL_MESSAGE.into());
+        }
         let email = raw.trim().to_lowercase();
         let valid = email.len() <= 254
-            && !email.chars().any(char::is_whitespace)
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
             && email.split_once('@').is_some_and(|(local, domain)| {
                 !local.is_empty() && !domain.is_empty() && !domain.contains('@') && !domain.starts_with('.')
             });
-        if valid { Ok(Email(email)) } else { Err(format!("\"{}\" is not an email address.", raw.trim())) }
+        if valid {
+            Ok(Email(email))
+        } else {
+            let shown: String = raw.trim().chars().filter(|c| !c.is_control()).collect();
+            Err(format!("\"{shown}\" is not an email address."))
+        }
     }
 
     /// The normalised address.
@@ -62,7 +74,11 @@ impl DisplayName {
     /// Checks a name typed into a form or given on the command line.
     pub fn parse(raw: &str) -> Result<DisplayName, String> {
         let name = raw.trim();
-        if name.is_empty() {
+        if name.contains('\0') {
+            Err(NUL_MESSAGE.into())
+        } else if name.chars().any(char::is_control) {
+            Err("A name cannot contain control characters such as tabs or line breaks.".into())
+        } else if name.is_empty() {
             Err("Enter the person's name.".into())
         } else if name.chars().count() > 200 {
             Err("A name can be at most 200 characters.".into())
@@ -125,9 +141,17 @@ pub struct NewUser<'a> {
     pub must_change_password: bool,
 }
 
-/// Creates an account; a taken email is a 409.
-pub async fn create(db: impl PgExecutor<'_>, new: NewUser<'_>) -> Result<User, AppError> {
-    sqlx::query_as(&format!(
+/// Creates an account and records it in the audit log as done by nobody in
+/// particular (the command line, the demonstration); a taken email is a 409.
+pub async fn create<'c>(db: impl Acquire<'c, Database = Postgres>, new: NewUser<'_>) -> Result<User, AppError> {
+    create_by(db, None, new).await
+}
+
+/// Creates an account on behalf of `actor` (an administrator), recorded in the
+/// audit log in the same transaction; a taken email is a 409.
+pub async fn create_by<'c>(db: impl Acquire<'c, Database = Postgres>, actor: Option<Uuid>, new: NewUser<'_>) -> Result<User, AppError> {
+    let mut tx = db.begin().await?;
+    let user: User = sqlx::query_as(&format!(
         "INSERT INTO users (email, name, password_hash, is_admin, must_change_password)
          VALUES ($1, $2, $3, $4, $5) RETURNING {USER_COLUMNS}"
     ))
@@ -136,15 +160,24 @@ pub async fn create(db: impl PgExecutor<'_>, new: NewUser<'_>) -> Result<User, A
     .bind(new.password_hash)
     .bind(new.is_admin)
     .bind(new.must_change_password)
-    .fetch_one(db)
+    .fetch_one(&mut *tx)
     .await
-    .map_err(|e| on_constraint(e, "users_email_key", "An account with this email already exists."))
+    .map_err(|e| on_constraint(e, "users_email_key", "An account with this email already exists."))?;
+    audit::record(&mut *tx, Entry { new: Some(created(&user)), ..Entry::account(actor, user.id, "account.create") }).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// What the audit log keeps about a new account.
+fn created(user: &User) -> serde_json::Value {
+    json!({"email": user.email, "name": user.name, "administrator": user.is_admin})
 }
 
 /// Creates the first administrator, only if there is no account at all
 /// (one statement, so two processes starting together cannot both do it).
-pub async fn create_first_admin(db: impl PgExecutor<'_>, new: NewUser<'_>) -> Result<Option<User>, AppError> {
-    Ok(sqlx::query_as(&format!(
+pub async fn create_first_admin<'c>(db: impl Acquire<'c, Database = Postgres>, new: NewUser<'_>) -> Result<Option<User>, AppError> {
+    let mut tx = db.begin().await?;
+    let user: Option<User> = sqlx::query_as(&format!(
         "INSERT INTO users (email, name, password_hash, is_admin, must_change_password)
          SELECT $1, $2, $3, true, true WHERE NOT EXISTS (SELECT 1 FROM users)
          RETURNING {USER_COLUMNS}"
@@ -152,12 +185,28 @@ pub async fn create_first_admin(db: impl PgExecutor<'_>, new: NewUser<'_>) -> Re
     .bind(new.email.as_str())
     .bind(new.name.as_str())
     .bind(new.password_hash)
-    .fetch_optional(db)
-    .await?)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(user) = &user {
+        audit::record(&mut *tx, Entry { new: Some(created(user)), ..Entry::account(None, user.id, "account.create_first_admin") }).await?;
+    }
+    tx.commit().await?;
+    Ok(user)
 }
 
-/// Replaces a password; `one_time` makes the holder choose a new one at
-/// sign-in. Every session signed in before now ends; returns that moment.
+/// What changing a password did.
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordSet {
+    /// Browser sessions signed in before this moment have ended.
+    pub sessions_valid_after: OffsetDateTime,
+    /// How many live API tokens were revoked.
+    pub tokens_revoked: u64,
+}
+
+/// Replaces a password and nothing else; `one_time` makes the holder choose a
+/// new one at sign-in. Every session signed in before now ends; returns that
+/// moment. People's changes and resets go through [`replace_password`], which
+/// also revokes API tokens and keeps the audit log.
 pub async fn set_password(db: impl PgExecutor<'_>, id: Uuid, hash: &str, one_time: bool) -> Result<OffsetDateTime, AppError> {
     Ok(sqlx::query_scalar(
         "UPDATE users SET password_hash = $2, must_change_password = $3, updated_at = now(), sessions_valid_after = now()
@@ -170,11 +219,51 @@ pub async fn set_password(db: impl PgExecutor<'_>, id: Uuid, hash: &str, one_tim
     .await?)
 }
 
-/// Activates or deactivates an account.
-pub async fn set_active(db: impl PgExecutor<'_>, id: Uuid, active: bool) -> Result<Option<User>, AppError> {
-    Ok(sqlx::query_as(&format!("UPDATE users SET active = $2, updated_at = now() WHERE id = $1 RETURNING {USER_COLUMNS}"))
+/// Replaces a password, by the holder (`one_time` false: a change) or by an
+/// administrator (`one_time` true: a reset to a one-time password, which the
+/// holder must replace at sign-in). Either way, whoever had access loses it:
+/// every session signed in before now ends and every API token of the account
+/// is revoked. Recorded in the audit log, all in one transaction.
+pub async fn replace_password<'c>(
+    db: impl Acquire<'c, Database = Postgres>,
+    actor: Option<Uuid>,
+    id: Uuid,
+    hash: &str,
+    one_time: bool,
+) -> Result<PasswordSet, AppError> {
+    let mut tx = db.begin().await?;
+    let sessions_valid_after = set_password(&mut *tx, id, hash, one_time).await?;
+    let tokens_revoked = crate::auth::tokens::revoke_all(&mut *tx, id).await?;
+    let action = if one_time { "account.password_reset" } else { "account.password_change" };
+    audit::record(&mut *tx, Entry { new: Some(json!({"api_tokens_revoked": tokens_revoked})), ..Entry::account(actor, id, action) })
+        .await?;
+    tx.commit().await?;
+    Ok(PasswordSet { sessions_valid_after, tokens_revoked })
+}
+
+/// Activates or deactivates an account on behalf of `actor`, recorded in the
+/// audit log when it changes anything; `None` when there is no such account.
+pub async fn set_active<'c>(
+    db: impl Acquire<'c, Database = Postgres>,
+    actor: Option<Uuid>,
+    id: Uuid,
+    active: bool,
+) -> Result<Option<User>, AppError> {
+    let mut tx = db.begin().await?;
+    let was: Option<bool> =
+        sqlx::query_scalar("SELECT active FROM users WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(&mut *tx).await?;
+    let Some(was) = was else {
+        return Ok(None);
+    };
+    let user: User = sqlx::query_as(&format!("UPDATE users SET active = $2, updated_at = now() WHERE id = $1 RETURNING {USER_COLUMNS}"))
         .bind(id)
         .bind(active)
-        .fetch_optional(db)
-        .await?)
+        .fetch_one(&mut *tx)
+        .await?;
+    if was != active {
+        let action = if active { "account.activate" } else { "account.deactivate" };
+        audit::record(&mut *tx, Entry::account(actor, id, action)).await?;
+    }
+    tx.commit().await?;
+    Ok(Some(user))
 }

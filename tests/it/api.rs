@@ -58,7 +58,7 @@ async fn a_deactivated_accounts_tokens_stop_working() {
     let app = spawn_app().await;
     let eve = app.user("eve@board.example", "Eve", false, PASSWORD).await;
     let token = app.token_for(&eve).await;
-    standardise::users::set_active(&app.db.pool, eve.id, false).await.unwrap();
+    standardise::users::set_active(&app.db.pool, None, eve.id, false).await.unwrap();
     assert_eq!(app.api(&token).get("/api/v1/me").await.status(), 401);
 }
 

@@ -253,8 +253,19 @@ async fn an_idle_session_expires() {
 #[tokio::test]
 async fn session_cookie_is_http_only_and_same_site_lax() {
     let app = spawn_app().await;
-    let r = app.client().get("/login").await;
-    let cookie = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    app.user("ex@board.example", "Eve", false, PASSWORD).await;
+    // The session cookie comes with signing in (nobody signed out has a session).
+    let session_cookie = |r: &reqwest::Response| {
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("standardise_session="))
+            .unwrap_or("")
+            .to_owned()
+    };
+    let r = app.client().sign_in_response("ex@board.example", PASSWORD).await;
+    let cookie = session_cookie(&r);
     assert!(cookie.starts_with("standardise_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(!cookie.contains("Secure"), "not Secure unless configured for https");
@@ -262,8 +273,26 @@ async fn session_cookie_is_http_only_and_same_site_lax() {
     let mut config = test_config();
     config.secure_cookies = true;
     let app = spawn_app_with(config).await;
+    app.user("ex@board.example", "Eve", false, PASSWORD).await;
+    // Over https the sign-in cookie is Secure and __Host- prefixed; build the
+    // request by hand, as reqwest keeps Secure cookies for https only.
     let r = app.client().get("/login").await;
-    let cookie = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let login = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert!(login.starts_with("__Host-standardise_login=") && login.contains("Secure") && login.contains("Path=/"), "{login}");
+    let value = login.split(';').next().unwrap().to_owned();
+    let token = csrf_in(&r.text().await.unwrap()).unwrap();
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url("/login"))
+        .header("cookie", value)
+        .form(&[("csrf", token.as_str()), ("email", "ex@board.example"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = session_cookie(&r);
     assert!(cookie.contains("Secure"), "{cookie}");
 }
 
@@ -312,4 +341,152 @@ async fn a_password_reset_ends_sessions_and_revokes_tokens() {
     assert_eq!(r.status(), 303);
     assert_eq!(first.get("/").await.status(), 200);
     assert_eq!(second.get("/").await.status(), 303);
+}
+
+#[tokio::test]
+async fn changing_your_own_password_revokes_your_api_tokens() {
+    let app = spawn_app().await;
+    let eve = app.user("ex@board.example", "Eve", false, PASSWORD).await;
+    let first = app.token_for(&eve).await;
+    let second = app.token_for(&eve).await;
+    let other = app.user("other@board.example", "Otto", false, PASSWORD).await;
+    let others = app.token_for(&other).await;
+    let c = app.client();
+    c.sign_in("ex@board.example", PASSWORD).await;
+    assert_eq!(app.api(&first).get("/api/v1/me").await.status(), 200);
+
+    let page = c.text("/account/password").await;
+    assert!(page.contains("also revokes your API tokens"), "the page says so: {page}");
+    let token = csrf_in(&page).unwrap();
+    let r = c
+        .post_raw(
+            "/account/password",
+            &[("csrf", &token), ("current", PASSWORD), ("new", "a fresh long secret"), ("confirm", "a fresh long secret")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    for t in [&first, &second] {
+        assert_eq!(app.api(t).get("/api/v1/me").await.status(), 401, "revoked with the change");
+    }
+    assert_eq!(app.api(&others).get("/api/v1/me").await.status(), 200, "nobody else's");
+    let home = c.text("/").await;
+    assert!(home.contains("your 2 API tokens have been revoked"), "{home}");
+
+    // A refused change (wrong current password) revokes nothing.
+    let fresh = app.token_for(&eve).await;
+    let token = c.csrf("/account/password").await;
+    let r = c
+        .post_raw(
+            "/account/password",
+            &[("csrf", &token), ("current", "wrong"), ("new", "another secret!"), ("confirm", "another secret!")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(app.api(&fresh).get("/api/v1/me").await.status(), 200);
+}
+
+/// The rows of the administrators' audit page, as text without tags.
+fn audit_rows(html: &str) -> Vec<String> {
+    let tags = regex::Regex::new(r"<[^>]*>").unwrap();
+    html.split("<tr id=\"entry-")
+        .skip(1)
+        .map(|row| tags.replace_all(row.split("</tr>").next().unwrap(), " ").split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+#[tokio::test]
+async fn account_changes_are_in_the_administrators_audit_log() {
+    let app = spawn_app().await;
+    let admin = app.admin_client().await;
+    assert!(admin.text("/admin/users").await.contains("href=\"/admin/audit\""), "linked from the Accounts page");
+
+    // Created by the administrator.
+    let r = admin.post("/admin/users", &[("email", "pat@board.example"), ("name", "Pat Principal")]).await;
+    assert_eq!(r.status(), 200);
+    let otp = r.text().await.unwrap().split("id=\"one-time-password\">").nth(1).and_then(|s| s.split('<').next()).unwrap().to_owned();
+    let pat: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'pat@board.example'").fetch_one(&app.db.pool).await.unwrap();
+    // Pat changes the one-time password, makes a token and revokes it.
+    let c = app.client();
+    c.sign_in("pat@board.example", &otp).await;
+    let token = c.csrf("/account/password").await;
+    let r = c
+        .post_raw("/account/password", &[("csrf", &token), ("current", &otp), ("new", "pats own secret"), ("confirm", "pats own secret")])
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(c.post("/account/tokens", &[("name", "uploader")]).await.status(), 200);
+    let id: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM api_tokens WHERE user_id = $1").bind(pat).fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(c.post(&format!("/account/tokens/{id}/revoke"), &[]).await.status(), 303);
+    // The administrator resets the password, deactivates and reactivates the account.
+    let r = admin.post(&format!("/admin/users/{pat}/reset-password"), &[]).await;
+    assert_eq!(r.status(), 200);
+    let otp = r.text().await.unwrap().split("id=\"one-time-password\">").nth(1).and_then(|s| s.split('<').next()).unwrap().to_owned();
+    assert_eq!(admin.post(&format!("/admin/users/{pat}/deactivate"), &[]).await.status(), 303);
+    assert_eq!(admin.post(&format!("/admin/users/{pat}/deactivate"), &[]).await.status(), 303, "again: no change, no entry");
+    assert_eq!(admin.post(&format!("/admin/users/{pat}/activate"), &[]).await.status(), 303);
+
+    let rows = audit_rows(&admin.text("/admin/audit").await);
+    let about_pat: Vec<&String> = rows.iter().filter(|r| r.contains("Account of Pat Principal (pat@board.example)")).collect();
+    let expected = [
+        ("Ada Admin (admin@board.example)", "Reactivated the account"),
+        ("Ada Admin (admin@board.example)", "Deactivated the account"),
+        ("Ada Admin (admin@board.example)", "Reset the password to a one-time password"),
+        ("Pat Principal (pat@board.example)", "Revoked an API token token: uploader"),
+        ("Pat Principal (pat@board.example)", "Created an API token token: uploader"),
+        ("Pat Principal (pat@board.example)", "Changed their own password api tokens revoked: 0"),
+        ("Ada Admin (admin@board.example)", "Created the account"),
+    ];
+    assert_eq!(about_pat.len(), expected.len(), "newest first: {about_pat:#?}");
+    for (row, (who, what)) in about_pat.iter().zip(expected) {
+        assert!(row.contains(who) && row.contains(what), "{row:?} should say {who} / {what}");
+    }
+    assert!(about_pat.last().unwrap().contains("email: pat@board.example"), "{:?}", about_pat.last());
+    assert!(!rows.iter().any(|r| r.contains('{')), "words, not JSON: {rows:#?}");
+    // The administrator's own account, made outside the pages, is there too, by nobody in particular.
+    assert!(rows.iter().any(|r| r.contains("standardise itself") && r.contains("Account of Ada Admin")), "{rows:#?}");
+
+    // Meetings' own entries are not mixed in, and meetings' lists do not show these.
+    let meeting_entries: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE meeting_id IS NOT NULL").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(meeting_entries, 0);
+
+    // Nobody but administrators.
+    c.sign_in("pat@board.example", &otp).await;
+    let r = c.get("/admin/audit").await;
+    assert_eq!(r.status(), 303, "a reset password must be changed first");
+    app.user("ex@board.example", "Eve", false, PASSWORD).await;
+    let eve = app.client();
+    eve.sign_in("ex@board.example", PASSWORD).await;
+    let r = eve.get("/admin/audit").await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("Only exam-board administrators can do this."));
+    let r = app.client().get("/admin/audit").await;
+    assert_eq!(location(&r), "/login?next=/admin/audit");
+}
+
+#[tokio::test]
+async fn the_administrators_audit_log_pages_by_a_hundred() {
+    let app = spawn_app().await;
+    let admin = app.admin_client().await;
+    let eve = app.user("ex@board.example", "Eve", false, PASSWORD).await;
+    // As the command line does it: 150 tokens, each recorded with no actor (plus the two accounts).
+    for i in 0..150 {
+        standardise::auth::tokens::create(&app.db.pool, eve.id, &format!("t{i:03}")).await.unwrap();
+    }
+    let first = admin.text("/admin/audit").await;
+    let rows = audit_rows(&first);
+    assert_eq!(rows.len(), 100);
+    assert!(rows[0].contains("token: t149") && rows[99].contains("token: t050"), "newest first: {} .. {}", rows[0], rows[99]);
+    assert!(!first.contains(">Newer<") && !first.contains(">Newest<"));
+    let older =
+        first.split("href=\"").find_map(|s| s.split_once("\" rel=\"next\"").map(|(h, _)| h.replace("&amp;", "&"))).expect("an Older link");
+    let second = admin.text(&older).await;
+    let rows = audit_rows(&second);
+    assert_eq!(rows.len(), 52, "50 tokens and 2 accounts");
+    assert!(rows[0].contains("token: t049"));
+    assert!(!second.contains(" rel=\"next\""), "nothing older");
+    let newer = second.split("href=\"").find_map(|s| s.split_once("\" rel=\"prev\"").map(|(h, _)| h.to_owned())).expect("a Newer link");
+    let back = admin.text(&newer).await;
+    assert_eq!(audit_rows(&back), audit_rows(&first), "Newer leads back to the first page");
 }

@@ -87,3 +87,36 @@ async fn pages_are_never_cached_and_static_files_are_cached_under_versioned_urls
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["cache-control"], "public, max-age=31536000, immutable");
 }
+
+#[tokio::test]
+async fn nul_in_a_page_form_is_an_html_422_page_and_in_the_api_a_json_422() {
+    let app = spawn_app().await;
+    let admin = app.admin_client().await;
+    let before = app.count("api_tokens").await;
+    // Past the form's own checks, refused by the database: still the person's mistake, not ours.
+    let r = admin.post("/account/tokens", &[("name", "uploader\0")]).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let body = r.text().await.unwrap();
+    assert!(body.contains("Text cannot contain the NUL character."), "{body}");
+    assert!(!body.contains("Something went wrong on our side"));
+    assert_eq!(app.count("api_tokens").await, before, "nothing saved");
+
+    // The API: a script's answer with \u0000 in it.
+    let paper = app.sample_paper().await;
+    let ada: standardise::users::User = sqlx::query_as(
+        "SELECT id, email, name, is_admin, active, must_change_password, created_at, sessions_valid_after FROM users WHERE is_admin",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let api = app.api(&app.token_for(&ada).await);
+    let scripts = app.count("scripts").await;
+    let body = serde_json::json!({"candidate": "0001", "responses": [{"question": "01", "text": "Source A\u{0} shows"}]});
+    let r = api.post_json(&format!("/api/v1/papers/{paper}/scripts"), &body).await;
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid");
+    assert_eq!(body["error"]["message"], "Text cannot contain the NUL character.");
+    assert_eq!(app.count("scripts").await, scripts, "nothing saved");
+}

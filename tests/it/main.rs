@@ -13,6 +13,7 @@ mod corpus;
 mod dashboard;
 mod database;
 mod demo;
+mod edge;
 mod visibility;
 mod errors;
 mod health;
