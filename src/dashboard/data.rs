@@ -11,7 +11,6 @@ use crate::{
     markscheme::Level,
     meetings::{Meeting, Purpose, store as meetings_store},
     papers::store as papers_store,
-    stats::default_tolerance,
 };
 
 /// A question of the paper with its tolerance in this meeting.
@@ -131,12 +130,7 @@ pub async fn load(db: &mut PgConnection, meeting: &Meeting) -> Result<MeetingDat
         .scheme
         .questions
         .iter()
-        .map(|q| QuestionInfo {
-            number: q.number.clone(),
-            max_mark: q.max_mark,
-            tolerance: tolerances.get(&q.number).copied().unwrap_or_else(|| default_tolerance(q.max_mark)),
-            levels: q.levels.clone(),
-        })
+        .map(|q| QuestionInfo { number: q.number.clone(), max_mark: q.max_mark, tolerance: tolerances.of(q), levels: q.levels.clone() })
         .collect();
     let question_index: HashMap<&str, usize> = questions.iter().enumerate().map(|(i, q)| (q.number.as_str(), i)).collect();
 

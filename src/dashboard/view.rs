@@ -9,7 +9,10 @@ use super::{
     data::{GridCell, MeetingData},
     svg::strip_plot,
 };
-use crate::meetings::{Meeting, Role};
+use crate::{
+    meetings::{Meeting, Role},
+    stats::within_tolerance,
+};
 
 /// Examiners shown per page of the matrix.
 pub const PAGE_SIZE: usize = 100;
@@ -219,7 +222,7 @@ pub fn build_view(meeting: Meeting, role: Role, filters: Filters, data: &Meeting
                         };
                         let (class, title) = match def {
                             None => ("nodef", "no definitive mark yet".to_owned()),
-                            Some(d) if (mark - d.mark).abs() <= q.tolerance => {
+                            Some(d) if within_tolerance(mark - d.mark, q.tolerance) => {
                                 ("within", format!("within tolerance ({:+})", mark - d.mark))
                             }
                             Some(d) if *mark > d.mark => ("above", format!("above the definitive mark by {}", mark - d.mark)),

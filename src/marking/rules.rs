@@ -1,10 +1,57 @@
 //! The marking rules, pure: which level and mark a question allows, the
-//! middle mark of a band, and how far a mark is from the definitive one.
+//! middle mark of a band, how far a mark is from the definitive one, and how
+//! long the text people type may be.
 
 use crate::markscheme::{Question, QuestionKind};
 
-/// Tolerance rules live with the statistics; marking uses the same ones.
-pub use crate::stats::{default_tolerance, within_tolerance};
+/// Tolerance rules live with the statistics (`stats::tolerance` is their one
+/// home); marking uses the same ones.
+pub use crate::stats::{check_tolerance, default_tolerance, tolerance_in_force, within_tolerance};
+
+/// The longest an examiner's comment (rationale for their mark) may be, in characters.
+pub const MAX_COMMENT_CHARS: usize = 20_000;
+/// The longest a definitive mark's rationale may be, in characters.
+pub const MAX_RATIONALE_CHARS: usize = 20_000;
+/// The longest a reason (for reopening a mark, for changing a definitive mark after release) may be, in characters.
+pub const MAX_REASON_CHARS: usize = 2_000;
+/// The longest a meeting's name may be, in characters.
+pub const MAX_MEETING_NAME_CHARS: usize = 200;
+/// Most indicative-content points one mark may credit.
+pub const MAX_CREDITED_POINTS: usize = 100;
+/// The longest one credited point may be, in characters.
+pub const MAX_CREDITED_POINT_CHARS: usize = 1_000;
+
+/// Checks that `text` is at most `max` characters (not bytes). `label` starts
+/// the message, e.g. "A comment"; the error is the message to show.
+pub fn check_len(label: &str, text: &str, max: usize) -> Result<(), String> {
+    let n = text.chars().count();
+    if n <= max { Ok(()) } else { Err(format!("{label} can be at most {} characters (this one has {}).", thousands(max), thousands(n))) }
+}
+
+/// Checks a list of credited indicative-content points: at most
+/// `MAX_CREDITED_POINTS` points of at most `MAX_CREDITED_POINT_CHARS` characters each.
+pub fn check_credited(points: &[String]) -> Result<(), String> {
+    if points.len() > MAX_CREDITED_POINTS {
+        return Err(format!(
+            "A mark can credit at most {MAX_CREDITED_POINTS} points of the indicative content (this one credits {}).",
+            points.len()
+        ));
+    }
+    points.iter().try_for_each(|p| check_len("A credited point", p, MAX_CREDITED_POINT_CHARS))
+}
+
+/// 20000 → "20,000", for messages.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
 
 /// Checks a level and mark against a question. Levels-of-response questions
 /// need a level, and the mark must lie in that level's band; other questions
@@ -82,6 +129,30 @@ mod tests {
         assert!(check_mark(&q, None, 5).unwrap_err().contains("from 0 to 4"));
         assert!(check_mark(&q, None, -1).is_err());
         assert!(check_mark(&q, Some(1), 2).is_err());
+    }
+
+    #[test]
+    fn text_lengths_are_counted_in_characters() {
+        assert_eq!(check_len("A comment", &"é".repeat(MAX_COMMENT_CHARS), MAX_COMMENT_CHARS), Ok(()), "characters, not bytes");
+        assert_eq!(
+            check_len("A comment", &"a".repeat(MAX_COMMENT_CHARS + 1), MAX_COMMENT_CHARS).unwrap_err(),
+            "A comment can be at most 20,000 characters (this one has 20,001)."
+        );
+        assert_eq!(check_len("A name", "abc", 2).unwrap_err(), "A name can be at most 2 characters (this one has 3).");
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn credited_lists_are_bounded() {
+        assert_eq!(check_credited(&[]), Ok(()));
+        assert_eq!(check_credited(&vec!["point".to_owned(); MAX_CREDITED_POINTS]), Ok(()));
+        assert!(check_credited(&vec!["point".to_owned(); MAX_CREDITED_POINTS + 1]).unwrap_err().contains("at most 100 points"));
+        assert!(
+            check_credited(&["x".repeat(MAX_CREDITED_POINT_CHARS + 1)]).unwrap_err().starts_with("A credited point can be at most 1,000")
+        );
     }
 
     #[test]

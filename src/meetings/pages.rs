@@ -292,14 +292,7 @@ async fn show_meeting(
     let results = if access.role.marks() { Some(store::released_results(&state.db, id, access.user.id).await?) } else { None };
     let team = if access.role == Role::TeamLeader { store::team_progress(&state.db, id, access.user.id).await? } else { Vec::new() };
     let tol = store::tolerances(&state.db, id).await?;
-    let tolerances = paper
-        .scheme
-        .questions
-        .iter()
-        .map(|q| {
-            (q.number.clone(), q.max_mark, tol.get(&q.number).copied().unwrap_or_else(|| marking::rules::default_tolerance(q.max_mark)))
-        })
-        .collect();
+    let tolerances = paper.scheme.questions.iter().map(|q| (q.number.clone(), q.max_mark, tol.of(q))).collect();
     let paper_label = format!("{} {} {}", paper.scheme.paper.board, paper.scheme.paper.code, paper.scheme.paper.series);
     let addable = if access.meeting.state == MeetingState::Setup && access.role.oversees() {
         let chosen: Vec<Uuid> = scripts.iter().map(|s| s.script_id).collect();
@@ -438,12 +431,12 @@ async fn set_tolerances(
     let mut changed = 0;
     for (k, v) in &fields {
         let Some(n) = k.strip_prefix("tolerance.") else { continue };
-        let (qid, _) = paper.question(n).ok_or_else(|| AppError::invalid(format!("Question {n} is not on this paper.")))?;
+        let (qid, q) = paper.question(n).ok_or_else(|| AppError::invalid(format!("Question {n} is not on this paper.")))?;
         let t = v
             .trim()
             .parse::<i32>()
             .map_err(|_| AppError::invalid(format!("The tolerance of question {n} must be a whole number of marks.")))?;
-        if current.get(n) != Some(&t) {
+        if current.of(q) != t {
             store::set_tolerance(&mut tx, access.meeting.id, qid, t, access.user.id).await?;
             changed += 1;
         }

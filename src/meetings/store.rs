@@ -9,7 +9,18 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::{Meeting, MeetingState, Purpose, Role};
-use crate::{audit, error::AppError, live, marking::rules::default_tolerance, papers::store::StoredPaper, users::Email};
+use crate::{
+    audit,
+    error::AppError,
+    live,
+    marking::{
+        MarkState,
+        rules::{MAX_MEETING_NAME_CHARS, check_len, check_tolerance, default_tolerance, tolerance_in_force, within_tolerance},
+    },
+    markscheme::Question,
+    papers::store::StoredPaper,
+    users::Email,
+};
 
 /// Everything a new meeting is made from, already parsed at the edge.
 #[derive(Debug, Clone)]
@@ -37,6 +48,7 @@ pub async fn create(tx: &mut PgConnection, spec: &MeetingSpec, paper: &StoredPap
     if spec.name.trim().is_empty() {
         return Err(AppError::invalid("Give the meeting a name."));
     }
+    check_len("A meeting's name", spec.name.trim(), MAX_MEETING_NAME_CHARS).map_err(AppError::invalid)?;
     // Every person once, in one role.
     let mut people: Vec<(&Email, &'static str, Option<&Email>)> = vec![(&spec.principal_examiner, "pe", None)];
     for (leader, team) in &spec.team_leaders {
@@ -63,9 +75,7 @@ pub async fn create(tx: &mut PgConnection, spec: &MeetingSpec, paper: &StoredPap
     }
     for (n, t) in &spec.tolerances {
         let max = paper.question(n).map(|(_, q)| q.max_mark).unwrap_or(0);
-        if !(0..=max).contains(t) {
-            return Err(AppError::invalid(format!("The tolerance of question {n} must be from 0 to its maximum mark, {max} (not {t}).")));
-        }
+        check_tolerance(n, *t, max).map_err(AppError::invalid)?;
     }
 
     let id: Uuid = sqlx::query_scalar("INSERT INTO meetings (paper_id, name, held_on, created_by) VALUES ($1, $2, $3, $4) RETURNING id")
@@ -96,12 +106,8 @@ pub async fn create(tx: &mut PgConnection, spec: &MeetingSpec, paper: &StoredPap
                 _ => e.into(),
             })?;
     }
-    let tolerances: Vec<i32> = paper
-        .scheme
-        .questions
-        .iter()
-        .map(|q| spec.tolerances.get(&q.number).copied().unwrap_or_else(|| default_tolerance(q.max_mark)))
-        .collect();
+    let tolerances: Vec<i32> =
+        paper.scheme.questions.iter().map(|q| tolerance_in_force(spec.tolerances.get(&q.number).copied(), q.max_mark)).collect();
     sqlx::query("INSERT INTO meeting_tolerances (meeting_id, question_id, tolerance) SELECT $1, * FROM unnest($2::uuid[], $3::int[])")
         .bind(id)
         .bind(&paper.question_ids)
@@ -172,7 +178,7 @@ pub async fn insert_people(tx: &mut PgConnection, meeting_id: Uuid, people: &[Ne
 
 /// Adds people to a meeting that is not closed (audited).
 pub async fn add_people(tx: &mut PgConnection, meeting: &Meeting, people: &[NewPerson<'_>], actor: Uuid) -> Result<(), AppError> {
-    if meeting.state == MeetingState::Closed {
+    if lock_state(tx, meeting.id).await? == MeetingState::Closed {
         return Err(AppError::Conflict("The meeting is closed.".into()));
     }
     insert_people(tx, meeting.id, people).await?;
@@ -182,7 +188,7 @@ pub async fn add_people(tx: &mut PgConnection, meeting: &Meeting, people: &[NewP
 
 /// Adds scripts to a meeting still being set up (audited).
 pub async fn add_scripts(tx: &mut PgConnection, meeting: &Meeting, scripts: &[(Uuid, Purpose)], actor: Uuid) -> Result<(), AppError> {
-    if meeting.state != MeetingState::Setup {
+    if lock_state(tx, meeting.id).await? != MeetingState::Setup {
         return Err(AppError::Conflict("Scripts can only be added while the meeting is being set up.".into()));
     }
     let start: i32 = sqlx::query_scalar("SELECT coalesce(max(position) + 1, 0) FROM meeting_scripts WHERE meeting_id = $1")
@@ -221,7 +227,7 @@ pub async fn add_scripts(tx: &mut PgConnection, meeting: &Meeting, scripts: &[(U
 /// Removes a person from a meeting still being set up (not the principal
 /// examiner); a removed team leader's team stays in the meeting, without a leader.
 pub async fn remove_person(tx: &mut PgConnection, meeting: &Meeting, user_id: Uuid, actor: Uuid) -> Result<(), AppError> {
-    if meeting.state != MeetingState::Setup {
+    if lock_state(tx, meeting.id).await? != MeetingState::Setup {
         return Err(AppError::Conflict("People can only be removed while the meeting is being set up.".into()));
     }
     let role: Option<String> =
@@ -252,9 +258,14 @@ pub async fn remove_person(tx: &mut PgConnection, meeting: &Meeting, user_id: Uu
     .await
 }
 
-/// Takes a script out of a meeting still being set up.
+/// Why marks go when their script leaves the meeting (in the audit log).
+const SCRIPT_REMOVED: &str = "The script was taken out of the meeting.";
+
+/// Takes a script out of a meeting still being set up, with every mark and
+/// definitive mark the meeting holds for its responses (each removal audited),
+/// so that adding the script again starts afresh.
 pub async fn remove_script(tx: &mut PgConnection, meeting: &Meeting, script_id: Uuid, actor: Uuid) -> Result<(), AppError> {
-    if meeting.state != MeetingState::Setup {
+    if lock_state(tx, meeting.id).await? != MeetingState::Setup {
         return Err(AppError::Conflict("Scripts can only be removed while the meeting is being set up.".into()));
     }
     let removed = sqlx::query("DELETE FROM meeting_scripts WHERE meeting_id = $1 AND script_id = $2")
@@ -265,20 +276,82 @@ pub async fn remove_script(tx: &mut PgConnection, meeting: &Meeting, script_id: 
     if removed.rows_affected() == 0 {
         return Err(AppError::not_found("That script in this meeting"));
     }
+    let definitive: Vec<(Uuid, Option<i32>, i32, String)> = sqlx::query_as(
+        "DELETE FROM definitive_marks d USING responses r
+         WHERE d.meeting_id = $1 AND d.response_id = r.id AND r.script_id = $2
+         RETURNING d.response_id, d.level, d.mark, d.rationale",
+    )
+    .bind(meeting.id)
+    .bind(script_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (response_id, level, mark, rationale) in definitive {
+        audit::record(
+            &mut *tx,
+            audit::Entry {
+                response_id: Some(response_id),
+                old: Some(json!({"level": level, "mark": mark, "rationale": rationale})),
+                reason: Some(SCRIPT_REMOVED),
+                ..audit::Entry::new(meeting.id, actor, "definitive.remove")
+            },
+        )
+        .await?;
+    }
+    let marks: Vec<(Uuid, Uuid, Option<i32>, i32, String, MarkState)> = sqlx::query_as(
+        "DELETE FROM marks m USING responses r
+         WHERE m.meeting_id = $1 AND m.response_id = r.id AND r.script_id = $2
+         RETURNING m.response_id, m.examiner_id, m.level, m.mark, m.comment, m.state",
+    )
+    .bind(meeting.id)
+    .bind(script_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (response_id, examiner, level, mark, comment, state) in marks {
+        audit::record(
+            &mut *tx,
+            audit::Entry {
+                response_id: Some(response_id),
+                subject_id: Some(examiner),
+                old: Some(json!({"level": level, "mark": mark, "comment": comment, "state": state})),
+                reason: Some(SCRIPT_REMOVED),
+                ..audit::Entry::new(meeting.id, actor, "mark.remove")
+            },
+        )
+        .await?;
+    }
     audit::record(&mut *tx, audit::Entry { old: Some(json!(script_id)), ..audit::Entry::new(meeting.id, actor, "scripts.remove") }).await
+}
+
+/// The meeting's state, read under its row lock. Every set-up change (people,
+/// scripts) and every change of state takes this lock first, so they happen
+/// one after the other and each sees the other's outcome: an addition that
+/// waited for an open finds the meeting marking and is refused. The lock is
+/// the one changing the state takes anyway (`FOR NO KEY UPDATE`): it excludes
+/// the share lock marking takes (`marking::store::locked_state`), but not rows
+/// that merely refer to the meeting (audit entries, the tolerances a paper
+/// edit writes), so an open cannot deadlock with a paper edit that holds the
+/// paper's lock while it waits.
+async fn lock_state(tx: &mut PgConnection, meeting_id: Uuid) -> Result<MeetingState, AppError> {
+    sqlx::query_scalar("SELECT state FROM meetings WHERE id = $1 FOR NO KEY UPDATE")
+        .bind(meeting_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::not_found("That meeting"))
 }
 
 /// Moves a meeting from setup to marking.
 pub async fn open(tx: &mut PgConnection, meeting: &Meeting, actor: Uuid) -> Result<(), AppError> {
-    if meeting.state != MeetingState::Setup {
-        return Err(AppError::Conflict(format!("The meeting is already {}.", meeting.state.label())));
+    let state = lock_state(tx, meeting.id).await?;
+    if state != MeetingState::Setup {
+        return Err(AppError::Conflict(format!("The meeting is already {}.", state.label())));
     }
     let scripts: i64 =
         sqlx::query_scalar("SELECT count(*) FROM meeting_scripts WHERE meeting_id = $1").bind(meeting.id).fetch_one(&mut *tx).await?;
     if scripts == 0 {
         return Err(AppError::invalid("Choose the scripts to mark before opening the meeting."));
     }
-    // The paper's scheme is fixed from now on: wait for any edit of it to finish.
+    // The paper's scheme is fixed from now on (`papers::store::is_locked`): wait
+    // for any edit of it to finish.
     sqlx::query("SELECT 1 FROM papers WHERE id = $1 FOR SHARE").bind(meeting.paper_id).execute(&mut *tx).await?;
     move_state(tx, meeting, MeetingState::Setup, MeetingState::Marking, actor, "meeting.open").await
 }
@@ -317,18 +390,11 @@ async fn move_state(
 
 /// Closes a meeting that is marking: nothing changes in it afterwards.
 pub async fn close(tx: &mut PgConnection, meeting: &Meeting, actor: Uuid) -> Result<(), AppError> {
-    if meeting.state != MeetingState::Marking {
-        return Err(AppError::Conflict(format!("Only a meeting that is marking can be closed; this one is {}.", meeting.state.label())));
+    let state = lock_state(tx, meeting.id).await?;
+    if state != MeetingState::Marking {
+        return Err(AppError::Conflict(format!("Only a meeting that is marking can be closed; this one is {}.", state.label())));
     }
     move_state(tx, meeting, MeetingState::Marking, MeetingState::Closed, actor, "meeting.close").await
-}
-
-/// Whether any meeting on this paper has started marking (its scheme is then fixed).
-pub async fn paper_in_use(db: impl PgExecutor<'_>, paper_id: Uuid) -> Result<bool, AppError> {
-    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM meetings WHERE paper_id = $1 AND state <> 'setup')")
-        .bind(paper_id)
-        .fetch_one(db)
-        .await?)
 }
 
 /// A person in a meeting.
@@ -370,8 +436,10 @@ pub struct Assignment {
     pub candidate: String,
     /// Question number.
     pub question: String,
-    /// Why the script is in the meeting: for the principal examiner's eyes
-    /// (the visibility policy hides seeds from markers).
+    /// Why the script is in the meeting: for the overseers' pages only. Never
+    /// serialised: the assignments API answers markers, who are never told a
+    /// script's purpose (`meetings::policy`).
+    #[serde(skip_serializing)]
     pub purpose: Purpose,
     /// How far the user has got with it.
     pub state: Progress,
@@ -424,20 +492,27 @@ pub async fn assignments(db: impl PgExecutor<'_>, meeting_id: Uuid, user: Uuid) 
 }
 
 /// How a marker did on the released responses: (within tolerance, compared).
+/// Every submitted mark on a released response with a definitive mark counts,
+/// judged by the tolerance rules (`stats::tolerance`), not re-coded here.
 pub async fn released_results(db: impl PgExecutor<'_>, meeting_id: Uuid, examiner: Uuid) -> Result<(i64, i64), AppError> {
-    Ok(sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE abs(m.mark - d.mark) <= t.tolerance), count(*)
+    // (mark, definitive mark, maximum mark, tolerance the meeting set)
+    let rows: Vec<(i32, i32, i32, Option<i32>)> = sqlx::query_as(
+        "SELECT m.mark, d.mark, q.max_mark, t.tolerance
          FROM marks m
          JOIN responses r ON r.id = m.response_id
+         JOIN questions q ON q.id = r.question_id
          JOIN meeting_scripts ms ON ms.meeting_id = m.meeting_id AND ms.script_id = r.script_id AND ms.released_at IS NOT NULL
          JOIN definitive_marks d ON d.meeting_id = m.meeting_id AND d.response_id = m.response_id
-         JOIN meeting_tolerances t ON t.meeting_id = m.meeting_id AND t.question_id = r.question_id
-         WHERE m.meeting_id = $1 AND m.examiner_id = $2 AND m.state = 'submitted'",
+         LEFT JOIN meeting_tolerances t ON t.meeting_id = m.meeting_id AND t.question_id = r.question_id
+         WHERE m.meeting_id = $1 AND m.examiner_id = $2 AND m.state = $3",
     )
     .bind(meeting_id)
     .bind(examiner)
-    .fetch_one(db)
-    .await?)
+    .bind(MarkState::Submitted)
+    .fetch_all(db)
+    .await?;
+    let within = rows.iter().filter(|(mark, def, max, set)| within_tolerance(mark - def, tolerance_in_force(*set, *max))).count();
+    Ok((i64::try_from(within).unwrap_or(i64::MAX), i64::try_from(rows.len()).unwrap_or(i64::MAX)))
 }
 
 /// A team member's progress: name, email, submitted, drafts.
@@ -490,15 +565,61 @@ pub async fn scripts(db: impl PgExecutor<'_>, meeting_id: Uuid) -> Result<Vec<Me
     .await?)
 }
 
-/// Tolerance per question number.
-pub async fn tolerances(db: impl PgExecutor<'_>, meeting_id: Uuid) -> Result<HashMap<String, i32>, AppError> {
+/// The tolerances a meeting has set, by question number.
+#[derive(Debug, Clone, Default)]
+pub struct Tolerances(HashMap<String, i32>);
+
+impl Tolerances {
+    /// The tolerance in force for a question of the meeting's paper: the
+    /// meeting's own, else the default (`stats::tolerance_in_force`).
+    pub fn of(&self, q: &Question) -> i32 {
+        tolerance_in_force(self.0.get(&q.number).copied(), q.max_mark)
+    }
+}
+
+/// The tolerances a meeting has set; ask `Tolerances::of` for the one in force.
+pub async fn tolerances(db: impl PgExecutor<'_>, meeting_id: Uuid) -> Result<Tolerances, AppError> {
     let rows: Vec<(String, i32)> = sqlx::query_as(
         "SELECT q.number, t.tolerance FROM meeting_tolerances t JOIN questions q ON q.id = t.question_id WHERE t.meeting_id = $1",
     )
     .bind(meeting_id)
     .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().collect())
+    Ok(Tolerances(rows.into_iter().collect()))
+}
+
+/// Gives questions just added to a paper the default tolerance in every
+/// meeting on it still being set up (the paper edit holds the paper's lock,
+/// so no meeting on it leaves set-up meanwhile).
+pub async fn add_default_tolerances(tx: &mut PgConnection, paper_id: Uuid, questions: &[(Uuid, i32)]) -> Result<(), AppError> {
+    if questions.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = questions.iter().map(|(id, _)| *id).collect();
+    let defaults: Vec<i32> = questions.iter().map(|(_, max)| default_tolerance(*max)).collect();
+    sqlx::query(
+        "INSERT INTO meeting_tolerances (meeting_id, question_id, tolerance)
+         SELECT m.id, q.id, q.tolerance FROM meetings m CROSS JOIN unnest($2::uuid[], $3::int[]) AS q (id, tolerance)
+         WHERE m.paper_id = $1 AND m.state = $4
+         ON CONFLICT (meeting_id, question_id) DO NOTHING",
+    )
+    .bind(paper_id)
+    .bind(&ids)
+    .bind(&defaults)
+    .bind(MeetingState::Setup)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Drops the meetings' tolerances for questions being removed from a paper
+/// (only meetings still being set up can have them: the paper is locked once
+/// one starts marking).
+pub async fn forget_questions(tx: &mut PgConnection, question_ids: &[Uuid]) -> Result<(), AppError> {
+    if !question_ids.is_empty() {
+        sqlx::query("DELETE FROM meeting_tolerances WHERE question_id = ANY($1)").bind(question_ids).execute(&mut *tx).await?;
+    }
+    Ok(())
 }
 
 /// Changes a question's tolerance (principal examiner), audited.
@@ -516,9 +637,7 @@ pub async fn set_tolerance(
     }
     let (number, max_mark): (String, i32) =
         sqlx::query_as("SELECT number, max_mark FROM questions WHERE id = $1").bind(question_id).fetch_one(&mut *tx).await?;
-    if !(0..=max_mark).contains(&tolerance) {
-        return Err(AppError::invalid(format!("The tolerance of question {number} must be from 0 to its maximum mark, {max_mark}.")));
-    }
+    check_tolerance(&number, tolerance, max_mark).map_err(AppError::invalid)?;
     let old: Option<i32> =
         sqlx::query_scalar("SELECT tolerance FROM meeting_tolerances WHERE meeting_id = $1 AND question_id = $2 FOR UPDATE")
             .bind(meeting_id)

@@ -22,7 +22,6 @@ use crate::{
     error::AppError,
     markdown,
     markscheme::{LineSpan, Problem, QuestionKind},
-    meetings::store as meetings_store,
     scripts::store as scripts_store,
     state::AppState,
     web::{PageCtx, flash, render},
@@ -243,7 +242,8 @@ struct PaperPage {
     guidance_html: String,
     questions: Vec<QuestionView>,
     scripts: Vec<scripts_store::ScriptSummary>,
-    locked: bool,
+    /// Why the scheme cannot be edited, when it cannot.
+    locked: Option<&'static str>,
 }
 
 async fn load_paper(state: &AppState, id: Uuid) -> Result<StoredPaper, AppError> {
@@ -290,7 +290,7 @@ async fn show_paper(
         guidance_html: markdown::to_html(&paper.scheme.guidance),
         questions,
         scripts,
-        locked: meetings_store::paper_in_use(&state.db, id).await?,
+        locked: store::is_locked(&state.db, id).await?.then_some(store::LOCKED_MESSAGE),
     })
 }
 
@@ -300,11 +300,7 @@ async fn edit_paper(
     ctx: PageCtx,
     Path(id): Path<Uuid>,
 ) -> Result<impl IntoResponse, AppError> {
-    if meetings_store::paper_in_use(&state.db, id).await? {
-        return Err(AppError::Conflict(
-            "A standardisation meeting has started marking this paper, so its mark scheme can no longer change.".into(),
-        ));
-    }
+    store::refuse_if_locked(&state.db, id).await?;
     let paper = load_paper(&state, id).await?;
     let heading = format!("Edit {} {}", paper.scheme.paper.code, paper.scheme.paper.series);
     let form = PaperForm::from_scheme(&paper.scheme);
@@ -320,11 +316,7 @@ async fn update_paper(
     Path(id): Path<Uuid>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    if meetings_store::paper_in_use(&state.db, id).await? {
-        return Err(AppError::Conflict(
-            "A standardisation meeting has started marking this paper, so its mark scheme can no longer change.".into(),
-        ));
-    }
+    store::refuse_if_locked(&state.db, id).await?;
     let source = field(&fields, "source").to_owned();
     let action = format!("/papers/{id}");
     let scheme = match read_form(&fields) {

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::{
     error::{AppError, on_constraint},
     markscheme::{AoBands, Level, PaperInfo, Question, QuestionKind, Scheme},
+    meetings::{MeetingState, store as meetings_store},
 };
 
 /// A row of the papers list.
@@ -207,22 +208,35 @@ pub async fn insert(tx: &mut PgConnection, scheme: &Scheme, source_document: Opt
     Ok(id)
 }
 
+/// Why a paper's mark scheme cannot change, said the same way everywhere.
+pub const LOCKED_MESSAGE: &str = "A standardisation meeting has started marking this paper, so its mark scheme can no longer change.";
+
+/// Whether a paper's mark scheme is fixed: a meeting on it has left set-up
+/// (it is marking, or closed). The one definition of the rule: the pages ask
+/// it, and `update` asks it again under the paper's lock, which opening a
+/// meeting also takes, so the two cannot cross.
+pub async fn is_locked(db: impl PgExecutor<'_>, paper_id: Uuid) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM meetings WHERE paper_id = $1 AND state <> $2)")
+        .bind(paper_id)
+        .bind(MeetingState::Setup)
+        .fetch_one(db)
+        .await?)
+}
+
+/// Refuses (409, `LOCKED_MESSAGE`) when the paper's mark scheme is fixed.
+pub async fn refuse_if_locked(db: impl PgExecutor<'_>, paper_id: Uuid) -> Result<(), AppError> {
+    if is_locked(db, paper_id).await? { Err(AppError::Conflict(LOCKED_MESSAGE.into())) } else { Ok(()) }
+}
+
 /// Replaces a paper's identification and scheme. Questions are matched by
 /// number so scripts' responses keep pointing at them; removing a question
-/// that already has responses is refused.
+/// that already has responses is refused. Meetings still being set up follow
+/// the paper: a removed question's tolerances go with it, an added question
+/// gets the default tolerance in each of them.
 pub async fn update(tx: &mut PgConnection, id: Uuid, scheme: &Scheme) -> Result<(), AppError> {
-    // Lock the paper, then check no meeting has started marking it (opening a
-    // meeting takes a share lock on the paper, so the two cannot cross).
+    // Lock the paper, then check no meeting has started marking it.
     sqlx::query("SELECT 1 FROM papers WHERE id = $1 FOR UPDATE").bind(id).execute(&mut *tx).await?;
-    let in_use: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM meetings WHERE paper_id = $1 AND state <> 'setup')")
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if in_use {
-        return Err(AppError::Conflict(
-            "A standardisation meeting has started marking this paper, so its mark scheme can no longer change.".into(),
-        ));
-    }
+    refuse_if_locked(&mut *tx, id).await?;
     let info = &scheme.paper;
     let done =
         sqlx::query("UPDATE papers SET board = $2, code = $3, title = $4, series = $5, guidance = $6, updated_at = now() WHERE id = $1")
@@ -239,6 +253,8 @@ pub async fn update(tx: &mut PgConnection, id: Uuid, scheme: &Scheme) -> Result<
         return Err(AppError::not_found("That paper"));
     }
     let keep: Vec<String> = scheme.questions.iter().map(|q| q.number.trim().to_owned()).collect();
+    let before: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT id, number FROM questions WHERE paper_id = $1").bind(id).fetch_all(&mut *tx).await?;
     let in_use: Vec<String> = sqlx::query_scalar(
         "SELECT q.number FROM questions q WHERE q.paper_id = $1 AND NOT (q.number = ANY($2))
            AND EXISTS (SELECT 1 FROM responses r WHERE r.question_id = q.id) ORDER BY q.position",
@@ -253,12 +269,24 @@ pub async fn update(tx: &mut PgConnection, id: Uuid, scheme: &Scheme) -> Result<
             in_use.join(", ")
         )));
     }
-    sqlx::query("DELETE FROM questions WHERE paper_id = $1 AND NOT (number = ANY($2))").bind(id).bind(&keep).execute(&mut *tx).await?;
-    write_questions(tx, id, &scheme.questions).await
+    let removed: Vec<Uuid> = before.iter().filter(|(_, n)| !keep.contains(n)).map(|(q, _)| *q).collect();
+    meetings_store::forget_questions(tx, &removed).await?;
+    sqlx::query("DELETE FROM questions WHERE id = ANY($1)").bind(&removed).execute(&mut *tx).await?;
+    let ids = write_questions(tx, id, &scheme.questions).await?;
+    let added: Vec<(Uuid, i32)> = scheme
+        .questions
+        .iter()
+        .zip(ids)
+        .filter(|(q, _)| !before.iter().any(|(_, n)| n == q.number.trim()))
+        .map(|(q, question_id)| (question_id, q.max_mark))
+        .collect();
+    meetings_store::add_default_tolerances(tx, id, &added).await
 }
 
-/// Inserts or updates each question (by number) and rewrites its bands.
-async fn write_questions(tx: &mut PgConnection, paper_id: Uuid, questions: &[Question]) -> Result<(), AppError> {
+/// Inserts or updates each question (by number) and rewrites its bands;
+/// returns the questions' ids in order.
+async fn write_questions(tx: &mut PgConnection, paper_id: Uuid, questions: &[Question]) -> Result<Vec<Uuid>, AppError> {
+    let mut ids = Vec::with_capacity(questions.len());
     for (position, q) in questions.iter().enumerate() {
         let question_id: Uuid = sqlx::query_scalar(
             "INSERT INTO questions (paper_id, number, position, prompt, max_mark, targets, kind, indicative_content)
@@ -278,6 +306,7 @@ async fn write_questions(tx: &mut PgConnection, paper_id: Uuid, questions: &[Que
         .bind(&q.indicative_content)
         .fetch_one(&mut *tx)
         .await?;
+        ids.push(question_id);
         sqlx::query("DELETE FROM level_bands WHERE question_id = $1").bind(question_id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM ao_grids WHERE question_id = $1").bind(question_id).execute(&mut *tx).await?;
         let mut grids: Vec<(i32, &[Level])> = vec![(0, q.levels.as_slice())];
@@ -310,5 +339,5 @@ async fn write_questions(tx: &mut PgConnection, paper_id: Uuid, questions: &[Que
             .await?;
         }
     }
-    Ok(())
+    Ok(ids)
 }

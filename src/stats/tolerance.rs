@@ -1,4 +1,8 @@
-//! Marking tolerances: the default band, a data-driven suggestion, and pass rates per band.
+//! Marking tolerances: the one home of every tolerance rule. The default band, the tolerance
+//! in force when a meeting has set none, the bounds a tolerance must keep, whether a mark is
+//! within tolerance, a data-driven suggestion, and pass rates per band. Everything else (the
+//! meeting set-up, the marking pages and API, the dashboard, the examiner's tally) calls these;
+//! none of them is re-coded in SQL.
 
 /// Most bands `pass_rates` will produce, so a stray `up_to` cannot allocate without bound.
 pub const MAX_PASS_RATE_BANDS: i32 = 10_000;
@@ -9,6 +13,22 @@ pub fn default_tolerance(max_mark: i32) -> i32 {
     // Integer arithmetic keeps the .5 cases (e.g. 15 → 1.5 → 2) exact; i64 avoids overflow.
     let rounded = (i64::from(max_mark.max(0)) + 5) / 10;
     i32::try_from(rounded).unwrap_or(i32::MAX).max(1)
+}
+
+/// The tolerance in force for a question: the one the meeting set, else the default for its
+/// maximum mark (a question added to the paper after the meeting was set up has none set).
+pub fn tolerance_in_force(set: Option<i32>, max_mark: i32) -> i32 {
+    set.unwrap_or_else(|| default_tolerance(max_mark))
+}
+
+/// Checks a tolerance a person chose for question `number`: a whole number of marks from 0 to
+/// the question's maximum. The error is the message to show.
+pub fn check_tolerance(number: &str, tolerance: i32, max_mark: i32) -> Result<(), String> {
+    if (0..=max_mark).contains(&tolerance) {
+        Ok(())
+    } else {
+        Err(format!("The tolerance of question {number} must be from 0 to its maximum mark, {max_mark} (not {tolerance})."))
+    }
 }
 
 /// Whether a mark deviation lies inside the tolerance band (inclusive). A negative tolerance
@@ -49,6 +69,19 @@ mod tests {
             assert_eq!(default_tolerance(max), want, "max mark {max}");
         }
         assert_eq!(default_tolerance(i32::MAX), 214_748_365);
+    }
+
+    #[test]
+    fn tolerance_in_force_and_bounds() {
+        assert_eq!(tolerance_in_force(Some(0), 24), 0, "a tolerance the meeting set, even 0, wins");
+        assert_eq!(tolerance_in_force(None, 24), 2, "else the default");
+        assert_eq!(check_tolerance("01", 0, 12), Ok(()));
+        assert_eq!(check_tolerance("01", 12, 12), Ok(()));
+        assert_eq!(
+            check_tolerance("01", 13, 12).unwrap_err(),
+            "The tolerance of question 01 must be from 0 to its maximum mark, 12 (not 13)."
+        );
+        assert!(check_tolerance("02", -1, 24).is_err());
     }
 
     #[test]

@@ -20,3 +20,4 @@ mod health;
 mod meetings;
 mod papers;
 mod scripts;
+mod setup;
