@@ -28,16 +28,18 @@ pub fn check_len(label: &str, text: &str, max: usize) -> Result<(), String> {
     if n <= max { Ok(()) } else { Err(format!("{label} can be at most {} characters (this one has {}).", thousands(max), thousands(n))) }
 }
 
-/// Checks a list of credited indicative-content points: at most
-/// `MAX_CREDITED_POINTS` points of at most `MAX_CREDITED_POINT_CHARS` characters each.
-pub fn check_credited(points: &[String]) -> Result<(), String> {
+/// Checks how many indicative-content points one mark credits: at most
+/// `MAX_CREDITED_POINTS`, whether they come as ids or as text. Points given
+/// as text are also checked one by one with
+/// `check_len("A credited point", p, MAX_CREDITED_POINT_CHARS)`.
+pub fn check_credited<T>(points: &[T]) -> Result<(), String> {
     if points.len() > MAX_CREDITED_POINTS {
         return Err(format!(
             "A mark can credit at most {MAX_CREDITED_POINTS} points of the indicative content (this one credits {}).",
             points.len()
         ));
     }
-    points.iter().try_for_each(|p| check_len("A credited point", p, MAX_CREDITED_POINT_CHARS))
+    Ok(())
 }
 
 /// 20000 → "20,000", for messages.
@@ -147,11 +149,15 @@ mod tests {
 
     #[test]
     fn credited_lists_are_bounded() {
-        assert_eq!(check_credited(&[]), Ok(()));
+        assert_eq!(check_credited::<String>(&[]), Ok(()));
         assert_eq!(check_credited(&vec!["point".to_owned(); MAX_CREDITED_POINTS]), Ok(()));
         assert!(check_credited(&vec!["point".to_owned(); MAX_CREDITED_POINTS + 1]).unwrap_err().contains("at most 100 points"));
+        assert_eq!(check_credited(&[uuid::Uuid::nil(); MAX_CREDITED_POINTS]), Ok(()), "ids count the same");
+        let long_point = "x".repeat(MAX_CREDITED_POINT_CHARS + 1);
         assert!(
-            check_credited(&["x".repeat(MAX_CREDITED_POINT_CHARS + 1)]).unwrap_err().starts_with("A credited point can be at most 1,000")
+            check_len("A credited point", &long_point, MAX_CREDITED_POINT_CHARS)
+                .unwrap_err()
+                .starts_with("A credited point can be at most 1,000")
         );
     }
 
