@@ -25,7 +25,7 @@ use crate::{
     config::Config,
     db,
     markscheme::{Level, PaperInfo, Question, QuestionKind, Scheme},
-    papers::store as papers_store,
+    papers::{store as papers_store, versions},
 };
 
 /// What to measure.
@@ -88,11 +88,14 @@ async fn seed(pool: &PgPool, examiners: usize, responses: usize, rng: &mut StdRn
     let paper = papers_store::insert(&mut tx, &scheme, None, pe).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let question_ids: Vec<Uuid> =
         sqlx::query_scalar("SELECT id FROM questions WHERE paper_id = $1 ORDER BY position").bind(paper).fetch_all(&mut *tx).await?;
-    let meeting: Uuid =
-        sqlx::query_scalar("INSERT INTO meetings (paper_id, name, state) VALUES ($1, 'Bench meeting', 'marking') RETURNING id")
-            .bind(paper)
-            .fetch_one(&mut *tx)
-            .await?;
+    let version = versions::record(&mut tx, paper, Some(pe), "Benchmark").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let meeting: Uuid = sqlx::query_scalar(
+        "INSERT INTO meetings (paper_id, name, state, scheme_version_id) VALUES ($1, 'Bench meeting', 'marking', $2) RETURNING id",
+    )
+    .bind(paper)
+    .bind(version)
+    .fetch_one(&mut *tx)
+    .await?;
     sqlx::query("INSERT INTO meeting_participants (meeting_id, user_id, role) VALUES ($1, $2, 'pe')")
         .bind(meeting)
         .bind(pe)
@@ -157,12 +160,15 @@ async fn seed(pool: &PgPool, examiners: usize, responses: usize, rng: &mut StdRn
     for &(rid, qi) in &response_ids {
         let q = &scheme.questions[qi];
         let definitive = rng.gen_range(1..=q.max_mark);
-        sqlx::query("INSERT INTO definitive_marks (meeting_id, response_id, level, mark, set_by) VALUES ($1, $2, $3, $4, $5)")
-            .bind(meeting)
-            .bind(rid)
-            .bind(level_of(q, definitive))
-            .bind(definitive)
-            .bind(pe)
+        sqlx::query(
+            "INSERT INTO definitive_marks (meeting_id, response_id, level, mark, set_by, scheme_version_id) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(meeting)
+        .bind(rid)
+        .bind(level_of(q, definitive))
+        .bind(definitive)
+        .bind(pe)
+        .bind(version)
             .execute(&mut *tx)
             .await?;
         for (e, id) in examiner_ids.iter().enumerate() {
@@ -176,14 +182,15 @@ async fn seed(pool: &PgPool, examiners: usize, responses: usize, rng: &mut StdRn
     for chunk in (0..r_col.len()).collect::<Vec<_>>().chunks(50_000) {
         let (a, b) = (chunk[0], chunk[chunk.len() - 1] + 1);
         sqlx::query(
-            "INSERT INTO marks (meeting_id, response_id, examiner_id, level, mark, state, submitted_at)
-             SELECT $1, r, e, l, m, 'submitted', now() FROM unnest($2::uuid[], $3::uuid[], $4::int[], $5::int[]) AS t(r, e, l, m)",
+            "INSERT INTO marks (meeting_id, response_id, examiner_id, level, mark, state, submitted_at, scheme_version_id)
+             SELECT $1, r, e, l, m, 'submitted', now(), $6 FROM unnest($2::uuid[], $3::uuid[], $4::int[], $5::int[]) AS t(r, e, l, m)",
         )
         .bind(meeting)
         .bind(&r_col[a..b])
         .bind(&e_col[a..b])
         .bind(&l_col[a..b])
         .bind(&m_col[a..b])
+        .bind(version)
         .execute(&mut *tx)
         .await?;
     }

@@ -2,6 +2,7 @@
 
 pub mod discover;
 pub mod text_enum;
+pub mod tx;
 
 use std::path::Path;
 

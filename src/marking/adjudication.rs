@@ -7,8 +7,8 @@ use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
 use super::{
-    rules::check_mark,
-    store::{ResponseCtx, locked_state, refuse_unless_marking, stale},
+    rules::{self, check_mark},
+    store::{ResponseCtx, lock_response, locked_state, refuse_unless_marking, stale},
 };
 use crate::{
     audit,
@@ -69,12 +69,17 @@ pub async fn save_definitive(
     actor: Uuid,
     input: DefinitiveInput,
 ) -> Result<Definitive, AppError> {
-    if locked_state(tx, meeting.id).await? == MeetingState::Closed {
+    rules::check_len("A rationale", &input.rationale, rules::MAX_RATIONALE_CHARS).map_err(AppError::invalid)?;
+    if let Some(r) = &input.reason {
+        rules::check_len("A reason", r, rules::MAX_REASON_CHARS).map_err(AppError::invalid)?;
+    }
+    let (state, released) = lock_response(tx, meeting.id, ctx).await?;
+    if state == MeetingState::Closed {
         return Err(AppError::Conflict("The meeting is closed: definitive marks can no longer change.".into()));
     }
     let level = check_mark(&ctx.question, input.level, input.mark).map_err(AppError::invalid)?;
     let reason = input.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
-    if ctx.released && reason.is_none() {
+    if released && reason.is_none() {
         return Err(AppError::invalid(
             "This script has been released: give a reason for changing its definitive mark (examiners will see that it changed).",
         ));
@@ -91,9 +96,11 @@ pub async fn save_definitive(
         _ => {}
     }
     let stored: Definitive = sqlx::query_as(&format!(
-        "INSERT INTO definitive_marks (meeting_id, response_id, level, mark, rationale, set_by, changed_after_release, change_reason)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        "INSERT INTO definitive_marks (meeting_id, response_id, level, mark, rationale, set_by, changed_after_release, change_reason,
+                                       scheme_version_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10)
          ON CONFLICT (meeting_id, response_id) DO UPDATE SET level = EXCLUDED.level, mark = EXCLUDED.mark,
+           scheme_version_id = EXCLUDED.scheme_version_id,
            rationale = EXCLUDED.rationale, set_by = EXCLUDED.set_by, version = definitive_marks.version + 1, updated_at = now(),
            changed_after_release = definitive_marks.changed_after_release OR EXCLUDED.changed_after_release,
            change_reason = COALESCE(EXCLUDED.change_reason, definitive_marks.change_reason)
@@ -106,9 +113,10 @@ pub async fn save_definitive(
     .bind(input.mark)
     .bind(&input.rationale)
     .bind(actor)
-    .bind(ctx.released)
+    .bind(released)
     .bind(reason)
     .bind(input.version)
+    .bind(ctx.scheme_version_id)
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| AppError::Conflict("The definitive mark was changed elsewhere at the same moment. Reload the page to see it.".into()))?;
@@ -119,7 +127,7 @@ pub async fn save_definitive(
             old: existing.map(|d| json!({"level": d.level, "mark": d.mark, "rationale": d.rationale})),
             new: Some(json!({"level": stored.level, "mark": stored.mark, "rationale": stored.rationale})),
             reason,
-            ..audit::Entry::new(meeting.id, actor, if ctx.released { "definitive.change_after_release" } else { "definitive.set" })
+            ..audit::Entry::new(meeting.id, actor, if released { "definitive.change_after_release" } else { "definitive.set" })
         },
     )
     .await?;

@@ -50,8 +50,9 @@ struct MarkBody {
     mark: i32,
     #[serde(default)]
     comment: String,
+    /// Ids of the indicative-content points credited.
     #[serde(default)]
-    credited: Vec<String>,
+    credited: Vec<Uuid>,
     #[serde(default)]
     submit: bool,
     #[serde(default)]
@@ -64,18 +65,18 @@ async fn put_mark(
     Path((_, response_id)): Path<(Uuid, Uuid)>,
     Json(body): Json<MarkBody>,
 ) -> Result<impl IntoResponse, AppError> {
-    let mut tx = state.db.begin().await?;
-    let ctx = store::response_in_meeting(&mut tx, &access.meeting, response_id).await?;
-    let input = MarkInput {
-        level: body.level,
-        mark: body.mark,
-        comment: body.comment,
-        credited: body.credited,
-        submit: body.submit,
-        version: body.version,
-    };
-    let stored = store::save_mark(&mut tx, &access.meeting, &ctx, access.user.id, input).await?;
-    tx.commit().await?;
+    let stored = crate::transact!(&state.db, |tx| {
+        let ctx = store::response_in_meeting(tx, &access.meeting, response_id).await?;
+        let input = MarkInput {
+            level: body.level,
+            mark: body.mark,
+            comment: body.comment.clone(),
+            credited: body.credited.clone(),
+            submit: body.submit,
+            version: body.version,
+        };
+        store::save_mark(tx, &access.meeting, &ctx, access.user.id, input).await
+    })?;
     Ok(Json(stored))
 }
 
@@ -98,12 +99,17 @@ async fn put_definitive(
     Path((_, response_id)): Path<(Uuid, Uuid)>,
     Json(body): Json<DefinitiveBody>,
 ) -> Result<impl IntoResponse, AppError> {
-    let mut tx = state.db.begin().await?;
-    let ctx = store::response_in_meeting(&mut tx, &access.meeting, response_id).await?;
-    let input =
-        DefinitiveInput { level: body.level, mark: body.mark, rationale: body.rationale, reason: body.reason, version: body.version };
-    let stored = adjudication::save_definitive(&mut tx, &access.meeting, &ctx, access.user.id, input).await?;
-    tx.commit().await?;
+    let stored = crate::transact!(&state.db, |tx| {
+        let ctx = store::response_in_meeting(tx, &access.meeting, response_id).await?;
+        let input = DefinitiveInput {
+            level: body.level,
+            mark: body.mark,
+            rationale: body.rationale.clone(),
+            reason: body.reason.clone(),
+            version: body.version,
+        };
+        adjudication::save_definitive(tx, &access.meeting, &ctx, access.user.id, input).await
+    })?;
     Ok(Json(stored))
 }
 
@@ -112,17 +118,15 @@ async fn release_response(
     InMeeting(access, ..): InMeeting<Principal>,
     Path((_, response_id)): Path<(Uuid, Uuid)>,
 ) -> Result<impl IntoResponse, AppError> {
-    let mut tx = state.db.begin().await?;
-    let ctx = store::response_in_meeting(&mut tx, &access.meeting, response_id).await?;
-    let n = adjudication::release(&mut tx, &access.meeting, Some(ctx.script_id), access.user.id).await?;
-    tx.commit().await?;
-    Ok(Json(json!({"released_scripts": n, "script_id": ctx.script_id})))
+    let (n, script_id) = crate::transact!(&state.db, |tx| {
+        let ctx = store::response_in_meeting(tx, &access.meeting, response_id).await?;
+        Ok((adjudication::release(tx, &access.meeting, Some(ctx.script_id), access.user.id).await?, ctx.script_id))
+    })?;
+    Ok(Json(json!({"released_scripts": n, "script_id": script_id})))
 }
 
 async fn release_all(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Principal>) -> Result<impl IntoResponse, AppError> {
-    let mut tx = state.db.begin().await?;
-    let n = adjudication::release(&mut tx, &access.meeting, None, access.user.id).await?;
-    tx.commit().await?;
+    let n = crate::transact!(&state.db, |tx| { adjudication::release(tx, &access.meeting, None, access.user.id).await })?;
     Ok(Json(json!({"released_scripts": n})))
 }
 
@@ -143,9 +147,9 @@ async fn reopen_mark(
     let examiner = users::find_by_email(&state.db, &email)
         .await?
         .ok_or_else(|| AppError::not_found(format!("An account with the email {}", email.as_str())))?;
-    let mut tx = state.db.begin().await?;
-    let ctx = store::response_in_meeting(&mut tx, &access.meeting, response_id).await?;
-    let stored = store::reopen(&mut tx, &access.meeting, &ctx, examiner.id, access.user.id, &body.reason).await?;
-    tx.commit().await?;
+    let stored = crate::transact!(&state.db, |tx| {
+        let ctx = store::response_in_meeting(tx, &access.meeting, response_id).await?;
+        store::reopen(tx, &access.meeting, &ctx, examiner.id, access.user.id, &body.reason).await
+    })?;
     Ok(Json(stored))
 }

@@ -20,6 +20,7 @@ use super::{
     store::{self, MarkInput, NamedMark, ResponseCtx, StoredMark},
     view::ResponseView,
 };
+use crate::papers::versions::Point;
 use crate::{
     dashboard::svg::strip_plot,
     error::AppError,
@@ -57,7 +58,7 @@ struct MarkFields {
     level: Option<i32>,
     mark: String,
     comment: String,
-    credited: Vec<String>,
+    credited: Vec<Uuid>,
     version: i32,
     state: Option<MarkState>,
 }
@@ -78,8 +79,8 @@ impl MarkFields {
         self.level == Some(*level.borrow())
     }
 
-    fn is_checked(&self, point: &str) -> bool {
-        self.credited.iter().any(|c| c == point)
+    fn is_checked(&self, point: &Point) -> bool {
+        self.credited.contains(&point.id)
     }
 }
 
@@ -91,7 +92,7 @@ struct MarkingPage {
     role: Role,
     ctx_r: ResponseCtx,
     levels: Vec<LevelChoice>,
-    points: Vec<String>,
+    points: Vec<Point>,
     indicative_html: String,
     fields: MarkFields,
     definitive: Option<Definitive>,
@@ -127,15 +128,6 @@ impl MarkingPage {
     fn within_tolerance(&self) -> bool {
         self.difference.is_some_and(|d| super::rules::within_tolerance(d, self.ctx_r.tolerance))
     }
-}
-
-/// The bullet points of indicative content, offered as tick boxes.
-fn indicative_points(md: &str) -> Vec<String> {
-    md.lines()
-        .filter_map(|l| l.trim_start().strip_prefix("- ").or_else(|| l.trim_start().strip_prefix("* ")))
-        .map(|p| p.replace("**", "").trim().chars().take(160).collect::<String>())
-        .filter(|p| !p.is_empty())
-        .collect()
 }
 
 async fn marking_page(
@@ -183,7 +175,7 @@ async fn marking_page(
         .unwrap_or_default();
     Ok(MarkingPage {
         levels: r.question.levels.iter().map(|l| LevelChoice { mid: middle_mark(l.min, l.max), level: l.clone() }).collect(),
-        points: indicative_points(&r.question.indicative_content),
+        points: r.points.clone(),
         indicative_html: markdown::to_html(&r.question.indicative_content),
         rationale_html: definitive.as_ref().map(|d| markdown::to_html(&d.rationale)).unwrap_or_default(),
         ctx,
@@ -229,7 +221,8 @@ fn read_fields(fields: &[(String, String)]) -> (MarkFields, ParsedMark) {
         level: level_text.parse().ok(),
         mark: mark_text.to_owned(),
         comment: fields.iter().find(|(k, _)| k == "comment").map(|(_, v)| v.clone()).unwrap_or_default(),
-        credited: fields.iter().filter(|(k, _)| k == "credited").map(|(_, v)| v.clone()).collect(),
+        // A tick box the page did not offer is ignored rather than refused: the page is the only sender.
+        credited: fields.iter().filter(|(k, _)| k == "credited").filter_map(|(_, v)| Uuid::parse_str(v).ok()).collect(),
         version: version_text.parse().unwrap_or(0),
         state: None,
     };
@@ -271,13 +264,14 @@ async fn save_mark(
     let result = match parsed {
         Err(message) => Err(AppError::invalid(message)),
         Ok((level, mark, version)) => {
-            let input = MarkInput { level, mark, comment: shown.comment.clone(), credited: shown.credited.clone(), submit, version };
             async {
-                let mut tx = state.db.begin().await?;
-                let r = store::response_in_meeting(&mut tx, &access.meeting, response_id).await?;
-                let stored = store::save_mark(&mut tx, &access.meeting, &r, access.user.id, input).await?;
-                tx.commit().await?;
-                Ok::<_, AppError>((r, stored))
+                crate::transact!(&state.db, |tx| {
+                    let input =
+                        MarkInput { level, mark, comment: shown.comment.clone(), credited: shown.credited.clone(), submit, version };
+                    let r = store::response_in_meeting(tx, &access.meeting, response_id).await?;
+                    let stored = store::save_mark(tx, &access.meeting, &r, access.user.id, input).await?;
+                    Ok((r, stored))
+                })
             }
             .await
         }
@@ -329,12 +323,12 @@ async fn save_definitive(
         Err(message) => Err(AppError::invalid(message)),
         Ok((level, mark, version)) => {
             async {
-                let mut tx = state.db.begin().await?;
-                let r = store::response_in_meeting(&mut tx, &access.meeting, response_id).await?;
-                let input = DefinitiveInput { level, mark, rationale: rationale.clone(), reason, version };
-                adjudication::save_definitive(&mut tx, &access.meeting, &r, access.user.id, input).await?;
-                tx.commit().await?;
-                Ok::<_, AppError>(r)
+                crate::transact!(&state.db, |tx| {
+                    let r = store::response_in_meeting(tx, &access.meeting, response_id).await?;
+                    let input = DefinitiveInput { level, mark, rationale: rationale.clone(), reason: reason.clone(), version };
+                    adjudication::save_definitive(tx, &access.meeting, &r, access.user.id, input).await?;
+                    Ok(r)
+                })
             }
             .await
         }
@@ -363,10 +357,10 @@ async fn reopen_mark(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Redirect, AppError> {
     let examiner = Uuid::parse_str(field(&fields, "examiner")).map_err(|_| AppError::invalid("Choose whose mark to reopen."))?;
-    let mut tx = state.db.begin().await?;
-    let r = store::response_in_meeting(&mut tx, &access.meeting, response_id).await?;
-    store::reopen(&mut tx, &access.meeting, &r, examiner, access.user.id, field(&fields, "reason")).await?;
-    tx.commit().await?;
+    crate::transact!(&state.db, |tx| {
+        let r = store::response_in_meeting(tx, &access.meeting, response_id).await?;
+        store::reopen(tx, &access.meeting, &r, examiner, access.user.id, field(&fields, "reason")).await
+    })?;
     flash(&session, "The mark is reopened: the examiner can change it and submit again.").await?;
     Ok(Redirect::to(&format!("/meetings/{}/responses/{response_id}", access.meeting.id)))
 }

@@ -7,7 +7,10 @@ use sqlx::{FromRow, PgConnection};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{MarkState, rules::check_mark};
+use super::{
+    MarkState,
+    rules::{self, check_mark},
+};
 use crate::{
     audit,
     error::AppError,
@@ -17,7 +20,7 @@ use crate::{
         Meeting, MeetingState, Purpose, Role,
         policy::{self, Facts, Relation},
     },
-    papers::store as papers_store,
+    papers::versions::{self, Point},
 };
 
 /// A response as marked in a meeting, with its question and release state.
@@ -43,6 +46,10 @@ pub struct ResponseCtx {
     pub tolerance: i32,
     /// Why the script is in the meeting.
     pub purpose: Purpose,
+    /// The version of the mark scheme the response is marked under.
+    pub scheme_version_id: Uuid,
+    /// The question's points of indicative content in that version.
+    pub points: Vec<Point>,
 }
 
 #[derive(FromRow)]
@@ -56,46 +63,51 @@ struct ResponseRow {
     released: bool,
     tolerance: Option<i32>,
     purpose: Purpose,
+    scheme_version_id: Uuid,
 }
 
 /// Loads a response of the meeting; 404 when it is not one of the meeting's.
 pub async fn response_in_meeting(db: &mut PgConnection, meeting: &Meeting, response_id: Uuid) -> Result<ResponseCtx, AppError> {
     let row: ResponseRow = sqlx::query_as(
         "SELECT s.id AS script_id, s.candidate, r.question_id, r.text, r.attachment_id, a.content_type,
-                ms.released_at IS NOT NULL AS released, t.tolerance, ms.purpose
+                ms.released_at IS NOT NULL AS released, t.tolerance, ms.purpose,
+                -- Pinned once the meeting opens; while it is set up it follows the newest version.
+                COALESCE(m.scheme_version_id,
+                         (SELECT v.id FROM scheme_versions v WHERE v.paper_id = m.paper_id ORDER BY v.number DESC LIMIT 1))
+                  AS scheme_version_id
          FROM responses r
          JOIN scripts s ON s.id = r.script_id
          JOIN meeting_scripts ms ON ms.script_id = s.id AND ms.meeting_id = $1
+         JOIN meetings m ON m.id = ms.meeting_id
          LEFT JOIN attachments a ON a.id = r.attachment_id
          LEFT JOIN meeting_tolerances t ON t.meeting_id = ms.meeting_id AND t.question_id = r.question_id
-         WHERE r.id = $2
-         FOR SHARE OF ms",
+         WHERE r.id = $2",
     )
     .bind(meeting.id)
     .bind(response_id)
     .fetch_optional(&mut *db)
     .await?
     .ok_or_else(|| AppError::NotFound("That response is not one of this meeting's.".into()))?;
-    let paper = papers_store::load(db, meeting.paper_id).await?.ok_or_else(|| AppError::not_found("The meeting's paper"))?;
-    let question = paper
-        .scheme
-        .questions
-        .iter()
-        .zip(&paper.question_ids)
-        .find(|(_, id)| **id == row.question_id)
-        .map(|(q, _)| q.clone())
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("question of response {response_id} missing")))?;
+    let version = versions::load(&mut *db, row.scheme_version_id)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("scheme version {} missing", row.scheme_version_id)))?;
+    let (question, points) = version
+        .question(row.question_id)
+        .map(|(q, p)| (q.clone(), p.to_vec()))
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("question of response {response_id} missing from its scheme version")))?;
     Ok(ResponseCtx {
         response_id,
         script_id: row.script_id,
         candidate: row.candidate,
-        tolerance: row.tolerance.unwrap_or_else(|| super::rules::default_tolerance(question.max_mark)),
+        tolerance: rules::tolerance_in_force(row.tolerance, question.max_mark),
         question,
         text: row.text,
         attachment_id: row.attachment_id,
         content_type: row.content_type,
         released: row.released,
         purpose: row.purpose,
+        scheme_version_id: row.scheme_version_id,
+        points,
     })
 }
 
@@ -110,8 +122,8 @@ pub struct StoredMark {
     pub mark: i32,
     /// Rationale comment.
     pub comment: String,
-    /// Indicative-content points credited.
-    pub credited: Vec<String>,
+    /// Ids of the indicative-content points credited.
+    pub credited: Vec<Uuid>,
     /// Draft or submitted.
     pub state: MarkState,
     /// Edit version, for detecting stale edits.
@@ -121,16 +133,26 @@ pub struct StoredMark {
     pub updated_at: OffsetDateTime,
 }
 
-const MARK_COLUMNS: &str = "examiner_id, level, mark, comment, credited, state, version, updated_at";
+/// A stored mark's columns, from `marks m`.
+const MARK_COLUMNS: &str = "m.examiner_id, m.level, m.mark, m.comment, m.state, m.version, m.updated_at,
+     ARRAY(SELECT c.point_id FROM mark_credits c WHERE c.mark_id = m.id ORDER BY c.point_id) AS credited";
 
 /// The mark `examiner` gave this response in this meeting.
 pub async fn own_mark(db: &mut PgConnection, meeting_id: Uuid, response_id: Uuid, examiner: Uuid) -> Result<Option<StoredMark>, AppError> {
-    Ok(sqlx::query_as(&format!("SELECT {MARK_COLUMNS} FROM marks WHERE meeting_id = $1 AND response_id = $2 AND examiner_id = $3"))
+    Ok(sqlx::query_as(&format!("SELECT {MARK_COLUMNS} FROM marks m WHERE meeting_id = $1 AND response_id = $2 AND examiner_id = $3"))
         .bind(meeting_id)
         .bind(response_id)
         .bind(examiner)
         .fetch_optional(&mut *db)
         .await?)
+}
+
+/// A stored mark with its row id (for writing what hangs off it).
+#[derive(FromRow)]
+struct MarkWithId {
+    id: Uuid,
+    #[sqlx(flatten)]
+    mark: StoredMark,
 }
 
 /// A mark with the examiner's name, for the side-by-side view.
@@ -181,7 +203,7 @@ pub async fn visible_marks(
     role: Role,
 ) -> Result<Vec<NamedMark>, AppError> {
     let all: Vec<NamedMark> = sqlx::query_as(&format!(
-        "SELECT m.response_id, {}, u.email, u.name, p.team_leader_id, ms.released_at IS NOT NULL AS released,
+        "SELECT m.response_id, {MARK_COLUMNS}, u.email, u.name, p.team_leader_id, ms.released_at IS NOT NULL AS released,
                 EXISTS (SELECT 1 FROM marks o WHERE o.meeting_id = m.meeting_id AND o.response_id = m.response_id
                         AND o.examiner_id = $3 AND o.state = 'submitted') AS viewer_submitted
          FROM marks m JOIN users u ON u.id = m.examiner_id
@@ -189,8 +211,7 @@ pub async fn visible_marks(
          JOIN responses r ON r.id = m.response_id
          JOIN meeting_scripts ms ON ms.meeting_id = m.meeting_id AND ms.script_id = r.script_id
          WHERE m.meeting_id = $1 AND ($2::uuid IS NULL OR m.response_id = $2)
-         ORDER BY ms.position, r.question_id, lower(u.name)",
-        MARK_COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", ")
+         ORDER BY ms.position, r.question_id, lower(u.name)"
     ))
     .bind(meeting_id)
     .bind(response_id)
@@ -201,7 +222,7 @@ pub async fn visible_marks(
         .into_iter()
         .filter(|m| {
             let facts = Facts { role, released: m.released, submitted_own: m.viewer_submitted };
-            policy::may_see_mark(facts, m.relation_to(viewer))
+            policy::shows_mark(facts, m.relation_to(viewer))
         })
         .collect())
 }
@@ -215,8 +236,8 @@ pub struct MarkInput {
     pub mark: i32,
     /// Rationale.
     pub comment: String,
-    /// Indicative-content points credited.
-    pub credited: Vec<String>,
+    /// Ids of the indicative-content points credited.
+    pub credited: Vec<Uuid>,
     /// Lock the mark.
     pub submit: bool,
     /// The version the edit was based on; None writes unconditionally (API only).
@@ -227,6 +248,22 @@ pub struct MarkInput {
 /// close waits for this transaction (and this one sees the outcome of theirs).
 pub(super) async fn locked_state(tx: &mut PgConnection, meeting_id: Uuid) -> Result<MeetingState, AppError> {
     Ok(sqlx::query_scalar("SELECT state FROM meetings WHERE id = $1 FOR SHARE").bind(meeting_id).fetch_one(&mut *tx).await?)
+}
+
+/// The meeting's state and whether the response's script is released, read
+/// under share locks taken in the one order every writer uses — the meeting,
+/// then its script, then the mark — so that saves, releases, opening and
+/// closing queue behind each other instead of deadlocking.
+pub(super) async fn lock_response(tx: &mut PgConnection, meeting_id: Uuid, ctx: &ResponseCtx) -> Result<(MeetingState, bool), AppError> {
+    let state = locked_state(tx, meeting_id).await?;
+    let released: bool =
+        sqlx::query_scalar("SELECT released_at IS NOT NULL FROM meeting_scripts WHERE meeting_id = $1 AND script_id = $2 FOR SHARE")
+            .bind(meeting_id)
+            .bind(ctx.script_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| AppError::NotFound("That response is no longer one of this meeting's.".into()))?;
+    Ok((state, released))
 }
 
 pub(super) fn refuse_unless_marking(state: MeetingState) -> Result<(), AppError> {
@@ -252,16 +289,25 @@ pub async fn save_mark(
     examiner: Uuid,
     input: MarkInput,
 ) -> Result<StoredMark, AppError> {
-    refuse_unless_marking(locked_state(tx, meeting.id).await?)?;
-    if ctx.released {
+    let (state, released) = lock_response(tx, meeting.id, ctx).await?;
+    refuse_unless_marking(state)?;
+    if released {
         return Err(AppError::Conflict("This script has been released: its marks can no longer change.".into()));
     }
     let level = check_mark(&ctx.question, input.level, input.mark).map_err(AppError::invalid)?;
-    if input.comment.len() > 20_000 {
-        return Err(AppError::invalid("A comment can be at most 20,000 characters."));
+    rules::check_len("A comment", &input.comment, rules::MAX_COMMENT_CHARS).map_err(AppError::invalid)?;
+    rules::check_credited(&input.credited).map_err(AppError::invalid)?;
+    let mut credited = input.credited.clone();
+    credited.sort();
+    credited.dedup();
+    if let Some(unknown) = credited.iter().find(|id| !ctx.points.iter().any(|p| p.id == **id)) {
+        return Err(AppError::invalid(format!(
+            "Indicative-content point {unknown} is not a point of question {} in this meeting's mark scheme.",
+            ctx.question.number
+        )));
     }
     let existing: Option<StoredMark> = sqlx::query_as(&format!(
-        "SELECT {MARK_COLUMNS} FROM marks WHERE meeting_id = $1 AND response_id = $2 AND examiner_id = $3 FOR UPDATE"
+        "SELECT {MARK_COLUMNS} FROM marks m WHERE meeting_id = $1 AND response_id = $2 AND examiner_id = $3 FOR UPDATE OF m"
     ))
     .bind(meeting.id)
     .bind(ctx.response_id)
@@ -283,29 +329,39 @@ pub async fn save_mark(
     let state = if input.submit { MarkState::Submitted } else { MarkState::Draft };
     // The conditions are repeated in the upsert: two first saves at the same
     // moment find no row to lock above, and the second must not overwrite the first.
-    let stored: Option<StoredMark> = sqlx::query_as(&format!(
-        "INSERT INTO marks (meeting_id, response_id, examiner_id, level, mark, comment, credited, state, submitted_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $8 = 'submitted' THEN now() END)
+    let stored: Option<(Uuid, StoredMark)> = sqlx::query_as(
+        "INSERT INTO marks AS m (meeting_id, response_id, examiner_id, level, mark, comment, state, submitted_at, scheme_version_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7 = 'submitted' THEN now() END, $9)
          ON CONFLICT (meeting_id, response_id, examiner_id) DO UPDATE SET
-           level = EXCLUDED.level, mark = EXCLUDED.mark, comment = EXCLUDED.comment, credited = EXCLUDED.credited,
-           state = EXCLUDED.state, submitted_at = EXCLUDED.submitted_at, version = marks.version + 1, updated_at = now()
-         WHERE marks.state <> 'submitted' AND ($9::int IS NULL OR marks.version = $9)
-         RETURNING {MARK_COLUMNS}"
-    ))
+           level = EXCLUDED.level, mark = EXCLUDED.mark, comment = EXCLUDED.comment, scheme_version_id = EXCLUDED.scheme_version_id,
+           state = EXCLUDED.state, submitted_at = EXCLUDED.submitted_at, version = m.version + 1, updated_at = now()
+         WHERE m.state <> 'submitted' AND ($8::int IS NULL OR m.version = $8)
+         RETURNING m.id, m.examiner_id, m.level, m.mark, m.comment, m.state, m.version, m.updated_at, '{}'::uuid[] AS credited",
+    )
     .bind(meeting.id)
     .bind(ctx.response_id)
     .bind(examiner)
     .bind(level)
     .bind(input.mark)
     .bind(&input.comment)
-    .bind(&input.credited)
     .bind(state)
     .bind(input.version)
+    .bind(ctx.scheme_version_id)
     .fetch_optional(&mut *tx)
-    .await?;
-    let stored = stored.ok_or_else(|| {
+    .await?
+    .map(|row: MarkWithId| (row.id, row.mark));
+    let (mark_id, mut stored) = stored.ok_or_else(|| {
         AppError::Conflict("This mark was changed elsewhere at the same moment. Reload the page to see it before changing it again.".into())
     })?;
+    sqlx::query(
+        "WITH gone AS (DELETE FROM mark_credits WHERE mark_id = $1 AND point_id <> ALL($2))
+         INSERT INTO mark_credits (mark_id, point_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING",
+    )
+    .bind(mark_id)
+    .bind(&credited)
+    .execute(&mut *tx)
+    .await?;
+    stored.credited = credited;
     audit::record(
         &mut *tx,
         audit::Entry {
@@ -334,12 +390,14 @@ pub async fn reopen(
     actor: Uuid,
     reason: &str,
 ) -> Result<StoredMark, AppError> {
-    refuse_unless_marking(locked_state(tx, meeting.id).await?)?;
-    if ctx.released {
+    rules::check_len("A reason", reason, rules::MAX_REASON_CHARS).map_err(AppError::invalid)?;
+    let (state, released) = lock_response(tx, meeting.id, ctx).await?;
+    refuse_unless_marking(state)?;
+    if released {
         return Err(AppError::Conflict("This script has been released: its marks can no longer change.".into()));
     }
     let reopened: Option<StoredMark> = sqlx::query_as(&format!(
-        "UPDATE marks SET state = 'draft', submitted_at = NULL, version = version + 1, updated_at = now()
+        "UPDATE marks AS m SET state = 'draft', submitted_at = NULL, version = version + 1, updated_at = now()
          WHERE meeting_id = $1 AND response_id = $2 AND examiner_id = $3 AND state = 'submitted' RETURNING {MARK_COLUMNS}"
     ))
     .bind(meeting.id)

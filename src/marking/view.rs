@@ -80,6 +80,8 @@ impl ResponseView {
             "attachment_url": c.attachment_id.map(|a| format!("/attachments/{a}")),
             "released": c.released,
             "tolerance": c.tolerance,
+            "points": c.points,
+            "scheme_version_id": c.scheme_version_id,
             "mark": self.own,
         });
         if self.sight.purpose {

@@ -85,7 +85,7 @@ impl Requirement for Overseer {
 pub struct Leader;
 impl Requirement for Leader {
     fn allows(role: Role) -> bool {
-        policy::may_see_some_marks_of_others(role)
+        policy::sees_others_marks(role)
     }
     const REFUSAL: &'static str = "Only the principal examiner, team leaders and administrators can see this.";
 }

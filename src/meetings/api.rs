@@ -16,6 +16,8 @@ use uuid::Uuid;
 
 use super::{
     access::{InMeeting, Marker, Overseer, Participant},
+    policy::{self, Facts},
+    store::Progress,
     store::{self, MeetingSpec},
 };
 use crate::{audit, auth::extract::Admin, error::AppError, meetings::Role, scripts, state::AppState, users::Email};
@@ -165,7 +167,22 @@ async fn add_people(
 }
 
 async fn get_assignments(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Marker>) -> Result<impl IntoResponse, AppError> {
-    Ok(Json(store::assignments(&state.db, access.meeting.id, access.user.id).await?))
+    let list = store::assignments(&state.db, access.meeting.id, access.user.id).await?;
+    let shown: Vec<serde_json::Value> = list
+        .into_iter()
+        .map(|a| {
+            let facts = Facts { role: access.role, released: a.state == Progress::Released, submitted_own: a.state == Progress::Submitted };
+            let mut v = serde_json::json!({
+                "response_id": a.response_id, "script_id": a.script_id, "candidate": a.candidate,
+                "question": a.question, "state": a.state,
+            });
+            if policy::sight(facts).purpose {
+                v["purpose"] = serde_json::json!(a.purpose);
+            }
+            v
+        })
+        .collect();
+    Ok(Json(shown))
 }
 
 async fn get_audit(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<impl IntoResponse, AppError> {

@@ -9,6 +9,10 @@
 //! their team's marks on it. Markers never learn why a script is in the
 //! meeting (a seed must not announce itself). The principal examiner and
 //! administrators see everything.
+//!
+//! This replaces the copies that grew elsewhere: `may_see_definitive` and
+//! `may_see_marks_of_others` (marking), the role checks of the access
+//! requirements, the live stream's filter and the team filter in SQL.
 
 use super::Role;
 
@@ -70,7 +74,7 @@ pub fn marks(role: Role) -> bool {
 
 /// Whether the role sees some of other people's marks somewhere in the
 /// meeting (subject, response by response, to [`sight`]).
-pub fn may_see_some_marks_of_others(role: Role) -> bool {
+pub fn sees_others_marks(role: Role) -> bool {
     oversees(role) || role == Role::TeamLeader
 }
 
@@ -87,7 +91,7 @@ pub fn sight(f: Facts) -> Sight {
 }
 
 /// Whether the viewer sees one particular mark on a response.
-pub fn may_see_mark(f: Facts, author: Relation) -> bool {
+pub fn shows_mark(f: Facts, author: Relation) -> bool {
     let s = sight(f);
     match author {
         Relation::Own => s.own_mark,
@@ -168,7 +172,7 @@ mod tests {
                             Relation::TeamMember => others != Others::None,
                             Relation::Other => others == Others::All,
                         };
-                        assert_eq!(may_see_mark(f, author), want, "{f:?} {author:?}");
+                        assert_eq!(shows_mark(f, author), want, "{f:?} {author:?}");
                     }
                 }
             }
@@ -185,8 +189,8 @@ mod tests {
             }
         }
         let before = Facts { role: Role::TeamLeader, released: false, submitted_own: false };
-        assert!(!may_see_mark(before, Relation::TeamMember), "blind until their own mark is in");
-        assert!(!may_see_mark(Facts { submitted_own: true, ..before }, Relation::Other), "never another team's");
+        assert!(!shows_mark(before, Relation::TeamMember), "blind until their own mark is in");
+        assert!(!shows_mark(Facts { submitted_own: true, ..before }, Relation::Other), "never another team's");
     }
 
     #[test]
@@ -195,12 +199,12 @@ mod tests {
         let changes = [Mark(Relation::Own), Mark(Relation::TeamMember), Mark(Relation::Other), Definitive, Release, Tolerance];
         for role in ROLES {
             for change in changes {
-                let want = match (role, change) {
-                    (Role::Admin | Role::Pe, _) => true,
-                    (_, Release | Mark(Relation::Own)) => true,
-                    (Role::TeamLeader, Mark(Relation::TeamMember)) => true,
-                    _ => false,
-                };
+                // Overseers hear everything; everyone hears releases and their own marks;
+                // a team leader hears that their team marked.
+                let want = matches!(
+                    (role, change),
+                    (Role::Admin | Role::Pe, _) | (_, Release | Mark(Relation::Own)) | (Role::TeamLeader, Mark(Relation::TeamMember))
+                );
                 assert_eq!(hears(role, change), want, "{role:?} {change:?}");
             }
         }
@@ -210,7 +214,7 @@ mod tests {
     fn roles() {
         assert_eq!(ROLES.map(oversees), [true, true, false, false]);
         assert_eq!(ROLES.map(marks), [false, false, true, true]);
-        assert_eq!(ROLES.map(may_see_some_marks_of_others), [true, true, true, false]);
+        assert_eq!(ROLES.map(sees_others_marks), [true, true, true, false]);
         assert!(may_read_answers(Some(Role::Examiner)) && !may_read_answers(None));
     }
 }

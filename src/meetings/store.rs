@@ -370,7 +370,11 @@ async fn move_state(
     let moved = sqlx::query(
         "UPDATE meetings SET state = $2,
                 opened_at = CASE WHEN $2 = 'marking' THEN now() ELSE opened_at END,
-                closed_at = CASE WHEN $2 = 'closed' THEN now() ELSE closed_at END
+                closed_at = CASE WHEN $2 = 'closed' THEN now() ELSE closed_at END,
+                -- Opening pins the meeting to the newest version of its paper's scheme.
+                scheme_version_id = CASE WHEN $2 = 'marking' AND scheme_version_id IS NULL
+                    THEN (SELECT v.id FROM scheme_versions v WHERE v.paper_id = meetings.paper_id ORDER BY v.number DESC LIMIT 1)
+                    ELSE scheme_version_id END
          WHERE id = $1 AND state = $3",
     )
     .bind(meeting.id)

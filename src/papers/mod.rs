@@ -5,6 +5,7 @@ pub mod form;
 pub mod import;
 pub mod pages;
 pub mod store;
+pub mod versions;
 
 use axum::Router;
 

@@ -324,7 +324,7 @@ async fn update_paper(
         Err(errors) => return show_again(ctx, "Edit the paper", &action, &fields, source, errors),
     };
     let mut tx = state.db.begin().await?;
-    match store::update(&mut tx, id, &scheme).await {
+    match store::update(&mut tx, id, &scheme, admin.id).await {
         Ok(()) => {}
         Err(AppError::Conflict(message)) => return show_again(ctx, "Edit the paper", &action, &fields, source, vec![message]),
         Err(e) => return Err(e),

@@ -205,6 +205,8 @@ pub async fn insert(tx: &mut PgConnection, scheme: &Scheme, source_document: Opt
     .await
     .map_err(|e| on_constraint(e, "papers_board_code_series_key", DUPLICATE_PAPER))?;
     write_questions(tx, id, &scheme.questions).await?;
+    // Version 1 of its scheme.
+    super::versions::record(tx, id, Some(created_by), "Imported").await?;
     Ok(id)
 }
 
@@ -233,7 +235,7 @@ pub async fn refuse_if_locked(db: impl PgExecutor<'_>, paper_id: Uuid) -> Result
 /// that already has responses is refused. Meetings still being set up follow
 /// the paper: a removed question's tolerances go with it, an added question
 /// gets the default tolerance in each of them.
-pub async fn update(tx: &mut PgConnection, id: Uuid, scheme: &Scheme) -> Result<(), AppError> {
+pub async fn update(tx: &mut PgConnection, id: Uuid, scheme: &Scheme, actor: Uuid) -> Result<(), AppError> {
     // Lock the paper, then check no meeting has started marking it.
     sqlx::query("SELECT 1 FROM papers WHERE id = $1 FOR UPDATE").bind(id).execute(&mut *tx).await?;
     refuse_if_locked(&mut *tx, id).await?;
@@ -280,7 +282,10 @@ pub async fn update(tx: &mut PgConnection, id: Uuid, scheme: &Scheme) -> Result<
         .filter(|(q, _)| !before.iter().any(|(_, n)| n == q.number.trim()))
         .map(|(q, question_id)| (question_id, q.max_mark))
         .collect();
-    meetings_store::add_default_tolerances(tx, id, &added).await
+    meetings_store::add_default_tolerances(tx, id, &added).await?;
+    // Before any meeting marks, an edit silently makes the next version.
+    super::versions::record(tx, id, Some(actor), "Edited before marking").await?;
+    Ok(())
 }
 
 /// Inserts or updates each question (by number) and rewrites its bands;

@@ -45,7 +45,15 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// A fresh database with every migration applied.
     pub async fn new() -> TestDb {
+        let db = Self::empty().await;
+        db::migrate(&db.pool).await.expect("migrations");
+        db
+    }
+
+    /// A fresh database with no migration applied.
+    pub async fn empty() -> TestDb {
         let admin = server().await;
         let name = format!("standardise_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = PgConnection::connect_with(&admin).await.expect("connect to the test server");
@@ -58,7 +66,6 @@ impl TestDb {
             .connect_with(options.clone())
             .await
             .expect("connect to test database");
-        db::migrate(&pool).await.expect("migrations");
         TestDb { pool, name, options, admin }
     }
 }

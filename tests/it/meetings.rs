@@ -122,13 +122,18 @@ async fn marks_are_checked_against_the_scheme_and_versions() {
     let f = MeetingFixture::open().await;
     let (q01, _, _) = f.responses[0].clone();
     let ex = &f.examiners[0];
-    // Ticked indicative-content points are kept with the mark.
+    // Ticked indicative-content points are kept with the mark, by the ids the scheme's version gives them.
     let (other, _, _) = f.responses[2].clone();
-    let r = f
-        .put(ex, &format!("/responses/{other}/mark"), json!({"level": 3, "mark": 7, "credited": ["provenance of Source B"], "version": 0}))
-        .await;
+    let view: Value = f.get(ex, &format!("/responses/{other}")).await.json().await.unwrap();
+    let point = view["points"][1].clone();
+    assert!(point["text"].as_str().is_some_and(|t| !t.is_empty()), "{view}");
+    let r = f.put(ex, &format!("/responses/{other}/mark"), json!({"level": 3, "mark": 7, "credited": [point["id"]], "version": 0})).await;
     assert_eq!(r.status(), 200);
-    assert_eq!(r.json::<Value>().await.unwrap()["credited"], json!(["provenance of Source B"]));
+    assert_eq!(r.json::<Value>().await.unwrap()["credited"], json!([point["id"]]));
+    let r = f
+        .put(ex, &format!("/responses/{other}/mark"), json!({"level": 3, "mark": 7, "credited": [uuid::Uuid::new_v4()], "version": 1}))
+        .await;
+    assert_eq!(r.status(), 422, "a point that is not in the question's scheme is refused");
     let before = f.audit_count().await;
 
     let r = f.put(ex, &format!("/responses/{q01}/mark"), json!({"level": 7, "mark": 8})).await;

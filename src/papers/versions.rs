@@ -1,0 +1,274 @@
+//! Versions of a paper's mark scheme: immutable, numbered 1, 2, … Each save
+//! of the working copy (before any meeting marks) makes a new version; a
+//! meeting marks against the version it is pinned to, and every mark records
+//! it. Indicative-content points keep their ids from version to version while
+//! their text is unchanged, so a credited point means the same thing for ever.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, LazyLock, Mutex},
+};
+
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgExecutor};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::store::{self as papers_store};
+use serde_json::json;
+
+use crate::{
+    audit,
+    error::AppError,
+    markscheme::{Question, Scheme},
+};
+
+/// Longest point text kept (the rest of a very long bullet is left out).
+pub const POINT_CHARS: usize = 160;
+
+/// The points of indicative content: its bullet lines, without bold marks.
+/// The one rule for what a "point" is (the migration that began versions
+/// applied the same to existing schemes).
+pub fn points_of(indicative_content: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    for line in indicative_content.lines() {
+        let line = line.trim_start_matches([' ', '\t']);
+        let Some(rest) = line.strip_prefix("- ").or_else(|| line.strip_prefix("* ")) else { continue };
+        let text: String = rest.replace("**", "").trim_matches([' ', '\t', '\r']).chars().take(POINT_CHARS).collect();
+        if !text.is_empty() && !seen.contains(&text) {
+            seen.push(text);
+        }
+    }
+    seen
+}
+
+/// A point of indicative content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Point {
+    /// Stable id: the same text of the same question keeps it.
+    pub id: Uuid,
+    /// What it says.
+    pub text: String,
+}
+
+/// The stored document of a version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Document {
+    scheme: Scheme,
+    question_ids: Vec<Uuid>,
+    points: Vec<Vec<Point>>,
+}
+
+/// One version of a paper's scheme.
+#[derive(Debug, Clone)]
+pub struct Version {
+    /// Id.
+    pub id: Uuid,
+    /// The paper.
+    pub paper_id: Uuid,
+    /// 1, 2, … in the order made.
+    pub number: i32,
+    /// Why it was made.
+    pub note: String,
+    /// When.
+    pub created_at: OffsetDateTime,
+    /// The scheme as it stood.
+    pub scheme: Scheme,
+    /// `question_ids[i]` is the id of `scheme.questions[i]`.
+    pub question_ids: Vec<Uuid>,
+    /// `points[i]` are the points of `scheme.questions[i]`.
+    pub points: Vec<Vec<Point>>,
+}
+
+impl Version {
+    /// A question of this version by id, with its points.
+    pub fn question(&self, question_id: Uuid) -> Option<(&Question, &[Point])> {
+        let i = self.question_ids.iter().position(|id| *id == question_id)?;
+        Some((&self.scheme.questions[i], &self.points[i]))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    paper_id: Uuid,
+    number: i32,
+    note: String,
+    created_at: OffsetDateTime,
+    document: sqlx::types::Json<Document>,
+}
+
+impl From<Row> for Version {
+    fn from(r: Row) -> Version {
+        let d = r.document.0;
+        Version {
+            id: r.id,
+            paper_id: r.paper_id,
+            number: r.number,
+            note: r.note,
+            created_at: r.created_at,
+            scheme: d.scheme,
+            question_ids: d.question_ids,
+            points: d.points,
+        }
+    }
+}
+
+/// Versions never change, so a process keeps the ones it has read: marking a
+/// response reads its question from here, not from five tables.
+static CACHE: LazyLock<Mutex<HashMap<Uuid, Arc<Version>>>> = LazyLock::new(Default::default);
+const CACHE_LIMIT: usize = 512;
+
+fn cached(id: Uuid) -> Option<Arc<Version>> {
+    CACHE.lock().ok().and_then(|c| c.get(&id).cloned())
+}
+
+fn remember(version: Version) -> Arc<Version> {
+    let version = Arc::new(version);
+    if let Ok(mut c) = CACHE.lock() {
+        if c.len() >= CACHE_LIMIT {
+            c.clear();
+        }
+        c.insert(version.id, version.clone());
+    }
+    version
+}
+
+/// A version by id.
+pub async fn load(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Arc<Version>>, AppError> {
+    if let Some(v) = cached(id) {
+        return Ok(Some(v));
+    }
+    let row: Option<Row> = sqlx::query_as("SELECT id, paper_id, number, note, created_at, document FROM scheme_versions WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(|r| remember(r.into())))
+}
+
+/// The newest version of a paper's scheme.
+pub async fn latest(db: &mut PgConnection, paper_id: Uuid) -> Result<Option<Arc<Version>>, AppError> {
+    let id: Option<Uuid> = sqlx::query_scalar("SELECT id FROM scheme_versions WHERE paper_id = $1 ORDER BY number DESC LIMIT 1")
+        .bind(paper_id)
+        .fetch_optional(&mut *db)
+        .await?;
+    match id {
+        Some(id) => load(&mut *db, id).await,
+        None => Ok(None),
+    }
+}
+
+/// A summary of each version of a paper, newest first.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct VersionInfo {
+    /// Id.
+    pub id: Uuid,
+    /// Number.
+    pub number: i32,
+    /// Why it was made.
+    pub note: String,
+    /// Who made it.
+    pub created_by: Option<String>,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// Every version of a paper, newest first.
+pub async fn list(db: impl PgExecutor<'_>, paper_id: Uuid) -> Result<Vec<VersionInfo>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT v.id, v.number, v.note, u.name AS created_by, v.created_at
+         FROM scheme_versions v LEFT JOIN users u ON u.id = v.created_by
+         WHERE v.paper_id = $1 ORDER BY v.number DESC",
+    )
+    .bind(paper_id)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Records the paper's working copy as a new version, unless it is the same
+/// as the newest one. Call in the transaction that changed the working copy,
+/// after it holds the paper's row lock. Returns the newest version's id.
+pub async fn record(tx: &mut PgConnection, paper_id: Uuid, actor: Option<Uuid>, note: &str) -> Result<Uuid, AppError> {
+    let paper = papers_store::load(tx, paper_id).await?.ok_or_else(|| AppError::not_found("That paper"))?;
+    // Points: the same text of the same question keeps its id.
+    let (mut question_col, mut text_col) = (Vec::new(), Vec::new());
+    let texts: Vec<Vec<String>> = paper.scheme.questions.iter().map(|q| points_of(&q.indicative_content)).collect();
+    for (qid, list) in paper.question_ids.iter().zip(&texts) {
+        for t in list {
+            question_col.push(*qid);
+            text_col.push(t.clone());
+        }
+    }
+    let ids: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
+        "INSERT INTO indicative_points (question_id, text) SELECT * FROM unnest($1::uuid[], $2::text[])
+         ON CONFLICT (question_id, text) DO UPDATE SET text = EXCLUDED.text
+         RETURNING id, question_id, text",
+    )
+    .bind(&question_col)
+    .bind(&text_col)
+    .fetch_all(&mut *tx)
+    .await?;
+    let id_of: HashMap<(Uuid, &str), Uuid> = ids.iter().map(|(id, q, t)| ((*q, t.as_str()), *id)).collect();
+    let points: Vec<Vec<Point>> = paper
+        .question_ids
+        .iter()
+        .zip(&texts)
+        .map(|(qid, list)| list.iter().filter_map(|t| Some(Point { id: *id_of.get(&(*qid, t.as_str()))?, text: t.clone() })).collect())
+        .collect();
+    let document = Document { scheme: paper.scheme, question_ids: paper.question_ids, points };
+
+    let newest: Option<(Uuid, sqlx::types::Json<Document>)> =
+        sqlx::query_as("SELECT id, document FROM scheme_versions WHERE paper_id = $1 ORDER BY number DESC LIMIT 1")
+            .bind(paper_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some((id, doc)) = &newest
+        && doc.0 == document
+    {
+        return Ok(*id);
+    }
+    let (id, number): (Uuid, i32) = sqlx::query_as(
+        "INSERT INTO scheme_versions (paper_id, number, document, note, created_by)
+         SELECT $1, COALESCE(max(number), 0) + 1, $2, $3, $4 FROM scheme_versions WHERE paper_id = $1
+         RETURNING id, number",
+    )
+    .bind(paper_id)
+    .bind(sqlx::types::Json(&document))
+    .bind(note)
+    .bind(actor)
+    .fetch_one(&mut *tx)
+    .await?;
+    let (point_col, position_col): (Vec<Uuid>, Vec<i32>) =
+        document.points.iter().flatten().enumerate().map(|(i, p)| (p.id, i32::try_from(i + 1).unwrap_or(i32::MAX))).unzip();
+    sqlx::query("INSERT INTO version_points (scheme_version_id, point_id, position) SELECT $1, * FROM unnest($2::uuid[], $3::int[])")
+        .bind(id)
+        .bind(&point_col)
+        .bind(&position_col)
+        .execute(&mut *tx)
+        .await?;
+    let questions: Vec<&str> = document.scheme.questions.iter().map(|q| q.number.as_str()).collect();
+    audit::record(
+        &mut *tx,
+        audit::Entry {
+            new: Some(json!({"version": number, "questions": questions, "points": point_col.len()})),
+            reason: Some(note),
+            ..audit::Entry::paper(paper_id, actor, "scheme.version")
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_are_the_bullets_without_bold() {
+        let md = "**Note: not prescriptive.**\n\nFor example:\n\n- the **tone** of Source A\n  * a nested point\r\n- the tone of Source A\n-not a bullet\n- \n";
+        assert_eq!(points_of(md), vec!["the tone of Source A", "a nested point"]);
+        let long = format!("- {}", "x".repeat(400));
+        assert_eq!(points_of(&long)[0].chars().count(), POINT_CHARS);
+    }
+}
