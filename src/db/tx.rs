@@ -7,10 +7,12 @@ use crate::error::AppError;
 
 /// Begins a transaction on a task of its own. A request whose client goes
 /// away is dropped at its next `.await`; dropped between sending `BEGIN` and
-/// sqlx noting that a transaction is open, its connection would go back to the
-/// pool inside a transaction nobody ends, and every later borrower's statements
-/// would fail or hold locks (sqlx issue 4393). On its own task the begin always
-/// completes; if nobody takes the transaction, dropping it rolls back.
+/// noting that a transaction is open, its connection could go back to the pool
+/// inside a transaction nobody ends, and every later borrower's statements
+/// would fail or hold locks (sqlx issue 4393; sqlx 0.8.6 guards this itself).
+/// On its own task the begin always runs to the end whatever the request does,
+/// and a transaction nobody takes is dropped, which rolls it back before its
+/// connection is reused.
 pub async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, AppError> {
     let pool = pool.clone();
     tokio::spawn(async move { pool.begin().await }).await.map_err(|e| AppError::Internal(e.into()))?.map_err(AppError::from)

@@ -20,5 +20,6 @@ mod meetings;
 mod migrations;
 mod papers;
 mod scripts;
+mod transactions;
 mod setup;
 mod visibility;
