@@ -77,7 +77,7 @@ fn level_of(q: &Question, mark: i32) -> i32 {
 async fn seed(pool: &PgPool, examiners: usize, responses: usize, rng: &mut StdRng) -> anyhow::Result<(Uuid, String, String)> {
     let scheme = scheme();
     let hash = password::hash("bench password 1".into()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut tx = pool.begin().await?;
+    let mut tx = db::tx::begin(pool).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let tag = Uuid::new_v4().simple().to_string();
     let pe_email = format!("pe-{tag}@bench.example");
     let pe: Uuid = sqlx::query_scalar("INSERT INTO users (email, name, password_hash) VALUES ($1, 'Principal', $2) RETURNING id")
@@ -194,7 +194,7 @@ async fn seed(pool: &PgPool, examiners: usize, responses: usize, rng: &mut StdRn
         .execute(&mut *tx)
         .await?;
     }
-    let token = tokens::create(&mut *tx, pe, "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let token = tokens::insert(&mut tx, None, pe, "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?;
     tx.commit().await?;
     sqlx::query("ANALYZE").execute(pool).await?;
     Ok((meeting, token, pe_email))

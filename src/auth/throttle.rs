@@ -33,18 +33,17 @@ pub async fn record(db: impl PgExecutor<'_>, email: &str, succeeded: bool) -> Re
 /// guesses sent at once are counted one after another. Returns the attempt's
 /// id, or None when the account is paused.
 pub async fn begin(db: &PgPool, email: &str, max_failures: i64, window: Duration) -> Result<Option<i64>, AppError> {
-    let mut tx = db.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))").bind(email).execute(&mut *tx).await?;
-    if recent_failures(&mut *tx, email, window).await? >= max_failures {
-        tx.commit().await?;
-        return Ok(None);
-    }
-    let id: i64 = sqlx::query_scalar("INSERT INTO login_attempts (email, succeeded) VALUES ($1, false) RETURNING id")
-        .bind(email)
-        .fetch_one(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(Some(id))
+    crate::transact!(db, |tx| {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))").bind(email).execute(&mut *tx).await?;
+        if recent_failures(&mut *tx, email, window).await? >= max_failures {
+            return Ok(None);
+        }
+        let id: i64 = sqlx::query_scalar("INSERT INTO login_attempts (email, succeeded) VALUES ($1, false) RETURNING id")
+            .bind(email)
+            .fetch_one(&mut *tx)
+            .await?;
+        Ok(Some(id))
+    })
 }
 
 /// Marks an attempt begun with `begin` as a success.

@@ -5,7 +5,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::{RngCore, rngs::OsRng};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sqlx::{Acquire, PgExecutor, Postgres};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
 use crate::{
@@ -24,22 +24,21 @@ fn digest(token: &str) -> Vec<u8> {
 
 /// Creates a token for `user_id` from the command line and returns it: the only
 /// time it is seen. Recorded in the audit log with no actor.
-pub async fn create<'c>(db: impl Acquire<'c, Database = Postgres>, user_id: Uuid, name: &str) -> Result<String, AppError> {
+pub async fn create(db: &PgPool, user_id: Uuid, name: &str) -> Result<String, AppError> {
     create_by(db, None, user_id, name).await
 }
 
 /// Creates a token for `user_id` on behalf of `actor` (the holder, on the API
 /// tokens page) and returns it; recorded in the audit log in the same transaction.
-pub async fn create_by<'c>(
-    db: impl Acquire<'c, Database = Postgres>,
-    actor: Option<Uuid>,
-    user_id: Uuid,
-    name: &str,
-) -> Result<String, AppError> {
+pub async fn create_by(db: &PgPool, actor: Option<Uuid>, user_id: Uuid, name: &str) -> Result<String, AppError> {
+    crate::transact!(db, |tx| { insert(tx, actor, user_id, name).await })
+}
+
+/// Creates a token in the caller's transaction, audited there, and returns it.
+pub async fn insert(tx: &mut PgConnection, actor: Option<Uuid>, user_id: Uuid, name: &str) -> Result<String, AppError> {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     let token = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
-    let mut tx = db.begin().await?;
     sqlx::query("INSERT INTO api_tokens (user_id, name, token_hash) VALUES ($1, $2, $3)")
         .bind(user_id)
         .bind(name)
@@ -47,7 +46,6 @@ pub async fn create_by<'c>(
         .execute(&mut *tx)
         .await?;
     audit::record(&mut *tx, Entry { new: Some(json!({"token": name})), ..Entry::account(actor, user_id, "token.create") }).await?;
-    tx.commit().await?;
     Ok(token)
 }
 
@@ -76,25 +74,27 @@ pub async fn list(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<TokenInf
 
 /// The holder revokes one of their tokens; false when it is not theirs or
 /// already revoked. Recorded in the audit log.
-pub async fn revoke_one<'c>(db: impl Acquire<'c, Database = Postgres>, user_id: Uuid, id: Uuid) -> Result<bool, AppError> {
-    let mut tx = db.begin().await?;
-    let name: Option<String> =
-        sqlx::query_scalar("UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING name")
-            .bind(id)
-            .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if let Some(name) = &name {
-        audit::record(&mut *tx, Entry { old: Some(json!({"token": name})), ..Entry::account(user_id, user_id, "token.revoke") }).await?;
-    }
-    tx.commit().await?;
-    Ok(name.is_some())
+pub async fn revoke_one(db: &PgPool, user_id: Uuid, id: Uuid) -> Result<bool, AppError> {
+    crate::transact!(db, |tx| {
+        let name: Option<String> = sqlx::query_scalar(
+            "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING name",
+        )
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(name) = &name {
+            audit::record(&mut *tx, Entry { old: Some(json!({"token": name})), ..Entry::account(user_id, user_id, "token.revoke") })
+                .await?;
+        }
+        Ok(name.is_some())
+    })
 }
 
 /// Revokes every live token of a user with this name (the command line);
 /// returns how many. Each is recorded in the audit log with no actor.
-pub async fn revoke<'c>(db: impl Acquire<'c, Database = Postgres>, user_id: Uuid, name: &str) -> Result<u64, AppError> {
-    let mut tx = db.begin().await?;
+pub async fn revoke(db: &PgPool, user_id: Uuid, name: &str) -> Result<u64, AppError> {
+    let mut tx = crate::db::tx::begin(db).await?;
     let revoked: Vec<String> = sqlx::query_scalar(
         "UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL RETURNING name",
     )

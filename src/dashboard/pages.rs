@@ -133,9 +133,9 @@ async fn adopt_tolerance(
     })?;
     let paper = crate::scripts::paper(&state.db, access.meeting.paper_id).await?;
     let (question_id, _) = paper.question(&number).ok_or_else(|| AppError::not_found(format!("Question {number}")))?;
-    let mut tx = state.db.begin().await?;
-    meetings_store::set_tolerance(&mut tx, access.meeting.id, question_id, suggested, access.user.id).await?;
-    tx.commit().await?;
+    crate::transact!(&state.db, |tx| {
+        meetings_store::set_tolerance(tx, access.meeting.id, question_id, suggested, access.user.id).await
+    })?;
     flash(&session, format!("Question {number}: tolerance set to ±{suggested}, as the panel's marks suggest.")).await?;
     Ok(Redirect::to(&format!("/meetings/{}/dashboard#questions", access.meeting.id)))
 }

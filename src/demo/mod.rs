@@ -86,7 +86,7 @@ pub async fn load(pool: &PgPool, actor: Uuid) -> Result<Loaded, AppError> {
     let passwords: Vec<String> = PEOPLE.iter().map(|_| password::one_time_password()).collect();
     let hashes = try_join_all(passwords.iter().map(|p| password::hash(p.clone()))).await?;
 
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::tx::begin(pool).await?;
     // Two loads at once: the second waits, then finds the first and refuses.
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext('standardise demo'))").execute(&mut *tx).await?;
     refuse_if_loaded(&mut tx, &scheme).await?;
@@ -96,9 +96,10 @@ pub async fn load(pool: &PgPool, actor: Uuid) -> Result<Loaded, AppError> {
     for ((p, secret), hash) in PEOPLE.iter().zip(passwords).zip(&hashes) {
         let email = Email::parse(p.email).map_err(AppError::invalid)?;
         let name = DisplayName::parse(p.name).map_err(AppError::invalid)?;
-        let user = users::create(
-            &mut *tx,
-            NewUser { email: &email, name: &name, password_hash: hash, is_admin: false, must_change_password: true },
+        let user = users::insert(
+            &mut tx,
+            None,
+            &NewUser { email: &email, name: &name, password_hash: hash, is_admin: false, must_change_password: true },
         )
         .await?;
         ids.push(user.id);

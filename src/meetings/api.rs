@@ -107,9 +107,7 @@ async fn create_meeting(
 ) -> Result<impl IntoResponse, AppError> {
     let spec = body.into_spec()?;
     let paper = scripts::paper(&state.db, spec.paper_id).await?;
-    let mut tx = state.db.begin().await?;
-    let id = store::create(&mut tx, &spec, &paper, admin.id).await?;
-    tx.commit().await?;
+    let id = crate::transact!(&state.db, |tx| { store::create(tx, &spec, &paper, admin.id).await })?;
     tracing::info!(meeting_id = %id, by = %admin.id, "meeting created");
     Ok((StatusCode::CREATED, Json(json!({"id": id}))))
 }
@@ -118,16 +116,12 @@ async fn open_meeting(State(state): State<AppState>, InMeeting(access, ..): InMe
     if !matches!(access.role, Role::Pe | Role::Admin) {
         return Err(AppError::Forbidden("Only the principal examiner or an administrator can open the meeting for marking.".into()));
     }
-    let mut tx = state.db.begin().await?;
-    store::open(&mut tx, &access.meeting, access.user.id).await?;
-    tx.commit().await?;
+    crate::transact!(&state.db, |tx| { store::open(tx, &access.meeting, access.user.id).await })?;
     Ok(Json(json!({"id": access.meeting.id, "state": "marking"})))
 }
 
 async fn close_meeting(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<impl IntoResponse, AppError> {
-    let mut tx = state.db.begin().await?;
-    store::close(&mut tx, &access.meeting, access.user.id).await?;
-    tx.commit().await?;
+    crate::transact!(&state.db, |tx| { store::close(tx, &access.meeting, access.user.id).await })?;
     Ok(Json(json!({"id": access.meeting.id, "state": "closed"})))
 }
 
@@ -160,9 +154,7 @@ async fn add_people(
     if people.is_empty() {
         return Err(AppError::invalid("Name at least one examiner or team leader."));
     }
-    let mut tx = state.db.begin().await?;
-    store::add_people(&mut tx, &access.meeting, &people, access.user.id).await?;
-    tx.commit().await?;
+    crate::transact!(&state.db, |tx| { store::add_people(tx, &access.meeting, &people, access.user.id).await })?;
     Ok((StatusCode::CREATED, Json(json!({"added": people.len()}))))
 }
 

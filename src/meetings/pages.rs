@@ -216,10 +216,7 @@ async fn create_meeting(
     let result = async {
         let spec = spec_from_form(&fields)?;
         let paper = scripts::paper(&state.db, spec.paper_id).await?;
-        let mut tx = state.db.begin().await?;
-        let id = store::create(&mut tx, &spec, &paper, admin.id).await?;
-        tx.commit().await?;
-        Ok::<_, AppError>(id)
+        crate::transact!(&state.db, |tx| { store::create(tx, &spec, &paper, admin.id).await })
     }
     .await;
     match result {
@@ -321,9 +318,7 @@ async fn open_meeting(
     InMeeting(access, ..): InMeeting<Overseer>,
     session: Session,
 ) -> Result<Redirect, AppError> {
-    let mut tx = state.db.begin().await?;
-    store::open(&mut tx, &access.meeting, access.user.id).await?;
-    tx.commit().await?;
+    crate::transact!(&state.db, |tx| { store::open(tx, &access.meeting, access.user.id).await })?;
     flash(&session, "The meeting is open: examiners can start marking.").await?;
     Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))
 }
@@ -333,9 +328,7 @@ async fn close_meeting(
     InMeeting(access, ..): InMeeting<Overseer>,
     session: Session,
 ) -> Result<Redirect, AppError> {
-    let mut tx = state.db.begin().await?;
-    store::close(&mut tx, &access.meeting, access.user.id).await?;
-    tx.commit().await?;
+    crate::transact!(&state.db, |tx| { store::close(tx, &access.meeting, access.user.id).await })?;
     flash(&session, "The meeting is closed: its marks and definitive marks are final.").await?;
     Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))
 }
@@ -363,9 +356,7 @@ async fn add_people(
         return Err(AppError::invalid("A team leader is not in someone else's team: leave the team leader empty."));
     }
     let list: Vec<store::NewPerson<'_>> = people.iter().map(|e| (e, role, leader.as_ref())).collect();
-    let mut tx = state.db.begin().await?;
-    store::add_people(&mut tx, &access.meeting, &list, access.user.id).await?;
-    tx.commit().await?;
+    crate::transact!(&state.db, |tx| { store::add_people(tx, &access.meeting, &list, access.user.id).await })?;
     flash(&session, format!("{} added to the meeting.", people.iter().map(Email::as_str).collect::<Vec<_>>().join(", "))).await?;
     Ok(Redirect::to(&format!("/meetings/{}#people", access.meeting.id)))
 }
@@ -386,9 +377,7 @@ async fn add_scripts(
     if scripts.is_empty() {
         return Err(AppError::invalid("Tick the scripts to add."));
     }
-    let mut tx = state.db.begin().await?;
-    store::add_scripts(&mut tx, &access.meeting, &scripts, access.user.id).await?;
-    tx.commit().await?;
+    crate::transact!(&state.db, |tx| { store::add_scripts(tx, &access.meeting, &scripts, access.user.id).await })?;
     flash(&session, format!("{} script{} added.", scripts.len(), if scripts.len() == 1 { "" } else { "s" })).await?;
     Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))
 }
@@ -399,9 +388,7 @@ async fn remove_person(
     session: Session,
     Path((_, user_id)): Path<(Uuid, Uuid)>,
 ) -> Result<Redirect, AppError> {
-    let mut tx = state.db.begin().await?;
-    store::remove_person(&mut tx, &access.meeting, user_id, access.user.id).await?;
-    tx.commit().await?;
+    crate::transact!(&state.db, |tx| { store::remove_person(tx, &access.meeting, user_id, access.user.id).await })?;
     flash(&session, "Removed from the meeting.").await?;
     Ok(Redirect::to(&format!("/meetings/{}#people", access.meeting.id)))
 }
@@ -412,9 +399,7 @@ async fn remove_script(
     session: Session,
     Path((_, script_id)): Path<(Uuid, Uuid)>,
 ) -> Result<Redirect, AppError> {
-    let mut tx = state.db.begin().await?;
-    store::remove_script(&mut tx, &access.meeting, script_id, access.user.id).await?;
-    tx.commit().await?;
+    crate::transact!(&state.db, |tx| { store::remove_script(tx, &access.meeting, script_id, access.user.id).await })?;
     flash(&session, "The script is no longer in the meeting.").await?;
     Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))
 }
@@ -427,21 +412,22 @@ async fn set_tolerances(
 ) -> Result<Redirect, AppError> {
     let paper = scripts::paper(&state.db, access.meeting.paper_id).await?;
     let current = store::tolerances(&state.db, access.meeting.id).await?;
-    let mut tx = state.db.begin().await?;
-    let mut changed = 0;
-    for (k, v) in &fields {
-        let Some(n) = k.strip_prefix("tolerance.") else { continue };
-        let (qid, q) = paper.question(n).ok_or_else(|| AppError::invalid(format!("Question {n} is not on this paper.")))?;
-        let t = v
-            .trim()
-            .parse::<i32>()
-            .map_err(|_| AppError::invalid(format!("The tolerance of question {n} must be a whole number of marks.")))?;
-        if current.of(q) != t {
-            store::set_tolerance(&mut tx, access.meeting.id, qid, t, access.user.id).await?;
-            changed += 1;
+    let changed = crate::transact!(&state.db, |tx| {
+        let mut changed = 0;
+        for (k, v) in &fields {
+            let Some(n) = k.strip_prefix("tolerance.") else { continue };
+            let (qid, q) = paper.question(n).ok_or_else(|| AppError::invalid(format!("Question {n} is not on this paper.")))?;
+            let t = v
+                .trim()
+                .parse::<i32>()
+                .map_err(|_| AppError::invalid(format!("The tolerance of question {n} must be a whole number of marks.")))?;
+            if current.of(q) != t {
+                store::set_tolerance(tx, access.meeting.id, qid, t, access.user.id).await?;
+                changed += 1;
+            }
         }
-    }
-    tx.commit().await?;
+        Ok(changed)
+    })?;
     flash(&session, format!("{changed} tolerance{} changed.", if changed == 1 { "" } else { "s" })).await?;
     Ok(Redirect::to(&format!("/meetings/{}#tolerances", access.meeting.id)))
 }
@@ -451,9 +437,7 @@ async fn release_all(
     InMeeting(access, ..): InMeeting<Principal>,
     session: Session,
 ) -> Result<Redirect, AppError> {
-    let mut tx = state.db.begin().await?;
-    let n = marking::adjudication::release(&mut tx, &access.meeting, None, access.user.id).await?;
-    tx.commit().await?;
+    let n = crate::transact!(&state.db, |tx| { marking::adjudication::release(tx, &access.meeting, None, access.user.id).await })?;
     flash(&session, format!("{n} scripts released: examiners now see the definitive marks.")).await?;
     Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))
 }
@@ -464,9 +448,7 @@ async fn release_script(
     session: Session,
     Path((_, script_id)): Path<(Uuid, Uuid)>,
 ) -> Result<Redirect, AppError> {
-    let mut tx = state.db.begin().await?;
-    marking::adjudication::release(&mut tx, &access.meeting, Some(script_id), access.user.id).await?;
-    tx.commit().await?;
+    crate::transact!(&state.db, |tx| { marking::adjudication::release(tx, &access.meeting, Some(script_id), access.user.id).await })?;
     flash(&session, "Script released: examiners now see its definitive marks.").await?;
     Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))
 }

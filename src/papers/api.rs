@@ -66,10 +66,11 @@ async fn create_paper(
     if !problems.is_empty() {
         return Err(AppError::Invalid { message: "The paper was not saved: its mark scheme has problems.".into(), details: problems });
     }
-    let mut tx = state.db.begin().await?;
-    let id = store::insert(&mut tx, &scheme, None, admin.id).await?;
-    let paper = store::load(&mut tx, id).await?.ok_or_else(|| AppError::Internal(anyhow::anyhow!("paper vanished")))?;
-    tx.commit().await?;
+    let (id, paper) = crate::transact!(&state.db, |tx| {
+        let id = store::insert(tx, &scheme, None, admin.id).await?;
+        let paper = store::load(tx, id).await?.ok_or_else(|| AppError::Internal(anyhow::anyhow!("paper vanished")))?;
+        Ok((id, paper))
+    })?;
     tracing::info!(paper_id = %id, by = %admin.id, "paper created through the API");
     Ok((StatusCode::CREATED, Json(paper_json(&paper)?)))
 }

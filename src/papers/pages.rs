@@ -186,8 +186,8 @@ async fn create_paper(
         Ok(scheme) => scheme,
         Err(errors) => return show_again(ctx, "Check the imported mark scheme", "/papers", &fields, source, errors),
     };
-    let mut tx = state.db.begin().await?;
-    let saved = store::insert(&mut tx, &scheme, Some(&source).filter(|s| !s.is_empty()).map(String::as_str), admin.id).await;
+    let document = Some(&source).filter(|s| !s.is_empty()).map(String::as_str);
+    let saved = async { crate::transact!(&state.db, |tx| { store::insert(tx, &scheme, document, admin.id).await }) }.await;
     let id = match saved {
         Ok(id) => id,
         Err(AppError::Conflict(message)) => {
@@ -195,7 +195,6 @@ async fn create_paper(
         }
         Err(e) => return Err(e),
     };
-    tx.commit().await?;
     tracing::info!(paper_id = %id, by = %admin.id, "paper saved");
     flash(&session, format!("{} {} saved with {} questions.", scheme.paper.code, scheme.paper.series, scheme.questions.len())).await?;
     Ok(Redirect::to(&format!("/papers/{id}")).into_response())
@@ -323,13 +322,11 @@ async fn update_paper(
         Ok(scheme) => scheme,
         Err(errors) => return show_again(ctx, "Edit the paper", &action, &fields, source, errors),
     };
-    let mut tx = state.db.begin().await?;
-    match store::update(&mut tx, id, &scheme, admin.id).await {
+    match async { crate::transact!(&state.db, |tx| { store::update(tx, id, &scheme, admin.id).await }) }.await {
         Ok(()) => {}
         Err(AppError::Conflict(message)) => return show_again(ctx, "Edit the paper", &action, &fields, source, vec![message]),
         Err(e) => return Err(e),
     }
-    tx.commit().await?;
     tracing::info!(paper_id = %id, by = %admin.id, "paper updated");
     flash(&session, "The paper has been saved.").await?;
     Ok(Redirect::to(&action).into_response())

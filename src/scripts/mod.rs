@@ -17,13 +17,12 @@ use upload::ScriptUpload;
 /// Checks uploads against the paper and saves them all in one transaction,
 /// or nothing at all.
 pub async fn save_all(db: &PgPool, paper: &StoredPaper, uploads: &[ScriptUpload]) -> Result<Vec<SavedScript>, AppError> {
-    let mut tx = db.begin().await?;
-    let existing: HashSet<String> = store::candidates(&mut *tx, paper.id).await?.into_iter().collect();
-    let numbers: Vec<String> = paper.scheme.questions.iter().map(|q| q.number.clone()).collect();
-    upload::check_against(uploads, &numbers, &existing).map_err(AppError::invalid)?;
-    let saved = store::insert(&mut tx, paper.id, uploads, |n| paper.question(n).map(|(id, _)| id)).await?;
-    tx.commit().await?;
-    Ok(saved)
+    crate::transact!(db, |tx| {
+        let existing: HashSet<String> = store::candidates(&mut *tx, paper.id).await?.into_iter().collect();
+        let numbers: Vec<String> = paper.scheme.questions.iter().map(|q| q.number.clone()).collect();
+        upload::check_against(uploads, &numbers, &existing).map_err(AppError::invalid)?;
+        store::insert(tx, paper.id, uploads, |n| paper.question(n).map(|(id, _)| id)).await
+    })
 }
 
 /// Loads a paper or answers 404.

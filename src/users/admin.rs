@@ -153,12 +153,12 @@ async fn reset_password(
     let user = users::find_by_id(&state.db, id).await?.ok_or_else(|| AppError::not_found("That account"))?;
     let one_time = password::one_time_password();
     let hash = password::hash(one_time.clone()).await?;
-    let mut tx = state.db.begin().await?;
-    // The account's sessions and API tokens end: a reset locks out whoever had access.
-    users::replace_password(&mut *tx, Some(admin.id), id, &hash, true).await?;
-    // A reset lifts the sign-in throttle for the account.
-    throttle::record(&mut *tx, &user.email, true).await?;
-    tx.commit().await?;
+    crate::transact!(&state.db, |tx| {
+        // The account's sessions and API tokens end: a reset locks out whoever had access.
+        users::replace_password(tx, Some(admin.id), id, &hash, true).await?;
+        // A reset lifts the sign-in throttle for the account.
+        throttle::record(&mut *tx, &user.email, true).await
+    })?;
     tracing::info!(by = %admin.id, user_id = %id, "password reset");
     Ok(render(&OneTimePasswordPage { ctx, user, password: one_time, created: false })?.into_response())
 }

@@ -4,7 +4,7 @@ pub mod admin;
 
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{Acquire, FromRow, PgExecutor, Postgres};
+use sqlx::{FromRow, PgConnection, PgExecutor, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -142,15 +142,20 @@ pub struct NewUser<'a> {
 }
 
 /// Creates an account and records it in the audit log as done by nobody in
-/// particular (the command line, the demonstration); a taken email is a 409.
-pub async fn create<'c>(db: impl Acquire<'c, Database = Postgres>, new: NewUser<'_>) -> Result<User, AppError> {
+/// particular (the command line); a taken email is a 409.
+pub async fn create(db: &PgPool, new: NewUser<'_>) -> Result<User, AppError> {
     create_by(db, None, new).await
 }
 
 /// Creates an account on behalf of `actor` (an administrator), recorded in the
 /// audit log in the same transaction; a taken email is a 409.
-pub async fn create_by<'c>(db: impl Acquire<'c, Database = Postgres>, actor: Option<Uuid>, new: NewUser<'_>) -> Result<User, AppError> {
-    let mut tx = db.begin().await?;
+pub async fn create_by(db: &PgPool, actor: Option<Uuid>, new: NewUser<'_>) -> Result<User, AppError> {
+    crate::transact!(db, |tx| { insert(tx, actor, &new).await })
+}
+
+/// Creates an account in the caller's transaction (the demonstration), audited
+/// there; a taken email is a 409.
+pub async fn insert(tx: &mut PgConnection, actor: Option<Uuid>, new: &NewUser<'_>) -> Result<User, AppError> {
     let user: User = sqlx::query_as(&format!(
         "INSERT INTO users (email, name, password_hash, is_admin, must_change_password)
          VALUES ($1, $2, $3, $4, $5) RETURNING {USER_COLUMNS}"
@@ -164,7 +169,6 @@ pub async fn create_by<'c>(db: impl Acquire<'c, Database = Postgres>, actor: Opt
     .await
     .map_err(|e| on_constraint(e, "users_email_key", "An account with this email already exists."))?;
     audit::record(&mut *tx, Entry { new: Some(created(&user)), ..Entry::account(actor, user.id, "account.create") }).await?;
-    tx.commit().await?;
     Ok(user)
 }
 
@@ -175,8 +179,8 @@ fn created(user: &User) -> serde_json::Value {
 
 /// Creates the first administrator, only if there is no account at all
 /// (one statement, so two processes starting together cannot both do it).
-pub async fn create_first_admin<'c>(db: impl Acquire<'c, Database = Postgres>, new: NewUser<'_>) -> Result<Option<User>, AppError> {
-    let mut tx = db.begin().await?;
+pub async fn create_first_admin(db: &PgPool, new: NewUser<'_>) -> Result<Option<User>, AppError> {
+    let mut tx = crate::db::tx::begin(db).await?;
     let user: Option<User> = sqlx::query_as(&format!(
         "INSERT INTO users (email, name, password_hash, is_admin, must_change_password)
          SELECT $1, $2, $3, true, true WHERE NOT EXISTS (SELECT 1 FROM users)
@@ -223,47 +227,41 @@ pub async fn set_password(db: impl PgExecutor<'_>, id: Uuid, hash: &str, one_tim
 /// administrator (`one_time` true: a reset to a one-time password, which the
 /// holder must replace at sign-in). Either way, whoever had access loses it:
 /// every session signed in before now ends and every API token of the account
-/// is revoked. Recorded in the audit log, all in one transaction.
-pub async fn replace_password<'c>(
-    db: impl Acquire<'c, Database = Postgres>,
+/// is revoked. Recorded in the audit log, in the caller's transaction.
+pub async fn replace_password(
+    tx: &mut PgConnection,
     actor: Option<Uuid>,
     id: Uuid,
     hash: &str,
     one_time: bool,
 ) -> Result<PasswordSet, AppError> {
-    let mut tx = db.begin().await?;
     let sessions_valid_after = set_password(&mut *tx, id, hash, one_time).await?;
     let tokens_revoked = crate::auth::tokens::revoke_all(&mut *tx, id).await?;
     let action = if one_time { "account.password_reset" } else { "account.password_change" };
     audit::record(&mut *tx, Entry { new: Some(json!({"api_tokens_revoked": tokens_revoked})), ..Entry::account(actor, id, action) })
         .await?;
-    tx.commit().await?;
     Ok(PasswordSet { sessions_valid_after, tokens_revoked })
 }
 
 /// Activates or deactivates an account on behalf of `actor`, recorded in the
 /// audit log when it changes anything; `None` when there is no such account.
-pub async fn set_active<'c>(
-    db: impl Acquire<'c, Database = Postgres>,
-    actor: Option<Uuid>,
-    id: Uuid,
-    active: bool,
-) -> Result<Option<User>, AppError> {
-    let mut tx = db.begin().await?;
-    let was: Option<bool> =
-        sqlx::query_scalar("SELECT active FROM users WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(&mut *tx).await?;
-    let Some(was) = was else {
-        return Ok(None);
-    };
-    let user: User = sqlx::query_as(&format!("UPDATE users SET active = $2, updated_at = now() WHERE id = $1 RETURNING {USER_COLUMNS}"))
-        .bind(id)
-        .bind(active)
-        .fetch_one(&mut *tx)
-        .await?;
-    if was != active {
-        let action = if active { "account.activate" } else { "account.deactivate" };
-        audit::record(&mut *tx, Entry::account(actor, id, action)).await?;
-    }
-    tx.commit().await?;
-    Ok(Some(user))
+pub async fn set_active(db: &PgPool, actor: Option<Uuid>, id: Uuid, active: bool) -> Result<Option<User>, AppError> {
+    crate::transact!(db, |tx| {
+        let was: Option<bool> =
+            sqlx::query_scalar("SELECT active FROM users WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(&mut *tx).await?;
+        let Some(was) = was else {
+            return Ok(None);
+        };
+        let user: User =
+            sqlx::query_as(&format!("UPDATE users SET active = $2, updated_at = now() WHERE id = $1 RETURNING {USER_COLUMNS}"))
+                .bind(id)
+                .bind(active)
+                .fetch_one(&mut *tx)
+                .await?;
+        if was != active {
+            let action = if active { "account.activate" } else { "account.deactivate" };
+            audit::record(&mut *tx, Entry::account(actor, id, action)).await?;
+        }
+        Ok(Some(user))
+    })
 }

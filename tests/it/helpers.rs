@@ -1,5 +1,9 @@
 //! Test helpers: a real server on a loopback port over its own fresh database.
 
+// Tests set up data in transactions of their own, outside any request: nothing
+// cancels them, so sqlx's `Pool::begin` is fine here (src/ uses `db::tx::begin`).
+#![allow(clippy::disallowed_methods)]
+
 use std::{net::SocketAddr, time::Duration};
 
 use sqlx::{
