@@ -23,6 +23,7 @@ pub mod marking;
 pub mod markscheme;
 pub mod meetings;
 pub mod papers;
+pub mod qualification;
 pub mod scripts;
 pub mod serve;
 pub mod state;

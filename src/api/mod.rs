@@ -13,6 +13,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::meetings::api::routes())
         .merge(crate::marking::api::routes())
         .merge(crate::dashboard::api::routes())
+        .merge(crate::qualification::api::routes())
 }
 
 /// The caller, as `GET /api/v1/me` answers it.

@@ -134,12 +134,14 @@ pub fn visible_to(event: &Event, viewer: &Viewer) -> bool {
     if event.meeting_id != viewer.meeting_id {
         return false;
     }
+    let relation = match event.examiner_id {
+        Some(e) if e == viewer.user_id => Relation::Own,
+        Some(e) if viewer.team.contains(&e) => Relation::TeamMember,
+        _ => Relation::Other,
+    };
     let change = match event.kind.as_str() {
-        "mark" => Change::Mark(match event.examiner_id {
-            Some(e) if e == viewer.user_id => Relation::Own,
-            Some(e) if viewer.team.contains(&e) => Relation::TeamMember,
-            _ => Relation::Other,
-        }),
+        "mark" => Change::Mark(relation),
+        "qualification" => Change::Qualification(relation),
         "definitive" => Change::Definitive,
         "release" => Change::Release,
         "tolerance" => Change::Tolerance,

@@ -14,7 +14,7 @@ use crate::{
     audit,
     error::AppError,
     live,
-    meetings::{Meeting, MeetingState},
+    meetings::{Meeting, MeetingState, Purpose},
 };
 
 /// The principal examiner's definitive mark.
@@ -74,6 +74,11 @@ pub async fn save_definitive(
         rules::check_len("A reason", r, rules::MAX_REASON_CHARS).map_err(AppError::invalid)?;
     }
     let (state, released) = lock_response(tx, meeting.id, ctx).await?;
+    if ctx.purpose == Purpose::Qualification && crate::qualification::store::is_open(&mut *tx, meeting.id).await? {
+        return Err(AppError::Conflict(
+            "Qualification is open: examiners are judged against this definitive mark, so it can no longer change.".into(),
+        ));
+    }
     if state == MeetingState::Closed {
         return Err(AppError::Conflict("The meeting is closed: definitive marks can no longer change.".into()));
     }
@@ -140,11 +145,31 @@ pub async fn save_definitive(
 /// mark on every response. Returns how many scripts were released.
 pub async fn release(tx: &mut PgConnection, meeting: &Meeting, script: Option<Uuid>, actor: Uuid) -> Result<usize, AppError> {
     refuse_unless_marking(locked_state(tx, meeting.id).await?)?;
+    // Only practice scripts are released to everyone: a qualification set is
+    // released to each examiner as they submit it, and a seed never announced.
+    if let Some(id) = script {
+        let purpose: Option<Purpose> = sqlx::query_scalar("SELECT purpose FROM meeting_scripts WHERE meeting_id = $1 AND script_id = $2")
+            .bind(meeting.id)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(p @ (Purpose::Qualification | Purpose::Seed)) = purpose {
+            return Err(AppError::Conflict(format!(
+                "A {p} script is not released to everyone: {}",
+                if p == Purpose::Seed {
+                    "seeds are never announced to the examiners who mark them."
+                } else {
+                    "each examiner sees a qualification set's definitive marks when they submit the set."
+                }
+            )));
+        }
+    }
     let missing: Vec<(String, String)> = sqlx::query_as(
         "SELECT s.candidate, q.number FROM meeting_scripts ms JOIN scripts s ON s.id = ms.script_id
          JOIN responses r ON r.script_id = s.id JOIN questions q ON q.id = r.question_id
          LEFT JOIN definitive_marks d ON d.meeting_id = ms.meeting_id AND d.response_id = r.id
          WHERE ms.meeting_id = $1 AND ms.released_at IS NULL AND ($2::uuid IS NULL OR ms.script_id = $2) AND d.response_id IS NULL
+           AND ms.purpose = 'practice'
          ORDER BY ms.position, q.position",
     )
     .bind(meeting.id)
@@ -159,7 +184,8 @@ pub async fn release(tx: &mut PgConnection, meeting: &Meeting, script: Option<Uu
     }
     let released: Vec<Uuid> = sqlx::query_scalar(
         "UPDATE meeting_scripts SET released_at = now(), released_by = $3
-         WHERE meeting_id = $1 AND released_at IS NULL AND ($2::uuid IS NULL OR script_id = $2) RETURNING script_id",
+         WHERE meeting_id = $1 AND released_at IS NULL AND ($2::uuid IS NULL OR script_id = $2) AND purpose = 'practice'
+         RETURNING script_id",
     )
     .bind(meeting.id)
     .bind(script)

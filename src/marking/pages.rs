@@ -141,7 +141,9 @@ async fn marking_page(
     let view = ResponseView::load(&mut conn, &access, response_id).await?;
     let difference = view.difference();
     let submitted = view.submitted_marks();
-    let ResponseView { ctx: r, sight, own, definitive, marks } = view;
+    let ResponseView { ctx: mut r, released, sight, own, definitive, marks } = view;
+    // The page speaks of "released" as this viewer sees it (a qualification set is released to its marker alone).
+    r.released = released;
     // Navigation follows the marking order of the meeting's responses.
     let order: Vec<Assignment> = meetings_store::assignments(&mut *conn, access.meeting.id, access.user.id).await?;
     let pos = order.iter().position(|a| a.response_id == response_id);

@@ -21,6 +21,7 @@ use crate::{
         policy::{self, Facts, Relation},
     },
     papers::versions::{self, Point},
+    qualification::store as qualification,
 };
 
 /// A response as marked in a meeting, with its question and release state.
@@ -294,6 +295,7 @@ pub async fn save_mark(
     if released {
         return Err(AppError::Conflict("This script has been released: its marks can no longer change.".into()));
     }
+    qualification::check_may_mark(tx, meeting.id, ctx.script_id, ctx.purpose, examiner).await?;
     let level = check_mark(&ctx.question, input.level, input.mark).map_err(AppError::invalid)?;
     rules::check_len("A comment", &input.comment, rules::MAX_COMMENT_CHARS).map_err(AppError::invalid)?;
     rules::check_credited(&input.credited).map_err(AppError::invalid)?;
@@ -362,6 +364,10 @@ pub async fn save_mark(
     .execute(&mut *tx)
     .await?;
     stored.credited = credited;
+    if input.submit {
+        // A submit that completes a qualification set or a seed is judged now.
+        qualification::after_submit(tx, meeting.id, ctx.script_id, ctx.purpose, examiner).await?;
+    }
     audit::record(
         &mut *tx,
         audit::Entry {
@@ -395,6 +401,11 @@ pub async fn reopen(
     refuse_unless_marking(state)?;
     if released {
         return Err(AppError::Conflict("This script has been released: its marks can no longer change.".into()));
+    }
+    if ctx.purpose == Purpose::Qualification {
+        return Err(AppError::Conflict(
+            "A qualification mark is final once submitted: it decides the examiner's result, so it cannot be reopened.".into(),
+        ));
     }
     let reopened: Option<StoredMark> = sqlx::query_as(&format!(
         "UPDATE marks AS m SET state = 'draft', submitted_at = NULL, version = version + 1, updated_at = now()

@@ -14,9 +14,11 @@ use super::{
 use crate::{
     error::AppError,
     meetings::{
+        Purpose,
         access::Access,
         policy::{self, Facts, Others, Sight},
     },
+    qualification::store as qualification,
 };
 
 /// A response as one viewer may see it.
@@ -24,6 +26,8 @@ use crate::{
 pub struct ResponseView {
     /// The response, its question and tolerance.
     pub ctx: ResponseCtx,
+    /// Whether the outcome is released to this viewer.
+    pub released: bool,
     /// What the policy lets this viewer see.
     pub sight: Sight,
     /// The viewer's own mark, if they mark and have saved one.
@@ -40,11 +44,16 @@ impl ResponseView {
         let ctx = store::response_in_meeting(conn, &access.meeting, response_id).await?;
         let own =
             if policy::marks(access.role) { store::own_mark(conn, access.meeting.id, response_id, access.user.id).await? } else { None };
-        let facts = Facts {
-            role: access.role,
-            released: ctx.released,
-            submitted_own: own.as_ref().is_some_and(|m| m.state == MarkState::Submitted),
+        // Released to this viewer: a practice script once the principal examiner
+        // releases it; a qualification script to the one marker who submitted its
+        // set; a seed never (the marker must not learn it was one).
+        let released = match ctx.purpose {
+            _ if !policy::marks(access.role) => ctx.released,
+            Purpose::Practice => ctx.released,
+            Purpose::Qualification => qualification::released_to(&mut *conn, access.meeting.id, ctx.script_id, access.user.id).await?,
+            Purpose::Seed => false,
         };
+        let facts = Facts { role: access.role, released, submitted_own: own.as_ref().is_some_and(|m| m.state == MarkState::Submitted) };
         let sight = policy::sight(facts);
         let definitive = if sight.definitive { adjudication::definitive(conn, access.meeting.id, response_id).await? } else { None };
         let marks = if sight.others != Others::None {
@@ -52,13 +61,13 @@ impl ResponseView {
         } else {
             Vec::new()
         };
-        Ok(ResponseView { ctx, sight, own, definitive, marks })
+        Ok(ResponseView { ctx, released, sight, own, definitive, marks })
     }
 
     /// The viewer's mark minus the definitive mark, once both can be seen and the script is released.
     pub fn difference(&self) -> Option<i32> {
         match (&self.own, &self.definitive) {
-            (Some(m), Some(d)) if self.ctx.released => Some(m.mark - d.mark),
+            (Some(m), Some(d)) if self.released => Some(m.mark - d.mark),
             _ => None,
         }
     }
@@ -78,7 +87,7 @@ impl ResponseView {
             "question": c.question,
             "text": c.text,
             "attachment_url": c.attachment_id.map(|a| format!("/attachments/{a}")),
-            "released": c.released,
+            "released": self.released,
             "tolerance": c.tolerance,
             "points": c.points,
             "scheme_version_id": c.scheme_version_id,

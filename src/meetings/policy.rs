@@ -112,6 +112,9 @@ pub enum Change {
     Release,
     /// A tolerance changed.
     Tolerance,
+    /// Someone's qualification moved on (a set judged, a decision, a seed),
+    /// someone standing in `Relation` to the viewer.
+    Qualification(Relation),
 }
 
 /// Whether a viewer hears of a change in their meeting.
@@ -124,8 +127,9 @@ pub fn hears(role: Role, change: Change) -> bool {
         Change::Mark(Relation::Own) => true,
         // A team leader's page refetches, and the fetch applies `sight`: hearing
         // that a team member marked says nothing of the mark.
-        Change::Mark(Relation::TeamMember) => role == Role::TeamLeader,
-        Change::Mark(Relation::Other) | Change::Definitive | Change::Tolerance => false,
+        Change::Mark(Relation::TeamMember) | Change::Qualification(Relation::TeamMember) => role == Role::TeamLeader,
+        Change::Qualification(Relation::Own) => true,
+        Change::Mark(Relation::Other) | Change::Qualification(Relation::Other) | Change::Definitive | Change::Tolerance => false,
     }
 }
 
@@ -196,14 +200,26 @@ mod tests {
     #[test]
     fn who_hears_which_change() {
         use Change::*;
-        let changes = [Mark(Relation::Own), Mark(Relation::TeamMember), Mark(Relation::Other), Definitive, Release, Tolerance];
+        let changes = [
+            Mark(Relation::Own),
+            Mark(Relation::TeamMember),
+            Mark(Relation::Other),
+            Definitive,
+            Release,
+            Tolerance,
+            Qualification(Relation::Own),
+            Qualification(Relation::TeamMember),
+            Qualification(Relation::Other),
+        ];
         for role in ROLES {
             for change in changes {
                 // Overseers hear everything; everyone hears releases and their own marks;
                 // a team leader hears that their team marked.
                 let want = matches!(
                     (role, change),
-                    (Role::Admin | Role::Pe, _) | (_, Release | Mark(Relation::Own)) | (Role::TeamLeader, Mark(Relation::TeamMember))
+                    (Role::Admin | Role::Pe, _)
+                        | (_, Release | Mark(Relation::Own) | Qualification(Relation::Own))
+                        | (Role::TeamLeader, Mark(Relation::TeamMember) | Qualification(Relation::TeamMember))
                 );
                 assert_eq!(hears(role, change), want, "{role:?} {change:?}");
             }

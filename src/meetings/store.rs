@@ -479,15 +479,27 @@ impl Progress {
 pub async fn assignments(db: impl PgExecutor<'_>, meeting_id: Uuid, user: Uuid) -> Result<Vec<Assignment>, AppError> {
     Ok(sqlx::query_as(
         "SELECT r.id AS response_id, s.id AS script_id, s.candidate, q.number AS question, ms.purpose,
-                CASE WHEN ms.released_at IS NOT NULL THEN 'released'
+                CASE WHEN ms.released_at IS NOT NULL OR qr.set_id IS NOT NULL THEN 'released'
                      WHEN m.state IS NULL THEN 'not_started' ELSE m.state END AS state
          FROM meeting_scripts ms
+         JOIN meetings mt ON mt.id = ms.meeting_id
          JOIN scripts s ON s.id = ms.script_id
          JOIN responses r ON r.script_id = s.id
          JOIN questions q ON q.id = r.question_id
          LEFT JOIN marks m ON m.meeting_id = ms.meeting_id AND m.response_id = r.id AND m.examiner_id = $2
+         -- Qualification scripts: those of the sets up to the one the marker is on, once qualification is open.
+         LEFT JOIN qualification_set_scripts qss ON qss.meeting_id = ms.meeting_id AND qss.script_id = ms.script_id
+         LEFT JOIN qualification_sets qs ON qs.id = qss.set_id
+         LEFT JOIN qualifications ql ON ql.meeting_id = ms.meeting_id AND ql.examiner_id = $2
+         LEFT JOIN qualification_results qr ON qr.set_id = qs.id AND qr.examiner_id = $2
          WHERE ms.meeting_id = $1
-         ORDER BY ms.position, q.position",
+           AND (ms.purpose = 'practice'
+                OR (ms.purpose = 'qualification' AND mt.qualification_opened_at IS NOT NULL
+                    AND qs.number <= COALESCE(ql.current_set, 1))
+                -- Seeds: only those given to this marker, in their ordinary list.
+                OR (ms.purpose = 'seed' AND EXISTS (SELECT 1 FROM seed_assignments sa
+                        WHERE sa.meeting_id = ms.meeting_id AND sa.script_id = ms.script_id AND sa.examiner_id = $2)))
+         ORDER BY qs.number IS NOT NULL, qs.number, qss.position, ms.position, q.position",
     )
     .bind(meeting_id)
     .bind(user)

@@ -34,7 +34,8 @@ pub struct MeetingFixture {
     pub responses: Vec<(Uuid, String, String)>,
 }
 
-async fn person(app: &TestApp, email: &str, name: &str, admin: bool) -> Person {
+/// An account signed in through the pages, with an API token.
+pub async fn person(app: &TestApp, email: &str, name: &str, admin: bool) -> Person {
     let user = app.user(email, name, admin, PASSWORD).await;
     let api = app.api(&app.token_for(&user).await);
     let web = app.client();

@@ -1,0 +1,128 @@
+//! The qualification API: sets, opening, results, decisions and seeds.
+
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::StatusCode,
+    response::IntoResponse,
+    routing::{get, post},
+};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{rules::PassRule, store};
+use crate::{
+    error::AppError,
+    meetings::{
+        Role,
+        access::{Access, InMeeting, Leader, Marker, Principal},
+    },
+    state::AppState,
+};
+
+/// Routes nested under `/api/v1`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/meetings/{id}/qualification", get(get_overview))
+        .route("/meetings/{id}/qualification/sets", post(post_set))
+        .route("/meetings/{id}/qualification/open", post(post_open))
+        .route("/meetings/{id}/qualification/me", get(get_mine))
+        .route("/meetings/{id}/qualification/{email}/decision", post(post_decision))
+        .route("/meetings/{id}/seeds", post(post_seeds))
+}
+
+#[derive(Deserialize)]
+struct SetBody {
+    scripts: Vec<Uuid>,
+    #[serde(default)]
+    min_within: Option<i32>,
+    #[serde(default)]
+    max_total_deviation: Option<i32>,
+}
+
+async fn post_set(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Principal>,
+    Json(body): Json<SetBody>,
+) -> Result<impl IntoResponse, AppError> {
+    let rule = body.min_within.map(|min_within| PassRule { min_within, max_total_deviation: body.max_total_deviation });
+    let rule = rule
+        .or(body.max_total_deviation.map(|cap| PassRule { max_total_deviation: Some(cap), ..PassRule::default_for(body.scripts.len()) }));
+    let number = crate::transact!(&state.db, |tx| { store::create_set(tx, &access.meeting, &body.scripts, rule, access.user.id).await })?;
+    Ok((StatusCode::CREATED, Json(json!({"set": number}))))
+}
+
+async fn post_open(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Principal>) -> Result<impl IntoResponse, AppError> {
+    crate::transact!(&state.db, |tx| { store::open(tx, &access.meeting, access.user.id).await })?;
+    Ok(Json(json!({"open": true})))
+}
+
+/// The people a viewer may see the qualification of: everyone for the
+/// principal examiner and administrators, their team for a team leader.
+pub async fn scope(state: &AppState, access: &Access) -> Result<Option<Vec<Uuid>>, AppError> {
+    if access.role != Role::TeamLeader {
+        return Ok(None);
+    }
+    Ok(Some(
+        sqlx::query_scalar("SELECT user_id FROM meeting_participants WHERE meeting_id = $1 AND team_leader_id = $2")
+            .bind(access.meeting.id)
+            .bind(access.user.id)
+            .fetch_all(&state.db)
+            .await?,
+    ))
+}
+
+async fn get_overview(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Leader>) -> Result<impl IntoResponse, AppError> {
+    let only = scope(&state, &access).await?;
+    let mut conn = state.db.acquire().await?;
+    Ok(Json(store::overview(&mut conn, access.meeting.id, only.as_deref()).await?))
+}
+
+async fn get_mine(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Marker>) -> Result<impl IntoResponse, AppError> {
+    let mut conn = state.db.acquire().await?;
+    let sets = store::sets(&mut *conn, access.meeting.id).await?;
+    let me = store::overview(&mut conn, access.meeting.id, Some(&[access.user.id])).await?.into_iter().next();
+    let outcomes = store::outcomes(&mut *conn, access.meeting.id, access.user.id).await?;
+    Ok(Json(json!({
+        "entry": me,
+        "open": store::is_open(&mut *conn, access.meeting.id).await?,
+        "sets": sets.iter().map(|s| json!({"set": s.number, "scripts": s.scripts.len(), "rule": s.describe()})).collect::<Vec<_>>(),
+        "responses": outcomes,
+    })))
+}
+
+#[derive(Deserialize)]
+struct DecisionBody {
+    approved: bool,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn post_decision(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Leader>,
+    Path((_, email)): Path<(Uuid, String)>,
+    Json(body): Json<DecisionBody>,
+) -> Result<impl IntoResponse, AppError> {
+    let state_now = crate::transact!(&state.db, |tx| {
+        store::decide(tx, &access.meeting, access.user.id, access.role, &email, body.approved, &body.reason).await
+    })?;
+    Ok(Json(json!({"email": email, "state": state_now})))
+}
+
+#[derive(Deserialize)]
+struct SeedBody {
+    examiners: Vec<String>,
+    scripts: Vec<Uuid>,
+}
+
+async fn post_seeds(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Principal>,
+    Json(body): Json<SeedBody>,
+) -> Result<impl IntoResponse, AppError> {
+    let given =
+        crate::transact!(&state.db, |tx| { store::seed(tx, &access.meeting, &body.examiners, &body.scripts, access.user.id).await })?;
+    Ok((StatusCode::CREATED, Json(json!({"given": given}))))
+}
