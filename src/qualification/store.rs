@@ -791,8 +791,21 @@ pub struct Outcome {
 /// Per response of every set `examiner` has submitted: their mark against
 /// the definitive mark (released to them, and only them, on submission).
 pub async fn outcomes(db: impl PgExecutor<'_>, meeting_id: Uuid, examiner: Uuid) -> Result<Vec<Outcome>, AppError> {
-    let rows: Vec<(i32, Uuid, String, String, i32, i32, String, Option<i32>, i32)> = sqlx::query_as(
-        "SELECT qs.number, r.id, s.candidate, q.number, m.mark, d.mark, d.rationale, t.tolerance, q.max_mark
+    #[derive(FromRow)]
+    struct Row {
+        set: i32,
+        response_id: Uuid,
+        candidate: String,
+        question: String,
+        mark: i32,
+        definitive: i32,
+        rationale: String,
+        tolerance: Option<i32>,
+        max_mark: i32,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT qs.number AS set, r.id AS response_id, s.candidate, q.number AS question, m.mark, d.mark AS definitive,
+                d.rationale, t.tolerance, q.max_mark
          FROM qualification_results qr
          JOIN qualification_sets qs ON qs.id = qr.set_id
          JOIN qualification_set_scripts qss ON qss.set_id = qs.id
@@ -810,19 +823,19 @@ pub async fn outcomes(db: impl PgExecutor<'_>, meeting_id: Uuid, examiner: Uuid)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(set, response_id, candidate, question, mark, definitive, rationale, tolerance, max_mark)| {
-            let tolerance = tolerance_in_force(tolerance, max_mark);
+        .map(|r| {
+            let tolerance = tolerance_in_force(r.tolerance, r.max_mark);
             Outcome {
-                set,
-                response_id,
-                candidate,
-                question,
-                mark,
-                definitive,
-                rationale,
-                difference: mark - definitive,
+                set: r.set,
+                response_id: r.response_id,
+                candidate: r.candidate,
+                question: r.question,
+                mark: r.mark,
+                definitive: r.definitive,
+                rationale: r.rationale,
+                difference: r.mark - r.definitive,
                 tolerance,
-                within: within_tolerance(mark - definitive, tolerance),
+                within: within_tolerance(r.mark - r.definitive, tolerance),
             }
         })
         .collect())
