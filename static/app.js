@@ -49,7 +49,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
 });
 
-// The dashboard refreshes its live part when the server says something
+// The dashboard and the qualification page refresh their live part when the server says something
 // changed (Server-Sent Events), at most a few times a second.
 document.addEventListener("DOMContentLoaded", () => {
   const live = document.querySelector("[data-live-src][data-events]");
@@ -68,7 +68,7 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   const source = new EventSource(live.dataset.events);
   const changed = () => { if (!timer) timer = setTimeout(refresh, 200); };
-  ["mark", "definitive", "release", "tolerance", "resync"].forEach((kind) => source.addEventListener(kind, changed));
+  ["mark", "definitive", "release", "tolerance", "qualification", "resync"].forEach((kind) => source.addEventListener(kind, changed));
   let opened = false;
   source.onopen = () => {
     if (status) status.textContent = "Live.";

@@ -92,7 +92,8 @@ async fn show_report(
     render(&ReportPage { ctx, v: view(&state, access, Filters::default()).await? })
 }
 
-fn download(body: Vec<u8>, content_type: &'static str, filename: &str) -> Result<Response, AppError> {
+/// A file download with its type and name.
+pub(crate) fn download(body: Vec<u8>, content_type: &'static str, filename: &str) -> Result<Response, AppError> {
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -9,5 +9,6 @@
 //! supplies the fact that a set is released to the one examiner who submitted it.
 
 pub mod api;
+pub mod pages;
 pub mod rules;
 pub mod store;
