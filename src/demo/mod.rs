@@ -25,8 +25,9 @@ use crate::{
         store::{self as marking_store, MarkInput},
     },
     markscheme::{self, Scheme},
-    meetings::{Meeting, Purpose, store as meetings_store, store::MeetingSpec},
+    meetings::{Meeting, Purpose, Role, store as meetings_store, store::MeetingSpec},
     papers::store as papers_store,
+    qualification::store as qualification,
     scripts::{
         store as scripts_store,
         upload::{ResponseUpload, ScriptUpload},
@@ -138,7 +139,7 @@ pub async fn load(pool: &PgPool, actor: Uuid) -> Result<Loaded, AppError> {
         principal_examiner: principal,
         examiners: in_part(Part::Examiner).filter(|p| !p.in_team).map(email).collect::<Result<_, _>>()?,
         team_leaders: in_part(Part::TeamLeader).map(|p| Ok((email(p)?, team.clone()))).collect::<Result<_, AppError>>()?,
-        scripts: saved.iter().map(|s| (s.id, Purpose::Practice)).collect(),
+        scripts: saved.iter().enumerate().map(|(i, s)| (s.id, plan::purpose_of(i))).collect(),
         tolerances: HashMap::new(),
     };
     let meeting_id = meetings_store::create(&mut tx, &spec, &paper, actor).await?;
@@ -153,7 +154,8 @@ pub async fn load(pool: &PgPool, actor: Uuid) -> Result<Loaded, AppError> {
         for (qi, (answer, response)) in script.responses.iter().zip(&stored.responses).enumerate() {
             let ctx = marking_store::response_in_meeting(&mut tx, &meeting, response.id).await?;
             for (p, &id) in PEOPLE.iter().zip(&ids).filter(|(p, _)| p.part != Part::Principal) {
-                if p.scripts_marked.is_some_and(|n| si >= n) {
+                // Qualification scripts are marked after the meeting, below.
+                if p.scripts_marked.is_some_and(|n| si >= n) || plan::purpose_of(si) == Purpose::Qualification {
                     continue;
                 }
                 let mark = plan::mark_given(p.habit, answer.mark, ctx.question.max_mark, &mut rng);
@@ -178,6 +180,23 @@ pub async fn load(pool: &PgPool, actor: Uuid) -> Result<Loaded, AppError> {
     for script in saved.iter().take(plan::RELEASED_SCRIPTS) {
         adjudication::release(&mut tx, &meeting, Some(script.id), pe).await?;
     }
+
+    // After the meeting: a qualification set, some examiners through it, one approved.
+    let set: Vec<Uuid> = plan::QUALIFICATION_SCRIPTS.iter().map(|&i| saved[i].id).collect();
+    qualification::create_set(&mut tx, &meeting, &set, None, pe).await?;
+    qualification::open(&mut tx, &meeting, pe).await?;
+    for (p, &id) in PEOPLE.iter().zip(&ids).filter(|(p, _)| plan::QUALIFIED.contains(&p.email)) {
+        for &si in &plan::QUALIFICATION_SCRIPTS {
+            for (answer, response) in scripts[si].responses.iter().zip(&saved[si].responses) {
+                let ctx = marking_store::response_in_meeting(&mut tx, &meeting, response.id).await?;
+                let mark = plan::mark_given(p.habit, answer.mark, ctx.question.max_mark, &mut rng);
+                let level = ctx.question.band_for(mark).map(|l| l.level);
+                let input = MarkInput { level, mark, comment: String::new(), credited: Vec::new(), submit: true, version: None };
+                marking_store::save_mark(&mut tx, &meeting, &ctx, id, input).await?;
+            }
+        }
+    }
+    qualification::decide(&mut tx, &meeting, pe, Role::Pe, plan::APPROVED, true, "").await?;
     tx.commit().await?;
     Ok(Loaded { meeting_id, meeting_name: MEETING_NAME.into(), accounts })
 }

@@ -5,6 +5,8 @@
 use rand::{Rng, rngs::StdRng};
 use serde::Deserialize;
 
+use crate::meetings::Purpose;
+
 /// How an examiner tends to mark, against the definitive mark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Habit {
@@ -67,6 +69,21 @@ pub const PEOPLE: [Person; 10] = [
 
 /// Scripts the principal examiner has released to the examiners, from the first.
 pub const RELEASED_SCRIPTS: usize = 4;
+
+/// The scripts (by position) that make the qualification set; the rest are practice.
+pub const QUALIFICATION_SCRIPTS: [usize; 2] = [6, 7];
+
+/// Why the script at `index` is in the meeting.
+pub fn purpose_of(index: usize) -> Purpose {
+    if QUALIFICATION_SCRIPTS.contains(&index) { Purpose::Qualification } else { Purpose::Practice }
+}
+
+/// Who has marked the qualification set so far (three steady examiners pass, the severe one fails).
+pub const QUALIFIED: [&str; 4] =
+    ["aisha.rahman@demo.example", "chloe.davies@demo.example", "emma.fitzgerald@demo.example", "ben.carter@demo.example"];
+
+/// Whom the principal examiner has approved to mark live already.
+pub const APPROVED: &str = "aisha.rahman@demo.example";
 
 /// The principal examiner has not decided these yet: the last script not at
 /// all, the one before it on its first question only.

@@ -83,6 +83,24 @@ async fn the_demo_command_fills_the_dashboard_and_refuses_a_second_run() {
         assert!(alpha > 0.5 && alpha <= 1.0, "{q}");
     }
 
+    // After the meeting: a qualification set, three examiners passed (one of them approved), the severe one failed.
+    let states: Vec<(String, String)> = sqlx::query_as(
+        "SELECT u.email, q.state FROM qualifications q JOIN users u ON u.id = q.examiner_id WHERE q.state <> 'in_progress' ORDER BY u.email",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let states: Vec<(&str, &str)> = states.iter().map(|(e, s)| (e.as_str(), s.as_str())).collect();
+    assert_eq!(
+        states,
+        [
+            ("aisha.rahman@demo.example", "approved"),
+            ("ben.carter@demo.example", "failed"),
+            ("chloe.davies@demo.example", "passed"),
+            ("emma.fitzgerald@demo.example", "passed")
+        ]
+    );
+
     // The dashboard page shows the same, to the principal examiner signed in.
     let hash = password::hash(PASSWORD.into()).await.unwrap();
     users::set_password(&db.pool, pe.id, &hash, false).await.unwrap();
