@@ -277,13 +277,10 @@ async fn next_step(state: &AppState, access: &Access, entry: Option<&Entry>, set
                 href: first.map(|r| format!("/meetings/{}/responses/{r}", access.meeting.id)),
             }
         }
-        QualState::Passed => NextStep { words: "You passed: awaiting approval.".into(), href: None },
-        QualState::Failed => NextStep { words: "Not passed: the principal examiner will decide.".into(), href: None },
-        QualState::Approved => NextStep { words: "You are approved to mark.".into(), href: None },
-        QualState::NotApproved => NextStep {
-            words: "You are not approved to mark live: your team leader or the principal examiner will be in touch.".into(),
-            href: None,
-        },
+        QualState::Passed => NextStep { words: "The principal examiner or your team leader approves you next.".into(), href: None },
+        QualState::Failed => NextStep { words: "The principal examiner decides what happens next.".into(), href: None },
+        QualState::Approved => NextStep { words: "You may mark live.".into(), href: None },
+        QualState::NotApproved => NextStep { words: "Your team leader or the principal examiner will be in touch.".into(), href: None },
     })
 }
 

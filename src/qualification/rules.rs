@@ -78,7 +78,7 @@ impl PassRule {
     /// The rule in words, as examiners see it before they start.
     pub fn describe(&self, scripts: usize) -> String {
         let mut s = format!(
-            "Mark all {scripts} scripts. You pass with at least {} of the {scripts} scripts within tolerance on every response",
+            "Mark the set's {scripts} scripts. You pass with at least {} of the {scripts} scripts within tolerance on every response",
             self.min_within
         );
         if let Some(d) = self.max_total_deviation {

@@ -237,7 +237,7 @@ async fn admin_imports_the_sample_scheme_through_the_pages() {
 }
 
 /// Presses keys on whatever has the focus, as a person at the keyboard would.
-async fn press(b: &Browser, keys: &str) {
+pub(crate) async fn press(b: &Browser, keys: &str) {
     use fantoccini::actions::{InputSource, KeyAction, KeyActions};
     let mut actions = KeyActions::new("keyboard".to_owned());
     for c in keys.chars() {
@@ -246,10 +246,10 @@ async fn press(b: &Browser, keys: &str) {
     b.client.perform_actions(actions).await.unwrap();
 }
 
-const TAB: &str = "\u{E004}";
-const ENTER: &str = "\u{E007}";
+pub(crate) const TAB: &str = "\u{E004}";
+pub(crate) const ENTER: &str = "\u{E007}";
 
-async fn active_id(b: &Browser) -> String {
+pub(crate) async fn active_id(b: &Browser) -> String {
     b.client
         .execute("return document.activeElement ? document.activeElement.id : ''", vec![])
         .await
@@ -443,6 +443,7 @@ async fn the_main_pages_have_no_serious_accessibility_problems() {
         format!("/papers/{}", f.paper),
         format!("/papers/{}/edit", f.paper),
         "/admin/users".into(),
+        "/admin/audit".into(),
         format!("/meetings/new?paper={}", f.paper),
     ] {
         b.client.goto(&f.app.url(&page)).await.unwrap();
@@ -450,7 +451,10 @@ async fn the_main_pages_have_no_serious_accessibility_problems() {
     }
     b.client.clone().close().await.unwrap();
     for (who, pages) in [
-        ("ex1@board.example", vec![format!("/meetings/{m}"), format!("/meetings/{m}/responses/{rid}")]),
+        (
+            "ex1@board.example",
+            vec![format!("/meetings/{m}"), format!("/meetings/{m}/responses/{rid}"), format!("/meetings/{m}/qualification/mine")],
+        ),
         (
             "pe@board.example",
             vec![
@@ -458,6 +462,7 @@ async fn the_main_pages_have_no_serious_accessibility_problems() {
                 format!("/meetings/{m}/responses/{rid}"),
                 format!("/meetings/{m}/dashboard"),
                 format!("/meetings/{m}/audit"),
+                format!("/meetings/{m}/qualification"),
             ],
         ),
     ] {

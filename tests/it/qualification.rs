@@ -320,3 +320,66 @@ async fn seeds_check_approved_examiners_unannounced_and_flag_two_of_three_out() 
     let view: Value = q.get(ex1, &format!("/responses/{}", q.response("S3"))).await;
     assert!(view.get("definitive").is_none() && !view.to_string().contains("seed"), "{view}");
 }
+
+/// Tabs (at most 30 times) until the element with this id has the focus.
+async fn tab_to(b: &crate::browser::Browser, id: &str) {
+    use crate::browser::{TAB, active_id, press};
+    for _ in 0..30 {
+        if active_id(b).await == id {
+            return;
+        }
+        press(b, TAB).await;
+    }
+    panic!("never reached #{id} with the Tab key");
+}
+
+/// Marks the response the page shows by keyboard: level key, mark typed over, Tab to Submit, Enter.
+async fn mark_by_keyboard(b: &crate::browser::Browser, level: &str, mark: &str) {
+    use crate::browser::{ENTER, press};
+    press(b, level).await;
+    press(b, mark).await;
+    tab_to(b, "submit-mark").await;
+    press(b, ENTER).await;
+    b.wait_for_text(".flash", "is submitted").await;
+}
+
+#[tokio::test]
+async fn an_examiner_takes_a_set_by_keyboard_while_the_principal_examiners_page_updates_live() {
+    use crate::browser::{Browser, ENTER, press};
+    let q = Qual::new().await;
+    q.two_sets_open().await;
+    let m = q.meeting;
+    let Some(pe) = Browser::start().await else { return };
+    pe.sign_in(&q._app, "pe@board.example", PASSWORD).await;
+    pe.client.goto(&q._app.url(&format!("/meetings/{m}/qualification"))).await.unwrap();
+    pe.wait_for_text("#live-status", "Live").await;
+    pe.client.execute("window.notReloaded = true", vec![]).await.unwrap();
+    assert!(pe.text("tr[data-email='ex1@board.example'] .qual-state").await.contains("qualifying (set 1)"));
+
+    let Some(ex) = Browser::start().await else { return };
+    ex.sign_in(&q._app, "ex1@board.example", PASSWORD).await;
+    ex.client.goto(&q._app.url(&format!("/meetings/{m}/qualification/mine"))).await.unwrap();
+    ex.wait_for_text("#qualification-state", "Mark qualification set 1").await;
+    assert!(ex.text("main").await.contains("You pass with at least 2 of the 2 scripts within tolerance"), "the rule is shown first");
+    for (candidate, level, mark) in [("Q1", "3", "8"), ("Q2", "3", "9")] {
+        tab_to(&ex, "mark-set").await;
+        press(&ex, ENTER).await;
+        ex.wait_for_text("h1", &format!("Candidate {candidate}")).await;
+        assert!(!ex.text("main").await.contains("RATIONALE"), "nothing of the set before it is submitted");
+        mark_by_keyboard(&ex, level, mark).await;
+        ex.client.goto(&q._app.url(&format!("/meetings/{m}/qualification/mine"))).await.unwrap();
+    }
+    // The result, at once: their marks against the definitive marks, with the rationales.
+    ex.wait_for_text("#qualification-state", "passed, awaiting approval").await;
+    let result = ex.text("#result-1").await + &ex.text("main").await;
+    assert!(result.contains("Set 1: passed") && result.contains("RATIONALE-Q2"), "{result}");
+    ex.screenshot("qualification-result").await;
+
+    // The principal examiner's page changed in place.
+    pe.wait_for_text("tr[data-email='ex1@board.example'] .qual-state", "passed, awaiting approval").await;
+    let still = pe.client.execute("return window.notReloaded === true", vec![]).await.unwrap();
+    assert_eq!(still, json!(true), "the page updated without a reload");
+    pe.screenshot("qualification-page").await;
+    ex.client.clone().close().await.unwrap();
+    pe.client.clone().close().await.unwrap();
+}
