@@ -23,7 +23,7 @@ use crate::{
     error::AppError,
     meetings::{
         Meeting, MeetingState, Purpose, Role,
-        access::{Access, InMeeting, Leader, Marker, Participant, Principal},
+        access::{Access, InMeeting, Leader, Marker, Overseer, Participant, Principal},
     },
     state::AppState,
     web::{PageCtx, flash, render},
@@ -41,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/{id}/qualification/seeds", post(give_seeds))
         .route("/meetings/{id}/qualification/mine", get(show_mine))
         .route("/meetings/{id}/qualification/status", get(show_status))
+        .route("/meetings/{id}/qualification/flags", get(show_flags))
         .route("/qualification/summary", get(show_summary))
 }
 
@@ -354,4 +355,18 @@ async fn show_summary(State(state): State<AppState>, AuthUser(user): AuthUser) -
     .fetch_all(&state.db)
     .await?;
     Ok(render(&SummaryPart { rows })?.into_response())
+}
+
+#[derive(Template)]
+#[template(path = "qualification/flags.html")]
+struct FlagsPart {
+    meeting: Meeting,
+    flagged: Vec<Entry>,
+}
+
+/// The dashboard's part: examiners whose seeds call for a check, with the evidence.
+async fn show_flags(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<Response, AppError> {
+    let mut conn = state.db.acquire().await?;
+    let flagged = store::overview(&mut conn, access.meeting.id, None).await?.into_iter().filter(|e| e.seed_flag).collect();
+    Ok(render(&FlagsPart { meeting: access.meeting, flagged })?.into_response())
 }

@@ -316,6 +316,10 @@ async fn seeds_check_approved_examiners_unannounced_and_flag_two_of_three_out() 
     assert!(
         evidence.contains(&("S1".into(), false)) && evidence.contains(&("S2".into(), true)) && evidence.contains(&("S3".into(), false))
     );
+    // The dashboard names them too, with the evidence.
+    let flags = q.pe.web.text(&format!("/meetings/{}/qualification/flags", q.meeting)).await;
+    assert!(flags.contains("check") && flags.contains("Eve Examiner") && flags.contains("S3 outside"), "{flags}");
+    assert_eq!(ex1.web.get(&format!("/meetings/{}/qualification/flags", q.meeting)).await.status(), 403);
     // The examiner is never told: no definitive mark on a seed, ever.
     let view: Value = q.get(ex1, &format!("/responses/{}", q.response("S3"))).await;
     assert!(view.get("definitive").is_none() && !view.to_string().contains("seed"), "{view}");
