@@ -258,6 +258,12 @@ async fn pass_on_set_one_fail_then_pass_set_two_fail_both_then_an_override() {
     let e = q.entry("ex3@board.example").await;
     assert_eq!((e["state"].as_str(), e["decided_by"].as_str()), (Some("approved"), Some("Priya Principal")));
     assert_eq!(e["reason"], "Severe by two marks only; discussed and agreed");
+    // The team leader may approve their own team member too (here agreeing with the principal examiner).
+    let r = q
+        .post(&q.leader, "/qualification/ex3@board.example/decision", json!({"approved": true, "reason": "Agreed after discussion"}))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(q.entry("ex3@board.example").await["decided_by"], "Tom Leader");
     assert_eq!(
         q.post(&q.pe, "/qualification/ex1@board.example/decision", json!({"approved": true})).await.status(),
         200,
