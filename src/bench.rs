@@ -21,11 +21,13 @@ use uuid::Uuid;
 
 use crate::{
     app::{AppState, router},
+    audit::Actor,
     auth::{password, tokens},
     config::Config,
     db,
     markscheme::{Level, PaperInfo, Question, QuestionKind, Scheme},
     papers::{store as papers_store, versions},
+    users::UserId,
 };
 
 /// What to measure.
@@ -80,15 +82,15 @@ async fn seed(pool: &PgPool, examiners: usize, responses: usize, rng: &mut StdRn
     let mut tx = db::tx::begin(pool).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let tag = Uuid::new_v4().simple().to_string();
     let pe_email = format!("pe-{tag}@bench.example");
-    let pe: Uuid = sqlx::query_scalar("INSERT INTO users (email, name, password_hash) VALUES ($1, 'Principal', $2) RETURNING id")
+    let pe: UserId = sqlx::query_scalar("INSERT INTO users (email, name, password_hash) VALUES ($1, 'Principal', $2) RETURNING id")
         .bind(&pe_email)
         .bind(&hash)
         .fetch_one(&mut *tx)
         .await?;
-    let paper = papers_store::insert(&mut tx, &scheme, None, pe).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let paper = papers_store::insert(&mut tx, &scheme, None, Actor(pe)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let question_ids: Vec<Uuid> =
         sqlx::query_scalar("SELECT id FROM questions WHERE paper_id = $1 ORDER BY position").bind(paper).fetch_all(&mut *tx).await?;
-    let version = versions::record(&mut tx, paper, Some(pe), "Benchmark").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let version = versions::record(&mut tx, paper, Some(Actor(pe)), "Benchmark").await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let meeting: Uuid = sqlx::query_scalar(
         "INSERT INTO meetings (paper_id, name, state, scheme_version_id) VALUES ($1, 'Bench meeting', 'marking', $2) RETURNING id",
     )

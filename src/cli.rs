@@ -174,11 +174,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 db::migrate(&pool).await?;
                 // On a new database the administrator comes first, as when the server first starts.
                 crate::serve::create_first_admin(&pool, &admin_email).await?;
-                let admin: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE is_admin AND active ORDER BY created_at LIMIT 1")
+                let admin: users::UserId = sqlx::query_scalar("SELECT id FROM users WHERE is_admin AND active ORDER BY created_at LIMIT 1")
                     .fetch_optional(&pool)
                     .await?
                     .context("no active administrator: create one with `standardise user add --admin`")?;
-                let loaded = crate::demo::load(&pool, admin).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                let loaded = crate::demo::load(&pool, crate::audit::Actor(admin)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
                 print_demo(&loaded);
                 Ok(())
             })
@@ -230,7 +230,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .map_err(|e| anyhow::anyhow!("{e}"))?
                     .filter(|u| u.active)
                     .with_context(|| format!("no active account has the email {}", email.as_str()))?;
-                let token = tokens::create(&pool, user.id, &name).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                let token = tokens::create(&pool, user.user_id(), &name).await.map_err(|e| anyhow::anyhow!("{e}"))?;
                 eprintln!("API token {name:?} for {} (shown only now; store it safely):", user.email);
                 println!("{token}");
                 Ok(())
@@ -244,7 +244,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?
                     .with_context(|| format!("no account has the email {}", email.as_str()))?;
-                let n = tokens::revoke(&pool, user.id, &name).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                let n = tokens::revoke(&pool, user.user_id(), &name).await.map_err(|e| anyhow::anyhow!("{e}"))?;
                 println!("Revoked {n} token(s) named {name:?} of {}.", user.email);
                 Ok(())
             })

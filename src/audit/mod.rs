@@ -13,9 +13,19 @@ use sqlx::{FromRow, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::error::AppError;
+use crate::{error::AppError, meetings::MeetingId, papers::PaperId, users::UserId};
 
-/// One change to record.
+/// Who makes a change: the person signed in. A type of its own rather than a
+/// bare `UserId`, so that a function told both who acts and whom the change
+/// is about (`marking::store::reopen`, `meetings::store::remove_person`,
+/// `users::set_active`, ...) cannot be handed them the other way round.
+/// Where an `Option<Actor>` is asked for, `None` means the command line or the
+/// server itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor(pub UserId);
+
+/// One change to record. The fields are the audit log's columns, UUIDs as
+/// stored; the constructors take typed ids.
 pub struct Entry<'a> {
     /// The meeting, for meeting entries.
     pub meeting_id: Option<Uuid>,
@@ -55,20 +65,26 @@ impl<'a> Entry<'a> {
         }
     }
 
-    /// An entry about the meeting as a whole; fill in the rest with struct update syntax.
+    /// An entry about a meeting, done by `actor`; fill in the rest with struct update syntax.
+    pub fn meeting(meeting: MeetingId, actor: Actor, action: &'a str) -> Entry<'a> {
+        Entry { meeting_id: Some(meeting.0), ..Entry::about(Some(actor.0.0), action) }
+    }
+
+    /// [`Entry::meeting`] from bare UUIDs (meeting, then actor), as the
+    /// qualification module still calls it.
     pub fn new(meeting_id: Uuid, actor_id: Uuid, action: &'a str) -> Entry<'a> {
         Entry { meeting_id: Some(meeting_id), ..Entry::about(Some(actor_id), action) }
     }
 
     /// An entry about an account (`account.create`, `token.revoke`, ...); the
     /// actor is `None` when the command line did it.
-    pub fn account(actor_id: impl Into<Option<Uuid>>, account_id: Uuid, action: &'a str) -> Entry<'a> {
-        Entry { account_id: Some(account_id), ..Entry::about(actor_id.into(), action) }
+    pub fn account(actor: impl Into<Option<Actor>>, account: UserId, action: &'a str) -> Entry<'a> {
+        Entry { account_id: Some(account.0), ..Entry::about(actor.into().map(|a| a.0.0), action) }
     }
 
     /// An entry about a paper: its mark scheme or its scripts (`paper.update`, ...).
-    pub fn paper(paper_id: Uuid, actor_id: impl Into<Option<Uuid>>, action: &'a str) -> Entry<'a> {
-        Entry { paper_id: Some(paper_id), ..Entry::about(actor_id.into(), action) }
+    pub fn paper(paper: PaperId, actor: impl Into<Option<Actor>>, action: &'a str) -> Entry<'a> {
+        Entry { paper_id: Some(paper.0), ..Entry::about(actor.into().map(|a| a.0.0), action) }
     }
 }
 
@@ -120,7 +136,7 @@ pub struct Logged {
 }
 
 /// The whole log of a meeting, oldest first (one query).
-pub async fn list(db: impl PgExecutor<'_>, meeting_id: Uuid) -> Result<Vec<Logged>, AppError> {
+pub async fn list(db: impl PgExecutor<'_>, meeting_id: MeetingId) -> Result<Vec<Logged>, AppError> {
     Ok(sqlx::query_as(
         "SELECT a.id, a.at, actor.email AS actor, a.action, a.response_id,
                 s.candidate || ' / ' || q.number AS response_label, subject.email AS subject,

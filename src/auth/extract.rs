@@ -10,7 +10,6 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use tower_sessions::Session;
-use uuid::Uuid;
 
 use crate::{auth::tokens, error::AppError, state::AppState, users};
 
@@ -62,7 +61,7 @@ pub async fn current_user(parts: &mut Parts, state: &AppState) -> Result<Option<
         tokens::user_for_bearer(&state.db, &parts.headers).await?
     } else {
         let session = session_of(parts)?;
-        match session.get::<Uuid>(USER_ID_KEY).await.map_err(session_error)? {
+        match session.get::<users::UserId>(USER_ID_KEY).await.map_err(session_error)? {
             Some(id) => match users::find_by_id(&state.db, id).await? {
                 Some(user) if user.active && signed_in_after(&session, &user).await? => Some(user),
                 // Deactivated (or deleted) while signed in: the session ends now.

@@ -211,7 +211,7 @@ async fn change_password(
     }
     let hash = password::hash(form.new).await?;
     // Other sessions of this account end and its API tokens are revoked; this session carries on.
-    let done = crate::transact!(&state.db, |tx| { users::replace_password(tx, Some(user.id), user.id, &hash, false).await })?;
+    let done = crate::transact!(&state.db, |tx| { users::replace_password(tx, Some(user.actor()), user.user_id(), &hash, false).await })?;
     session.cycle_id().await.map_err(session_error)?;
     extract::stamp_session(&session, done.sessions_valid_after).await?;
     let message = match done.tokens_revoked {
@@ -232,7 +232,7 @@ struct TokensPage {
 }
 
 async fn list_tokens(State(state): State<AppState>, AuthUser(user): AuthUser, ctx: PageCtx) -> Result<impl IntoResponse, AppError> {
-    let tokens = tokens::list(&state.db, user.id).await?;
+    let tokens = tokens::list(&state.db, user.user_id()).await?;
     render(&TokensPage { ctx, tokens, new_token: None })
 }
 
@@ -252,9 +252,9 @@ async fn create_token(
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::invalid("Name the token (up to 100 characters), e.g. after the program that will use it."));
     }
-    let token = tokens::create_by(&state.db, Some(user.id), user.id, name).await?;
+    let token = tokens::create_by(&state.db, Some(user.actor()), user.user_id(), name).await?;
     tracing::info!(user_id = %user.id, "API token created");
-    let tokens = tokens::list(&state.db, user.id).await?;
+    let tokens = tokens::list(&state.db, user.user_id()).await?;
     render(&TokensPage { ctx, tokens, new_token: Some(token) })
 }
 
@@ -264,7 +264,7 @@ async fn revoke_token(
     session: Session,
     axum::extract::Path(id): axum::extract::Path<uuid::Uuid>,
 ) -> Result<Redirect, AppError> {
-    if !tokens::revoke_one(&state.db, user.id, id).await? {
+    if !tokens::revoke_one(&state.db, user.user_id(), id).await? {
         return Err(AppError::not_found("A live token of yours with that id"));
     }
     flash(&session, "The token is revoked: programs using it are refused from now on.").await?;

@@ -9,9 +9,9 @@ use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, Entry},
+    audit::{self, Actor, Entry},
     error::AppError,
-    users::User,
+    users::{User, UserId},
 };
 
 const PREFIX: &str = "std_";
@@ -24,18 +24,18 @@ fn digest(token: &str) -> Vec<u8> {
 
 /// Creates a token for `user_id` from the command line and returns it: the only
 /// time it is seen. Recorded in the audit log with no actor.
-pub async fn create(db: &PgPool, user_id: Uuid, name: &str) -> Result<String, AppError> {
+pub async fn create(db: &PgPool, user_id: UserId, name: &str) -> Result<String, AppError> {
     create_by(db, None, user_id, name).await
 }
 
 /// Creates a token for `user_id` on behalf of `actor` (the holder, on the API
 /// tokens page) and returns it; recorded in the audit log in the same transaction.
-pub async fn create_by(db: &PgPool, actor: Option<Uuid>, user_id: Uuid, name: &str) -> Result<String, AppError> {
+pub async fn create_by(db: &PgPool, actor: Option<Actor>, user_id: UserId, name: &str) -> Result<String, AppError> {
     crate::transact!(db, |tx| { insert(tx, actor, user_id, name).await })
 }
 
 /// Creates a token in the caller's transaction, audited there, and returns it.
-pub async fn insert(tx: &mut PgConnection, actor: Option<Uuid>, user_id: Uuid, name: &str) -> Result<String, AppError> {
+pub async fn insert(tx: &mut PgConnection, actor: Option<Actor>, user_id: UserId, name: &str) -> Result<String, AppError> {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     let token = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
@@ -65,7 +65,7 @@ pub struct TokenInfo {
 }
 
 /// A user's tokens, newest first.
-pub async fn list(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<TokenInfo>, AppError> {
+pub async fn list(db: impl PgExecutor<'_>, user_id: UserId) -> Result<Vec<TokenInfo>, AppError> {
     Ok(sqlx::query_as("SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC")
         .bind(user_id)
         .fetch_all(db)
@@ -74,7 +74,7 @@ pub async fn list(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<TokenInf
 
 /// The holder revokes one of their tokens; false when it is not theirs or
 /// already revoked. Recorded in the audit log.
-pub async fn revoke_one(db: &PgPool, user_id: Uuid, id: Uuid) -> Result<bool, AppError> {
+pub async fn revoke_one(db: &PgPool, user_id: UserId, id: Uuid) -> Result<bool, AppError> {
     crate::transact!(db, |tx| {
         let name: Option<String> = sqlx::query_scalar(
             "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING name",
@@ -84,7 +84,7 @@ pub async fn revoke_one(db: &PgPool, user_id: Uuid, id: Uuid) -> Result<bool, Ap
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(name) = &name {
-            audit::record(&mut *tx, Entry { old: Some(json!({"token": name})), ..Entry::account(user_id, user_id, "token.revoke") })
+            audit::record(&mut *tx, Entry { old: Some(json!({"token": name})), ..Entry::account(Actor(user_id), user_id, "token.revoke") })
                 .await?;
         }
         Ok(name.is_some())
@@ -93,7 +93,7 @@ pub async fn revoke_one(db: &PgPool, user_id: Uuid, id: Uuid) -> Result<bool, Ap
 
 /// Revokes every live token of a user with this name (the command line);
 /// returns how many. Each is recorded in the audit log with no actor.
-pub async fn revoke(db: &PgPool, user_id: Uuid, name: &str) -> Result<u64, AppError> {
+pub async fn revoke(db: &PgPool, user_id: UserId, name: &str) -> Result<u64, AppError> {
     let mut tx = crate::db::tx::begin(db).await?;
     let revoked: Vec<String> = sqlx::query_scalar(
         "UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL RETURNING name",
@@ -111,7 +111,7 @@ pub async fn revoke(db: &PgPool, user_id: Uuid, name: &str) -> Result<u64, AppEr
 
 /// Revokes every live token of a user (a password change or reset, which
 /// records it in its own audit entry); returns how many.
-pub async fn revoke_all(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<u64, AppError> {
+pub async fn revoke_all(db: impl PgExecutor<'_>, user_id: UserId) -> Result<u64, AppError> {
     let done =
         sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL").bind(user_id).execute(db).await?;
     Ok(done.rows_affected())

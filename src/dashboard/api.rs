@@ -3,7 +3,6 @@
 use axum::{Json, Router, extract::State, response::IntoResponse, routing::get};
 use serde::Serialize;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use super::{compute::round3, figures};
 use crate::{
@@ -15,6 +14,7 @@ use crate::{
         Role,
         access::{Access, Credential, InMeeting, Leader, Overseer, Participant, still_allowed},
     },
+    scripts::ResponseId,
     state::AppState,
 };
 
@@ -28,7 +28,7 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Serialize)]
 struct MarkOut {
-    response_id: Uuid,
+    response_id: ResponseId,
     examiner: String,
     level: Option<i32>,
     mark: i32,
@@ -37,7 +37,7 @@ struct MarkOut {
 
 async fn get_marks(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Leader>) -> Result<impl IntoResponse, AppError> {
     let mut conn = state.db.acquire().await?;
-    let marks = visible_marks(&mut conn, access.meeting.id, None, access.user.id, access.role).await?;
+    let marks = visible_marks(&mut conn, access.meeting_id(), None, access.user_id(), access.role).await?;
     let out: Vec<MarkOut> = marks
         .into_iter()
         .map(|m| MarkOut { response_id: m.response_id, examiner: m.email, level: m.mark.level, mark: m.mark.mark, state: m.mark.state })
@@ -128,8 +128,8 @@ async fn get_stats(State(state): State<AppState>, InMeeting(access, ..): InMeeti
 async fn viewer_of(state: &AppState, access: &Access) -> Result<live::Viewer, AppError> {
     let team = if access.role == Role::TeamLeader {
         sqlx::query_scalar("SELECT user_id FROM meeting_participants WHERE meeting_id = $1 AND team_leader_id = $2")
-            .bind(access.meeting.id)
-            .bind(access.user.id)
+            .bind(access.meeting_id())
+            .bind(access.user_id())
             .fetch_all(&state.db)
             .await?
     } else {
@@ -145,7 +145,7 @@ pub async fn get_events(
     credential: Credential,
 ) -> Result<impl IntoResponse, AppError> {
     let viewer = viewer_of(&state, &access).await?;
-    let (user_id, meeting_id, since) = (access.user.id, access.meeting.id, time::OffsetDateTime::now_utc());
+    let (user_id, meeting_id, since) = (access.user_id(), access.meeting_id(), time::OffsetDateTime::now_utc());
     let hub = state.live.clone();
     let recheck = move || {
         let (state, credential) = (state.clone(), credential.clone());

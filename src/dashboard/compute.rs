@@ -179,14 +179,17 @@ pub use stats::Flag;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dashboard::data::{Cell, ExaminerInfo, QuestionInfo, ResponseInfo};
-    use uuid::Uuid;
+    use crate::{
+        dashboard::data::{Cell, ExaminerInfo, QuestionInfo, ResponseInfo},
+        scripts::ResponseId,
+        users::UserId,
+    };
 
     fn data() -> MeetingData {
         let q = QuestionInfo { number: "01".into(), max_mark: 12, tolerance: 1, levels: vec![] };
         let responses = (0..3)
             .map(|i| ResponseInfo {
-                id: Uuid::new_v4(),
+                id: ResponseId::new_v4(),
                 candidate: format!("000{i}"),
                 question: 0,
                 purpose: crate::meetings::Purpose::Practice,
@@ -194,7 +197,7 @@ mod tests {
             })
             .collect();
         let examiners = (0..3)
-            .map(|i| ExaminerInfo { id: Uuid::new_v4(), email: format!("e{i}@x"), name: format!("E{i}"), team_leader: None })
+            .map(|i| ExaminerInfo { id: UserId::new_v4(), email: format!("e{i}@x"), name: format!("E{i}"), team_leader: None })
             .collect();
         // Response 0: 8, 6, 10 (definitive 8). Response 1: 5, 5, missing (definitive 5).
         // Response 2: 2, 3, 2 (no definitive). Examiner 2 has a draft on response 1.

@@ -4,13 +4,14 @@
 use std::collections::HashMap;
 
 use sqlx::{FromRow, PgConnection};
-use uuid::Uuid;
 
 use crate::{
     error::AppError,
     markscheme::Level,
     meetings::{Meeting, Purpose, store as meetings_store},
     papers::store as papers_store,
+    scripts::ResponseId,
+    users::UserId,
 };
 
 /// A question of the paper with its tolerance in this meeting.
@@ -30,7 +31,7 @@ pub struct QuestionInfo {
 #[derive(Debug, Clone)]
 pub struct ResponseInfo {
     /// Response id.
-    pub id: Uuid,
+    pub id: ResponseId,
     /// Candidate number.
     pub candidate: String,
     /// Index into `questions`.
@@ -45,13 +46,13 @@ pub struct ResponseInfo {
 #[derive(Debug, Clone, FromRow)]
 pub struct ExaminerInfo {
     /// User id.
-    pub id: Uuid,
+    pub id: UserId,
     /// Email.
     pub email: String,
     /// Name.
     pub name: String,
     /// Their team leader, if in a team.
-    pub team_leader: Option<Uuid>,
+    pub team_leader: Option<UserId>,
 }
 
 /// One examiner's mark on one response.
@@ -98,7 +99,7 @@ pub struct MeetingData {
 
 #[derive(FromRow)]
 struct ResponseRow {
-    id: Uuid,
+    id: ResponseId,
     candidate: String,
     question_number: String,
     purpose: Purpose,
@@ -107,8 +108,8 @@ struct ResponseRow {
 
 #[derive(FromRow)]
 struct MarkRow {
-    response_id: Uuid,
-    examiner_id: Uuid,
+    response_id: ResponseId,
+    examiner_id: UserId,
     level: Option<i32>,
     mark: i32,
     submitted: bool,
@@ -116,7 +117,7 @@ struct MarkRow {
 
 #[derive(FromRow)]
 struct DefRow {
-    response_id: Uuid,
+    response_id: ResponseId,
     level: Option<i32>,
     mark: i32,
 }
@@ -125,7 +126,7 @@ struct DefRow {
 /// responses, markers, marks, definitive marks and tolerances.
 pub async fn load(db: &mut PgConnection, meeting: &Meeting) -> Result<MeetingData, AppError> {
     let paper = papers_store::load(db, meeting.paper_id).await?.ok_or_else(|| AppError::not_found("The meeting's paper"))?;
-    let tolerances = meetings_store::tolerances(&mut *db, meeting.id).await?;
+    let tolerances = meetings_store::tolerances(&mut *db, meeting.meeting_id()).await?;
     let questions: Vec<QuestionInfo> = paper
         .scheme
         .questions
@@ -155,7 +156,7 @@ pub async fn load(db: &mut PgConnection, meeting: &Meeting) -> Result<MeetingDat
             })
         })
         .collect();
-    let response_index: HashMap<Uuid, usize> = responses.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+    let response_index: HashMap<ResponseId, usize> = responses.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
 
     let examiners: Vec<ExaminerInfo> = sqlx::query_as(
         "SELECT u.id, u.email, u.name, p.team_leader_id AS team_leader
@@ -165,7 +166,7 @@ pub async fn load(db: &mut PgConnection, meeting: &Meeting) -> Result<MeetingDat
     .bind(meeting.id)
     .fetch_all(&mut *db)
     .await?;
-    let examiner_index: HashMap<Uuid, usize> = examiners.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
+    let examiner_index: HashMap<UserId, usize> = examiners.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
 
     let marks: Vec<MarkRow> =
         sqlx::query_as("SELECT response_id, examiner_id, level, mark, state = 'submitted' AS submitted FROM marks WHERE meeting_id = $1")

@@ -10,7 +10,6 @@ use axum::{
     routing::{get, post},
 };
 use tower_sessions::Session;
-use uuid::Uuid;
 
 use super::{
     api::get_events,
@@ -20,6 +19,7 @@ use super::{
 use crate::{
     error::AppError,
     meetings::{
+        MeetingId,
         access::{InMeeting, Overseer, Principal},
         store as meetings_store,
     },
@@ -125,7 +125,7 @@ async fn adopt_tolerance(
     State(state): State<AppState>,
     InMeeting(access, ..): InMeeting<Principal>,
     session: Session,
-    Path((_, number)): Path<(Uuid, String)>,
+    Path((_, number)): Path<(MeetingId, String)>,
 ) -> Result<Redirect, AppError> {
     let (data, stats) = figures(&state, &access).await?;
     let q = data.questions.iter().position(|q| q.number == number).ok_or_else(|| AppError::not_found(format!("Question {number}")))?;
@@ -135,8 +135,8 @@ async fn adopt_tolerance(
     let paper = crate::scripts::paper(&state.db, access.meeting.paper_id).await?;
     let (question_id, _) = paper.question(&number).ok_or_else(|| AppError::not_found(format!("Question {number}")))?;
     crate::transact!(&state.db, |tx| {
-        meetings_store::set_tolerance(tx, access.meeting.id, question_id, suggested, access.user.id).await
+        meetings_store::set_tolerance(tx, access.meeting_id(), question_id, suggested, access.user.actor()).await
     })?;
     flash(&session, format!("Question {number}: tolerance set to ±{suggested}, as the panel's marks suggest.")).await?;
-    Ok(Redirect::to(&format!("/meetings/{}/dashboard#questions", access.meeting.id)))
+    Ok(Redirect::to(&format!("/meetings/{}/dashboard#questions", access.meeting_id())))
 }

@@ -2,7 +2,6 @@
 //! filters, sorting and paging of examiners applied. Pure.
 
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::{
     compute::{MIN_KAPPA_N, MeetingStats},
@@ -11,7 +10,9 @@ use super::{
 };
 use crate::{
     meetings::{Meeting, Role},
+    scripts::ResponseId,
     stats::within_tolerance,
+    users::UserId,
 };
 
 /// Examiners shown per page of the matrix.
@@ -71,7 +72,7 @@ pub struct CellView {
 
 /// One row of the matrix: a response.
 pub struct RowView {
-    pub(super) response_id: Uuid,
+    pub(super) response_id: ResponseId,
     pub(super) candidate: String,
     pub(super) question: String,
     pub(super) definitive: String,
@@ -95,7 +96,7 @@ pub struct ColumnView {
 
 /// A line of "discuss next".
 pub struct DiscussView {
-    pub(super) response_id: Uuid,
+    pub(super) response_id: ResponseId,
     pub(super) label: String,
     pub(super) reason: String,
 }
@@ -139,7 +140,7 @@ pub struct DashboardView {
     pub(super) examiners: Vec<ExaminerView>,
     pub(super) questions: Vec<QuestionView>,
     pub(super) question_numbers: Vec<String>,
-    pub(super) teams: Vec<(Uuid, String)>,
+    pub(super) teams: Vec<(UserId, String)>,
     pub(super) page: usize,
     pub(super) pages: usize,
     pub(super) total_examiners: usize,
@@ -161,7 +162,7 @@ fn pct(x: Option<f64>) -> String {
 /// Builds the view from the figures; pure apart from its inputs.
 pub fn build_view(meeting: Meeting, role: Role, filters: Filters, data: &MeetingData, stats: &MeetingStats) -> DashboardView {
     // Which examiners, in which order, on which page.
-    let team: Option<Uuid> = filters.team.as_deref().and_then(|t| Uuid::parse_str(t).ok());
+    let team: Option<UserId> = filters.team.as_deref().and_then(|t| t.parse().ok());
     let mut chosen: Vec<usize> = (0..data.examiners.len())
         .filter(|&e| team.is_none_or(|t| data.examiners[e].team_leader == Some(t) || data.examiners[e].id == t))
         .collect();
@@ -308,7 +309,7 @@ pub fn build_view(meeting: Meeting, role: Role, filters: Filters, data: &Meeting
             pass_rates: s.pass_rates.iter().map(|(t, r)| (*t, pct(Some(*r)))).collect(),
         })
         .collect();
-    let mut teams: Vec<(Uuid, String)> = data
+    let mut teams: Vec<(UserId, String)> = data
         .examiners
         .iter()
         .filter(|e| data.examiners.iter().any(|m| m.team_leader == Some(e.id)))

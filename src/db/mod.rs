@@ -1,6 +1,7 @@
 //! The database: finding it, connecting, and migrations.
 
 pub mod discover;
+pub mod id;
 pub mod text_enum;
 pub mod tx;
 

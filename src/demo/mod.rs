@@ -11,13 +11,8 @@ mod plan;
 
 use std::collections::HashMap;
 
-use futures_util::future::try_join_all;
-use rand::{SeedableRng, rngs::StdRng};
-use sqlx::{PgConnection, PgPool};
-use time::OffsetDateTime;
-use uuid::Uuid;
-
 use crate::{
+    audit::Actor,
     auth::password,
     error::AppError,
     marking::{
@@ -25,7 +20,7 @@ use crate::{
         store::{self as marking_store, MarkInput},
     },
     markscheme::{self, Scheme},
-    meetings::{Meeting, Purpose, Role, store as meetings_store, store::MeetingSpec},
+    meetings::{Meeting, MeetingId, Purpose, Role, store as meetings_store, store::MeetingSpec},
     papers::store as papers_store,
     qualification::store as qualification,
     scripts::{
@@ -34,7 +29,11 @@ use crate::{
     },
     users::{self, DisplayName, Email, NewUser},
 };
+use futures_util::future::try_join_all;
 pub use plan::{Habit, PEOPLE, Part};
+use rand::{SeedableRng, rngs::StdRng};
+use sqlx::{PgConnection, PgPool};
+use time::OffsetDateTime;
 
 /// The sample paper's mark scheme, written for this project (also the tests' fixture).
 pub const PAPER: &str = include_str!("../../tests/fixtures/markschemes/standardise-sample-history.md");
@@ -56,7 +55,7 @@ pub struct Account {
 #[derive(Debug, Clone)]
 pub struct Loaded {
     /// The demonstration meeting.
-    pub meeting_id: Uuid,
+    pub meeting_id: MeetingId,
     /// Its name.
     pub meeting_name: String,
     /// Every account made, principal examiner first.
@@ -81,7 +80,7 @@ pub fn sample_scheme() -> Result<Scheme, AppError> {
 
 /// Loads the demonstration meeting, created by `actor` (an administrator).
 /// Refused, changing nothing, when it is already there.
-pub async fn load(pool: &PgPool, actor: Uuid) -> Result<Loaded, AppError> {
+pub async fn load(pool: &PgPool, actor: Actor) -> Result<Loaded, AppError> {
     let scheme = sample_scheme()?;
     // Hash outside the transaction: argon2 is slow on purpose.
     let passwords: Vec<String> = PEOPLE.iter().map(|_| password::one_time_password()).collect();
@@ -103,7 +102,7 @@ pub async fn load(pool: &PgPool, actor: Uuid) -> Result<Loaded, AppError> {
             &NewUser { email: &email, name: &name, password_hash: hash, is_admin: false, must_change_password: true },
         )
         .await?;
-        ids.push(user.id);
+        ids.push(user.user_id());
         accounts.push(Account { role: role_words(p), name: p.name, email: p.email, password: secret });
     }
 
@@ -143,7 +142,9 @@ pub async fn load(pool: &PgPool, actor: Uuid) -> Result<Loaded, AppError> {
         tolerances: HashMap::new(),
     };
     let meeting_id = meetings_store::create(&mut tx, &spec, &paper, actor).await?;
-    let pe = ids[0];
+    let pe = Actor(ids[0]);
+    // The qualification module takes bare UUIDs.
+    let pe_uuid = ids[0].0;
     let in_setup = meeting(&mut tx, meeting_id).await?;
     meetings_store::open(&mut tx, &in_setup, pe).await?;
     let meeting = meeting(&mut tx, meeting_id).await?;
@@ -182,9 +183,9 @@ pub async fn load(pool: &PgPool, actor: Uuid) -> Result<Loaded, AppError> {
     }
 
     // After the meeting: a qualification set, some examiners through it, one approved.
-    let set: Vec<Uuid> = plan::QUALIFICATION_SCRIPTS.iter().map(|&i| saved[i].id).collect();
-    qualification::create_set(&mut tx, &meeting, &set, None, pe).await?;
-    qualification::open(&mut tx, &meeting, pe).await?;
+    let set: Vec<uuid::Uuid> = plan::QUALIFICATION_SCRIPTS.iter().map(|&i| saved[i].id.0).collect();
+    qualification::create_set(&mut tx, &meeting, &set, None, pe_uuid).await?;
+    qualification::open(&mut tx, &meeting, pe_uuid).await?;
     for (p, &id) in PEOPLE.iter().zip(&ids).filter(|(p, _)| plan::QUALIFIED.contains(&p.email)) {
         for &si in &plan::QUALIFICATION_SCRIPTS {
             for (answer, response) in scripts[si].responses.iter().zip(&saved[si].responses) {
@@ -196,7 +197,7 @@ pub async fn load(pool: &PgPool, actor: Uuid) -> Result<Loaded, AppError> {
             }
         }
     }
-    qualification::decide(&mut tx, &meeting, pe, Role::Pe, plan::APPROVED, true, "").await?;
+    qualification::decide(&mut tx, &meeting, pe_uuid, Role::Pe, plan::APPROVED, true, "").await?;
     tx.commit().await?;
     Ok(Loaded { meeting_id, meeting_name: MEETING_NAME.into(), accounts })
 }
@@ -222,7 +223,7 @@ async fn refuse_if_loaded(tx: &mut PgConnection, scheme: &Scheme) -> Result<(), 
     Ok(())
 }
 
-async fn meeting(tx: &mut PgConnection, id: Uuid) -> Result<Meeting, AppError> {
+async fn meeting(tx: &mut PgConnection, id: MeetingId) -> Result<Meeting, AppError> {
     Ok(sqlx::query_as("SELECT id, paper_id, name, held_on, state, created_at FROM meetings WHERE id = $1")
         .bind(id)
         .fetch_one(&mut *tx)

@@ -20,13 +20,13 @@ pub fn routes() -> Router<AppState> {
 #[template(path = "demo/loaded.html")]
 struct LoadedPage {
     ctx: PageCtx,
-    meeting_id: uuid::Uuid,
+    meeting_id: crate::meetings::MeetingId,
     meeting_name: String,
     accounts: Vec<Account>,
 }
 
 async fn load_demo(State(state): State<AppState>, Admin(admin): Admin, ctx: PageCtx) -> Result<impl IntoResponse, AppError> {
-    let loaded = load(&state.db, admin.id).await?;
+    let loaded = load(&state.db, admin.actor()).await?;
     tracing::info!(meeting = %loaded.meeting_id, by = %admin.email, "demonstration meeting loaded");
     render(&LoadedPage { ctx, meeting_id: loaded.meeting_id, meeting_name: loaded.meeting_name, accounts: loaded.accounts })
 }

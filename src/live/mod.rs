@@ -18,9 +18,11 @@ use uuid::Uuid;
 use crate::{
     error::AppError,
     meetings::{
-        Role,
+        MeetingId, Role,
         policy::{self, Change, Relation},
     },
+    scripts::ResponseId,
+    users::UserId,
 };
 
 /// Who is listening: enough to decide what they may hear.
@@ -50,6 +52,15 @@ pub struct Event {
     pub response_id: Option<Uuid>,
     /// Whose mark, for `mark` events (used to filter, never sent to viewers).
     pub examiner_id: Option<Uuid>,
+}
+
+impl Event {
+    /// A `kind` event in a meeting, about a response and whose mark if given,
+    /// from typed ids (the fields stay UUIDs: the qualification module fills
+    /// them in itself).
+    pub fn about(meeting: MeetingId, kind: &str, response: Option<ResponseId>, examiner: Option<UserId>) -> Event {
+        Event { meeting_id: meeting.0, kind: kind.into(), response_id: response.map(|r| r.0), examiner_id: examiner.map(|e| e.0) }
+    }
 }
 
 /// Queues the event; PostgreSQL delivers it when the transaction commits,

@@ -4,17 +4,17 @@
 use serde::Serialize;
 use serde_json::json;
 use sqlx::{FromRow, PgConnection};
-use uuid::Uuid;
 
 use super::{
     rules::{self, check_mark},
     store::{ResponseCtx, lock_response, locked_state, refuse_unless_marking, stale},
 };
 use crate::{
-    audit,
+    audit::{self, Actor},
     error::AppError,
     live,
-    meetings::{Meeting, MeetingState, Purpose},
+    meetings::{Meeting, MeetingId, MeetingState, Purpose},
+    scripts::{ResponseId, ScriptId},
 };
 
 /// The principal examiner's definitive mark.
@@ -37,7 +37,7 @@ pub struct Definitive {
 const DEFINITIVE_COLUMNS: &str = "level, mark, rationale, version, changed_after_release, change_reason";
 
 /// The definitive mark of a response, if set.
-pub async fn definitive(db: &mut PgConnection, meeting_id: Uuid, response_id: Uuid) -> Result<Option<Definitive>, AppError> {
+pub async fn definitive(db: &mut PgConnection, meeting_id: MeetingId, response_id: ResponseId) -> Result<Option<Definitive>, AppError> {
     Ok(sqlx::query_as(&format!("SELECT {DEFINITIVE_COLUMNS} FROM definitive_marks WHERE meeting_id = $1 AND response_id = $2"))
         .bind(meeting_id)
         .bind(response_id)
@@ -66,14 +66,14 @@ pub async fn save_definitive(
     tx: &mut PgConnection,
     meeting: &Meeting,
     ctx: &ResponseCtx,
-    actor: Uuid,
+    actor: Actor,
     input: DefinitiveInput,
 ) -> Result<Definitive, AppError> {
     rules::check_len("A rationale", &input.rationale, rules::MAX_RATIONALE_CHARS).map_err(AppError::invalid)?;
     if let Some(r) = &input.reason {
         rules::check_len("A reason", r, rules::MAX_REASON_CHARS).map_err(AppError::invalid)?;
     }
-    let (state, released) = lock_response(tx, meeting.id, ctx).await?;
+    let (state, released) = lock_response(tx, meeting.meeting_id(), ctx).await?;
     if ctx.purpose == Purpose::Qualification && crate::qualification::store::is_open(&mut *tx, meeting.id).await? {
         return Err(AppError::Conflict(
             "Qualification is open: examiners are judged against this definitive mark, so it can no longer change.".into(),
@@ -117,7 +117,7 @@ pub async fn save_definitive(
     .bind(level)
     .bind(input.mark)
     .bind(&input.rationale)
-    .bind(actor)
+    .bind(actor.0)
     .bind(released)
     .bind(reason)
     .bind(input.version)
@@ -128,23 +128,27 @@ pub async fn save_definitive(
     audit::record(
         &mut *tx,
         audit::Entry {
-            response_id: Some(ctx.response_id),
+            response_id: Some(ctx.response_id.0),
             old: existing.map(|d| json!({"level": d.level, "mark": d.mark, "rationale": d.rationale})),
             new: Some(json!({"level": stored.level, "mark": stored.mark, "rationale": stored.rationale})),
             reason,
-            ..audit::Entry::new(meeting.id, actor, if released { "definitive.change_after_release" } else { "definitive.set" })
+            ..audit::Entry::meeting(
+                meeting.meeting_id(),
+                actor,
+                if released { "definitive.change_after_release" } else { "definitive.set" },
+            )
         },
     )
     .await?;
-    let event = live::Event { meeting_id: meeting.id, kind: "definitive".into(), response_id: Some(ctx.response_id), examiner_id: None };
+    let event = live::Event::about(meeting.meeting_id(), "definitive", Some(ctx.response_id), None);
     live::notify(&mut *tx, &event).await?;
     Ok(stored)
 }
 
 /// Releases scripts (one, or every unreleased one): each needs a definitive
 /// mark on every response. Returns how many scripts were released.
-pub async fn release(tx: &mut PgConnection, meeting: &Meeting, script: Option<Uuid>, actor: Uuid) -> Result<usize, AppError> {
-    refuse_unless_marking(locked_state(tx, meeting.id).await?)?;
+pub async fn release(tx: &mut PgConnection, meeting: &Meeting, script: Option<ScriptId>, actor: Actor) -> Result<usize, AppError> {
+    refuse_unless_marking(locked_state(tx, meeting.meeting_id()).await?)?;
     // Only practice scripts are released to everyone: a qualification set is
     // released to each examiner as they submit it, and a seed never announced.
     if let Some(id) = script {
@@ -182,14 +186,14 @@ pub async fn release(tx: &mut PgConnection, meeting: &Meeting, script: Option<Uu
             details: missing.iter().map(|(c, q)| format!("Candidate {c}, question {q} has no definitive mark.")).collect(),
         });
     }
-    let released: Vec<Uuid> = sqlx::query_scalar(
+    let released: Vec<ScriptId> = sqlx::query_scalar(
         "UPDATE meeting_scripts SET released_at = now(), released_by = $3
          WHERE meeting_id = $1 AND released_at IS NULL AND ($2::uuid IS NULL OR script_id = $2) AND purpose = 'practice'
          RETURNING script_id",
     )
     .bind(meeting.id)
     .bind(script)
-    .bind(actor)
+    .bind(actor.0)
     .fetch_all(&mut *tx)
     .await?;
     if script.is_some() && released.is_empty() {
@@ -199,10 +203,10 @@ pub async fn release(tx: &mut PgConnection, meeting: &Meeting, script: Option<Uu
         &mut *tx,
         audit::Entry {
             new: Some(json!({"scripts": released})),
-            ..audit::Entry::new(meeting.id, actor, if script.is_some() { "release.script" } else { "release.all" })
+            ..audit::Entry::meeting(meeting.meeting_id(), actor, if script.is_some() { "release.script" } else { "release.all" })
         },
     )
     .await?;
-    live::notify(&mut *tx, &live::Event { meeting_id: meeting.id, kind: "release".into(), response_id: None, examiner_id: None }).await?;
+    live::notify(&mut *tx, &live::Event::about(meeting.meeting_id(), "release", None, None)).await?;
     Ok(released.len())
 }

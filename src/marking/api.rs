@@ -18,7 +18,11 @@ use super::{
 };
 use crate::{
     error::AppError,
-    meetings::access::{InMeeting, Marker, Participant, Principal},
+    meetings::{
+        MeetingId,
+        access::{InMeeting, Marker, Participant, Principal},
+    },
+    scripts::ResponseId,
     state::AppState,
     users::{self, Email},
 };
@@ -37,7 +41,7 @@ pub fn routes() -> Router<AppState> {
 async fn get_response(
     State(state): State<AppState>,
     InMeeting(access, ..): InMeeting<Participant>,
-    Path((_, response_id)): Path<(Uuid, Uuid)>,
+    Path((_, response_id)): Path<(MeetingId, ResponseId)>,
 ) -> Result<impl IntoResponse, AppError> {
     let mut conn = state.db.acquire().await?;
     Ok(Json(ResponseView::load(&mut conn, &access, response_id).await?.to_json()))
@@ -62,7 +66,7 @@ struct MarkBody {
 async fn put_mark(
     State(state): State<AppState>,
     InMeeting(access, ..): InMeeting<Marker>,
-    Path((_, response_id)): Path<(Uuid, Uuid)>,
+    Path((_, response_id)): Path<(MeetingId, ResponseId)>,
     Json(body): Json<MarkBody>,
 ) -> Result<impl IntoResponse, AppError> {
     let stored = crate::transact!(&state.db, |tx| {
@@ -75,7 +79,7 @@ async fn put_mark(
             submit: body.submit,
             version: body.version,
         };
-        store::save_mark(tx, &access.meeting, &ctx, access.user.id, input).await
+        store::save_mark(tx, &access.meeting, &ctx, access.user_id(), input).await
     })?;
     Ok(Json(stored))
 }
@@ -96,7 +100,7 @@ struct DefinitiveBody {
 async fn put_definitive(
     State(state): State<AppState>,
     InMeeting(access, ..): InMeeting<Principal>,
-    Path((_, response_id)): Path<(Uuid, Uuid)>,
+    Path((_, response_id)): Path<(MeetingId, ResponseId)>,
     Json(body): Json<DefinitiveBody>,
 ) -> Result<impl IntoResponse, AppError> {
     let stored = crate::transact!(&state.db, |tx| {
@@ -108,7 +112,7 @@ async fn put_definitive(
             reason: body.reason.clone(),
             version: body.version,
         };
-        adjudication::save_definitive(tx, &access.meeting, &ctx, access.user.id, input).await
+        adjudication::save_definitive(tx, &access.meeting, &ctx, access.user.actor(), input).await
     })?;
     Ok(Json(stored))
 }
@@ -116,17 +120,17 @@ async fn put_definitive(
 async fn release_response(
     State(state): State<AppState>,
     InMeeting(access, ..): InMeeting<Principal>,
-    Path((_, response_id)): Path<(Uuid, Uuid)>,
+    Path((_, response_id)): Path<(MeetingId, ResponseId)>,
 ) -> Result<impl IntoResponse, AppError> {
     let (n, script_id) = crate::transact!(&state.db, |tx| {
         let ctx = store::response_in_meeting(tx, &access.meeting, response_id).await?;
-        Ok((adjudication::release(tx, &access.meeting, Some(ctx.script_id), access.user.id).await?, ctx.script_id))
+        Ok((adjudication::release(tx, &access.meeting, Some(ctx.script_id), access.user.actor()).await?, ctx.script_id))
     })?;
     Ok(Json(json!({"released_scripts": n, "script_id": script_id})))
 }
 
 async fn release_all(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Principal>) -> Result<impl IntoResponse, AppError> {
-    let n = crate::transact!(&state.db, |tx| { adjudication::release(tx, &access.meeting, None, access.user.id).await })?;
+    let n = crate::transact!(&state.db, |tx| { adjudication::release(tx, &access.meeting, None, access.user.actor()).await })?;
     Ok(Json(json!({"released_scripts": n})))
 }
 
@@ -140,7 +144,7 @@ struct ReopenBody {
 async fn reopen_mark(
     State(state): State<AppState>,
     InMeeting(access, ..): InMeeting<Principal>,
-    Path((_, response_id)): Path<(Uuid, Uuid)>,
+    Path((_, response_id)): Path<(MeetingId, ResponseId)>,
     Json(body): Json<ReopenBody>,
 ) -> Result<impl IntoResponse, AppError> {
     let email = Email::parse(&body.examiner).map_err(AppError::invalid)?;
@@ -149,7 +153,7 @@ async fn reopen_mark(
         .ok_or_else(|| AppError::not_found(format!("An account with the email {}", email.as_str())))?;
     let stored = crate::transact!(&state.db, |tx| {
         let ctx = store::response_in_meeting(tx, &access.meeting, response_id).await?;
-        store::reopen(tx, &access.meeting, &ctx, examiner.id, access.user.id, &body.reason).await
+        store::reopen(tx, &access.meeting, &ctx, examiner.user_id(), access.user.actor(), &body.reason).await
     })?;
     Ok(Json(stored))
 }

@@ -27,13 +27,15 @@ use crate::{
     markdown,
     markscheme::{Level, QuestionKind},
     meetings::{
-        Meeting, MeetingState, Role,
+        Meeting, MeetingId, MeetingState, Role,
         access::{Access, InMeeting, Marker, Participant, Principal},
         policy::Others,
         store::{self as meetings_store, Assignment},
     },
+    scripts::ResponseId,
     state::AppState,
     stats::summarise_response,
+    users::UserId,
     web::{PageCtx, flash, render},
 };
 
@@ -99,8 +101,8 @@ struct MarkingPage {
     definitive_fields: MarkFields,
     rationale_html: String,
     marks: Vec<NamedMark>,
-    previous: Option<Uuid>,
-    next: Option<Uuid>,
+    previous: Option<ResponseId>,
+    next: Option<ResponseId>,
     position: String,
     error: Option<String>,
     difference: Option<i32>,
@@ -134,7 +136,7 @@ async fn marking_page(
     state: &AppState,
     access: Access,
     ctx: PageCtx,
-    response_id: Uuid,
+    response_id: ResponseId,
     posted: Option<(MarkFields, String)>,
 ) -> Result<MarkingPage, AppError> {
     let mut conn = state.db.acquire().await?;
@@ -145,7 +147,7 @@ async fn marking_page(
     // The page speaks of "released" as this viewer sees it (a qualification set is released to its marker alone).
     r.released = released;
     // Navigation follows the marking order of the meeting's responses.
-    let order: Vec<Assignment> = meetings_store::assignments(&mut *conn, access.meeting.id, access.user.id).await?;
+    let order: Vec<Assignment> = meetings_store::assignments(&mut *conn, access.meeting_id(), access.user_id()).await?;
     let pos = order.iter().position(|a| a.response_id == response_id);
     let previous = pos.and_then(|p| p.checked_sub(1)).and_then(|p| order.get(p)).map(|a| a.response_id);
     let next = pos.and_then(|p| order.get(p + 1)).map(|a| a.response_id);
@@ -202,7 +204,7 @@ async fn show_response(
     State(state): State<AppState>,
     InMeeting(access, ..): InMeeting<Participant>,
     ctx: PageCtx,
-    Path((_, response_id)): Path<(Uuid, Uuid)>,
+    Path((_, response_id)): Path<(MeetingId, ResponseId)>,
 ) -> Result<impl IntoResponse, AppError> {
     render(&marking_page(&state, access, ctx, response_id, None).await?)
 }
@@ -257,7 +259,7 @@ async fn save_mark(
     ctx: PageCtx,
     session: Session,
     headers: HeaderMap,
-    Path((_, response_id)): Path<(Uuid, Uuid)>,
+    Path((_, response_id)): Path<(MeetingId, ResponseId)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let is_htmx = headers.contains_key("hx-request");
@@ -271,7 +273,7 @@ async fn save_mark(
                     let input =
                         MarkInput { level, mark, comment: shown.comment.clone(), credited: shown.credited.clone(), submit, version };
                     let r = store::response_in_meeting(tx, &access.meeting, response_id).await?;
-                    let stored = store::save_mark(tx, &access.meeting, &r, access.user.id, input).await?;
+                    let stored = store::save_mark(tx, &access.meeting, &r, access.user_id(), input).await?;
                     Ok((r, stored))
                 })
             }
@@ -287,7 +289,7 @@ async fn save_mark(
         Ok((r, _)) => {
             let what = if submit { "submitted" } else { "saved as a draft" };
             flash(&session, format!("Your mark for candidate {}, question {} is {what}.", r.candidate, r.question.number)).await?;
-            let page = format!("/meetings/{}/responses/{response_id}", access.meeting.id);
+            let page = format!("/meetings/{}/responses/{response_id}", access.meeting_id());
             if is_htmx {
                 // Submitted through htmx (queued after any draft save, so its
                 // version is current): have the browser load the locked page.
@@ -315,7 +317,7 @@ async fn save_definitive(
     InMeeting(access, ..): InMeeting<Principal>,
     ctx: PageCtx,
     session: Session,
-    Path((_, response_id)): Path<(Uuid, Uuid)>,
+    Path((_, response_id)): Path<(MeetingId, ResponseId)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let (shown, parsed) = read_fields(&fields);
@@ -328,7 +330,7 @@ async fn save_definitive(
                 crate::transact!(&state.db, |tx| {
                     let r = store::response_in_meeting(tx, &access.meeting, response_id).await?;
                     let input = DefinitiveInput { level, mark, rationale: rationale.clone(), reason: reason.clone(), version };
-                    adjudication::save_definitive(tx, &access.meeting, &r, access.user.id, input).await?;
+                    adjudication::save_definitive(tx, &access.meeting, &r, access.user.actor(), input).await?;
                     Ok(r)
                 })
             }
@@ -338,7 +340,7 @@ async fn save_definitive(
     match result {
         Ok(r) => {
             flash(&session, format!("Definitive mark for candidate {}, question {} recorded.", r.candidate, r.question.number)).await?;
-            Ok(Redirect::to(&format!("/meetings/{}/responses/{response_id}", access.meeting.id)).into_response())
+            Ok(Redirect::to(&format!("/meetings/{}/responses/{response_id}", access.meeting_id())).into_response())
         }
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict(_))) => {
             let status = if matches!(e, AppError::Conflict(_)) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
@@ -355,14 +357,14 @@ async fn reopen_mark(
     State(state): State<AppState>,
     InMeeting(access, ..): InMeeting<Principal>,
     session: Session,
-    Path((_, response_id)): Path<(Uuid, Uuid)>,
+    Path((_, response_id)): Path<(MeetingId, ResponseId)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Redirect, AppError> {
-    let examiner = Uuid::parse_str(field(&fields, "examiner")).map_err(|_| AppError::invalid("Choose whose mark to reopen."))?;
+    let examiner = field(&fields, "examiner").parse::<UserId>().map_err(|_| AppError::invalid("Choose whose mark to reopen."))?;
     crate::transact!(&state.db, |tx| {
         let r = store::response_in_meeting(tx, &access.meeting, response_id).await?;
-        store::reopen(tx, &access.meeting, &r, examiner, access.user.id, field(&fields, "reason")).await
+        store::reopen(tx, &access.meeting, &r, examiner, access.user.actor(), field(&fields, "reason")).await
     })?;
     flash(&session, "The mark is reopened: the examiner can change it and submit again.").await?;
-    Ok(Redirect::to(&format!("/meetings/{}/responses/{response_id}", access.meeting.id)))
+    Ok(Redirect::to(&format!("/meetings/{}/responses/{response_id}", access.meeting_id())))
 }

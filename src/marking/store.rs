@@ -12,25 +12,27 @@ use super::{
     rules::{self, check_mark},
 };
 use crate::{
-    audit,
+    audit::{self, Actor},
     error::AppError,
     live,
     markscheme::Question,
     meetings::{
-        Meeting, MeetingState, Purpose, Role,
+        Meeting, MeetingId, MeetingState, Purpose, Role,
         policy::{self, Facts, Relation},
     },
     papers::versions::{self, Point},
     qualification::store as qualification,
+    scripts::{ResponseId, ScriptId},
+    users::UserId,
 };
 
 /// A response as marked in a meeting, with its question and release state.
 #[derive(Debug, Clone)]
 pub struct ResponseCtx {
     /// Response id.
-    pub response_id: Uuid,
+    pub response_id: ResponseId,
     /// Script id.
-    pub script_id: Uuid,
+    pub script_id: ScriptId,
     /// Candidate number.
     pub candidate: String,
     /// The question, with its levels.
@@ -55,7 +57,7 @@ pub struct ResponseCtx {
 
 #[derive(FromRow)]
 struct ResponseRow {
-    script_id: Uuid,
+    script_id: ScriptId,
     candidate: String,
     question_id: Uuid,
     text: Option<String>,
@@ -68,7 +70,7 @@ struct ResponseRow {
 }
 
 /// Loads a response of the meeting; 404 when it is not one of the meeting's.
-pub async fn response_in_meeting(db: &mut PgConnection, meeting: &Meeting, response_id: Uuid) -> Result<ResponseCtx, AppError> {
+pub async fn response_in_meeting(db: &mut PgConnection, meeting: &Meeting, response_id: ResponseId) -> Result<ResponseCtx, AppError> {
     let row: ResponseRow = sqlx::query_as(
         "SELECT s.id AS script_id, s.candidate, r.question_id, r.text, r.attachment_id, a.content_type,
                 ms.released_at IS NOT NULL AS released, t.tolerance, ms.purpose,
@@ -116,7 +118,7 @@ pub async fn response_in_meeting(db: &mut PgConnection, meeting: &Meeting, respo
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct StoredMark {
     /// Whose.
-    pub examiner_id: Uuid,
+    pub examiner_id: UserId,
     /// Level (None for questions not marked by levels).
     pub level: Option<i32>,
     /// Mark.
@@ -139,7 +141,12 @@ const MARK_COLUMNS: &str = "m.examiner_id, m.level, m.mark, m.comment, m.state, 
      ARRAY(SELECT c.point_id FROM mark_credits c WHERE c.mark_id = m.id ORDER BY c.point_id) AS credited";
 
 /// The mark `examiner` gave this response in this meeting.
-pub async fn own_mark(db: &mut PgConnection, meeting_id: Uuid, response_id: Uuid, examiner: Uuid) -> Result<Option<StoredMark>, AppError> {
+pub async fn own_mark(
+    db: &mut PgConnection,
+    meeting_id: MeetingId,
+    response_id: ResponseId,
+    examiner: UserId,
+) -> Result<Option<StoredMark>, AppError> {
     Ok(sqlx::query_as(&format!("SELECT {MARK_COLUMNS} FROM marks m WHERE meeting_id = $1 AND response_id = $2 AND examiner_id = $3"))
         .bind(meeting_id)
         .bind(response_id)
@@ -160,7 +167,7 @@ struct MarkWithId {
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct NamedMark {
     /// The response it is on.
-    pub response_id: Uuid,
+    pub response_id: ResponseId,
     /// The mark.
     #[sqlx(flatten)]
     #[serde(flatten)]
@@ -171,7 +178,7 @@ pub struct NamedMark {
     pub name: String,
     /// The examiner's team leader, if they are in a team (decides who may see the mark).
     #[serde(skip)]
-    pub team_leader_id: Option<Uuid>,
+    pub team_leader_id: Option<UserId>,
     /// The response's script is released.
     #[serde(skip)]
     pub released: bool,
@@ -182,7 +189,7 @@ pub struct NamedMark {
 
 impl NamedMark {
     /// How the mark's author stands to `viewer`.
-    pub fn relation_to(&self, viewer: Uuid) -> Relation {
+    pub fn relation_to(&self, viewer: UserId) -> Relation {
         if self.mark.examiner_id == viewer {
             Relation::Own
         } else if self.team_leader_id == Some(viewer) {
@@ -198,9 +205,9 @@ impl NamedMark {
 /// for the decision, mark by mark.
 pub async fn visible_marks(
     db: &mut PgConnection,
-    meeting_id: Uuid,
-    response_id: Option<Uuid>,
-    viewer: Uuid,
+    meeting_id: MeetingId,
+    response_id: Option<ResponseId>,
+    viewer: UserId,
     role: Role,
 ) -> Result<Vec<NamedMark>, AppError> {
     let all: Vec<NamedMark> = sqlx::query_as(&format!(
@@ -247,7 +254,7 @@ pub struct MarkInput {
 
 /// The meeting's state, read under a share lock so that a concurrent open or
 /// close waits for this transaction (and this one sees the outcome of theirs).
-pub(super) async fn locked_state(tx: &mut PgConnection, meeting_id: Uuid) -> Result<MeetingState, AppError> {
+pub(super) async fn locked_state(tx: &mut PgConnection, meeting_id: MeetingId) -> Result<MeetingState, AppError> {
     Ok(sqlx::query_scalar("SELECT state FROM meetings WHERE id = $1 FOR SHARE").bind(meeting_id).fetch_one(&mut *tx).await?)
 }
 
@@ -255,7 +262,11 @@ pub(super) async fn locked_state(tx: &mut PgConnection, meeting_id: Uuid) -> Res
 /// under share locks taken in the one order every writer uses — the meeting,
 /// then its script, then the mark — so that saves, releases, opening and
 /// closing queue behind each other instead of deadlocking.
-pub(super) async fn lock_response(tx: &mut PgConnection, meeting_id: Uuid, ctx: &ResponseCtx) -> Result<(MeetingState, bool), AppError> {
+pub(super) async fn lock_response(
+    tx: &mut PgConnection,
+    meeting_id: MeetingId,
+    ctx: &ResponseCtx,
+) -> Result<(MeetingState, bool), AppError> {
     let state = locked_state(tx, meeting_id).await?;
     let released: bool =
         sqlx::query_scalar("SELECT released_at IS NOT NULL FROM meeting_scripts WHERE meeting_id = $1 AND script_id = $2 FOR SHARE")
@@ -287,15 +298,15 @@ pub async fn save_mark(
     tx: &mut PgConnection,
     meeting: &Meeting,
     ctx: &ResponseCtx,
-    examiner: Uuid,
+    examiner: UserId,
     input: MarkInput,
 ) -> Result<StoredMark, AppError> {
-    let (state, released) = lock_response(tx, meeting.id, ctx).await?;
+    let (state, released) = lock_response(tx, meeting.meeting_id(), ctx).await?;
     refuse_unless_marking(state)?;
     if released {
         return Err(AppError::Conflict("This script has been released: its marks can no longer change.".into()));
     }
-    qualification::check_may_mark(tx, meeting.id, ctx.script_id, ctx.purpose, examiner).await?;
+    qualification::check_may_mark(tx, meeting.id, ctx.script_id.0, ctx.purpose, examiner.0).await?;
     let level = check_mark(&ctx.question, input.level, input.mark).map_err(AppError::invalid)?;
     rules::check_len("A comment", &input.comment, rules::MAX_COMMENT_CHARS).map_err(AppError::invalid)?;
     rules::check_credited(&input.credited).map_err(AppError::invalid)?;
@@ -366,25 +377,25 @@ pub async fn save_mark(
     stored.credited = credited;
     if input.submit {
         // A submit that completes a qualification set or a seed is judged now.
-        qualification::after_submit(tx, meeting.id, ctx.script_id, ctx.purpose, examiner).await?;
+        qualification::after_submit(tx, meeting.id, ctx.script_id.0, ctx.purpose, examiner.0).await?;
     }
     audit::record(
         &mut *tx,
         audit::Entry {
-            response_id: Some(ctx.response_id),
-            subject_id: Some(examiner),
+            response_id: Some(ctx.response_id.0),
+            subject_id: Some(examiner.0),
             old: existing.map(|m| json!({"level": m.level, "mark": m.mark, "comment": m.comment, "state": m.state})),
             new: Some(json!({"level": stored.level, "mark": stored.mark, "comment": stored.comment, "state": stored.state})),
-            ..audit::Entry::new(meeting.id, examiner, if input.submit { "mark.submit" } else { "mark.draft" })
+            ..audit::Entry::meeting(meeting.meeting_id(), Actor(examiner), if input.submit { "mark.submit" } else { "mark.draft" })
         },
     )
     .await?;
-    live::notify(&mut *tx, &mark_event(meeting.id, ctx.response_id, examiner)).await?;
+    live::notify(&mut *tx, &mark_event(meeting.meeting_id(), ctx.response_id, examiner)).await?;
     Ok(stored)
 }
 
-fn mark_event(meeting_id: Uuid, response_id: Uuid, examiner: Uuid) -> live::Event {
-    live::Event { meeting_id, kind: "mark".into(), response_id: Some(response_id), examiner_id: Some(examiner) }
+fn mark_event(meeting_id: MeetingId, response_id: ResponseId, examiner: UserId) -> live::Event {
+    live::Event::about(meeting_id, "mark", Some(response_id), Some(examiner))
 }
 
 /// Reopens a submitted mark so the examiner can change it (principal examiner).
@@ -392,12 +403,12 @@ pub async fn reopen(
     tx: &mut PgConnection,
     meeting: &Meeting,
     ctx: &ResponseCtx,
-    examiner: Uuid,
-    actor: Uuid,
+    examiner: UserId,
+    actor: Actor,
     reason: &str,
 ) -> Result<StoredMark, AppError> {
     rules::check_len("A reason", reason, rules::MAX_REASON_CHARS).map_err(AppError::invalid)?;
-    let (state, released) = lock_response(tx, meeting.id, ctx).await?;
+    let (state, released) = lock_response(tx, meeting.meeting_id(), ctx).await?;
     refuse_unless_marking(state)?;
     if released {
         return Err(AppError::Conflict("This script has been released: its marks can no longer change.".into()));
@@ -420,15 +431,15 @@ pub async fn reopen(
     audit::record(
         &mut *tx,
         audit::Entry {
-            response_id: Some(ctx.response_id),
-            subject_id: Some(examiner),
+            response_id: Some(ctx.response_id.0),
+            subject_id: Some(examiner.0),
             old: Some(json!({"state": MarkState::Submitted})),
             new: Some(json!({"state": MarkState::Draft})),
             reason: Some(reason).filter(|r| !r.trim().is_empty()),
-            ..audit::Entry::new(meeting.id, actor, "mark.reopen")
+            ..audit::Entry::meeting(meeting.meeting_id(), actor, "mark.reopen")
         },
     )
     .await?;
-    live::notify(&mut *tx, &mark_event(meeting.id, ctx.response_id, examiner)).await?;
+    live::notify(&mut *tx, &mark_event(meeting.meeting_id(), ctx.response_id, examiner)).await?;
     Ok(reopened)
 }

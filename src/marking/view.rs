@@ -3,7 +3,6 @@
 
 use serde_json::{Value, json};
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use super::{
     MarkState,
@@ -19,6 +18,7 @@ use crate::{
         policy::{self, Facts, Others, Sight},
     },
     qualification::store as qualification,
+    scripts::ResponseId,
 };
 
 /// A response as one viewer may see it.
@@ -40,24 +40,27 @@ pub struct ResponseView {
 
 impl ResponseView {
     /// Loads what `access` may see of the response (404 when it is not the meeting's).
-    pub async fn load(conn: &mut PgConnection, access: &Access, response_id: Uuid) -> Result<ResponseView, AppError> {
+    pub async fn load(conn: &mut PgConnection, access: &Access, response_id: ResponseId) -> Result<ResponseView, AppError> {
         let ctx = store::response_in_meeting(conn, &access.meeting, response_id).await?;
-        let own =
-            if policy::marks(access.role) { store::own_mark(conn, access.meeting.id, response_id, access.user.id).await? } else { None };
+        let own = if policy::marks(access.role) {
+            store::own_mark(conn, access.meeting_id(), response_id, access.user_id()).await?
+        } else {
+            None
+        };
         // Released to this viewer: a practice script once the principal examiner
         // releases it; a qualification script to the one marker who submitted its
         // set; a seed never (the marker must not learn it was one).
         let released = match ctx.purpose {
             _ if !policy::marks(access.role) => ctx.released,
             Purpose::Practice => ctx.released,
-            Purpose::Qualification => qualification::released_to(&mut *conn, access.meeting.id, ctx.script_id, access.user.id).await?,
+            Purpose::Qualification => qualification::released_to(&mut *conn, access.meeting.id, ctx.script_id.0, access.user.id).await?,
             Purpose::Seed => false,
         };
         let facts = Facts { role: access.role, released, submitted_own: own.as_ref().is_some_and(|m| m.state == MarkState::Submitted) };
         let sight = policy::sight(facts);
-        let definitive = if sight.definitive { adjudication::definitive(conn, access.meeting.id, response_id).await? } else { None };
+        let definitive = if sight.definitive { adjudication::definitive(conn, access.meeting_id(), response_id).await? } else { None };
         let marks = if sight.others != Others::None {
-            store::visible_marks(conn, access.meeting.id, Some(response_id), access.user.id, access.role).await?
+            store::visible_marks(conn, access.meeting_id(), Some(response_id), access.user_id(), access.role).await?
         } else {
             Vec::new()
         };

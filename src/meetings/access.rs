@@ -13,17 +13,17 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use sqlx::FromRow;
-use uuid::Uuid;
 
-use super::{Meeting, Role, policy};
+use super::{Meeting, MeetingId, Role, policy};
 use crate::{
+    audit::Actor,
     auth::{
         extract::{AuthUser, is_api, session_of},
         tokens,
     },
     error::AppError,
     state::AppState,
-    users::{self, User},
+    users::{self, User, UserId},
 };
 
 /// The caller, the meeting, and the caller's role in it.
@@ -35,6 +35,23 @@ pub struct Access {
     pub meeting: Meeting,
     /// Their role (administrators who do not take part are `Role::Admin`).
     pub role: Role,
+}
+
+impl Access {
+    /// The meeting's id.
+    pub fn meeting_id(&self) -> MeetingId {
+        self.meeting.meeting_id()
+    }
+
+    /// The caller's id.
+    pub fn user_id(&self) -> UserId {
+        self.user.user_id()
+    }
+
+    /// The caller as the one making a change.
+    pub fn actor(&self) -> Actor {
+        self.user.actor()
+    }
 }
 
 /// A rule about which roles may pass.
@@ -101,7 +118,7 @@ struct Row {
 }
 
 /// Finds the caller's role in a meeting, or refuses.
-pub async fn access(state: &AppState, user: User, meeting_id: Uuid) -> Result<Access, AppError> {
+pub async fn access(state: &AppState, user: User, meeting_id: MeetingId) -> Result<Access, AppError> {
     let row: Option<Row> = sqlx::query_as(
         "SELECT m.id, m.paper_id, m.name, m.held_on, m.state, m.created_at, p.role
          FROM meetings m LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.user_id = $2
@@ -126,8 +143,10 @@ impl<R: Requirement + Send + Sync> FromRequestParts<AppState> for InMeeting<R> {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
         let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
-        let meeting_id =
-            params.get("id").and_then(|id| Uuid::parse_str(id).ok()).ok_or_else(|| AppError::not_found("That meeting").into_response())?;
+        let meeting_id = params
+            .get("id")
+            .and_then(|id| id.parse::<MeetingId>().ok())
+            .ok_or_else(|| AppError::not_found("That meeting").into_response())?;
         let access = access(state, user, meeting_id).await.map_err(IntoResponse::into_response)?;
         if !R::allows(access.role) {
             return Err(AppError::Forbidden(R::REFUSAL.into()).into_response());
@@ -166,8 +185,8 @@ impl FromRequestParts<AppState> for Credential {
 pub async fn still_allowed(
     state: &AppState,
     credential: &Credential,
-    user_id: Uuid,
-    meeting_id: Uuid,
+    user_id: UserId,
+    meeting_id: MeetingId,
     since: time::OffsetDateTime,
 ) -> Result<Option<Access>, AppError> {
     let user = match credential {
@@ -185,7 +204,7 @@ pub async fn still_allowed(
             if live { users::find_by_id(&state.db, user_id).await?.filter(|u| u.active && u.sessions_valid_after <= since) } else { None }
         }
     };
-    let Some(user) = user.filter(|u| u.id == user_id) else {
+    let Some(user) = user.filter(|u| u.user_id() == user_id) else {
         return Ok(None);
     };
     match access(state, user, meeting_id).await {

@@ -12,7 +12,6 @@ use axum::{
 use serde::Deserialize;
 use serde_json::json;
 use time::Date;
-use uuid::Uuid;
 
 use super::{
     access::{InMeeting, Marker, Overseer, Participant},
@@ -20,7 +19,16 @@ use super::{
     store::Progress,
     store::{self, MeetingSpec},
 };
-use crate::{audit, auth::extract::Admin, error::AppError, meetings::Role, scripts, state::AppState, users::Email};
+use crate::{
+    audit,
+    auth::extract::Admin,
+    error::AppError,
+    meetings::Role,
+    papers::PaperId,
+    scripts::{self, ScriptId},
+    state::AppState,
+    users::Email,
+};
 
 /// Routes nested under `/api/v1`.
 pub fn routes() -> Router<AppState> {
@@ -45,14 +53,14 @@ pub struct TeamBody {
 /// A script and its purpose, as the API takes them.
 #[derive(Deserialize)]
 pub struct ScriptChoice {
-    script_id: Uuid,
+    script_id: ScriptId,
     purpose: String,
 }
 
 /// `POST /api/v1/meetings`.
 #[derive(Deserialize)]
 pub struct MeetingBody {
-    paper_id: Uuid,
+    paper_id: PaperId,
     name: String,
     #[serde(default)]
     held_on: Option<Date>,
@@ -107,7 +115,7 @@ async fn create_meeting(
 ) -> Result<impl IntoResponse, AppError> {
     let spec = body.into_spec()?;
     let paper = scripts::paper(&state.db, spec.paper_id).await?;
-    let id = crate::transact!(&state.db, |tx| { store::create(tx, &spec, &paper, admin.id).await })?;
+    let id = crate::transact!(&state.db, |tx| { store::create(tx, &spec, &paper, admin.actor()).await })?;
     tracing::info!(meeting_id = %id, by = %admin.id, "meeting created");
     Ok((StatusCode::CREATED, Json(json!({"id": id}))))
 }
@@ -116,13 +124,13 @@ async fn open_meeting(State(state): State<AppState>, InMeeting(access, ..): InMe
     if !matches!(access.role, Role::Pe | Role::Admin) {
         return Err(AppError::Forbidden("Only the principal examiner or an administrator can open the meeting for marking.".into()));
     }
-    crate::transact!(&state.db, |tx| { store::open(tx, &access.meeting, access.user.id).await })?;
-    Ok(Json(json!({"id": access.meeting.id, "state": "marking"})))
+    crate::transact!(&state.db, |tx| { store::open(tx, &access.meeting, access.user.actor()).await })?;
+    Ok(Json(json!({"id": access.meeting_id(), "state": "marking"})))
 }
 
 async fn close_meeting(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<impl IntoResponse, AppError> {
-    crate::transact!(&state.db, |tx| { store::close(tx, &access.meeting, access.user.id).await })?;
-    Ok(Json(json!({"id": access.meeting.id, "state": "closed"})))
+    crate::transact!(&state.db, |tx| { store::close(tx, &access.meeting, access.user.actor()).await })?;
+    Ok(Json(json!({"id": access.meeting_id(), "state": "closed"})))
 }
 
 /// `POST /api/v1/meetings/{id}/people`: more examiners and teams.
@@ -154,12 +162,12 @@ async fn add_people(
     if people.is_empty() {
         return Err(AppError::invalid("Name at least one examiner or team leader."));
     }
-    crate::transact!(&state.db, |tx| { store::add_people(tx, &access.meeting, &people, access.user.id).await })?;
+    crate::transact!(&state.db, |tx| { store::add_people(tx, &access.meeting, &people, access.user.actor()).await })?;
     Ok((StatusCode::CREATED, Json(json!({"added": people.len()}))))
 }
 
 async fn get_assignments(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Marker>) -> Result<impl IntoResponse, AppError> {
-    let list = store::assignments(&state.db, access.meeting.id, access.user.id).await?;
+    let list = store::assignments(&state.db, access.meeting_id(), access.user_id()).await?;
     let shown: Vec<serde_json::Value> = list
         .into_iter()
         .map(|a| {
@@ -178,12 +186,12 @@ async fn get_assignments(State(state): State<AppState>, InMeeting(access, ..): I
 }
 
 async fn get_audit(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<impl IntoResponse, AppError> {
-    Ok(Json(audit::list(&state.db, access.meeting.id).await?))
+    Ok(Json(audit::list(&state.db, access.meeting_id()).await?))
 }
 
 /// The audit log as a CSV download (for the pages as well as programs).
 pub async fn get_audit_csv(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<Response, AppError> {
-    let csv = audit::to_csv(&audit::list(&state.db, access.meeting.id).await?)?;
+    let csv = audit::to_csv(&audit::list(&state.db, access.meeting_id()).await?)?;
     let mut response = csv.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));

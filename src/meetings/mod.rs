@@ -12,6 +12,8 @@ use sqlx::FromRow;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::papers::PaperId;
+
 crate::text_enum! {
     /// Where a meeting is in its life.
     pub enum MeetingState {
@@ -83,13 +85,25 @@ crate::text_enum! {
     }
 }
 
+crate::id_type! {
+    /// A meeting's id.
+    pub struct MeetingId;
+}
+
+impl Meeting {
+    /// The meeting's id.
+    pub fn meeting_id(&self) -> MeetingId {
+        MeetingId(self.id)
+    }
+}
+
 /// A meeting row.
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct Meeting {
-    /// Id.
+    /// Id: a bare UUID for the qualification module; typed: [`Meeting::meeting_id`].
     pub id: Uuid,
     /// The paper whose scripts are marked.
-    pub paper_id: Uuid,
+    pub paper_id: PaperId,
     /// Name, e.g. "HIS2L January 2011 standardisation".
     pub name: String,
     /// The day of the meeting.

@@ -12,10 +12,9 @@ use axum::{
 };
 use serde::Deserialize;
 use tower_sessions::Session;
-use uuid::Uuid;
 
 use super::{
-    Meeting, MeetingState, Purpose, Role,
+    Meeting, MeetingId, MeetingState, Purpose, Role,
     access::{InMeeting, Overseer, Participant, Principal},
     store::{self, Assignment, MeetingScript, MeetingSpec, Participant as Person, Progress},
 };
@@ -24,10 +23,13 @@ use crate::{
     auth::extract::{Admin, AuthUser},
     error::AppError,
     marking,
-    papers::store::{self as papers_store, PaperSummary},
-    scripts::{self, store::ScriptSummary},
+    papers::{
+        PaperId,
+        store::{self as papers_store, PaperSummary},
+    },
+    scripts::{self, ScriptId, store::ScriptSummary},
     state::AppState,
-    users::Email,
+    users::{Email, UserId},
     web::{PageCtx, flash, render},
 };
 
@@ -67,7 +69,7 @@ struct MeetingListPage {
 
 /// The meetings a user sees, for the list and the home page.
 pub async fn meeting_rows(state: &AppState, user: &crate::users::User) -> Result<Vec<(Meeting, String, String)>, AppError> {
-    let rows = store::visible_to(&state.db, user.id, user.is_admin).await?;
+    let rows = store::visible_to(&state.db, user.user_id(), user.is_admin).await?;
     Ok(rows
         .into_iter()
         .map(|(m, role, paper)| {
@@ -88,11 +90,11 @@ async fn list_meetings(State(state): State<AppState>, AuthUser(user): AuthUser, 
 struct NewMeetingPage {
     ctx: PageCtx,
     papers: Vec<PaperSummary>,
-    paper: Option<(Uuid, String)>,
+    paper: Option<(PaperId, String)>,
     scripts: Vec<ScriptSummary>,
     questions: Vec<(String, i32, i32)>,
     form: HashMap<String, String>,
-    chosen: Vec<Uuid>,
+    chosen: Vec<ScriptId>,
     error: Option<String>,
 }
 
@@ -108,22 +110,22 @@ impl NewMeetingPage {
     }
 
     /// Whether a script was ticked.
-    fn is_chosen(&self, id: impl std::borrow::Borrow<Uuid>) -> bool {
+    fn is_chosen(&self, id: impl std::borrow::Borrow<ScriptId>) -> bool {
         self.chosen.contains(id.borrow())
     }
 }
 
 #[derive(Deserialize)]
 struct NewQuery {
-    paper: Option<Uuid>,
+    paper: Option<PaperId>,
 }
 
 async fn new_meeting_page(
     state: &AppState,
     ctx: PageCtx,
-    paper_id: Option<Uuid>,
+    paper_id: Option<PaperId>,
     form: HashMap<String, String>,
-    chosen: Vec<Uuid>,
+    chosen: Vec<ScriptId>,
     error: Option<String>,
 ) -> Result<NewMeetingPage, AppError> {
     let papers = papers_store::list(&state.db).await?;
@@ -159,7 +161,7 @@ fn emails(text: &str) -> Result<Vec<Email>, AppError> {
 /// Reads the new-meeting form into a spec; errors say which field.
 fn spec_from_form(fields: &[(String, String)]) -> Result<MeetingSpec, AppError> {
     let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim()).unwrap_or("");
-    let paper_id = Uuid::parse_str(get("paper_id")).map_err(|_| AppError::invalid("Choose the paper first."))?;
+    let paper_id = get("paper_id").parse::<PaperId>().map_err(|_| AppError::invalid("Choose the paper first."))?;
     let held_on = match get("held_on") {
         "" => None,
         d => Some(
@@ -177,7 +179,7 @@ fn spec_from_form(fields: &[(String, String)]) -> Result<MeetingSpec, AppError> 
     let mut scripts = Vec::new();
     for (k, v) in fields {
         if k == "script" {
-            let id = Uuid::parse_str(v).map_err(|_| AppError::invalid("A chosen script is not valid; reload the page."))?;
+            let id = v.parse::<ScriptId>().map_err(|_| AppError::invalid("A chosen script is not valid; reload the page."))?;
             scripts.push((id, purpose_field(fields, id)?));
         }
     }
@@ -212,11 +214,11 @@ async fn create_meeting(
     session: Session,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let paper_id = fields.iter().find(|(k, _)| k == "paper_id").and_then(|(_, v)| Uuid::parse_str(v).ok());
+    let paper_id = fields.iter().find(|(k, _)| k == "paper_id").and_then(|(_, v)| v.parse::<PaperId>().ok());
     let result = async {
         let spec = spec_from_form(&fields)?;
         let paper = scripts::paper(&state.db, spec.paper_id).await?;
-        crate::transact!(&state.db, |tx| { store::create(tx, &spec, &paper, admin.id).await })
+        crate::transact!(&state.db, |tx| { store::create(tx, &spec, &paper, admin.actor()).await })
     }
     .await;
     match result {
@@ -226,7 +228,7 @@ async fn create_meeting(
         }
         Err(AppError::Invalid { message, .. } | AppError::Conflict(message)) => {
             let form: HashMap<String, String> = fields.iter().filter(|(k, _)| k != "script").cloned().collect();
-            let chosen = fields.iter().filter(|(k, _)| k == "script").filter_map(|(_, v)| Uuid::parse_str(v).ok()).collect();
+            let chosen = fields.iter().filter(|(k, _)| k == "script").filter_map(|(_, v)| v.parse::<ScriptId>().ok()).collect();
             let page = new_meeting_page(&state, ctx, paper_id, form, chosen, Some(message)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
@@ -278,21 +280,21 @@ async fn show_meeting(
     InMeeting(access, ..): InMeeting<Participant>,
     ctx: PageCtx,
 ) -> Result<impl IntoResponse, AppError> {
-    let id = access.meeting.id;
+    let id = access.meeting_id();
     let paper = scripts::paper(&state.db, access.meeting.paper_id).await?;
     let people = store::participants(&state.db, id).await?;
     let scripts = store::scripts(&state.db, id).await?;
     // Overseers get the same list to open any response; its states are theirs (none).
-    let assignments = store::assignments(&state.db, id, access.user.id).await?;
+    let assignments = store::assignments(&state.db, id, access.user_id()).await?;
     let done = assignments.iter().filter(|a| matches!(a.state, Progress::Submitted | Progress::Released)).count();
     // Only released responses count: before release the definitive marks are hidden.
-    let results = if access.role.marks() { Some(store::released_results(&state.db, id, access.user.id).await?) } else { None };
-    let team = if access.role == Role::TeamLeader { store::team_progress(&state.db, id, access.user.id).await? } else { Vec::new() };
+    let results = if access.role.marks() { Some(store::released_results(&state.db, id, access.user_id()).await?) } else { None };
+    let team = if access.role == Role::TeamLeader { store::team_progress(&state.db, id, access.user_id()).await? } else { Vec::new() };
     let tol = store::tolerances(&state.db, id).await?;
     let tolerances = paper.scheme.questions.iter().map(|q| (q.number.clone(), q.max_mark, tol.of(q))).collect();
     let paper_label = format!("{} {} {}", paper.scheme.paper.board, paper.scheme.paper.code, paper.scheme.paper.series);
     let addable = if access.meeting.state == MeetingState::Setup && access.role.oversees() {
-        let chosen: Vec<Uuid> = scripts.iter().map(|s| s.script_id).collect();
+        let chosen: Vec<ScriptId> = scripts.iter().map(|s| s.script_id).collect();
         scripts::store::list(&state.db, access.meeting.paper_id).await?.into_iter().filter(|s| !chosen.contains(&s.id)).collect()
     } else {
         Vec::new()
@@ -318,9 +320,9 @@ async fn open_meeting(
     InMeeting(access, ..): InMeeting<Overseer>,
     session: Session,
 ) -> Result<Redirect, AppError> {
-    crate::transact!(&state.db, |tx| { store::open(tx, &access.meeting, access.user.id).await })?;
+    crate::transact!(&state.db, |tx| { store::open(tx, &access.meeting, access.user.actor()).await })?;
     flash(&session, "The meeting is open: examiners can start marking.").await?;
-    Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))
+    Ok(Redirect::to(&format!("/meetings/{}", access.meeting_id())))
 }
 
 async fn close_meeting(
@@ -328,9 +330,9 @@ async fn close_meeting(
     InMeeting(access, ..): InMeeting<Overseer>,
     session: Session,
 ) -> Result<Redirect, AppError> {
-    crate::transact!(&state.db, |tx| { store::close(tx, &access.meeting, access.user.id).await })?;
+    crate::transact!(&state.db, |tx| { store::close(tx, &access.meeting, access.user.actor()).await })?;
     flash(&session, "The meeting is closed: its marks and definitive marks are final.").await?;
-    Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))
+    Ok(Redirect::to(&format!("/meetings/{}", access.meeting_id())))
 }
 
 async fn add_people(
@@ -356,9 +358,9 @@ async fn add_people(
         return Err(AppError::invalid("A team leader is not in someone else's team: leave the team leader empty."));
     }
     let list: Vec<store::NewPerson<'_>> = people.iter().map(|e| (e, role, leader.as_ref())).collect();
-    crate::transact!(&state.db, |tx| { store::add_people(tx, &access.meeting, &list, access.user.id).await })?;
+    crate::transact!(&state.db, |tx| { store::add_people(tx, &access.meeting, &list, access.user.actor()).await })?;
     flash(&session, format!("{} added to the meeting.", people.iter().map(Email::as_str).collect::<Vec<_>>().join(", "))).await?;
-    Ok(Redirect::to(&format!("/meetings/{}#people", access.meeting.id)))
+    Ok(Redirect::to(&format!("/meetings/{}#people", access.meeting_id())))
 }
 
 async fn add_scripts(
@@ -370,38 +372,38 @@ async fn add_scripts(
     let mut scripts = Vec::new();
     for (k, v) in &fields {
         if k == "script" {
-            let id = Uuid::parse_str(v).map_err(|_| AppError::invalid("A chosen script is not valid; reload the page."))?;
+            let id = v.parse::<ScriptId>().map_err(|_| AppError::invalid("A chosen script is not valid; reload the page."))?;
             scripts.push((id, purpose_field(&fields, id)?));
         }
     }
     if scripts.is_empty() {
         return Err(AppError::invalid("Tick the scripts to add."));
     }
-    crate::transact!(&state.db, |tx| { store::add_scripts(tx, &access.meeting, &scripts, access.user.id).await })?;
+    crate::transact!(&state.db, |tx| { store::add_scripts(tx, &access.meeting, &scripts, access.user.actor()).await })?;
     flash(&session, format!("{} script{} added.", scripts.len(), if scripts.len() == 1 { "" } else { "s" })).await?;
-    Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))
+    Ok(Redirect::to(&format!("/meetings/{}", access.meeting_id())))
 }
 
 async fn remove_person(
     State(state): State<AppState>,
     InMeeting(access, ..): InMeeting<Overseer>,
     session: Session,
-    Path((_, user_id)): Path<(Uuid, Uuid)>,
+    Path((_, user_id)): Path<(MeetingId, UserId)>,
 ) -> Result<Redirect, AppError> {
-    crate::transact!(&state.db, |tx| { store::remove_person(tx, &access.meeting, user_id, access.user.id).await })?;
+    crate::transact!(&state.db, |tx| { store::remove_person(tx, &access.meeting, user_id, access.user.actor()).await })?;
     flash(&session, "Removed from the meeting.").await?;
-    Ok(Redirect::to(&format!("/meetings/{}#people", access.meeting.id)))
+    Ok(Redirect::to(&format!("/meetings/{}#people", access.meeting_id())))
 }
 
 async fn remove_script(
     State(state): State<AppState>,
     InMeeting(access, ..): InMeeting<Overseer>,
     session: Session,
-    Path((_, script_id)): Path<(Uuid, Uuid)>,
+    Path((_, script_id)): Path<(MeetingId, ScriptId)>,
 ) -> Result<Redirect, AppError> {
-    crate::transact!(&state.db, |tx| { store::remove_script(tx, &access.meeting, script_id, access.user.id).await })?;
+    crate::transact!(&state.db, |tx| { store::remove_script(tx, &access.meeting, script_id, access.user.actor()).await })?;
     flash(&session, "The script is no longer in the meeting.").await?;
-    Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))
+    Ok(Redirect::to(&format!("/meetings/{}", access.meeting_id())))
 }
 
 async fn set_tolerances(
@@ -411,7 +413,7 @@ async fn set_tolerances(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Redirect, AppError> {
     let paper = scripts::paper(&state.db, access.meeting.paper_id).await?;
-    let current = store::tolerances(&state.db, access.meeting.id).await?;
+    let current = store::tolerances(&state.db, access.meeting_id()).await?;
     let changed = crate::transact!(&state.db, |tx| {
         let mut changed = 0;
         for (k, v) in &fields {
@@ -422,14 +424,14 @@ async fn set_tolerances(
                 .parse::<i32>()
                 .map_err(|_| AppError::invalid(format!("The tolerance of question {n} must be a whole number of marks.")))?;
             if current.of(q) != t {
-                store::set_tolerance(tx, access.meeting.id, qid, t, access.user.id).await?;
+                store::set_tolerance(tx, access.meeting_id(), qid, t, access.user.actor()).await?;
                 changed += 1;
             }
         }
         Ok(changed)
     })?;
     flash(&session, format!("{changed} tolerance{} changed.", if changed == 1 { "" } else { "s" })).await?;
-    Ok(Redirect::to(&format!("/meetings/{}#tolerances", access.meeting.id)))
+    Ok(Redirect::to(&format!("/meetings/{}#tolerances", access.meeting_id())))
 }
 
 async fn release_all(
@@ -437,20 +439,20 @@ async fn release_all(
     InMeeting(access, ..): InMeeting<Principal>,
     session: Session,
 ) -> Result<Redirect, AppError> {
-    let n = crate::transact!(&state.db, |tx| { marking::adjudication::release(tx, &access.meeting, None, access.user.id).await })?;
+    let n = crate::transact!(&state.db, |tx| { marking::adjudication::release(tx, &access.meeting, None, access.user.actor()).await })?;
     flash(&session, format!("{n} scripts released: examiners now see the definitive marks.")).await?;
-    Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))
+    Ok(Redirect::to(&format!("/meetings/{}", access.meeting_id())))
 }
 
 async fn release_script(
     State(state): State<AppState>,
     InMeeting(access, ..): InMeeting<Principal>,
     session: Session,
-    Path((_, script_id)): Path<(Uuid, Uuid)>,
+    Path((_, script_id)): Path<(MeetingId, ScriptId)>,
 ) -> Result<Redirect, AppError> {
-    crate::transact!(&state.db, |tx| { marking::adjudication::release(tx, &access.meeting, Some(script_id), access.user.id).await })?;
+    crate::transact!(&state.db, |tx| { marking::adjudication::release(tx, &access.meeting, Some(script_id), access.user.actor()).await })?;
     flash(&session, "Script released: examiners now see its definitive marks.").await?;
-    Ok(Redirect::to(&format!("/meetings/{}", access.meeting.id)))
+    Ok(Redirect::to(&format!("/meetings/{}", access.meeting_id())))
 }
 
 #[derive(Template)]
@@ -466,12 +468,12 @@ async fn show_audit(
     InMeeting(access, ..): InMeeting<Overseer>,
     ctx: PageCtx,
 ) -> Result<impl IntoResponse, AppError> {
-    let entries = audit::list(&state.db, access.meeting.id).await?;
+    let entries = audit::list(&state.db, access.meeting_id()).await?;
     render(&AuditPage { ctx, meeting: access.meeting, entries })
 }
 
 /// The purpose chosen for a script on a form (practice when the form has none).
-fn purpose_field(fields: &[(String, String)], script: Uuid) -> Result<Purpose, AppError> {
+fn purpose_field(fields: &[(String, String)], script: ScriptId) -> Result<Purpose, AppError> {
     match fields.iter().find(|(n, _)| *n == format!("purpose.{script}")) {
         Some((_, p)) => {
             p.parse().map_err(|_| AppError::invalid(format!("{p:?} is not a purpose: choose practice, qualification or seed.")))

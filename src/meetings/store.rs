@@ -8,9 +8,9 @@ use sqlx::{FromRow, PgConnection, PgExecutor};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use super::{Meeting, MeetingState, Purpose, Role};
+use super::{Meeting, MeetingId, MeetingState, Purpose, Role};
 use crate::{
-    audit,
+    audit::{self, Actor},
     error::AppError,
     live,
     marking::{
@@ -18,15 +18,16 @@ use crate::{
         rules::{MAX_MEETING_NAME_CHARS, check_len, check_tolerance, default_tolerance, tolerance_in_force, within_tolerance},
     },
     markscheme::Question,
-    papers::store::StoredPaper,
-    users::Email,
+    papers::{PaperId, store::StoredPaper},
+    scripts::{ResponseId, ScriptId},
+    users::{Email, UserId},
 };
 
 /// Everything a new meeting is made from, already parsed at the edge.
 #[derive(Debug, Clone)]
 pub struct MeetingSpec {
     /// The paper.
-    pub paper_id: Uuid,
+    pub paper_id: PaperId,
     /// Name.
     pub name: String,
     /// Day of the meeting.
@@ -38,13 +39,13 @@ pub struct MeetingSpec {
     /// Team leaders with their teams.
     pub team_leaders: Vec<(Email, Vec<Email>)>,
     /// Scripts and why each is marked, in order.
-    pub scripts: Vec<(Uuid, Purpose)>,
+    pub scripts: Vec<(ScriptId, Purpose)>,
     /// Tolerance per question number; others get the default.
     pub tolerances: HashMap<String, i32>,
 }
 
 /// Creates a meeting with its people, scripts and tolerances, all or nothing.
-pub async fn create(tx: &mut PgConnection, spec: &MeetingSpec, paper: &StoredPaper, actor: Uuid) -> Result<Uuid, AppError> {
+pub async fn create(tx: &mut PgConnection, spec: &MeetingSpec, paper: &StoredPaper, actor: Actor) -> Result<MeetingId, AppError> {
     if spec.name.trim().is_empty() {
         return Err(AppError::invalid("Give the meeting a name."));
     }
@@ -78,13 +79,14 @@ pub async fn create(tx: &mut PgConnection, spec: &MeetingSpec, paper: &StoredPap
         check_tolerance(n, *t, max).map_err(AppError::invalid)?;
     }
 
-    let id: Uuid = sqlx::query_scalar("INSERT INTO meetings (paper_id, name, held_on, created_by) VALUES ($1, $2, $3, $4) RETURNING id")
-        .bind(spec.paper_id)
-        .bind(spec.name.trim())
-        .bind(spec.held_on)
-        .bind(actor)
-        .fetch_one(&mut *tx)
-        .await?;
+    let id: MeetingId =
+        sqlx::query_scalar("INSERT INTO meetings (paper_id, name, held_on, created_by) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(spec.paper_id)
+            .bind(spec.name.trim())
+            .bind(spec.held_on)
+            .bind(actor.0)
+            .fetch_one(&mut *tx)
+            .await?;
     insert_people(tx, id, &people).await?;
     let mut script_ids = HashSet::new();
     for (position, (script_id, purpose)) in spec.scripts.iter().enumerate() {
@@ -118,7 +120,7 @@ pub async fn create(tx: &mut PgConnection, spec: &MeetingSpec, paper: &StoredPap
         &mut *tx,
         audit::Entry {
             new: Some(json!({"name": spec.name, "people": emails, "scripts": spec.scripts.len()})),
-            ..audit::Entry::new(id, actor, "meeting.create")
+            ..audit::Entry::meeting(id, actor, "meeting.create")
         },
     )
     .await?;
@@ -130,12 +132,12 @@ pub type NewPerson<'a> = (&'a Email, &'static str, Option<&'a Email>);
 
 /// Adds people to a meeting; every email must belong to an active account
 /// and nobody may already take part.
-pub async fn insert_people(tx: &mut PgConnection, meeting_id: Uuid, people: &[NewPerson<'_>]) -> Result<(), AppError> {
+pub async fn insert_people(tx: &mut PgConnection, meeting_id: MeetingId, people: &[NewPerson<'_>]) -> Result<(), AppError> {
     let mut emails: Vec<String> = people.iter().map(|(e, _, _)| e.as_str().to_owned()).collect();
     emails.extend(people.iter().filter_map(|(_, _, l)| l.map(|l| l.as_str().to_owned())));
-    let found: Vec<(String, Uuid, bool)> =
+    let found: Vec<(String, UserId, bool)> =
         sqlx::query_as("SELECT email, id, active FROM users WHERE email = ANY($1)").bind(&emails).fetch_all(&mut *tx).await?;
-    let ids: HashMap<&str, Uuid> = found.iter().filter(|(_, _, a)| *a).map(|(e, id, _)| (e.as_str(), *id)).collect();
+    let ids: HashMap<&str, UserId> = found.iter().filter(|(_, _, a)| *a).map(|(e, id, _)| (e.as_str(), *id)).collect();
     let missing: Vec<&str> = emails.iter().map(String::as_str).filter(|e| !ids.contains_key(e)).collect();
     if !missing.is_empty() {
         return Err(AppError::invalid(format!(
@@ -177,18 +179,19 @@ pub async fn insert_people(tx: &mut PgConnection, meeting_id: Uuid, people: &[Ne
 }
 
 /// Adds people to a meeting that is not closed (audited).
-pub async fn add_people(tx: &mut PgConnection, meeting: &Meeting, people: &[NewPerson<'_>], actor: Uuid) -> Result<(), AppError> {
-    if lock_state(tx, meeting.id).await? == MeetingState::Closed {
+pub async fn add_people(tx: &mut PgConnection, meeting: &Meeting, people: &[NewPerson<'_>], actor: Actor) -> Result<(), AppError> {
+    if lock_state(tx, meeting.meeting_id()).await? == MeetingState::Closed {
         return Err(AppError::Conflict("The meeting is closed.".into()));
     }
-    insert_people(tx, meeting.id, people).await?;
+    insert_people(tx, meeting.meeting_id(), people).await?;
     let added: Vec<String> = people.iter().map(|(e, role, _)| format!("{} ({role})", e.as_str())).collect();
-    audit::record(&mut *tx, audit::Entry { new: Some(json!(added)), ..audit::Entry::new(meeting.id, actor, "people.add") }).await
+    audit::record(&mut *tx, audit::Entry { new: Some(json!(added)), ..audit::Entry::meeting(meeting.meeting_id(), actor, "people.add") })
+        .await
 }
 
 /// Adds scripts to a meeting still being set up (audited).
-pub async fn add_scripts(tx: &mut PgConnection, meeting: &Meeting, scripts: &[(Uuid, Purpose)], actor: Uuid) -> Result<(), AppError> {
-    if lock_state(tx, meeting.id).await? != MeetingState::Setup {
+pub async fn add_scripts(tx: &mut PgConnection, meeting: &Meeting, scripts: &[(ScriptId, Purpose)], actor: Actor) -> Result<(), AppError> {
+    if lock_state(tx, meeting.meeting_id()).await? != MeetingState::Setup {
         return Err(AppError::Conflict("Scripts can only be added while the meeting is being set up.".into()));
     }
     let start: i32 = sqlx::query_scalar("SELECT coalesce(max(position) + 1, 0) FROM meeting_scripts WHERE meeting_id = $1")
@@ -218,7 +221,7 @@ pub async fn add_scripts(tx: &mut PgConnection, meeting: &Meeting, scripts: &[(U
         &mut *tx,
         audit::Entry {
             new: Some(json!(scripts.iter().map(|(s, _)| s).collect::<Vec<_>>())),
-            ..audit::Entry::new(meeting.id, actor, "scripts.add")
+            ..audit::Entry::meeting(meeting.meeting_id(), actor, "scripts.add")
         },
     )
     .await
@@ -226,8 +229,8 @@ pub async fn add_scripts(tx: &mut PgConnection, meeting: &Meeting, scripts: &[(U
 
 /// Removes a person from a meeting still being set up (not the principal
 /// examiner); a removed team leader's team stays in the meeting, without a leader.
-pub async fn remove_person(tx: &mut PgConnection, meeting: &Meeting, user_id: Uuid, actor: Uuid) -> Result<(), AppError> {
-    if lock_state(tx, meeting.id).await? != MeetingState::Setup {
+pub async fn remove_person(tx: &mut PgConnection, meeting: &Meeting, user_id: UserId, actor: Actor) -> Result<(), AppError> {
+    if lock_state(tx, meeting.meeting_id()).await? != MeetingState::Setup {
         return Err(AppError::Conflict("People can only be removed while the meeting is being set up.".into()));
     }
     let role: Option<String> =
@@ -253,7 +256,11 @@ pub async fn remove_person(tx: &mut PgConnection, meeting: &Meeting, user_id: Uu
         .await?;
     audit::record(
         &mut *tx,
-        audit::Entry { subject_id: Some(user_id), old: role.map(|r| json!(r)), ..audit::Entry::new(meeting.id, actor, "people.remove") },
+        audit::Entry {
+            subject_id: Some(user_id.0),
+            old: role.map(|r| json!(r)),
+            ..audit::Entry::meeting(meeting.meeting_id(), actor, "people.remove")
+        },
     )
     .await
 }
@@ -264,8 +271,8 @@ const SCRIPT_REMOVED: &str = "The script was taken out of the meeting.";
 /// Takes a script out of a meeting still being set up, with every mark and
 /// definitive mark the meeting holds for its responses (each removal audited),
 /// so that adding the script again starts afresh.
-pub async fn remove_script(tx: &mut PgConnection, meeting: &Meeting, script_id: Uuid, actor: Uuid) -> Result<(), AppError> {
-    if lock_state(tx, meeting.id).await? != MeetingState::Setup {
+pub async fn remove_script(tx: &mut PgConnection, meeting: &Meeting, script_id: ScriptId, actor: Actor) -> Result<(), AppError> {
+    if lock_state(tx, meeting.meeting_id()).await? != MeetingState::Setup {
         return Err(AppError::Conflict("Scripts can only be removed while the meeting is being set up.".into()));
     }
     let removed = sqlx::query("DELETE FROM meeting_scripts WHERE meeting_id = $1 AND script_id = $2")
@@ -276,7 +283,7 @@ pub async fn remove_script(tx: &mut PgConnection, meeting: &Meeting, script_id: 
     if removed.rows_affected() == 0 {
         return Err(AppError::not_found("That script in this meeting"));
     }
-    let definitive: Vec<(Uuid, Option<i32>, i32, String)> = sqlx::query_as(
+    let definitive: Vec<(ResponseId, Option<i32>, i32, String)> = sqlx::query_as(
         "DELETE FROM definitive_marks d USING responses r
          WHERE d.meeting_id = $1 AND d.response_id = r.id AND r.script_id = $2
          RETURNING d.response_id, d.level, d.mark, d.rationale",
@@ -289,15 +296,15 @@ pub async fn remove_script(tx: &mut PgConnection, meeting: &Meeting, script_id: 
         audit::record(
             &mut *tx,
             audit::Entry {
-                response_id: Some(response_id),
+                response_id: Some(response_id.0),
                 old: Some(json!({"level": level, "mark": mark, "rationale": rationale})),
                 reason: Some(SCRIPT_REMOVED),
-                ..audit::Entry::new(meeting.id, actor, "definitive.remove")
+                ..audit::Entry::meeting(meeting.meeting_id(), actor, "definitive.remove")
             },
         )
         .await?;
     }
-    let marks: Vec<(Uuid, Uuid, Option<i32>, i32, String, MarkState)> = sqlx::query_as(
+    let marks: Vec<(ResponseId, UserId, Option<i32>, i32, String, MarkState)> = sqlx::query_as(
         "DELETE FROM marks m USING responses r
          WHERE m.meeting_id = $1 AND m.response_id = r.id AND r.script_id = $2
          RETURNING m.response_id, m.examiner_id, m.level, m.mark, m.comment, m.state",
@@ -310,16 +317,20 @@ pub async fn remove_script(tx: &mut PgConnection, meeting: &Meeting, script_id: 
         audit::record(
             &mut *tx,
             audit::Entry {
-                response_id: Some(response_id),
-                subject_id: Some(examiner),
+                response_id: Some(response_id.0),
+                subject_id: Some(examiner.0),
                 old: Some(json!({"level": level, "mark": mark, "comment": comment, "state": state})),
                 reason: Some(SCRIPT_REMOVED),
-                ..audit::Entry::new(meeting.id, actor, "mark.remove")
+                ..audit::Entry::meeting(meeting.meeting_id(), actor, "mark.remove")
             },
         )
         .await?;
     }
-    audit::record(&mut *tx, audit::Entry { old: Some(json!(script_id)), ..audit::Entry::new(meeting.id, actor, "scripts.remove") }).await
+    audit::record(
+        &mut *tx,
+        audit::Entry { old: Some(json!(script_id)), ..audit::Entry::meeting(meeting.meeting_id(), actor, "scripts.remove") },
+    )
+    .await
 }
 
 /// The meeting's state, read under its row lock. Every set-up change (people,
@@ -331,7 +342,7 @@ pub async fn remove_script(tx: &mut PgConnection, meeting: &Meeting, script_id: 
 /// that merely refer to the meeting (audit entries, the tolerances a paper
 /// edit writes), so an open cannot deadlock with a paper edit that holds the
 /// paper's lock while it waits.
-async fn lock_state(tx: &mut PgConnection, meeting_id: Uuid) -> Result<MeetingState, AppError> {
+async fn lock_state(tx: &mut PgConnection, meeting_id: MeetingId) -> Result<MeetingState, AppError> {
     sqlx::query_scalar("SELECT state FROM meetings WHERE id = $1 FOR NO KEY UPDATE")
         .bind(meeting_id)
         .fetch_optional(&mut *tx)
@@ -340,8 +351,8 @@ async fn lock_state(tx: &mut PgConnection, meeting_id: Uuid) -> Result<MeetingSt
 }
 
 /// Moves a meeting from setup to marking.
-pub async fn open(tx: &mut PgConnection, meeting: &Meeting, actor: Uuid) -> Result<(), AppError> {
-    let state = lock_state(tx, meeting.id).await?;
+pub async fn open(tx: &mut PgConnection, meeting: &Meeting, actor: Actor) -> Result<(), AppError> {
+    let state = lock_state(tx, meeting.meeting_id()).await?;
     if state != MeetingState::Setup {
         return Err(AppError::Conflict(format!("The meeting is already {}.", state.label())));
     }
@@ -363,7 +374,7 @@ async fn move_state(
     meeting: &Meeting,
     from: MeetingState,
     to: MeetingState,
-    actor: Uuid,
+    actor: Actor,
     action: &str,
 ) -> Result<(), AppError> {
     let (from_name, to_name) = (from.as_str(), to.as_str());
@@ -387,14 +398,18 @@ async fn move_state(
     }
     audit::record(
         &mut *tx,
-        audit::Entry { old: Some(json!(from_name)), new: Some(json!(to_name)), ..audit::Entry::new(meeting.id, actor, action) },
+        audit::Entry {
+            old: Some(json!(from_name)),
+            new: Some(json!(to_name)),
+            ..audit::Entry::meeting(meeting.meeting_id(), actor, action)
+        },
     )
     .await
 }
 
 /// Closes a meeting that is marking: nothing changes in it afterwards.
-pub async fn close(tx: &mut PgConnection, meeting: &Meeting, actor: Uuid) -> Result<(), AppError> {
-    let state = lock_state(tx, meeting.id).await?;
+pub async fn close(tx: &mut PgConnection, meeting: &Meeting, actor: Actor) -> Result<(), AppError> {
+    let state = lock_state(tx, meeting.meeting_id()).await?;
     if state != MeetingState::Marking {
         return Err(AppError::Conflict(format!("Only a meeting that is marking can be closed; this one is {}.", state.label())));
     }
@@ -405,7 +420,7 @@ pub async fn close(tx: &mut PgConnection, meeting: &Meeting, actor: Uuid) -> Res
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct Participant {
     /// User id.
-    pub user_id: Uuid,
+    pub user_id: UserId,
     /// Email.
     pub email: String,
     /// Name.
@@ -417,7 +432,7 @@ pub struct Participant {
 }
 
 /// The people of a meeting, principal examiner first.
-pub async fn participants(db: impl PgExecutor<'_>, meeting_id: Uuid) -> Result<Vec<Participant>, AppError> {
+pub async fn participants(db: impl PgExecutor<'_>, meeting_id: MeetingId) -> Result<Vec<Participant>, AppError> {
     Ok(sqlx::query_as(
         "SELECT u.id AS user_id, u.email, u.name, p.role, tl.email AS team_leader
          FROM meeting_participants p JOIN users u ON u.id = p.user_id LEFT JOIN users tl ON tl.id = p.team_leader_id
@@ -433,9 +448,9 @@ pub async fn participants(db: impl PgExecutor<'_>, meeting_id: Uuid) -> Result<V
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct Assignment {
     /// Response id.
-    pub response_id: Uuid,
+    pub response_id: ResponseId,
     /// Script id.
-    pub script_id: Uuid,
+    pub script_id: ScriptId,
     /// Candidate number.
     pub candidate: String,
     /// Question number.
@@ -476,7 +491,7 @@ impl Progress {
 }
 
 /// Every response in the meeting with `user`'s progress, in marking order (one query).
-pub async fn assignments(db: impl PgExecutor<'_>, meeting_id: Uuid, user: Uuid) -> Result<Vec<Assignment>, AppError> {
+pub async fn assignments(db: impl PgExecutor<'_>, meeting_id: MeetingId, user: UserId) -> Result<Vec<Assignment>, AppError> {
     Ok(sqlx::query_as(
         "SELECT r.id AS response_id, s.id AS script_id, s.candidate, q.number AS question, ms.purpose,
                 CASE WHEN ms.released_at IS NOT NULL OR qr.set_id IS NOT NULL THEN 'released'
@@ -510,7 +525,7 @@ pub async fn assignments(db: impl PgExecutor<'_>, meeting_id: Uuid, user: Uuid) 
 /// How a marker did on the released responses: (within tolerance, compared).
 /// Every submitted mark on a released response with a definitive mark counts,
 /// judged by the tolerance rules (`stats::tolerance`), not re-coded here.
-pub async fn released_results(db: impl PgExecutor<'_>, meeting_id: Uuid, examiner: Uuid) -> Result<(i64, i64), AppError> {
+pub async fn released_results(db: impl PgExecutor<'_>, meeting_id: MeetingId, examiner: UserId) -> Result<(i64, i64), AppError> {
     // (mark, definitive mark, maximum mark, tolerance the meeting set)
     let rows: Vec<(i32, i32, i32, Option<i32>)> = sqlx::query_as(
         "SELECT m.mark, d.mark, q.max_mark, t.tolerance
@@ -535,7 +550,7 @@ pub async fn released_results(db: impl PgExecutor<'_>, meeting_id: Uuid, examine
 pub type TeamProgress = (String, String, i64, i64);
 
 /// The progress of a team leader's team (one query).
-pub async fn team_progress(db: impl PgExecutor<'_>, meeting_id: Uuid, leader: Uuid) -> Result<Vec<TeamProgress>, AppError> {
+pub async fn team_progress(db: impl PgExecutor<'_>, meeting_id: MeetingId, leader: UserId) -> Result<Vec<TeamProgress>, AppError> {
     Ok(sqlx::query_as(
         "SELECT u.name, u.email, count(m.id) FILTER (WHERE m.state = 'submitted'), count(m.id) FILTER (WHERE m.state = 'draft')
          FROM meeting_participants p JOIN users u ON u.id = p.user_id
@@ -553,7 +568,7 @@ pub async fn team_progress(db: impl PgExecutor<'_>, meeting_id: Uuid, leader: Uu
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct MeetingScript {
     /// Script id.
-    pub script_id: Uuid,
+    pub script_id: ScriptId,
     /// Candidate number.
     pub candidate: String,
     /// Purpose.
@@ -567,7 +582,7 @@ pub struct MeetingScript {
 }
 
 /// The meeting's scripts with release and definitive-mark progress (one query).
-pub async fn scripts(db: impl PgExecutor<'_>, meeting_id: Uuid) -> Result<Vec<MeetingScript>, AppError> {
+pub async fn scripts(db: impl PgExecutor<'_>, meeting_id: MeetingId) -> Result<Vec<MeetingScript>, AppError> {
     Ok(sqlx::query_as(
         "SELECT s.id AS script_id, s.candidate, ms.purpose, ms.released_at,
                 count(r.id) AS responses, count(d.response_id) AS definitive
@@ -594,7 +609,7 @@ impl Tolerances {
 }
 
 /// The tolerances a meeting has set; ask `Tolerances::of` for the one in force.
-pub async fn tolerances(db: impl PgExecutor<'_>, meeting_id: Uuid) -> Result<Tolerances, AppError> {
+pub async fn tolerances(db: impl PgExecutor<'_>, meeting_id: MeetingId) -> Result<Tolerances, AppError> {
     let rows: Vec<(String, i32)> = sqlx::query_as(
         "SELECT q.number, t.tolerance FROM meeting_tolerances t JOIN questions q ON q.id = t.question_id WHERE t.meeting_id = $1",
     )
@@ -607,7 +622,7 @@ pub async fn tolerances(db: impl PgExecutor<'_>, meeting_id: Uuid) -> Result<Tol
 /// Gives questions just added to a paper the default tolerance in every
 /// meeting on it still being set up (the paper edit holds the paper's lock,
 /// so no meeting on it leaves set-up meanwhile).
-pub async fn add_default_tolerances(tx: &mut PgConnection, paper_id: Uuid, questions: &[(Uuid, i32)]) -> Result<(), AppError> {
+pub async fn add_default_tolerances(tx: &mut PgConnection, paper_id: PaperId, questions: &[(Uuid, i32)]) -> Result<(), AppError> {
     if questions.is_empty() {
         return Ok(());
     }
@@ -641,10 +656,10 @@ pub async fn forget_questions(tx: &mut PgConnection, question_ids: &[Uuid]) -> R
 /// Changes a question's tolerance (principal examiner), audited.
 pub async fn set_tolerance(
     tx: &mut PgConnection,
-    meeting_id: Uuid,
+    meeting_id: MeetingId,
     question_id: Uuid,
     tolerance: i32,
-    actor: Uuid,
+    actor: Actor,
 ) -> Result<(), AppError> {
     let state: MeetingState =
         sqlx::query_scalar("SELECT state FROM meetings WHERE id = $1 FOR SHARE").bind(meeting_id).fetch_one(&mut *tx).await?;
@@ -674,15 +689,15 @@ pub async fn set_tolerance(
         audit::Entry {
             old: old.map(|t| json!({"question_id": question_id, "tolerance": t})),
             new: Some(json!({"question_id": question_id, "tolerance": tolerance})),
-            ..audit::Entry::new(meeting_id, actor, "tolerance.set")
+            ..audit::Entry::meeting(meeting_id, actor, "tolerance.set")
         },
     )
     .await?;
-    live::notify(&mut *tx, &live::Event { meeting_id, kind: "tolerance".into(), response_id: None, examiner_id: None }).await
+    live::notify(&mut *tx, &live::Event::about(meeting_id, "tolerance", None, None)).await
 }
 
 /// The meetings a user can see: all for administrators, else those they take part in.
-pub async fn visible_to(db: impl PgExecutor<'_>, user: Uuid, admin: bool) -> Result<Vec<(Meeting, Option<Role>, String)>, AppError> {
+pub async fn visible_to(db: impl PgExecutor<'_>, user: UserId, admin: bool) -> Result<Vec<(Meeting, Option<Role>, String)>, AppError> {
     #[derive(FromRow)]
     struct Row {
         #[sqlx(flatten)]

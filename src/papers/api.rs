@@ -9,10 +9,9 @@ use axum::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use super::{
-    check,
+    PaperId, check,
     import::{SchemeUpload, read_document},
     store,
 };
@@ -67,7 +66,7 @@ async fn create_paper(
         return Err(AppError::Invalid { message: "The paper was not saved: its mark scheme has problems.".into(), details: problems });
     }
     let (id, paper) = crate::transact!(&state.db, |tx| {
-        let id = store::insert(tx, &scheme, None, admin.id).await?;
+        let id = store::insert(tx, &scheme, None, admin.actor()).await?;
         let paper = store::load(tx, id).await?.ok_or_else(|| AppError::Internal(anyhow::anyhow!("paper vanished")))?;
         Ok((id, paper))
     })?;
@@ -87,7 +86,7 @@ async fn import_document(Admin(_): Admin, body: axum::body::Bytes) -> Result<imp
     Ok(Json(imported.scheme))
 }
 
-async fn get_paper(State(state): State<AppState>, Admin(_): Admin, Path(id): Path<Uuid>) -> Result<impl IntoResponse, AppError> {
+async fn get_paper(State(state): State<AppState>, Admin(_): Admin, Path(id): Path<PaperId>) -> Result<impl IntoResponse, AppError> {
     let paper = scripts::paper(&state.db, id).await?;
     Ok(Json(paper_json(&paper)?))
 }
@@ -107,7 +106,7 @@ struct ResponseBody {
 async fn create_script(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(id): Path<Uuid>,
+    Path(id): Path<PaperId>,
     Json(body): Json<ScriptBody>,
 ) -> Result<impl IntoResponse, AppError> {
     let paper = scripts::paper(&state.db, id).await?;

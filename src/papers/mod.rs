@@ -14,6 +14,11 @@ use crate::{
     state::AppState,
 };
 
+crate::id_type! {
+    /// A paper's id.
+    pub struct PaperId;
+}
+
 /// Page and API routes for papers.
 pub fn routes() -> Router<AppState> {
     pages::routes()

@@ -9,10 +9,9 @@ use axum::{
     routing::get,
 };
 use tower_sessions::Session;
-use uuid::Uuid;
 
 use super::{
-    check,
+    PaperId, check,
     form::{PaperForm, QuestionField, to_scheme},
     import::read_document,
     store::{self, PaperSummary, StoredPaper},
@@ -187,7 +186,7 @@ async fn create_paper(
         Err(errors) => return show_again(ctx, "Check the imported mark scheme", "/papers", &fields, source, errors),
     };
     let document = Some(&source).filter(|s| !s.is_empty()).map(String::as_str);
-    let saved = async { crate::transact!(&state.db, |tx| { store::insert(tx, &scheme, document, admin.id).await }) }.await;
+    let saved = async { crate::transact!(&state.db, |tx| { store::insert(tx, &scheme, document, admin.actor()).await }) }.await;
     let id = match saved {
         Ok(id) => id,
         Err(AppError::Conflict(message)) => {
@@ -233,7 +232,7 @@ struct QuestionView {
 #[template(path = "papers/show.html")]
 struct PaperPage {
     ctx: PageCtx,
-    id: Uuid,
+    id: PaperId,
     board: String,
     code: String,
     title: String,
@@ -245,7 +244,7 @@ struct PaperPage {
     locked: Option<&'static str>,
 }
 
-async fn load_paper(state: &AppState, id: Uuid) -> Result<StoredPaper, AppError> {
+async fn load_paper(state: &AppState, id: PaperId) -> Result<StoredPaper, AppError> {
     let mut conn = state.db.acquire().await?;
     store::load(&mut conn, id).await?.ok_or_else(|| AppError::not_found("That paper"))
 }
@@ -254,7 +253,7 @@ async fn show_paper(
     State(state): State<AppState>,
     Admin(_): Admin,
     ctx: PageCtx,
-    Path(id): Path<Uuid>,
+    Path(id): Path<PaperId>,
 ) -> Result<impl IntoResponse, AppError> {
     let paper = load_paper(&state, id).await?;
     let scripts = scripts_store::list(&state.db, id).await?;
@@ -297,7 +296,7 @@ async fn edit_paper(
     State(state): State<AppState>,
     Admin(_): Admin,
     ctx: PageCtx,
-    Path(id): Path<Uuid>,
+    Path(id): Path<PaperId>,
 ) -> Result<impl IntoResponse, AppError> {
     store::refuse_if_locked(&state.db, id).await?;
     let paper = load_paper(&state, id).await?;
@@ -312,7 +311,7 @@ async fn update_paper(
     Admin(admin): Admin,
     ctx: PageCtx,
     session: Session,
-    Path(id): Path<Uuid>,
+    Path(id): Path<PaperId>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     store::refuse_if_locked(&state.db, id).await?;
@@ -322,7 +321,7 @@ async fn update_paper(
         Ok(scheme) => scheme,
         Err(errors) => return show_again(ctx, "Edit the paper", &action, &fields, source, errors),
     };
-    match async { crate::transact!(&state.db, |tx| { store::update(tx, id, &scheme, admin.id).await }) }.await {
+    match async { crate::transact!(&state.db, |tx| { store::update(tx, id, &scheme, admin.actor()).await }) }.await {
         Ok(()) => {}
         Err(AppError::Conflict(message)) => return show_again(ctx, "Edit the paper", &action, &fields, source, vec![message]),
         Err(e) => return Err(e),

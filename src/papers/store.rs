@@ -7,7 +7,9 @@ use sqlx::{FromRow, PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::PaperId;
 use crate::{
+    audit::Actor,
     error::{AppError, on_constraint},
     markscheme::{AoBands, Level, PaperInfo, Question, QuestionKind, Scheme},
     meetings::{MeetingState, store as meetings_store},
@@ -17,7 +19,7 @@ use crate::{
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct PaperSummary {
     /// Id.
-    pub id: Uuid,
+    pub id: PaperId,
     /// Exam board.
     pub board: String,
     /// Code, e.g. HIS2L.
@@ -51,7 +53,7 @@ pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<PaperSummary>, AppError
 #[derive(Debug, Clone)]
 pub struct StoredPaper {
     /// Id.
-    pub id: Uuid,
+    pub id: PaperId,
     /// The scheme, board included in `scheme.paper.board`.
     pub scheme: Scheme,
     /// `question_ids[i]` is the id of `scheme.questions[i]`.
@@ -74,7 +76,7 @@ impl StoredPaper {
 
 #[derive(FromRow)]
 struct PaperRow {
-    id: Uuid,
+    id: PaperId,
     board: String,
     code: String,
     title: String,
@@ -112,7 +114,7 @@ struct GridRow {
 }
 
 /// Loads a paper with its questions, bands and grids (four queries, not one per question).
-pub async fn load(db: &mut PgConnection, id: Uuid) -> Result<Option<StoredPaper>, AppError> {
+pub async fn load(db: &mut PgConnection, id: PaperId) -> Result<Option<StoredPaper>, AppError> {
     let Some(paper): Option<PaperRow> =
         sqlx::query_as("SELECT id, board, code, title, series, guidance, source_document FROM papers WHERE id = $1")
             .bind(id)
@@ -188,9 +190,9 @@ pub async fn load(db: &mut PgConnection, id: Uuid) -> Result<Option<StoredPaper>
 const DUPLICATE_PAPER: &str = "A paper with this board, code and series already exists. Open it from the papers list to edit it.";
 
 /// Saves a new paper; call inside a transaction (the caller commits).
-pub async fn insert(tx: &mut PgConnection, scheme: &Scheme, source_document: Option<&str>, created_by: Uuid) -> Result<Uuid, AppError> {
+pub async fn insert(tx: &mut PgConnection, scheme: &Scheme, source_document: Option<&str>, created_by: Actor) -> Result<PaperId, AppError> {
     let info = &scheme.paper;
-    let id: Uuid = sqlx::query_scalar(
+    let id: PaperId = sqlx::query_scalar(
         "INSERT INTO papers (board, code, title, series, guidance, source_document, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
@@ -200,7 +202,7 @@ pub async fn insert(tx: &mut PgConnection, scheme: &Scheme, source_document: Opt
     .bind(info.series.trim())
     .bind(&scheme.guidance)
     .bind(source_document)
-    .bind(created_by)
+    .bind(created_by.0)
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| on_constraint(e, "papers_board_code_series_key", DUPLICATE_PAPER))?;
@@ -217,7 +219,7 @@ pub const LOCKED_MESSAGE: &str = "A standardisation meeting has started marking 
 /// (it is marking, or closed). The one definition of the rule: the pages ask
 /// it, and `update` asks it again under the paper's lock, which opening a
 /// meeting also takes, so the two cannot cross.
-pub async fn is_locked(db: impl PgExecutor<'_>, paper_id: Uuid) -> Result<bool, AppError> {
+pub async fn is_locked(db: impl PgExecutor<'_>, paper_id: PaperId) -> Result<bool, AppError> {
     Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM meetings WHERE paper_id = $1 AND state <> $2)")
         .bind(paper_id)
         .bind(MeetingState::Setup)
@@ -226,7 +228,7 @@ pub async fn is_locked(db: impl PgExecutor<'_>, paper_id: Uuid) -> Result<bool, 
 }
 
 /// Refuses (409, `LOCKED_MESSAGE`) when the paper's mark scheme is fixed.
-pub async fn refuse_if_locked(db: impl PgExecutor<'_>, paper_id: Uuid) -> Result<(), AppError> {
+pub async fn refuse_if_locked(db: impl PgExecutor<'_>, paper_id: PaperId) -> Result<(), AppError> {
     if is_locked(db, paper_id).await? { Err(AppError::Conflict(LOCKED_MESSAGE.into())) } else { Ok(()) }
 }
 
@@ -235,7 +237,7 @@ pub async fn refuse_if_locked(db: impl PgExecutor<'_>, paper_id: Uuid) -> Result
 /// that already has responses is refused. Meetings still being set up follow
 /// the paper: a removed question's tolerances go with it, an added question
 /// gets the default tolerance in each of them.
-pub async fn update(tx: &mut PgConnection, id: Uuid, scheme: &Scheme, actor: Uuid) -> Result<(), AppError> {
+pub async fn update(tx: &mut PgConnection, id: PaperId, scheme: &Scheme, actor: Actor) -> Result<(), AppError> {
     // Lock the paper, then check no meeting has started marking it.
     sqlx::query("SELECT 1 FROM papers WHERE id = $1 FOR UPDATE").bind(id).execute(&mut *tx).await?;
     refuse_if_locked(&mut *tx, id).await?;
@@ -290,7 +292,7 @@ pub async fn update(tx: &mut PgConnection, id: Uuid, scheme: &Scheme, actor: Uui
 
 /// Inserts or updates each question (by number) and rewrites its bands;
 /// returns the questions' ids in order.
-async fn write_questions(tx: &mut PgConnection, paper_id: Uuid, questions: &[Question]) -> Result<Vec<Uuid>, AppError> {
+async fn write_questions(tx: &mut PgConnection, paper_id: PaperId, questions: &[Question]) -> Result<Vec<Uuid>, AppError> {
     let mut ids = Vec::with_capacity(questions.len());
     for (position, q) in questions.iter().enumerate() {
         let question_id: Uuid = sqlx::query_scalar(

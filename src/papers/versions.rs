@@ -14,11 +14,14 @@ use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::store::{self as papers_store};
+use super::{
+    PaperId,
+    store::{self as papers_store},
+};
 use serde_json::json;
 
 use crate::{
-    audit,
+    audit::{self, Actor},
     error::AppError,
     markscheme::{Question, Scheme},
 };
@@ -65,7 +68,7 @@ pub struct Version {
     /// Id.
     pub id: Uuid,
     /// The paper.
-    pub paper_id: Uuid,
+    pub paper_id: PaperId,
     /// 1, 2, … in the order made.
     pub number: i32,
     /// Why it was made.
@@ -91,7 +94,7 @@ impl Version {
 #[derive(sqlx::FromRow)]
 struct Row {
     id: Uuid,
-    paper_id: Uuid,
+    paper_id: PaperId,
     number: i32,
     note: String,
     created_at: OffsetDateTime,
@@ -147,7 +150,7 @@ pub async fn load(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Arc<Versio
 }
 
 /// The newest version of a paper's scheme.
-pub async fn latest(db: &mut PgConnection, paper_id: Uuid) -> Result<Option<Arc<Version>>, AppError> {
+pub async fn latest(db: &mut PgConnection, paper_id: PaperId) -> Result<Option<Arc<Version>>, AppError> {
     let id: Option<Uuid> = sqlx::query_scalar("SELECT id FROM scheme_versions WHERE paper_id = $1 ORDER BY number DESC LIMIT 1")
         .bind(paper_id)
         .fetch_optional(&mut *db)
@@ -175,7 +178,7 @@ pub struct VersionInfo {
 }
 
 /// Every version of a paper, newest first.
-pub async fn list(db: impl PgExecutor<'_>, paper_id: Uuid) -> Result<Vec<VersionInfo>, AppError> {
+pub async fn list(db: impl PgExecutor<'_>, paper_id: PaperId) -> Result<Vec<VersionInfo>, AppError> {
     Ok(sqlx::query_as(
         "SELECT v.id, v.number, v.note, u.name AS created_by, v.created_at
          FROM scheme_versions v LEFT JOIN users u ON u.id = v.created_by
@@ -189,7 +192,7 @@ pub async fn list(db: impl PgExecutor<'_>, paper_id: Uuid) -> Result<Vec<Version
 /// Records the paper's working copy as a new version, unless it is the same
 /// as the newest one. Call in the transaction that changed the working copy,
 /// after it holds the paper's row lock. Returns the newest version's id.
-pub async fn record(tx: &mut PgConnection, paper_id: Uuid, actor: Option<Uuid>, note: &str) -> Result<Uuid, AppError> {
+pub async fn record(tx: &mut PgConnection, paper_id: PaperId, actor: Option<Actor>, note: &str) -> Result<Uuid, AppError> {
     let paper = papers_store::load(tx, paper_id).await?.ok_or_else(|| AppError::not_found("That paper"))?;
     // Points: the same text of the same question keeps its id.
     let (mut question_col, mut text_col) = (Vec::new(), Vec::new());
@@ -236,7 +239,7 @@ pub async fn record(tx: &mut PgConnection, paper_id: Uuid, actor: Option<Uuid>, 
     .bind(paper_id)
     .bind(sqlx::types::Json(&document))
     .bind(note)
-    .bind(actor)
+    .bind(actor.map(|a| a.0))
     .fetch_one(&mut *tx)
     .await?;
     let (point_col, position_col): (Vec<Uuid>, Vec<i32>) =

@@ -8,11 +8,23 @@ pub mod upload;
 use std::collections::HashSet;
 
 use sqlx::PgPool;
-use uuid::Uuid;
 
-use crate::{error::AppError, papers::store::StoredPaper};
+use crate::{
+    error::AppError,
+    papers::{PaperId, store::StoredPaper},
+};
 use store::SavedScript;
 use upload::ScriptUpload;
+
+crate::id_type! {
+    /// A candidate script's id.
+    pub struct ScriptId;
+}
+
+crate::id_type! {
+    /// The id of a response: one script's answer to one question.
+    pub struct ResponseId;
+}
 
 /// Checks uploads against the paper and saves them all in one transaction,
 /// or nothing at all.
@@ -26,7 +38,7 @@ pub async fn save_all(db: &PgPool, paper: &StoredPaper, uploads: &[ScriptUpload]
 }
 
 /// Loads a paper or answers 404.
-pub async fn paper(db: &PgPool, id: Uuid) -> Result<StoredPaper, AppError> {
+pub async fn paper(db: &PgPool, id: PaperId) -> Result<StoredPaper, AppError> {
     let mut conn = db.acquire().await?;
     crate::papers::store::load(&mut conn, id).await?.ok_or_else(|| AppError::not_found("That paper"))
 }

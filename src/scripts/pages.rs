@@ -13,7 +13,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{
-    paper, save_all,
+    ScriptId, paper, save_all,
     store::{self, ScriptView},
     upload::{self, FileUpload, ResponseUpload, ScriptUpload},
 };
@@ -21,6 +21,7 @@ use crate::{
     auth::extract::{Admin, AuthUser},
     error::AppError,
     meetings::{Role, policy},
+    papers::PaperId,
     state::AppState,
     web::{PageCtx, flash, render},
 };
@@ -39,7 +40,7 @@ pub fn routes() -> Router<AppState> {
 #[template(path = "scripts/new.html")]
 struct NewScriptPage {
     ctx: PageCtx,
-    paper_id: Uuid,
+    paper_id: PaperId,
     paper_label: String,
     questions: Vec<(String, String)>,
     candidate: String,
@@ -54,7 +55,7 @@ async fn new_script(
     State(state): State<AppState>,
     Admin(_): Admin,
     ctx: PageCtx,
-    Path(id): Path<Uuid>,
+    Path(id): Path<PaperId>,
 ) -> Result<impl IntoResponse, AppError> {
     let paper = paper(&state.db, id).await?;
     let questions = paper.scheme.questions.iter().map(|q| (q.number.clone(), q.prompt.clone())).collect();
@@ -75,7 +76,7 @@ async fn create_script(
     Admin(admin): Admin,
     ctx: PageCtx,
     session: Session,
-    Path(id): Path<Uuid>,
+    Path(id): Path<PaperId>,
     mut multipart: Multipart,
 ) -> Result<Response, AppError> {
     let paper = paper(&state.db, id).await?;
@@ -164,7 +165,7 @@ async fn upload_scripts(
     State(state): State<AppState>,
     Admin(admin): Admin,
     session: Session,
-    Path(id): Path<Uuid>,
+    Path(id): Path<PaperId>,
     mut multipart: Multipart,
 ) -> Result<Response, AppError> {
     let paper = paper(&state.db, id).await?;
@@ -195,15 +196,15 @@ struct ScriptPage {
     ctx: PageCtx,
     paper_label: String,
     script: ScriptView,
-    previous: Option<Uuid>,
-    next: Option<Uuid>,
+    previous: Option<ScriptId>,
+    next: Option<ScriptId>,
 }
 
 async fn show_script(
     State(state): State<AppState>,
     Admin(_): Admin,
     ctx: PageCtx,
-    Path((id, script_id)): Path<(Uuid, Uuid)>,
+    Path((id, script_id)): Path<(PaperId, ScriptId)>,
 ) -> Result<impl IntoResponse, AppError> {
     let paper = paper(&state.db, id).await?;
     let mut conn = state.db.acquire().await?;
@@ -219,7 +220,7 @@ async fn show_script(
 /// people taking part in a meeting that marks its script.
 async fn get_attachment(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<Response, AppError> {
     // Decide access before loading: an outsider learns nothing, not even whether the file exists.
-    let role = if user.is_admin { Some(Role::Admin) } else { store::role_for_attachment(&state.db, id, user.id).await? };
+    let role = if user.is_admin { Some(Role::Admin) } else { store::role_for_attachment(&state.db, id, user.user_id()).await? };
     if !policy::may_read_answers(role) {
         return Err(AppError::Forbidden("This scan belongs to a meeting you are not taking part in.".into()));
     }

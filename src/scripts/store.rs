@@ -4,17 +4,19 @@ use serde::Serialize;
 use sqlx::{FromRow, PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use super::upload::ScriptUpload;
+use super::{ResponseId, ScriptId, upload::ScriptUpload};
 use crate::{
     error::{AppError, on_constraint},
     meetings::Role,
+    papers::PaperId,
+    users::UserId,
 };
 
 /// A row of a paper's scripts list.
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct ScriptSummary {
     /// Id.
-    pub id: Uuid,
+    pub id: ScriptId,
     /// Candidate number.
     pub candidate: String,
     /// How many questions it answers.
@@ -24,7 +26,7 @@ pub struct ScriptSummary {
 }
 
 /// A paper's scripts in candidate order, with counts (one query).
-pub async fn list(db: impl PgExecutor<'_>, paper_id: Uuid) -> Result<Vec<ScriptSummary>, AppError> {
+pub async fn list(db: impl PgExecutor<'_>, paper_id: PaperId) -> Result<Vec<ScriptSummary>, AppError> {
     Ok(sqlx::query_as(
         "SELECT s.id, s.candidate, count(r.id) AS responses, count(r.attachment_id) AS attachments
          FROM scripts s LEFT JOIN responses r ON r.script_id = s.id
@@ -36,7 +38,7 @@ pub async fn list(db: impl PgExecutor<'_>, paper_id: Uuid) -> Result<Vec<ScriptS
 }
 
 /// The candidate numbers already on a paper.
-pub async fn candidates(db: impl PgExecutor<'_>, paper_id: Uuid) -> Result<Vec<String>, AppError> {
+pub async fn candidates(db: impl PgExecutor<'_>, paper_id: PaperId) -> Result<Vec<String>, AppError> {
     Ok(sqlx::query_scalar("SELECT candidate FROM scripts WHERE paper_id = $1").bind(paper_id).fetch_all(db).await?)
 }
 
@@ -44,7 +46,7 @@ pub async fn candidates(db: impl PgExecutor<'_>, paper_id: Uuid) -> Result<Vec<S
 #[derive(Debug, Clone, Serialize)]
 pub struct SavedScript {
     /// Script id.
-    pub id: Uuid,
+    pub id: ScriptId,
     /// Candidate number.
     pub candidate: String,
     /// Response ids with their question numbers.
@@ -55,7 +57,7 @@ pub struct SavedScript {
 #[derive(Debug, Clone, Serialize)]
 pub struct SavedResponse {
     /// Response id.
-    pub id: Uuid,
+    pub id: ResponseId,
     /// Question number.
     pub question: String,
 }
@@ -64,13 +66,13 @@ pub struct SavedResponse {
 /// Call in a transaction: a bulk upload is all or nothing.
 pub async fn insert(
     tx: &mut PgConnection,
-    paper_id: Uuid,
+    paper_id: PaperId,
     uploads: &[ScriptUpload],
     question_id: impl Fn(&str) -> Option<Uuid>,
 ) -> Result<Vec<SavedScript>, AppError> {
     let mut saved = Vec::with_capacity(uploads.len());
     for script in uploads {
-        let script_id: Uuid = sqlx::query_scalar("INSERT INTO scripts (paper_id, candidate) VALUES ($1, $2) RETURNING id")
+        let script_id: ScriptId = sqlx::query_scalar("INSERT INTO scripts (paper_id, candidate) VALUES ($1, $2) RETURNING id")
             .bind(paper_id)
             .bind(&script.candidate)
             .fetch_one(&mut *tx)
@@ -97,7 +99,7 @@ pub async fn insert(
                 ),
                 None => None,
             };
-            let id: Uuid = sqlx::query_scalar(
+            let id: ResponseId = sqlx::query_scalar(
                 "INSERT INTO responses (script_id, question_id, paper_id, text, attachment_id)
                  VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
@@ -126,7 +128,7 @@ pub async fn insert(
 #[derive(Debug, Clone, FromRow)]
 pub struct ResponseView {
     /// Response id.
-    pub id: Uuid,
+    pub id: ResponseId,
     /// Question number.
     pub question: String,
     /// Question's maximum mark.
@@ -143,9 +145,9 @@ pub struct ResponseView {
 #[derive(Debug, Clone)]
 pub struct ScriptView {
     /// Script id.
-    pub id: Uuid,
+    pub id: ScriptId,
     /// Paper id.
-    pub paper_id: Uuid,
+    pub paper_id: PaperId,
     /// Candidate number.
     pub candidate: String,
     /// Responses in question order.
@@ -153,7 +155,7 @@ pub struct ScriptView {
 }
 
 /// Loads a script of a paper (two queries).
-pub async fn load(db: &mut PgConnection, paper_id: Uuid, script_id: Uuid) -> Result<Option<ScriptView>, AppError> {
+pub async fn load(db: &mut PgConnection, paper_id: PaperId, script_id: ScriptId) -> Result<Option<ScriptView>, AppError> {
     let Some(candidate): Option<String> = sqlx::query_scalar("SELECT candidate FROM scripts WHERE id = $1 AND paper_id = $2")
         .bind(script_id)
         .bind(paper_id)
@@ -190,7 +192,7 @@ pub async fn attachment(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Atta
 }
 
 /// The user's role in a meeting that marks the script this attachment is on, if any.
-pub async fn role_for_attachment(db: impl PgExecutor<'_>, attachment_id: Uuid, user_id: Uuid) -> Result<Option<Role>, AppError> {
+pub async fn role_for_attachment(db: impl PgExecutor<'_>, attachment_id: Uuid, user_id: UserId) -> Result<Option<Role>, AppError> {
     Ok(sqlx::query_scalar(
         "SELECT p.role FROM responses r
          JOIN meeting_scripts ms ON ms.script_id = r.script_id

@@ -9,14 +9,13 @@ use axum::{
 };
 use serde::Deserialize;
 use tower_sessions::Session;
-use uuid::Uuid;
 
 use crate::{
     audit::{self, AdminLogged, Page},
     auth::{extract::Admin, password, throttle},
     error::AppError,
     state::AppState,
-    users::{self, DisplayName, Email, NewUser, User},
+    users::{self, DisplayName, Email, NewUser, User, UserId},
     web::{PageCtx, flash, render},
 };
 
@@ -36,7 +35,7 @@ pub fn routes() -> Router<AppState> {
 struct UserListPage {
     ctx: PageCtx,
     users: Vec<User>,
-    me: Uuid,
+    me: uuid::Uuid,
 }
 
 async fn list_users(State(state): State<AppState>, Admin(me): Admin, ctx: PageCtx) -> Result<impl IntoResponse, AppError> {
@@ -99,7 +98,7 @@ async fn create_user(
     let hash = password::hash(one_time.clone()).await?;
     let created = users::create_by(
         &state.db,
-        Some(admin.id),
+        Some(admin.actor()),
         NewUser { email: &email, name: &name, password_hash: &hash, is_admin: form.admin.is_some(), must_change_password: true },
     )
     .await;
@@ -115,11 +114,11 @@ async fn create_user(
     Ok(render(&OneTimePasswordPage { ctx, user, password: one_time, created: true })?.into_response())
 }
 
-async fn set_active(state: &AppState, admin: &User, session: &Session, id: Uuid, active: bool) -> Result<Redirect, AppError> {
-    if id == admin.id && !active {
+async fn set_active(state: &AppState, admin: &User, session: &Session, id: UserId, active: bool) -> Result<Redirect, AppError> {
+    if id == admin.user_id() && !active {
         return Err(AppError::Conflict("You cannot deactivate your own account: ask another administrator.".into()));
     }
-    let user = users::set_active(&state.db, Some(admin.id), id, active).await?.ok_or_else(|| AppError::not_found("That account"))?;
+    let user = users::set_active(&state.db, Some(admin.actor()), id, active).await?.ok_or_else(|| AppError::not_found("That account"))?;
     tracing::info!(by = %admin.id, user_id = %id, active, "account active flag changed");
     let verb = if active { "reactivated" } else { "deactivated" };
     flash(session, format!("{} ({}) has been {verb}.", user.name, user.email)).await?;
@@ -130,7 +129,7 @@ async fn deactivate_user(
     State(state): State<AppState>,
     Admin(admin): Admin,
     session: Session,
-    Path(id): Path<Uuid>,
+    Path(id): Path<UserId>,
 ) -> Result<Redirect, AppError> {
     set_active(&state, &admin, &session, id, false).await
 }
@@ -139,7 +138,7 @@ async fn activate_user(
     State(state): State<AppState>,
     Admin(admin): Admin,
     session: Session,
-    Path(id): Path<Uuid>,
+    Path(id): Path<UserId>,
 ) -> Result<Redirect, AppError> {
     set_active(&state, &admin, &session, id, true).await
 }
@@ -148,14 +147,14 @@ async fn reset_password(
     State(state): State<AppState>,
     Admin(admin): Admin,
     ctx: PageCtx,
-    Path(id): Path<Uuid>,
+    Path(id): Path<UserId>,
 ) -> Result<Response, AppError> {
     let user = users::find_by_id(&state.db, id).await?.ok_or_else(|| AppError::not_found("That account"))?;
     let one_time = password::one_time_password();
     let hash = password::hash(one_time.clone()).await?;
     crate::transact!(&state.db, |tx| {
         // The account's sessions and API tokens end: a reset locks out whoever had access.
-        users::replace_password(tx, Some(admin.id), id, &hash, true).await?;
+        users::replace_password(tx, Some(admin.actor()), id, &hash, true).await?;
         // A reset lifts the sign-in throttle for the account.
         throttle::record(&mut *tx, &user.email, true).await
     })?;

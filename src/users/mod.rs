@@ -9,14 +9,19 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, Entry},
+    audit::{self, Actor, Entry},
     error::{AppError, NUL_MESSAGE, on_constraint},
 };
+
+crate::id_type! {
+    /// An account's id.
+    pub struct UserId;
+}
 
 /// A person with an account. The password hash is never loaded with it.
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct User {
-    /// Primary key.
+    /// Primary key: a bare UUID for the qualification module; typed: [`User::user_id`].
     pub id: Uuid,
     /// Lower-cased email, used to sign in.
     pub email: String,
@@ -34,6 +39,18 @@ pub struct User {
     /// Browser sessions signed in before this are void (password changed or reset).
     #[serde(skip)]
     pub sessions_valid_after: OffsetDateTime,
+}
+
+impl User {
+    /// The account's id.
+    pub fn user_id(&self) -> UserId {
+        UserId(self.id)
+    }
+
+    /// This person as the one making a change (for the audit log).
+    pub fn actor(&self) -> Actor {
+        Actor(self.user_id())
+    }
 }
 
 /// A valid, normalised (trimmed, lower-case) email address.
@@ -96,7 +113,7 @@ impl DisplayName {
 const USER_COLUMNS: &str = "id, email, name, is_admin, active, must_change_password, created_at, sessions_valid_after";
 
 /// The user with this id, active or not.
-pub async fn find_by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<User>, AppError> {
+pub async fn find_by_id(db: impl PgExecutor<'_>, id: UserId) -> Result<Option<User>, AppError> {
     Ok(sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(db).await?)
 }
 
@@ -149,13 +166,13 @@ pub async fn create(db: &PgPool, new: NewUser<'_>) -> Result<User, AppError> {
 
 /// Creates an account on behalf of `actor` (an administrator), recorded in the
 /// audit log in the same transaction; a taken email is a 409.
-pub async fn create_by(db: &PgPool, actor: Option<Uuid>, new: NewUser<'_>) -> Result<User, AppError> {
+pub async fn create_by(db: &PgPool, actor: Option<Actor>, new: NewUser<'_>) -> Result<User, AppError> {
     crate::transact!(db, |tx| { insert(tx, actor, &new).await })
 }
 
 /// Creates an account in the caller's transaction (the demonstration), audited
 /// there; a taken email is a 409.
-pub async fn insert(tx: &mut PgConnection, actor: Option<Uuid>, new: &NewUser<'_>) -> Result<User, AppError> {
+pub async fn insert(tx: &mut PgConnection, actor: Option<Actor>, new: &NewUser<'_>) -> Result<User, AppError> {
     let user: User = sqlx::query_as(&format!(
         "INSERT INTO users (email, name, password_hash, is_admin, must_change_password)
          VALUES ($1, $2, $3, $4, $5) RETURNING {USER_COLUMNS}"
@@ -168,7 +185,7 @@ pub async fn insert(tx: &mut PgConnection, actor: Option<Uuid>, new: &NewUser<'_
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| on_constraint(e, "users_email_key", "An account with this email already exists."))?;
-    audit::record(&mut *tx, Entry { new: Some(created(&user)), ..Entry::account(actor, user.id, "account.create") }).await?;
+    audit::record(&mut *tx, Entry { new: Some(created(&user)), ..Entry::account(actor, user.user_id(), "account.create") }).await?;
     Ok(user)
 }
 
@@ -192,7 +209,8 @@ pub async fn create_first_admin(db: &PgPool, new: NewUser<'_>) -> Result<Option<
     .fetch_optional(&mut *tx)
     .await?;
     if let Some(user) = &user {
-        audit::record(&mut *tx, Entry { new: Some(created(user)), ..Entry::account(None, user.id, "account.create_first_admin") }).await?;
+        audit::record(&mut *tx, Entry { new: Some(created(user)), ..Entry::account(None, user.user_id(), "account.create_first_admin") })
+            .await?;
     }
     tx.commit().await?;
     Ok(user)
@@ -211,7 +229,7 @@ pub struct PasswordSet {
 /// new one at sign-in. Every session signed in before now ends; returns that
 /// moment. People's changes and resets go through [`replace_password`], which
 /// also revokes API tokens and keeps the audit log.
-pub async fn set_password(db: impl PgExecutor<'_>, id: Uuid, hash: &str, one_time: bool) -> Result<OffsetDateTime, AppError> {
+pub async fn set_password(db: impl PgExecutor<'_>, id: UserId, hash: &str, one_time: bool) -> Result<OffsetDateTime, AppError> {
     Ok(sqlx::query_scalar(
         "UPDATE users SET password_hash = $2, must_change_password = $3, updated_at = now(), sessions_valid_after = now()
          WHERE id = $1 RETURNING sessions_valid_after",
@@ -230,8 +248,8 @@ pub async fn set_password(db: impl PgExecutor<'_>, id: Uuid, hash: &str, one_tim
 /// is revoked. Recorded in the audit log, in the caller's transaction.
 pub async fn replace_password(
     tx: &mut PgConnection,
-    actor: Option<Uuid>,
-    id: Uuid,
+    actor: Option<Actor>,
+    id: UserId,
     hash: &str,
     one_time: bool,
 ) -> Result<PasswordSet, AppError> {
@@ -245,7 +263,7 @@ pub async fn replace_password(
 
 /// Activates or deactivates an account on behalf of `actor`, recorded in the
 /// audit log when it changes anything; `None` when there is no such account.
-pub async fn set_active(db: &PgPool, actor: Option<Uuid>, id: Uuid, active: bool) -> Result<Option<User>, AppError> {
+pub async fn set_active(db: &PgPool, actor: Option<Actor>, id: UserId, active: bool) -> Result<Option<User>, AppError> {
     crate::transact!(db, |tx| {
         let was: Option<bool> =
             sqlx::query_scalar("SELECT active FROM users WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(&mut *tx).await?;

@@ -47,7 +47,7 @@ async fn missing_malformed_and_revoked_tokens_get_401_json() {
 
     let token = app.token_for(&eve).await;
     assert_eq!(app.api(&token).get("/api/v1/me").await.status(), 200);
-    standardise::auth::tokens::revoke(&app.db.pool, eve.id, "test").await.unwrap();
+    standardise::auth::tokens::revoke(&app.db.pool, eve.user_id(), "test").await.unwrap();
     let (status, _, body) = error_of(app.api(&token).get("/api/v1/me").await).await;
     assert_eq!(status, 401);
     assert!(body["error"]["message"].as_str().unwrap().contains("revoked"));
@@ -58,7 +58,7 @@ async fn a_deactivated_accounts_tokens_stop_working() {
     let app = spawn_app().await;
     let eve = app.user("eve@board.example", "Eve", false, PASSWORD).await;
     let token = app.token_for(&eve).await;
-    standardise::users::set_active(&app.db.pool, None, eve.id, false).await.unwrap();
+    standardise::users::set_active(&app.db.pool, None, eve.user_id(), false).await.unwrap();
     assert_eq!(app.api(&token).get("/api/v1/me").await.status(), 401);
 }
 

@@ -472,7 +472,7 @@ async fn the_administrators_audit_log_pages_by_a_hundred() {
     let eve = app.user("ex@board.example", "Eve", false, PASSWORD).await;
     // As the command line does it: 150 tokens, each recorded with no actor (plus the two accounts).
     for i in 0..150 {
-        standardise::auth::tokens::create(&app.db.pool, eve.id, &format!("t{i:03}")).await.unwrap();
+        standardise::auth::tokens::create(&app.db.pool, eve.user_id(), &format!("t{i:03}")).await.unwrap();
     }
     let first = admin.text("/admin/audit").await;
     let rows = audit_rows(&first);

@@ -51,7 +51,7 @@ async fn the_demo_command_fills_the_dashboard_and_refuses_a_second_run() {
     let pe = users::find_by_email(&db.pool, &email).await.unwrap().unwrap();
     let (addr, _server) = serve(db.pool.clone(), test_config()).await;
     let app_base = format!("http://{addr}");
-    let token = standardise::auth::tokens::create(&db.pool, pe.id, "test").await.unwrap();
+    let token = standardise::auth::tokens::create(&db.pool, pe.user_id(), "test").await.unwrap();
     let stats: Value = reqwest::Client::new()
         .get(format!("{app_base}/api/v1/meetings/{meeting}/stats"))
         .bearer_auth(&token)
@@ -103,7 +103,7 @@ async fn the_demo_command_fills_the_dashboard_and_refuses_a_second_run() {
 
     // The dashboard page shows the same, to the principal examiner signed in.
     let hash = password::hash(PASSWORD.into()).await.unwrap();
-    users::set_password(&db.pool, pe.id, &hash, false).await.unwrap();
+    users::set_password(&db.pool, pe.user_id(), &hash, false).await.unwrap();
     let c = Client {
         http: reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap(),
         base: app_base,

@@ -116,7 +116,7 @@ async fn the_server_keeps_running_while_the_database_is_away_and_recovers() {
         .await
         .unwrap()
     };
-    let token = standardise::auth::tokens::create(&db.pool, eve.id, "t").await.unwrap();
+    let token = standardise::auth::tokens::create(&db.pool, eve.user_id(), "t").await.unwrap();
 
     let relay = Relay::start(db.options.clone()).await;
     let via_relay = PgConnectOptions::new().host("127.0.0.1").port(relay.port).username(db.options.get_username()).database(&db.name);

@@ -12,6 +12,7 @@ use sqlx::{
 };
 use standardise::{
     app::{AppState, router},
+    audit::Actor,
     auth::{password, tokens},
     config::Config,
     db,
@@ -174,7 +175,7 @@ impl TestApp {
 
     /// An API token for the user.
     pub async fn token_for(&self, user: &User) -> String {
-        tokens::create(&self.db.pool, user.id, "test").await.expect("token")
+        tokens::create(&self.db.pool, user.user_id(), "test").await.expect("token")
     }
 
     /// A client without cookies for the JSON API with this bearer token.
@@ -267,16 +268,16 @@ pub const SAMPLE_PAPER: &str = standardise::demo::PAPER;
 impl TestApp {
     /// Saves the sample paper directly; returns its id.
     pub async fn sample_paper(&self) -> uuid::Uuid {
-        let admin: uuid::Uuid =
+        let admin: users::UserId =
             match sqlx::query_scalar("SELECT id FROM users WHERE is_admin LIMIT 1").fetch_optional(&self.db.pool).await.unwrap() {
                 Some(id) => id,
-                None => self.user("owner@board.example", "Owner", true, PASSWORD).await.id,
+                None => self.user("owner@board.example", "Owner", true, PASSWORD).await.user_id(),
             };
         let scheme = standardise::demo::sample_scheme().expect("the sample paper parses");
         let mut tx = self.db.pool.begin().await.unwrap();
-        let id = standardise::papers::store::insert(&mut tx, &scheme, Some(SAMPLE_PAPER), admin).await.unwrap();
+        let id = standardise::papers::store::insert(&mut tx, &scheme, Some(SAMPLE_PAPER), Actor(admin)).await.unwrap();
         tx.commit().await.unwrap();
-        id
+        id.0
     }
 
     /// Counts rows of a table (for "nothing was saved" checks).

@@ -179,7 +179,7 @@ async fn set_up_changes_wait_for_a_concurrent_open_and_are_then_refused() {
         let before = (f.app.count("meeting_scripts").await, f.app.count("meeting_participants").await);
         // The principal examiner's open is under way (its transaction not yet committed)...
         let mut open = f.app.db.pool.begin().await.unwrap();
-        meetings_store::open(&mut open, &meeting_row(&f).await, f.pe.user.id).await.unwrap();
+        meetings_store::open(&mut open, &meeting_row(&f).await, f.pe.user.actor()).await.unwrap();
         // ...when the administrator's change arrives: it waits for the open to finish.
         let request = post_in_background(&f.admin, path, form);
         assert!(waits_for_a_lock(&f, &request).await, "{what}: went ahead without waiting for the open");
@@ -198,7 +198,7 @@ async fn adding_people_waits_for_a_concurrent_close_and_is_then_refused() {
     let f = MeetingFixture::open().await;
     f.app.user("late@board.example", "Lena Late", false, PASSWORD).await;
     let mut close = f.app.db.pool.begin().await.unwrap();
-    meetings_store::close(&mut close, &meeting_row(&f).await, f.pe.user.id).await.unwrap();
+    meetings_store::close(&mut close, &meeting_row(&f).await, f.pe.user.actor()).await.unwrap();
     let api = Api { http: f.admin.api.http.clone(), base: f.admin.api.base.clone(), token: f.admin.api.token.clone() };
     let url = f.url("/people");
     let request = tokio::spawn(async move { api.post_json(&url, &json!({"examiners": ["late@board.example"]})).await });
