@@ -18,6 +18,7 @@ pub mod error;
 pub mod health;
 pub mod home;
 pub mod live;
+pub mod living;
 pub mod markdown;
 pub mod marking;
 pub mod markscheme;

@@ -14,6 +14,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::marking::api::routes())
         .merge(crate::dashboard::api::routes())
         .merge(crate::qualification::api::routes())
+        .merge(crate::living::api::routes())
 }
 
 /// The caller, as `GET /api/v1/me` answers it.

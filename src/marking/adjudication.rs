@@ -125,12 +125,16 @@ pub async fn save_definitive(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| AppError::Conflict("The definitive mark was changed elsewhere at the same moment. Reload the page to see it.".into()))?;
+    let before = existing.map(|d| json!({"level": d.level, "mark": d.mark, "rationale": d.rationale}));
+    let after = json!({"level": stored.level, "mark": stored.mark, "rationale": stored.rationale});
+    // Every adjudication is kept as a ruling, with the marks as they stand now.
+    crate::living::store::record_ruling(tx, meeting.id, ctx.response_id.0, before.clone(), after.clone(), actor.0.0).await?;
     audit::record(
         &mut *tx,
         audit::Entry {
             response_id: Some(ctx.response_id.0),
-            old: existing.map(|d| json!({"level": d.level, "mark": d.mark, "rationale": d.rationale})),
-            new: Some(json!({"level": stored.level, "mark": stored.mark, "rationale": stored.rationale})),
+            old: before.clone(),
+            new: Some(after.clone()),
             reason,
             ..audit::Entry::meeting(
                 meeting.meeting_id(),

@@ -161,6 +161,19 @@ pub async fn latest(db: &mut PgConnection, paper_id: PaperId) -> Result<Option<A
     }
 }
 
+/// A paper's version by its number.
+pub async fn numbered(db: &mut PgConnection, paper_id: Uuid, number: i32) -> Result<Option<Arc<Version>>, AppError> {
+    let id: Option<Uuid> = sqlx::query_scalar("SELECT id FROM scheme_versions WHERE paper_id = $1 AND number = $2")
+        .bind(paper_id)
+        .bind(number)
+        .fetch_optional(&mut *db)
+        .await?;
+    match id {
+        Some(id) => load(&mut *db, id).await,
+        None => Ok(None),
+    }
+}
+
 /// A summary of each version of a paper, newest first.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct VersionInfo {

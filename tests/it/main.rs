@@ -16,6 +16,7 @@ mod demo;
 mod edge;
 mod errors;
 mod health;
+mod living;
 mod meetings;
 mod migrations;
 mod papers;

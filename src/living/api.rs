@@ -1,0 +1,162 @@
+//! The living-scheme API: referrals, amendments, scheme versions and the meeting's record.
+
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{amend::Amendment, store};
+use crate::{
+    auth::extract::AuthUser,
+    error::AppError,
+    marking::store as marking_store,
+    meetings::access::{InMeeting, Leader, Marker, Participant},
+    papers::{PaperId, versions},
+    qualification::store as qualification,
+    scripts::ResponseId,
+    state::AppState,
+    users::User,
+};
+
+/// Routes nested under `/api/v1`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/meetings/{id}/responses/{response_id}/referrals", post(post_referral))
+        .route("/meetings/{id}/referrals", get(get_referrals))
+        .route("/meetings/{id}/referrals/{referral_id}/answer", post(post_answer))
+        .route("/meetings/{id}/referrals/{referral_id}/pass-up", post(post_pass_up))
+        .route("/meetings/{id}/record", get(get_record))
+        .route("/meetings/{id}/record.md", get(get_record_md))
+        .route("/papers/{id}/amendments", post(post_amendment))
+        .route("/papers/{id}/versions", get(get_versions))
+        .route("/papers/{id}/versions/{number}", get(get_version))
+}
+
+#[derive(Deserialize)]
+struct ReferralBody {
+    question: String,
+}
+
+async fn post_referral(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Marker>,
+    Path((_, response_id)): Path<(Uuid, Uuid)>,
+    Json(body): Json<ReferralBody>,
+) -> Result<impl IntoResponse, AppError> {
+    let id = crate::transact!(&state.db, |tx| {
+        let ctx = marking_store::response_in_meeting(tx, &access.meeting, ResponseId(response_id)).await?;
+        qualification::check_may_mark(tx, access.meeting.id, ctx.script_id.0, ctx.purpose, access.user.id).await?;
+        store::refer(tx, &access.meeting, response_id, access.user.id, &body.question).await
+    })?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id}))))
+}
+
+async fn get_referrals(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Participant>,
+) -> Result<impl IntoResponse, AppError> {
+    Ok(Json(store::list(&state.db, access.meeting.id, access.user.id, access.role, None).await?))
+}
+
+#[derive(Deserialize)]
+struct AnswerBody {
+    answer: String,
+    #[serde(default)]
+    amendment: Option<Amendment>,
+}
+
+async fn post_answer(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Leader>,
+    Path((_, referral_id)): Path<(Uuid, Uuid)>,
+    Json(body): Json<AnswerBody>,
+) -> Result<impl IntoResponse, AppError> {
+    let version = crate::transact!(&state.db, |tx| {
+        store::answer(tx, &access.meeting, referral_id, access.user.id, access.role, &body.answer, body.amendment.as_ref()).await
+    })?;
+    Ok(Json(json!({"answered": true, "version": version})))
+}
+
+async fn post_pass_up(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Leader>,
+    Path((_, referral_id)): Path<(Uuid, Uuid)>,
+) -> Result<impl IntoResponse, AppError> {
+    crate::transact!(&state.db, |tx| { store::pass_up(tx, &access.meeting, referral_id, access.user.id).await })?;
+    Ok(Json(json!({"state": "passed_up"})))
+}
+
+async fn get_record(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Participant>) -> Result<impl IntoResponse, AppError> {
+    let mut conn = state.db.acquire().await?;
+    Ok(Json(store::record(&mut conn, &access.meeting).await?))
+}
+
+async fn get_record_md(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Participant>) -> Result<Response, AppError> {
+    let mut conn = state.db.acquire().await?;
+    let entries = store::record(&mut conn, &access.meeting).await?;
+    let mut response = store::record_markdown(&access.meeting, &entries).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/markdown; charset=utf-8"));
+    response.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"meeting-record.md\""));
+    Ok(response)
+}
+
+async fn post_amendment(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(paper_id): Path<PaperId>,
+    Json(body): Json<Amendment>,
+) -> Result<impl IntoResponse, AppError> {
+    if !store::may_amend(&state.db, paper_id, user.user_id(), user.is_admin).await? {
+        return Err(AppError::Forbidden(
+            "Only the principal examiner of a meeting on this paper, or an administrator, amends its mark scheme.".into(),
+        ));
+    }
+    let version = crate::transact!(&state.db, |tx| { store::amend(tx, paper_id, &body, user.user_id(), store::Origin::default()).await })?;
+    Ok((StatusCode::CREATED, Json(json!({"version": version}))))
+}
+
+/// Administrators, and people taking part in a meeting on the paper, may read its versions.
+async fn may_read_versions(state: &AppState, paper_id: PaperId, user: &User) -> Result<(), AppError> {
+    let allowed = user.is_admin
+        || sqlx::query_scalar::<_, bool>(
+            "SELECT EXISTS (SELECT 1 FROM meetings m JOIN meeting_participants p ON p.meeting_id = m.id WHERE m.paper_id = $1 AND p.user_id = $2)",
+        )
+        .bind(paper_id)
+        .bind(user.id)
+        .fetch_one(&state.db)
+        .await?;
+    if allowed { Ok(()) } else { Err(AppError::Forbidden("You take part in no meeting on this paper.".into())) }
+}
+
+async fn get_versions(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(paper_id): Path<PaperId>,
+) -> Result<impl IntoResponse, AppError> {
+    may_read_versions(&state, paper_id, &user).await?;
+    let list = versions::list(&state.db, paper_id).await?;
+    Ok(Json(
+        list.iter()
+            .map(|v| json!({"version": v.number, "created_at": v.created_at.format(&time::format_description::well_known::Rfc3339).ok(), "by": v.created_by, "reason": v.note}))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+async fn get_version(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path((paper_id, number)): Path<(PaperId, i32)>,
+) -> Result<impl IntoResponse, AppError> {
+    may_read_versions(&state, paper_id, &user).await?;
+    let mut conn = state.db.acquire().await?;
+    let v = versions::numbered(&mut conn, paper_id.0, number)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("Version {number} of this paper")))?;
+    Ok(Json(v.scheme.clone()))
+}

@@ -1,0 +1,521 @@
+//! Referrals, amendments and rulings in the database.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use sqlx::{FromRow, PgConnection, PgExecutor};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::amend::{self, Amendment, Kind};
+use crate::{
+    audit::{self, Actor},
+    error::AppError,
+    live,
+    meetings::{Meeting, Role},
+    papers::{PaperId, store as papers_store, versions},
+    users::UserId,
+};
+
+/// The live event kind for referrals and amendments.
+pub const EVENT: &str = "referral";
+
+/// Where the amendment came from, when it came from the meeting.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Origin {
+    /// The meeting.
+    pub meeting_id: Option<Uuid>,
+    /// The referral it answers.
+    pub referral_id: Option<Uuid>,
+    /// The response that prompted it.
+    pub response_id: Option<Uuid>,
+}
+
+/// Amends a paper's scheme: the change goes into the working copy and makes
+/// the next version, and every meeting marking the paper moves to it
+/// (examiners mark against the current version). Returns the version number.
+pub async fn amend(tx: &mut PgConnection, paper_id: PaperId, a: &Amendment, actor: UserId, origin: Origin) -> Result<i32, AppError> {
+    sqlx::query("SELECT 1 FROM papers WHERE id = $1 FOR UPDATE").bind(paper_id).execute(&mut *tx).await?;
+    let paper = papers_store::load(tx, paper_id).await?.ok_or_else(|| AppError::not_found("That paper"))?;
+    let mut scheme = paper.scheme.clone();
+    amend::apply(&mut scheme, a).map_err(AppError::invalid)?;
+    let Some((question_id, q)) =
+        scheme.questions.iter().zip(&paper.question_ids).find(|(q, _)| q.number == a.question.trim()).map(|(q, id)| (*id, q))
+    else {
+        return Err(AppError::invalid(format!("Question {} is not on this paper.", a.question.trim())));
+    };
+    match a.kind {
+        Kind::IndicativeContent | Kind::Note => {
+            sqlx::query("UPDATE questions SET indicative_content = $2 WHERE id = $1")
+                .bind(question_id)
+                .bind(&q.indicative_content)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Kind::LevelDescriptor => {
+            sqlx::query("UPDATE level_bands SET descriptor = $3 WHERE question_id = $1 AND grid = 0 AND level = $2")
+                .bind(question_id)
+                .bind(a.level)
+                .bind(a.text.trim())
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    sqlx::query("UPDATE papers SET updated_at = now() WHERE id = $1").bind(paper_id).execute(&mut *tx).await?;
+    let version_id = versions::record(tx, paper_id, Some(Actor(actor)), a.reason.trim()).await?;
+    let number: i32 = sqlx::query_scalar("SELECT number FROM scheme_versions WHERE id = $1").bind(version_id).fetch_one(&mut *tx).await?;
+    let amendment_id: Uuid = sqlx::query_scalar(
+        "INSERT INTO amendments (paper_id, scheme_version_id, question_id, kind, level, text, reason, meeting_id, referral_id, response_id, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(paper_id)
+    .bind(version_id)
+    .bind(question_id)
+    .bind(a.kind)
+    .bind(if a.kind == Kind::LevelDescriptor { a.level } else { None })
+    .bind(a.text.trim())
+    .bind(a.reason.trim())
+    .bind(origin.meeting_id)
+    .bind(origin.referral_id)
+    .bind(origin.response_id)
+    .bind(actor)
+    .fetch_one(&mut *tx)
+    .await?;
+    let moved: Vec<Uuid> =
+        sqlx::query_scalar("UPDATE meetings SET scheme_version_id = $2 WHERE paper_id = $1 AND state = 'marking' RETURNING id")
+            .bind(paper_id)
+            .bind(version_id)
+            .fetch_all(&mut *tx)
+            .await?;
+    let change = json!({"version": number, "question": a.question.trim(), "kind": a.kind, "level": a.level, "text": a.text.trim()});
+    audit::record(
+        &mut *tx,
+        audit::Entry {
+            new: Some(change.clone()),
+            reason: Some(a.reason.trim()),
+            ..audit::Entry::paper(paper_id, Actor(actor), "scheme.amend")
+        },
+    )
+    .await?;
+    for meeting_id in moved {
+        audit::record(
+            &mut *tx,
+            audit::Entry {
+                new: Some(change.clone()),
+                reason: Some(a.reason.trim()),
+                response_id: origin.response_id,
+                ..audit::Entry::new(meeting_id, actor.0, "scheme.amend")
+            },
+        )
+        .await?;
+        live::notify(&mut *tx, &live::Event { meeting_id, kind: EVENT.into(), response_id: None, examiner_id: None }).await?;
+    }
+    if let Some(r) = origin.referral_id {
+        sqlx::query("UPDATE referrals SET amendment_id = $2 WHERE id = $1").bind(r).bind(amendment_id).execute(&mut *tx).await?;
+    }
+    Ok(number)
+}
+
+/// Whether `user` may amend the paper: an administrator, or the principal examiner of a meeting on it.
+pub async fn may_amend(db: impl PgExecutor<'_>, paper_id: PaperId, user: UserId, is_admin: bool) -> Result<bool, AppError> {
+    if is_admin {
+        return Ok(true);
+    }
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM meetings m JOIN meeting_participants p ON p.meeting_id = m.id
+                        WHERE m.paper_id = $1 AND p.user_id = $2 AND p.role = 'pe')",
+    )
+    .bind(paper_id)
+    .bind(user)
+    .fetch_one(db)
+    .await?)
+}
+
+/// A referral as listed.
+#[derive(Debug, Clone, Serialize, FromRow)]
+pub struct Referral {
+    /// Id.
+    pub id: Uuid,
+    /// The response it is about.
+    pub response_id: Uuid,
+    /// Candidate.
+    pub candidate: String,
+    /// Question number.
+    #[sqlx(rename = "question_number")]
+    #[serde(rename = "question_number")]
+    pub question_number: String,
+    /// What the examiner asked.
+    pub question: String,
+    /// open, passed_up or answered.
+    pub state: String,
+    /// The answer.
+    pub answer: Option<String>,
+    /// Who asked.
+    pub asked_by: String,
+    /// Who answered.
+    pub answered_by: Option<String>,
+    /// The asker's id (decides who may answer).
+    #[serde(skip)]
+    pub asker_id: Uuid,
+    /// The asker's team leader, if in a team.
+    #[serde(skip)]
+    pub team_leader_id: Option<Uuid>,
+    /// The amendment the answer made, if any.
+    pub amendment_id: Option<Uuid>,
+    /// When asked.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+const REFERRAL_SELECT: &str = "SELECT f.id, f.response_id, s.candidate, q.number AS question_number, f.question, f.state, f.answer,
+        a.email AS asked_by, b.name AS answered_by, f.asked_by AS asker_id, p.team_leader_id, f.amendment_id, f.created_at
+     FROM referrals f JOIN responses r ON r.id = f.response_id JOIN scripts s ON s.id = r.script_id
+     JOIN questions q ON q.id = r.question_id JOIN users a ON a.id = f.asked_by
+     LEFT JOIN users b ON b.id = f.answered_by
+     LEFT JOIN meeting_participants p ON p.meeting_id = f.meeting_id AND p.user_id = f.asked_by";
+
+/// Refers a response to the principal examiner with a question.
+pub async fn refer(tx: &mut PgConnection, meeting: &Meeting, response_id: Uuid, asker: Uuid, question: &str) -> Result<Uuid, AppError> {
+    let question = question.trim();
+    if question.is_empty() {
+        return Err(AppError::invalid("Write your question for the principal examiner."));
+    }
+    crate::marking::rules::check_len("A question", question, 2000).map_err(AppError::invalid)?;
+    let id: Uuid =
+        sqlx::query_scalar("INSERT INTO referrals (meeting_id, response_id, asked_by, question) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(meeting.id)
+            .bind(response_id)
+            .bind(asker)
+            .bind(question)
+            .fetch_one(&mut *tx)
+            .await?;
+    audit::record(
+        &mut *tx,
+        audit::Entry {
+            response_id: Some(response_id),
+            new: Some(json!({"question": question})),
+            ..audit::Entry::new(meeting.id, asker, "referral.ask")
+        },
+    )
+    .await?;
+    live::notify(
+        &mut *tx,
+        &live::Event { meeting_id: meeting.id, kind: EVENT.into(), response_id: Some(response_id), examiner_id: Some(asker) },
+    )
+    .await?;
+    Ok(id)
+}
+
+/// The referrals `viewer` may see: all for the principal examiner and
+/// administrators, their team's and their own for a team leader, their own
+/// for an examiner; optionally only those on one response.
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    meeting_id: Uuid,
+    viewer: Uuid,
+    role: Role,
+    response: Option<Uuid>,
+) -> Result<Vec<Referral>, AppError> {
+    let scope_all = matches!(role, Role::Pe | Role::Admin);
+    Ok(sqlx::query_as(&format!(
+        "{REFERRAL_SELECT}
+         WHERE f.meeting_id = $1 AND ($4::uuid IS NULL OR f.response_id = $4)
+           AND ($3 OR f.asked_by = $2 OR p.team_leader_id = $2)
+         ORDER BY f.state = 'answered', f.created_at"
+    ))
+    .bind(meeting_id)
+    .bind(viewer)
+    .bind(scope_all)
+    .bind(response)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Answers a referral (the principal examiner, or the asker's team leader,
+/// who may instead pass it up), optionally amending the scheme in the same step.
+pub async fn answer(
+    tx: &mut PgConnection,
+    meeting: &Meeting,
+    referral_id: Uuid,
+    actor: Uuid,
+    role: Role,
+    text: &str,
+    amendment: Option<&Amendment>,
+) -> Result<Option<i32>, AppError> {
+    let r: Option<Referral> = sqlx::query_as(&format!("{REFERRAL_SELECT} WHERE f.id = $1 AND f.meeting_id = $2 FOR UPDATE OF f"))
+        .bind(referral_id)
+        .bind(meeting.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let r = r.ok_or_else(|| AppError::not_found("That referral in this meeting"))?;
+    let allowed = role == Role::Pe || (role == Role::TeamLeader && r.team_leader_id == Some(actor));
+    if !allowed {
+        return Err(AppError::Forbidden("Only the principal examiner, or the asker's team leader, answers this referral.".into()));
+    }
+    if r.state == "answered" {
+        return Err(AppError::Conflict("This referral has already been answered.".into()));
+    }
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(AppError::invalid("Write the answer."));
+    }
+    crate::marking::rules::check_len("An answer", text, 5000).map_err(AppError::invalid)?;
+    if amendment.is_some() && role != Role::Pe {
+        return Err(AppError::Forbidden("Only the principal examiner amends the mark scheme: pass the referral up instead.".into()));
+    }
+    let version = match amendment {
+        Some(a) => Some(
+            amend(
+                tx,
+                meeting.paper_id,
+                a,
+                UserId(actor),
+                Origin { meeting_id: Some(meeting.id), referral_id: Some(referral_id), response_id: Some(r.response_id) },
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    sqlx::query("UPDATE referrals SET state = 'answered', answer = $2, answered_by = $3, answered_at = now() WHERE id = $1")
+        .bind(referral_id)
+        .bind(text)
+        .bind(actor)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut *tx,
+        audit::Entry {
+            response_id: Some(r.response_id),
+            subject_id: Some(r.asker_id),
+            old: Some(json!({"question": r.question})),
+            new: Some(json!({"answer": text, "amended_version": version})),
+            ..audit::Entry::new(meeting.id, actor, "referral.answer")
+        },
+    )
+    .await?;
+    live::notify(
+        &mut *tx,
+        &live::Event { meeting_id: meeting.id, kind: EVENT.into(), response_id: Some(r.response_id), examiner_id: Some(r.asker_id) },
+    )
+    .await?;
+    Ok(version)
+}
+
+/// A team leader sends a referral on to the principal examiner.
+pub async fn pass_up(tx: &mut PgConnection, meeting: &Meeting, referral_id: Uuid, actor: Uuid) -> Result<(), AppError> {
+    let done = sqlx::query(
+        "UPDATE referrals f SET state = 'passed_up' FROM meeting_participants p
+         WHERE f.id = $1 AND f.meeting_id = $2 AND f.state = 'open'
+           AND p.meeting_id = f.meeting_id AND p.user_id = f.asked_by AND p.team_leader_id = $3",
+    )
+    .bind(referral_id)
+    .bind(meeting.id)
+    .bind(actor)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::Conflict("Only an open referral from your own team can be passed up.".into()));
+    }
+    audit::record(
+        &mut *tx,
+        audit::Entry { new: Some(json!({"referral": referral_id})), ..audit::Entry::new(meeting.id, actor, "referral.pass_up") },
+    )
+    .await
+}
+
+/// Keeps an adjudication as a ruling: the marks on the response at that
+/// moment, the definitive mark before and after.
+pub async fn record_ruling(
+    tx: &mut PgConnection,
+    meeting_id: Uuid,
+    response_id: Uuid,
+    before: Option<Value>,
+    after: Value,
+    actor: Uuid,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO rulings (meeting_id, response_id, marks, definitive_before, definitive_after, amendment_id, ruled_by)
+         SELECT $1, $2,
+                COALESCE((SELECT jsonb_agg(jsonb_build_object('examiner', u.name, 'email', u.email, 'level', m.level, 'mark', m.mark,
+                                                              'state', m.state, 'comment', m.comment) ORDER BY lower(u.name))
+                          FROM marks m JOIN users u ON u.id = m.examiner_id WHERE m.meeting_id = $1 AND m.response_id = $2), '[]'::jsonb),
+                $3, $4,
+                (SELECT a.id FROM amendments a WHERE a.meeting_id = $1 AND a.response_id = $2 ORDER BY a.created_at DESC LIMIT 1),
+                $5",
+    )
+    .bind(meeting_id)
+    .bind(response_id)
+    .bind(before)
+    .bind(after)
+    .bind(actor)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// One entry of a meeting's record.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum RecordEntry {
+    /// An adjudication.
+    Ruling {
+        /// When.
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+        /// Candidate.
+        candidate: String,
+        /// Question.
+        question: String,
+        /// Marks at that moment.
+        marks: Value,
+        /// Definitive mark before.
+        definitive_before: Option<Value>,
+        /// Definitive mark after.
+        definitive_after: Value,
+        /// Who ruled.
+        by: Option<String>,
+    },
+    /// An amendment of the scheme.
+    Amendment {
+        /// When.
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+        /// The version it made.
+        version: i32,
+        /// Question.
+        question: String,
+        /// Kind.
+        kind: String,
+        /// Level, for descriptors.
+        level: Option<i32>,
+        /// The text.
+        text: String,
+        /// Why.
+        reason: String,
+        /// Who.
+        by: Option<String>,
+    },
+}
+
+impl RecordEntry {
+    fn at(&self) -> OffsetDateTime {
+        match self {
+            RecordEntry::Ruling { at, .. } | RecordEntry::Amendment { at, .. } => *at,
+        }
+    }
+}
+
+/// The meeting's record: rulings and amendments, in order.
+pub async fn record(db: &mut PgConnection, meeting: &Meeting) -> Result<Vec<RecordEntry>, AppError> {
+    #[derive(FromRow)]
+    struct RulingRow {
+        created_at: OffsetDateTime,
+        candidate: String,
+        question: String,
+        marks: Value,
+        definitive_before: Option<Value>,
+        definitive_after: Value,
+        by: Option<String>,
+    }
+    #[derive(FromRow)]
+    struct AmendmentRow {
+        created_at: OffsetDateTime,
+        version: i32,
+        question: String,
+        kind: String,
+        level: Option<i32>,
+        text: String,
+        reason: String,
+        by: Option<String>,
+    }
+    let rulings: Vec<RulingRow> = sqlx::query_as(
+        "SELECT g.created_at, s.candidate, q.number AS question, g.marks, g.definitive_before, g.definitive_after, u.name AS by
+         FROM rulings g JOIN responses r ON r.id = g.response_id JOIN scripts s ON s.id = r.script_id
+         JOIN questions q ON q.id = r.question_id LEFT JOIN users u ON u.id = g.ruled_by
+         WHERE g.meeting_id = $1",
+    )
+    .bind(meeting.id)
+    .fetch_all(&mut *db)
+    .await?;
+    // Amendments made in this meeting, and those made to its paper while it ran.
+    let amendments: Vec<AmendmentRow> = sqlx::query_as(
+        "SELECT a.created_at, v.number AS version, q.number AS question, a.kind, a.level, a.text, a.reason, u.name AS by
+         FROM amendments a JOIN scheme_versions v ON v.id = a.scheme_version_id JOIN questions q ON q.id = a.question_id
+         LEFT JOIN users u ON u.id = a.created_by
+         WHERE a.meeting_id = $1 OR (a.paper_id = $2 AND a.meeting_id IS NULL)",
+    )
+    .bind(meeting.id)
+    .bind(meeting.paper_id)
+    .fetch_all(&mut *db)
+    .await?;
+    let mut entries: Vec<RecordEntry> = rulings
+        .into_iter()
+        .map(|r| RecordEntry::Ruling {
+            at: r.created_at,
+            candidate: r.candidate,
+            question: r.question,
+            marks: r.marks,
+            definitive_before: r.definitive_before,
+            definitive_after: r.definitive_after,
+            by: r.by,
+        })
+        .chain(amendments.into_iter().map(|a| RecordEntry::Amendment {
+            at: a.created_at,
+            version: a.version,
+            question: a.question,
+            kind: a.kind,
+            level: a.level,
+            text: a.text,
+            reason: a.reason,
+            by: a.by,
+        }))
+        .collect();
+    entries.sort_by_key(RecordEntry::at);
+    Ok(entries)
+}
+
+/// The record as Markdown, for examiners who missed the meeting.
+pub fn record_markdown(meeting: &Meeting, entries: &[RecordEntry]) -> String {
+    let mut md =
+        format!("# {}: the meeting's record\n\nRulings and amendments to the mark scheme, in the order they were made.\n", meeting.name);
+    for e in entries {
+        match e {
+            RecordEntry::Ruling { candidate, question, marks, definitive_before, definitive_after, by, .. } => {
+                md.push_str(&format!("\n## Ruling: candidate {candidate}, question {question}\n\n"));
+                let show = |d: &Value| format!("{}{}", d["level"].as_i64().map(|l| format!("Level {l}, ")).unwrap_or_default(), d["mark"]);
+                if let Some(b) = definitive_before {
+                    md.push_str(&format!("- Definitive mark: {} (was {})\n", show(definitive_after), show(b)));
+                } else {
+                    md.push_str(&format!("- Definitive mark: {}\n", show(definitive_after)));
+                }
+                if let Some(r) = definitive_after["rationale"].as_str().filter(|r| !r.is_empty()) {
+                    md.push_str(&format!("- Rationale: {}\n", r.replace('\n', " ")));
+                }
+                let given: Vec<String> = marks
+                    .as_array()
+                    .map(|a| a.iter().map(|m| format!("{} {}", m["examiner"].as_str().unwrap_or("?"), m["mark"])).collect())
+                    .unwrap_or_default();
+                if !given.is_empty() {
+                    md.push_str(&format!("- Examiners' marks then: {}\n", given.join(", ")));
+                }
+                if let Some(by) = by {
+                    md.push_str(&format!("- By {by}\n"));
+                }
+            }
+            RecordEntry::Amendment { version, question, kind, level, text, reason, by, .. } => {
+                let what = match (kind.as_str(), level) {
+                    ("level_descriptor", Some(l)) => format!("level {l} descriptor clarified"),
+                    ("indicative_content", _) => "indicative content added".into(),
+                    _ => "note added".into(),
+                };
+                md.push_str(&format!(
+                    "\n## Amendment (version {version}): question {question}, {what}\n\n> {}\n\n- Why: {reason}\n",
+                    text.replace('\n', "\n> ")
+                ));
+                if let Some(by) = by {
+                    md.push_str(&format!("- By {by}\n"));
+                }
+            }
+        }
+    }
+    md
+}

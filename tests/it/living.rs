@@ -1,0 +1,132 @@
+//! The living mark scheme through the API: a referral answered with an
+//! amendment that makes a new version (the old one unchanged), rulings that
+//! keep the marks as they were, and the meeting's record.
+
+use serde_json::{Value, json};
+
+use crate::fixture::MeetingFixture;
+
+#[tokio::test]
+async fn a_referral_answered_with_an_amendment_makes_a_new_version_and_leaves_the_old_one() {
+    let f = MeetingFixture::open().await;
+    let (rid, _, _) = f.responses[0].clone();
+    let ex1 = &f.examiners[0];
+    let question = "The candidate argues the 1927 war scare explains the hostility; the scheme does not mention it. Credit as context?";
+
+    // Bad input first: nothing is stored.
+    assert_eq!(f.post(ex1, &format!("/responses/{rid}/referrals"), json!({"question": "  "})).await.status(), 422);
+    let foreign: uuid::Uuid =
+        sqlx::query_scalar("SELECT r.id FROM responses r JOIN scripts s ON s.id = r.script_id WHERE s.candidate = '0003'")
+            .fetch_one(&f.app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(f.post(ex1, &format!("/responses/{foreign}/referrals"), json!({"question": question})).await.status(), 404);
+    assert_eq!(
+        f.post(&f.pe, &format!("/responses/{rid}/referrals"), json!({"question": question})).await.status(),
+        403,
+        "examiners and team leaders refer"
+    );
+
+    let r = f.post(ex1, &format!("/responses/{rid}/referrals"), json!({"question": question})).await;
+    assert_eq!(r.status(), 201);
+    let referral = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let mine: Value = f.get(ex1, "/referrals").await.json().await.unwrap();
+    assert_eq!((mine[0]["state"].as_str(), mine[0]["question"].as_str()), (Some("open"), Some(question)));
+    let others: Value = f.get(&f.examiners[1], "/referrals").await.json().await.unwrap();
+    assert_eq!(others, json!([]), "another examiner does not see it");
+    let queue: Value = f.get(&f.pe, "/referrals").await.json().await.unwrap();
+    assert_eq!(queue.as_array().unwrap().len(), 1);
+
+    // An impossible amendment leaves everything as it was.
+    let bad = json!({"answer": "Yes", "amendment": {"question": "09", "kind": "note", "text": "x", "reason": "y"}});
+    let r = f.post(&f.pe, &format!("/referrals/{referral}/answer"), bad).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("Question 09 is not on this paper"));
+    let bad = json!({"answer": "Yes", "amendment": {"question": "01", "kind": "level_descriptor", "level": 9, "text": "x", "reason": "y"}});
+    assert_eq!(f.post(&f.pe, &format!("/referrals/{referral}/answer"), bad).await.status(), 422);
+    assert_eq!(f.get(ex1, "/referrals").await.json::<Value>().await.unwrap()[0]["state"], "open");
+    let versions: Value = f.pe.api.get(&format!("/api/v1/papers/{}/versions", f.paper)).await.json().await.unwrap();
+    assert_eq!(versions.as_array().unwrap().len(), 1, "no version was made");
+
+    // Answered, with an amendment in the same step.
+    let answer = json!({
+        "answer": "Yes: credit it as context (AO1(b)). Added to the indicative content.",
+        "amendment": {"question": "01", "kind": "indicative_content", "text": "the 1927 war scare as context for hostility", "reason": "Raised by an examiner's referral"}
+    });
+    let r = f.post(&f.pe, &format!("/referrals/{referral}/answer"), answer).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["version"], 2);
+    assert_eq!(f.post(&f.pe, &format!("/referrals/{referral}/answer"), json!({"answer": "again"})).await.status(), 409, "answered once");
+    let mine: Value = f.get(ex1, "/referrals").await.json().await.unwrap();
+    assert_eq!(mine[0]["state"], "answered");
+    assert!(mine[0]["answer"].as_str().unwrap().starts_with("Yes: credit it as context"));
+
+    // The new version carries it; the old one is unchanged.
+    let v1: Value = f.pe.api.get(&format!("/api/v1/papers/{}/versions/1", f.paper)).await.json().await.unwrap();
+    let v2: Value = f.pe.api.get(&format!("/api/v1/papers/{}/versions/2", f.paper)).await.json().await.unwrap();
+    assert!(!v1["questions"][0]["indicative_content"].as_str().unwrap().contains("1927 war scare"));
+    assert!(v2["questions"][0]["indicative_content"].as_str().unwrap().contains("- the 1927 war scare as context for hostility"));
+    let versions: Value = f.pe.api.get(&format!("/api/v1/papers/{}/versions", f.paper)).await.json().await.unwrap();
+    assert_eq!(versions[0]["version"], 2);
+    assert_eq!(versions[0]["reason"], "Raised by an examiner's referral");
+    // Examiners now mark against it: the new point can be credited, and marks record version 2.
+    let view: Value = f.get(ex1, &format!("/responses/{rid}")).await.json().await.unwrap();
+    let point = view["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["text"] == "the 1927 war scare as context for hostility")
+        .cloned()
+        .expect("new point");
+    let r = f.put(ex1, &format!("/responses/{rid}/mark"), json!({"level": 3, "mark": 8, "credited": [point["id"]]})).await;
+    assert_eq!(r.status(), 200);
+    let version: i32 =
+        sqlx::query_scalar("SELECT v.number FROM marks m JOIN scheme_versions v ON v.id = m.scheme_version_id WHERE m.response_id = $1")
+            .bind(rid)
+            .fetch_one(&f.app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(version, 2);
+
+    // Only the principal examiner of a meeting on the paper (or an administrator) amends it.
+    let amendment = json!({"question": "01", "kind": "note", "text": "Credit either reading", "reason": "Discussed"});
+    assert_eq!(ex1.api.post_json(&format!("/api/v1/papers/{}/amendments", f.paper), &amendment).await.status(), 403);
+    let r = f.pe.api.post_json(&format!("/api/v1/papers/{}/amendments", f.paper), &amendment).await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.json::<Value>().await.unwrap()["version"], 3);
+    assert_eq!(f.outsider.api.get(&format!("/api/v1/papers/{}/versions", f.paper)).await.status(), 200, "in a meeting on the paper");
+}
+
+#[tokio::test]
+async fn a_ruling_keeps_the_marks_as_they_were_and_the_record_reads_in_order() {
+    let f = MeetingFixture::open().await;
+    let (rid, _, _) = f.responses[0].clone();
+    assert_eq!(
+        f.put(&f.examiners[0], &format!("/responses/{rid}/mark"), json!({"level": 3, "mark": 8, "submit": true})).await.status(),
+        200
+    );
+    let r =
+        f.put(&f.pe, &format!("/responses/{rid}/definitive"), json!({"level": 3, "mark": 9, "rationale": "Developed comparison"})).await;
+    assert_eq!(r.status(), 200);
+    // Marks given after the ruling are not in it.
+    assert_eq!(
+        f.put(&f.examiners[1], &format!("/responses/{rid}/mark"), json!({"level": 2, "mark": 6, "submit": true})).await.status(),
+        200
+    );
+    let r =
+        f.put(&f.pe, &format!("/responses/{rid}/definitive"), json!({"level": 3, "mark": 7, "rationale": "On reflection, thinner"})).await;
+    assert_eq!(r.status(), 200);
+    let record: Value = f.get(&f.pe, "/record").await.json().await.unwrap();
+    let rulings: Vec<&Value> = record.as_array().unwrap().iter().filter(|e| e["type"] == "ruling").collect();
+    assert_eq!(rulings.len(), 2);
+    assert_eq!(rulings[0]["marks"].as_array().unwrap().len(), 1, "the first ruling saw one mark: {}", rulings[0]);
+    assert_eq!(rulings[0]["definitive_before"], Value::Null);
+    assert_eq!(rulings[0]["definitive_after"]["mark"], 9);
+    assert_eq!(rulings[1]["marks"].as_array().unwrap().len(), 2);
+    assert_eq!((rulings[1]["definitive_before"]["mark"].as_i64(), rulings[1]["definitive_after"]["mark"].as_i64()), (Some(9), Some(7)));
+    let md = f.get(&f.pe, "/record.md").await.text().await.unwrap();
+    assert!(
+        md.contains("## Ruling: candidate 0001, question 01") && md.contains("(was Level 3, 9)") && md.contains("On reflection, thinner"),
+        "{md}"
+    );
+}
