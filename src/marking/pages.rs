@@ -27,7 +27,7 @@ use crate::{
     markdown,
     markscheme::{Level, QuestionKind},
     meetings::{
-        Meeting, MeetingId, MeetingState, Role,
+        Meeting, MeetingId, MeetingState, Purpose, Role,
         access::{Access, InMeeting, Marker, Participant, Principal},
         policy::Others,
         store::{self as meetings_store, Assignment},
@@ -288,8 +288,17 @@ async fn save_mark(
         }
         Ok((r, _)) => {
             let what = if submit { "submitted" } else { "saved as a draft" };
-            flash(&session, format!("Your mark for candidate {}, question {} is {what}.", r.candidate, r.question.number)).await?;
-            let page = format!("/meetings/{}/responses/{response_id}", access.meeting_id());
+            // The submit that completes a qualification set shows its result at once.
+            let set_done = submit
+                && r.purpose == Purpose::Qualification
+                && crate::qualification::store::released_to(&state.db, access.meeting.id, r.script_id.0, access.user.id).await?;
+            let page = if set_done {
+                flash(&session, "Your qualification set is submitted: here is your result.").await?;
+                format!("/meetings/{}/qualification/mine", access.meeting_id())
+            } else {
+                flash(&session, format!("Your mark for candidate {}, question {} is {what}.", r.candidate, r.question.number)).await?;
+                format!("/meetings/{}/responses/{response_id}", access.meeting_id())
+            };
             if is_htmx {
                 // Submitted through htmx (queued after any draft save, so its
                 // version is current): have the browser load the locked page.

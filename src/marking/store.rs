@@ -185,6 +185,9 @@ pub struct NamedMark {
     /// The viewer has submitted their own mark on this response.
     #[serde(skip)]
     pub viewer_submitted: bool,
+    /// The mark is on a qualification set its author has not finished.
+    #[serde(skip)]
+    pub author_qualifying: bool,
 }
 
 impl NamedMark {
@@ -213,7 +216,11 @@ pub async fn visible_marks(
     let all: Vec<NamedMark> = sqlx::query_as(&format!(
         "SELECT m.response_id, {MARK_COLUMNS}, u.email, u.name, p.team_leader_id, ms.released_at IS NOT NULL AS released,
                 EXISTS (SELECT 1 FROM marks o WHERE o.meeting_id = m.meeting_id AND o.response_id = m.response_id
-                        AND o.examiner_id = $3 AND o.state = 'submitted') AS viewer_submitted
+                        AND o.examiner_id = $3 AND o.state = 'submitted') AS viewer_submitted,
+                (ms.purpose = 'qualification' AND NOT EXISTS (
+                    SELECT 1 FROM qualification_set_scripts qss JOIN qualification_results qr ON qr.set_id = qss.set_id
+                    WHERE qss.meeting_id = m.meeting_id AND qss.script_id = r.script_id AND qr.examiner_id = m.examiner_id))
+                  AS author_qualifying
          FROM marks m JOIN users u ON u.id = m.examiner_id
          JOIN meeting_participants p ON p.meeting_id = m.meeting_id AND p.user_id = m.examiner_id
          JOIN responses r ON r.id = m.response_id
@@ -231,6 +238,7 @@ pub async fn visible_marks(
         .filter(|m| {
             let facts = Facts { role, released: m.released, submitted_own: m.viewer_submitted };
             policy::shows_mark(facts, m.relation_to(viewer))
+                && !policy::hides_while_qualifying(role, m.relation_to(viewer), m.author_qualifying)
         })
         .collect())
 }
@@ -413,10 +421,16 @@ pub async fn reopen(
     if released {
         return Err(AppError::Conflict("This script has been released: its marks can no longer change.".into()));
     }
-    if ctx.purpose == Purpose::Qualification {
-        return Err(AppError::Conflict(
-            "A qualification mark is final once submitted: it decides the examiner's result, so it cannot be reopened.".into(),
-        ));
+    match ctx.purpose {
+        Purpose::Qualification => {
+            return Err(AppError::Conflict(
+                "A qualification mark is final once submitted: it decides the examiner's result, so it cannot be reopened.".into(),
+            ));
+        }
+        Purpose::Seed => {
+            return Err(AppError::Conflict("A seed's mark is final once submitted: its result has been recorded.".into()));
+        }
+        Purpose::Practice => {}
     }
     let reopened: Option<StoredMark> = sqlx::query_as(&format!(
         "UPDATE marks AS m SET state = 'draft', submitted_at = NULL, version = version + 1, updated_at = now()

@@ -100,6 +100,13 @@ pub fn shows_mark(f: Facts, author: Relation) -> bool {
     }
 }
 
+/// Whether a mark on a qualification set is hidden from the viewer because its
+/// author has not finished the set: a team leader must not watch (and so
+/// could not coach) their team's marks on a set while it is being marked.
+pub fn hides_while_qualifying(role: Role, author: Relation, author_qualifying: bool) -> bool {
+    author_qualifying && author != Relation::Own && !oversees(role)
+}
+
 /// A change a live stream could tell a viewer about. Events never carry a
 /// mark: they say what changed so the page fetches what it may see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,6 +231,14 @@ mod tests {
                 assert_eq!(hears(role, change), want, "{role:?} {change:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_set_being_marked_is_hidden_from_team_leaders() {
+        assert!(hides_while_qualifying(Role::TeamLeader, Relation::TeamMember, true));
+        assert!(!hides_while_qualifying(Role::TeamLeader, Relation::TeamMember, false));
+        assert!(!hides_while_qualifying(Role::TeamLeader, Relation::Own, true));
+        assert!(!hides_while_qualifying(Role::Pe, Relation::Other, true));
     }
 
     #[test]

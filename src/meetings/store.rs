@@ -513,7 +513,9 @@ pub async fn assignments(db: impl PgExecutor<'_>, meeting_id: MeetingId, user: U
                     AND qs.number <= COALESCE(ql.current_set, 1))
                 -- Seeds: only those given to this marker, in their ordinary list.
                 OR (ms.purpose = 'seed' AND EXISTS (SELECT 1 FROM seed_assignments sa
-                        WHERE sa.meeting_id = ms.meeting_id AND sa.script_id = ms.script_id AND sa.examiner_id = $2)))
+                        WHERE sa.meeting_id = ms.meeting_id AND sa.script_id = ms.script_id AND sa.examiner_id = $2))
+                -- The principal examiner goes through every response, whatever it is for.
+                OR EXISTS (SELECT 1 FROM meeting_participants pe WHERE pe.meeting_id = ms.meeting_id AND pe.user_id = $2 AND pe.role = 'pe'))
          ORDER BY qs.number IS NOT NULL, qs.number, qss.position, ms.position, q.position",
     )
     .bind(meeting_id)
@@ -661,10 +663,18 @@ pub async fn set_tolerance(
     tolerance: i32,
     actor: Actor,
 ) -> Result<(), AppError> {
-    let state: MeetingState =
-        sqlx::query_scalar("SELECT state FROM meetings WHERE id = $1 FOR SHARE").bind(meeting_id).fetch_one(&mut *tx).await?;
+    let (state, qualifying): (MeetingState, bool) =
+        sqlx::query_as("SELECT state, qualification_opened_at IS NOT NULL FROM meetings WHERE id = $1 FOR SHARE")
+            .bind(meeting_id)
+            .fetch_one(&mut *tx)
+            .await?;
     if state == MeetingState::Closed {
         return Err(AppError::Conflict("The meeting is closed: its tolerances are final.".into()));
+    }
+    if qualifying {
+        return Err(AppError::Conflict(
+            "Qualification is open: examiners are judged against these tolerances, so they can no longer change.".into(),
+        ));
     }
     let (number, max_mark): (String, i32) =
         sqlx::query_as("SELECT number, max_mark FROM questions WHERE id = $1").bind(question_id).fetch_one(&mut *tx).await?;

@@ -11,7 +11,10 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{rules::PassRule, store};
+use super::{
+    rules::PassRule,
+    store::{self, Entry},
+};
 use crate::{
     error::AppError,
     meetings::{
@@ -76,13 +79,15 @@ pub async fn scope(state: &AppState, access: &Access) -> Result<Option<Vec<Uuid>
 async fn get_overview(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Leader>) -> Result<impl IntoResponse, AppError> {
     let only = scope(&state, &access).await?;
     let mut conn = state.db.acquire().await?;
-    Ok(Json(store::overview(&mut conn, access.meeting.id, only.as_deref()).await?))
+    let entries = store::overview(&mut conn, access.meeting.id, only.as_deref()).await?;
+    let oversees = access.role.oversees();
+    Ok(Json(entries.into_iter().map(|e| if oversees { e } else { e.without_seed_evidence() }).collect::<Vec<_>>()))
 }
 
 async fn get_mine(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Marker>) -> Result<impl IntoResponse, AppError> {
     let mut conn = state.db.acquire().await?;
     let sets = store::sets(&mut *conn, access.meeting.id).await?;
-    let me = store::overview(&mut conn, access.meeting.id, Some(&[access.user.id])).await?.into_iter().next();
+    let me = store::overview(&mut conn, access.meeting.id, Some(&[access.user.id])).await?.into_iter().next().map(Entry::for_the_marker);
     let outcomes = store::outcomes(&mut *conn, access.meeting.id, access.user.id).await?;
     Ok(Json(json!({
         "entry": me,

@@ -88,8 +88,13 @@ impl OverviewPage {
 async fn table(state: &AppState, access: &Access) -> Result<TablePart, AppError> {
     let only = scope(state, access).await?;
     let mut conn = state.db.acquire().await?;
+    let oversees = access.role.oversees();
     Ok(TablePart {
-        entries: store::overview(&mut conn, access.meeting.id, only.as_deref()).await?,
+        entries: store::overview(&mut conn, access.meeting.id, only.as_deref())
+            .await?
+            .into_iter()
+            .map(|e| if oversees { e } else { e.without_seed_evidence() })
+            .collect(),
         open: store::is_open(&mut *conn, access.meeting.id).await?,
         meeting: access.meeting.clone(),
         csrf: String::new(),
@@ -305,7 +310,7 @@ impl MinePage {
 async fn show_mine(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Marker>, ctx: PageCtx) -> Result<Response, AppError> {
     let mut conn = state.db.acquire().await?;
     let sets = store::sets(&mut *conn, access.meeting.id).await?;
-    let entry = store::overview(&mut conn, access.meeting.id, Some(&[access.user.id])).await?.into_iter().next();
+    let entry = store::overview(&mut conn, access.meeting.id, Some(&[access.user.id])).await?.into_iter().next().map(Entry::for_the_marker);
     let outcomes = store::outcomes(&mut *conn, access.meeting.id, access.user.id).await?;
     drop(conn);
     let next = next_step(&state, &access, entry.as_ref(), &sets).await?;
@@ -328,7 +333,8 @@ async fn show_status(State(state): State<AppState>, InMeeting(access, ..): InMee
     let (entry, next) = if marks {
         let mut conn = state.db.acquire().await?;
         let sets = store::sets(&mut *conn, access.meeting.id).await?;
-        let entry = store::overview(&mut conn, access.meeting.id, Some(&[access.user.id])).await?.into_iter().next();
+        let entry =
+            store::overview(&mut conn, access.meeting.id, Some(&[access.user.id])).await?.into_iter().next().map(Entry::for_the_marker);
         drop(conn);
         let next = next_step(&state, &access, entry.as_ref(), &sets).await?;
         (entry, next)

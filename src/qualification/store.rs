@@ -19,8 +19,12 @@ use crate::{
 /// The kind of live event qualification changes send.
 pub const EVENT: &str = "qualification";
 
+/// The meeting's state and when qualification opened, under the meeting row's
+/// lock that set-up changes and opening take (`FOR NO KEY UPDATE`): making sets,
+/// opening qualification, seeding and deciding happen one after the other, and
+/// each sees what the one before it did.
 async fn meeting_state(tx: &mut PgConnection, meeting_id: Uuid) -> Result<(MeetingState, Option<OffsetDateTime>), AppError> {
-    Ok(sqlx::query_as("SELECT state, qualification_opened_at FROM meetings WHERE id = $1 FOR SHARE")
+    Ok(sqlx::query_as("SELECT state, qualification_opened_at FROM meetings WHERE id = $1 FOR NO KEY UPDATE")
         .bind(meeting_id)
         .fetch_one(&mut *tx)
         .await?)
@@ -182,6 +186,23 @@ pub async fn open(tx: &mut PgConnection, meeting: &Meeting, actor: Uuid) -> Resu
     if sets == 0 {
         return Err(AppError::invalid("Make a qualification set first: choose its qualification scripts and its pass rule."));
     }
+    // Scripts taken out of the meeting since leave their sets smaller: each set must still hold its rule.
+    let shapes: Vec<(i32, i32, Option<i32>, i64)> = sqlx::query_as(
+        "SELECT qs.number, qs.min_within, qs.max_total_deviation,
+                (SELECT count(*) FROM qualification_set_scripts q WHERE q.set_id = qs.id)
+         FROM qualification_sets qs WHERE qs.meeting_id = $1 ORDER BY qs.number",
+    )
+    .bind(meeting.id)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (number, min_within, max_total_deviation, scripts) in shapes {
+        let rule = PassRule { min_within, max_total_deviation };
+        if let Err(e) = rule.check(usize::try_from(scripts).unwrap_or(0)) {
+            return Err(AppError::invalid(format!(
+                "Set {number} no longer holds its rule (a script was taken out of the meeting): {e} Make the sets again."
+            )));
+        }
+    }
     let missing: Vec<(i32, String, String)> = sqlx::query_as(
         "SELECT qs.number, s.candidate, q.number
          FROM qualification_sets qs JOIN qualification_set_scripts qss ON qss.set_id = qs.id
@@ -267,19 +288,33 @@ pub async fn check_may_mark(
         Purpose::Practice => Ok(()),
         Purpose::Qualification => {
             let standing = standing(tx, meeting_id, examiner).await?;
+            // One marker's saves on their set queue behind each other, so two
+            // last responses submitted at once cannot each miss the other.
+            sqlx::query("SELECT 1 FROM qualifications WHERE meeting_id = $1 AND examiner_id = $2 FOR UPDATE")
+                .bind(meeting_id)
+                .bind(examiner)
+                .execute(&mut *tx)
+                .await?;
             let set = set_of(&mut *tx, meeting_id, script_id).await?;
             match (standing, set) {
-                (None, _) => Err(AppError::Conflict("Qualification has not been opened yet.".into())),
+                (None, _) => Err(AppError::Conflict(
+                    "Qualification has not been opened yet: the principal examiner opens it once the sets are ready.".into(),
+                )),
                 (_, None) => Err(AppError::Conflict("This script is in no qualification set.".into())),
                 (Some(s), Some((_, n))) if s.state == QualState::InProgress && s.current_set == Some(n) => Ok(()),
-                (Some(_), Some((_, n))) => Err(AppError::Conflict(format!(
-                    "This script belongs to qualification set {n}, which is not the set you are marking: your set's marks are final once submitted."
-                ))),
+                (Some(s), Some((_, n))) => Err(AppError::Conflict(match s.current_set {
+                    Some(cur) if cur < n && s.state == QualState::InProgress => {
+                        format!(
+                            "This script is in qualification set {n}: finish set {cur} first (set {n} opens only if you do not pass it)."
+                        )
+                    }
+                    _ => format!("Your marks on qualification set {n} are final: they were judged when you submitted the set."),
+                })),
             }
         }
         Purpose::Seed => {
             let seeded: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM seed_assignments WHERE meeting_id = $1 AND examiner_id = $2 AND script_id = $3)",
+                "SELECT EXISTS (SELECT 1 FROM seed_assignments WHERE meeting_id = $1 AND examiner_id = $2 AND script_id = $3 FOR UPDATE)",
             )
             .bind(meeting_id)
             .bind(examiner)
@@ -409,7 +444,8 @@ pub async fn after_submit(
             .bind(deviation)
             .execute(&mut *tx)
             .await?;
-            live::notify(&mut *tx, &event(meeting_id, Some(examiner))).await
+            // Heard by the principal examiner only: the examiner must not learn a seed was one.
+            live::notify(&mut *tx, &event(meeting_id, None)).await
         }
     }
 }
@@ -467,21 +503,36 @@ pub async fn decide(
     if role == Role::TeamLeader && actor_role == Role::TeamLeader {
         return Err(AppError::Forbidden("A team leader's qualification is decided by the principal examiner.".into()));
     }
-    let standing: Option<(QualState, Option<i32>)> =
-        sqlx::query_as("SELECT state, current_set FROM qualifications WHERE meeting_id = $1 AND examiner_id = $2 FOR UPDATE")
+    let standing: Option<(QualState, Option<i32>, bool)> = sqlx::query_as(
+        "SELECT q.state, q.current_set,
+                EXISTS (SELECT 1 FROM meeting_participants p WHERE p.meeting_id = q.meeting_id AND p.user_id = q.decided_by AND p.role = 'pe')
+         FROM qualifications q WHERE q.meeting_id = $1 AND q.examiner_id = $2 FOR UPDATE",
+    )
             .bind(meeting.id)
             .bind(examiner)
             .fetch_optional(&mut *tx)
             .await?;
-    let Some((state, set)) = standing.filter(|(s, _)| s.decidable()) else {
+    let Some((state, set, decided_by_pe)) = standing.filter(|(s, _, _)| s.decidable()) else {
         return Err(AppError::Conflict(format!(
             "{name} has not finished qualifying yet{}: decide once their result is in.",
             match standing {
-                Some((_, Some(n))) => format!(" (they are marking set {n})"),
+                Some((_, Some(n), _)) => format!(" (they are marking set {n})"),
                 _ => String::new(),
             }
         )));
     };
+    // A team leader approves (or not) a member who passed; a failure, and the
+    // principal examiner's own decisions, are the principal examiner's.
+    if actor_role == Role::TeamLeader {
+        if decided_by_pe {
+            return Err(AppError::Forbidden(format!(
+                "The principal examiner has decided {name}'s qualification: only they can change it."
+            )));
+        }
+        if state == QualState::Failed {
+            return Err(AppError::Forbidden(format!("{name} did not pass their last set: the principal examiner decides.")));
+        }
+    }
     // Agreeing with a pass needs no words; anything else says why.
     if reason.is_empty() && !(approved && state == QualState::Passed) {
         return Err(AppError::invalid(format!(
@@ -669,6 +720,23 @@ struct EntryRow {
     current_set: Option<i32>,
     decided_by: Option<String>,
     reason: Option<String>,
+}
+
+impl Entry {
+    /// The entry without seed evidence, for anyone but the principal examiner
+    /// and administrators (a marker must not learn which scripts were seeds;
+    /// a team leader, who marks too, neither). The flag itself stays.
+    pub fn without_seed_evidence(mut self) -> Entry {
+        self.seeds.clear();
+        self.seeds_pending = 0;
+        self
+    }
+
+    /// What a marker is shown of their own standing: no seed, no flag.
+    pub fn for_the_marker(mut self) -> Entry {
+        self.seed_flag = false;
+        self.without_seed_evidence()
+    }
 }
 
 /// Every marker's qualification (`only` narrows to some people), with their

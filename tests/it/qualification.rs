@@ -19,7 +19,7 @@ struct Qual {
     _app: TestApp,
     meeting: Uuid,
     pe: Person,
-    /// ex1, ex2 not in a team; ex3 in the leader's team.
+    /// ex1 not in a team; ex2 and ex3 in the leader's team.
     ex: Vec<Person>,
     leader: Person,
     other_leader: Person,
@@ -61,8 +61,8 @@ impl Qual {
         };
         let body = json!({
             "paper_id": paper, "name": "Qualification meeting", "principal_examiner": "pe@board.example",
-            "examiners": ["ex1@board.example", "ex2@board.example"],
-            "team_leaders": [{"email": "tl@board.example", "team": ["ex3@board.example"]}, {"email": "tl2@board.example", "team": []}],
+            "examiners": ["ex1@board.example"],
+            "team_leaders": [{"email": "tl@board.example", "team": ["ex2@board.example", "ex3@board.example"]}, {"email": "tl2@board.example", "team": []}],
             "scripts": scripts.iter().map(|(c, id, _)| json!({"script_id": id, "purpose": purpose(c)})).collect::<Vec<_>>(),
             "tolerances": {"01": 1},
         });
@@ -210,6 +210,11 @@ async fn pass_on_set_one_fail_then_pass_set_two_fail_both_then_an_override() {
 
     // ex2: set 1 out of tolerance → set 2; within on set 2 → passed.
     assert_eq!(q.mark(ex2, "Q1", 4).await.status(), 200);
+    // Their team leader, having marked Q1 too, does not see a team member's marks on a set still being marked.
+    assert_eq!(q.mark(&q.leader, "Q1", 8).await.status(), 200);
+    let view: Value = q.get(&q.leader, &format!("/responses/{}", q.response("Q1"))).await;
+    let seen: Vec<&str> = view["marks"].as_array().map(|m| m.iter().map(|m| m["email"].as_str().unwrap()).collect()).unwrap_or_default();
+    assert_eq!(seen, ["tl@board.example"], "{view}");
     assert_eq!(q.mark(ex2, "Q2", 8).await.status(), 200);
     let e = q.entry("ex2@board.example").await;
     assert_eq!((e["state"].as_str(), e["current_set"].as_i64()), (Some("in_progress"), Some(2)));
@@ -231,39 +236,27 @@ async fn pass_on_set_one_fail_then_pass_set_two_fail_both_then_an_override() {
     assert_eq!(e["state"], "failed");
     assert_eq!(e["sets"].as_array().unwrap().len(), 2);
 
-    // Decisions: a team leader for their own team only; the principal examiner for anyone.
-    let r = q.post(&q.other_leader, "/qualification/ex3@board.example/decision", json!({"approved": true, "reason": "fine"})).await;
+    // Decisions: a team leader for a member of their own team who passed; the principal examiner for anyone.
+    let r = q.post(&q.other_leader, "/qualification/ex2@board.example/decision", json!({"approved": true})).await;
     assert_eq!(r.status(), 403, "not their team");
     let r = q.post(&q.leader, "/qualification/ex1@board.example/decision", json!({"approved": true})).await;
     assert_eq!(r.status(), 403, "ex1 is in no team of theirs");
-    let r = q.post(&q.leader, "/qualification/ex3@board.example/decision", json!({"approved": false})).await;
-    assert_eq!(r.status(), 422, "a decision against the result needs a reason");
-    let r = q
-        .post(
-            &q.leader,
-            "/qualification/ex3@board.example/decision",
-            json!({"approved": false, "reason": "Consistently severe on sources"}),
-        )
-        .await;
-    assert_eq!(r.status(), 200);
-    assert_eq!(q.entry("ex3@board.example").await["state"], "not_approved");
-    let r = q
-        .post(
-            &q.pe,
-            "/qualification/ex3@board.example/decision",
-            json!({"approved": true, "reason": "Severe by two marks only; discussed and agreed"}),
-        )
-        .await;
-    assert_eq!(r.status(), 200);
+    let r = q.post(&q.leader, "/qualification/ex3@board.example/decision", json!({"approved": true, "reason": "Close enough"})).await;
+    assert_eq!(r.status(), 403, "a failure is the principal examiner's to decide");
+    assert!(r.text().await.unwrap().contains("the principal examiner decides"));
+    let r = q.post(&q.leader, "/qualification/ex2@board.example/decision", json!({"approved": true})).await;
+    assert_eq!(r.status(), 200, "the team leader approves a team member who passed");
+    let e = q.entry("ex2@board.example").await;
+    assert_eq!((e["state"].as_str(), e["decided_by"].as_str()), (Some("approved"), Some("Tom Leader")));
+    let r = q.post(&q.pe, "/qualification/ex3@board.example/decision", json!({"approved": true})).await;
+    assert_eq!(r.status(), 422, "overriding a failure needs a reason");
+    let override_ = json!({"approved": true, "reason": "Severe by two marks only; discussed and agreed"});
+    assert_eq!(q.post(&q.pe, "/qualification/ex3@board.example/decision", override_).await.status(), 200);
     let e = q.entry("ex3@board.example").await;
     assert_eq!((e["state"].as_str(), e["decided_by"].as_str()), (Some("approved"), Some("Priya Principal")));
     assert_eq!(e["reason"], "Severe by two marks only; discussed and agreed");
-    // The team leader may approve their own team member too (here agreeing with the principal examiner).
-    let r = q
-        .post(&q.leader, "/qualification/ex3@board.example/decision", json!({"approved": true, "reason": "Agreed after discussion"}))
-        .await;
-    assert_eq!(r.status(), 200);
-    assert_eq!(q.entry("ex3@board.example").await["decided_by"], "Tom Leader");
+    let r = q.post(&q.leader, "/qualification/ex3@board.example/decision", json!({"approved": false, "reason": "I disagree"})).await;
+    assert_eq!(r.status(), 403, "a team leader does not overturn the principal examiner");
     assert_eq!(
         q.post(&q.pe, "/qualification/ex1@board.example/decision", json!({"approved": true})).await.status(),
         200,
@@ -275,8 +268,20 @@ async fn pass_on_set_one_fail_then_pass_set_two_fail_both_then_an_override() {
     // The team leader sees their team's qualification, nobody else's.
     let team = q.get(&q.leader, "/qualification").await;
     let emails: Vec<&str> = team.as_array().unwrap().iter().map(|e| e["email"].as_str().unwrap()).collect();
-    assert_eq!(emails, ["ex3@board.example"]);
+    assert_eq!(emails, ["ex2@board.example", "ex3@board.example"]);
     assert_eq!(q.ex[0].api.get(&q.url("/qualification")).await.status(), 403);
+}
+
+#[tokio::test]
+async fn the_last_two_responses_submitted_at_once_still_judge_the_set() {
+    let q = Qual::new().await;
+    q.two_sets_open().await;
+    let ex1 = &q.ex[0];
+    let (a, b) = tokio::join!(q.mark(ex1, "Q1", 8), q.mark(ex1, "Q2", 8));
+    assert_eq!((a.status(), b.status()), (reqwest::StatusCode::OK, reqwest::StatusCode::OK));
+    let e = q.entry("ex1@board.example").await;
+    assert_eq!(e["state"], "passed", "{e}");
+    assert_eq!(e["sets"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -326,7 +331,9 @@ async fn seeds_check_approved_examiners_unannounced_and_flag_two_of_three_out() 
     let flags = q.pe.web.text(&format!("/meetings/{}/qualification/flags", q.meeting)).await;
     assert!(flags.contains("check") && flags.contains("Eve Examiner") && flags.contains("S3 outside"), "{flags}");
     assert_eq!(ex1.web.get(&format!("/meetings/{}/qualification/flags", q.meeting)).await.status(), 403);
-    // The examiner is never told: no definitive mark on a seed, ever.
+    // The examiner is never told: nothing of seeds on their own qualification, no definitive mark on a seed, ever.
+    let mine = ex1.api.get(&q.url("/qualification/me")).await.text().await.unwrap();
+    assert!(!mine.contains("S1") && !mine.contains("S3") && !mine.contains("\"seed_flag\":true"), "{mine}");
     let view: Value = q.get(ex1, &format!("/responses/{}", q.response("S3"))).await;
     assert!(view.get("definitive").is_none() && !view.to_string().contains("seed"), "{view}");
 }

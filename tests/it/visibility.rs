@@ -55,8 +55,19 @@ async fn markers_are_never_told_a_script_is_a_seed() {
     let f = MeetingFixture::setup().await;
     sqlx::query("UPDATE meeting_scripts SET purpose = 'seed' WHERE meeting_id = $1").bind(f.meeting).execute(&f.app.db.pool).await.unwrap();
     assert_eq!(f.post(&f.pe, "/open", json!({})).await.status(), 200);
+    // The seeds are given to these two markers (as an approved examiner gets them), so they sit in their lists.
+    for marker in [&f.examiners[0], &f.leader] {
+        sqlx::query("INSERT INTO seed_assignments (meeting_id, examiner_id, script_id) SELECT meeting_id, $2, script_id FROM meeting_scripts WHERE meeting_id = $1")
+            .bind(f.meeting)
+            .bind(marker.user.id)
+            .execute(&f.app.db.pool)
+            .await
+            .unwrap();
+    }
     let (rid, _, _) = f.responses[0].clone();
     for marker in [&f.examiners[0], &f.leader] {
+        let list: Value = f.get(marker, "/assignments").await.json().await.unwrap();
+        assert_eq!(list.as_array().unwrap().len(), 4, "the seeds are in their list: {list}");
         let assignments = f.get(marker, "/assignments").await.text().await.unwrap();
         assert!(!assignments.contains("seed") && !assignments.contains("purpose"), "{assignments}");
         let view = f.get(marker, &format!("/responses/{rid}")).await.text().await.unwrap();
