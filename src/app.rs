@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(marking::pages::routes())
         .merge(dashboard::pages::routes())
         .merge(crate::qualification::pages::routes())
+        .merge(crate::living::pages::routes())
         .layer(middleware::from_fn_with_state(state.clone(), auth::csrf::verify))
         .layer(sessions)
         .layer(middleware::from_fn(session_store_failed));

@@ -68,7 +68,7 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   const source = new EventSource(live.dataset.events);
   const changed = () => { if (!timer) timer = setTimeout(refresh, 200); };
-  ["mark", "definitive", "release", "tolerance", "qualification", "resync"].forEach((kind) => source.addEventListener(kind, changed));
+  ["mark", "definitive", "release", "tolerance", "qualification", "referral", "amendment", "resync"].forEach((kind) => source.addEventListener(kind, changed));
   let opened = false;
   source.onopen = () => {
     if (status) status.textContent = "Live.";

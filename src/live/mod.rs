@@ -153,6 +153,8 @@ pub fn visible_to(event: &Event, viewer: &Viewer) -> bool {
     let change = match event.kind.as_str() {
         "mark" => Change::Mark(relation),
         "qualification" => Change::Qualification(relation),
+        "referral" => Change::Referral(relation),
+        "amendment" => Change::Amendment,
         "definitive" => Change::Definitive,
         "release" => Change::Release,
         "tolerance" => Change::Tolerance,

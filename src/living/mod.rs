@@ -8,4 +8,5 @@
 
 pub mod amend;
 pub mod api;
+pub mod pages;
 pub mod store;

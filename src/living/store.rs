@@ -107,7 +107,7 @@ pub async fn amend(tx: &mut PgConnection, paper_id: PaperId, a: &Amendment, acto
             },
         )
         .await?;
-        live::notify(&mut *tx, &live::Event { meeting_id, kind: EVENT.into(), response_id: None, examiner_id: None }).await?;
+        live::notify(&mut *tx, &live::Event { meeting_id, kind: "amendment".into(), response_id: None, examiner_id: None }).await?;
     }
     if let Some(r) = origin.referral_id {
         sqlx::query("UPDATE referrals SET amendment_id = $2 WHERE id = $1").bind(r).bind(amendment_id).execute(&mut *tx).await?;

@@ -122,6 +122,10 @@ pub enum Change {
     /// Someone's qualification moved on (a set judged, a decision, a seed),
     /// someone standing in `Relation` to the viewer.
     Qualification(Relation),
+    /// A referral asked or answered, by (or for) someone standing in `Relation` to the viewer.
+    Referral(Relation),
+    /// The mark scheme was amended: everyone's scheme changed.
+    Amendment,
 }
 
 /// Whether a viewer hears of a change in their meeting.
@@ -135,8 +139,15 @@ pub fn hears(role: Role, change: Change) -> bool {
         // A team leader's page refetches, and the fetch applies `sight`: hearing
         // that a team member marked says nothing of the mark.
         Change::Mark(Relation::TeamMember) | Change::Qualification(Relation::TeamMember) => role == Role::TeamLeader,
-        Change::Qualification(Relation::Own) => true,
-        Change::Mark(Relation::Other) | Change::Qualification(Relation::Other) | Change::Definitive | Change::Tolerance => false,
+        Change::Qualification(Relation::Own) | Change::Referral(Relation::Own) => true,
+        Change::Referral(Relation::TeamMember) => role == Role::TeamLeader,
+        // An amendment changes everyone's scheme: markers hear it and fetch the highlighted change.
+        Change::Amendment => true,
+        Change::Mark(Relation::Other)
+        | Change::Qualification(Relation::Other)
+        | Change::Referral(Relation::Other)
+        | Change::Definitive
+        | Change::Tolerance => false,
     }
 }
 
@@ -217,6 +228,10 @@ mod tests {
             Qualification(Relation::Own),
             Qualification(Relation::TeamMember),
             Qualification(Relation::Other),
+            Referral(Relation::Own),
+            Referral(Relation::TeamMember),
+            Referral(Relation::Other),
+            Amendment,
         ];
         for role in ROLES {
             for change in changes {
@@ -225,8 +240,11 @@ mod tests {
                 let want = matches!(
                     (role, change),
                     (Role::Admin | Role::Pe, _)
-                        | (_, Release | Mark(Relation::Own) | Qualification(Relation::Own))
-                        | (Role::TeamLeader, Mark(Relation::TeamMember) | Qualification(Relation::TeamMember))
+                        | (_, Release | Mark(Relation::Own) | Qualification(Relation::Own) | Referral(Relation::Own) | Amendment)
+                        | (
+                            Role::TeamLeader,
+                            Mark(Relation::TeamMember) | Qualification(Relation::TeamMember) | Referral(Relation::TeamMember)
+                        )
                 );
                 assert_eq!(hears(role, change), want, "{role:?} {change:?}");
             }

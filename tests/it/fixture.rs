@@ -80,7 +80,7 @@ impl MeetingFixture {
 
         let body = json!({
             "paper_id": paper,
-            "name": "HIS2L January 2011 standardisation",
+            "name": "Sample history paper standardisation",
             "principal_examiner": "pe@board.example",
             "examiners": ["ex1@board.example", "ex2@board.example"],
             "team_leaders": [{"email": "tl@board.example", "team": ["ex3@board.example"]}, {"email": "tl2@board.example", "team": []}],

@@ -130,3 +130,49 @@ async fn a_ruling_keeps_the_marks_as_they_were_and_the_record_reads_in_order() {
         "{md}"
     );
 }
+
+#[tokio::test]
+async fn a_referral_from_the_marking_page_comes_back_answered_with_the_amendment_highlighted() {
+    use crate::{browser::Browser, helpers::PASSWORD};
+    let f = MeetingFixture::open().await;
+    let (first, _, _) = f.responses[0].clone();
+    let (next, _, _) = f.responses[1].clone();
+    let m = f.meeting;
+    let Some(ex) = Browser::start().await else { return };
+    ex.sign_in(&f.app, "ex1@board.example", PASSWORD).await;
+    ex.client.goto(&f.app.url(&format!("/meetings/{m}/responses/{first}"))).await.unwrap();
+    ex.click("input[name=level][value='3']").await;
+    ex.fill("#comment", "Half-way through my rationale").await;
+    ex.wait_for_text("#save-status", "Draft saved").await;
+    // Refer without leaving the page: the draft stays as it is.
+    ex.click("#referrals summary").await;
+    ex.fill("#referral-question", "The candidate cites the 1927 war scare; credit as context?").await;
+    ex.click("#send-referral").await;
+    ex.wait_for_text("#referrals", "Sent to the principal examiner").await;
+    assert_eq!(
+        ex.client.find(fantoccini::Locator::Css("#comment")).await.unwrap().prop("value").await.unwrap().as_deref(),
+        Some("Half-way through my rationale")
+    );
+
+    // The principal examiner answers from the queue, amending the scheme in the same step.
+    let Some(pe) = Browser::start().await else { return };
+    pe.sign_in(&f.app, "pe@board.example", PASSWORD).await;
+    pe.client.goto(&f.app.url(&format!("/meetings/{m}/referrals"))).await.unwrap();
+    pe.wait_for_text("main", "credit as context?").await;
+    pe.fill("textarea[name=answer]", "Yes, as context for the hostility in Source A.").await;
+    pe.client.find(fantoccini::Locator::Css("select[name=kind]")).await.unwrap().select_by_value("indicative_content").await.unwrap();
+    pe.fill("textarea[name=amendment_text]", "the 1927 war scare as context for peasant hostility").await;
+    pe.fill("input[name=reason]", "Raised by an examiner's referral").await;
+    pe.click("form.answer-form button[type=submit]").await;
+    pe.wait_for_text(".flash", "the mark scheme amended: version 2").await;
+    pe.screenshot("referral-queue").await;
+
+    // The examiner's next response highlights the amendment; the first shows the answer.
+    ex.client.goto(&f.app.url(&format!("/meetings/{m}/responses/{next}"))).await.unwrap();
+    ex.wait_for_text("#new-amendments", "the 1927 war scare as context for peasant hostility").await;
+    ex.screenshot("amendment-highlighted").await;
+    ex.client.goto(&f.app.url(&format!("/meetings/{m}/responses/{first}"))).await.unwrap();
+    ex.wait_for_text("#referrals", "Yes, as context for the hostility in Source A.").await;
+    ex.client.clone().close().await.unwrap();
+    pe.client.clone().close().await.unwrap();
+}
