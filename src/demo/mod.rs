@@ -15,6 +15,10 @@ use crate::{
     audit::Actor,
     auth::password,
     error::AppError,
+    living::{
+        amend::{Amendment, Kind as AmendmentKind},
+        store as living,
+    },
     marking::{
         adjudication::{self, DefinitiveInput},
         store::{self as marking_store, MarkInput},
@@ -198,6 +202,24 @@ pub async fn load(pool: &PgPool, actor: Actor) -> Result<Loaded, AppError> {
         }
     }
     qualification::decide(&mut tx, &meeting, pe_uuid, Role::Pe, plan::APPROVED, true, "").await?;
+
+    // The living scheme: a referral answered with an amendment, and one still waiting.
+    let id_of = |email: &str| PEOPLE.iter().zip(&ids).find(|(p, _)| p.email == email).map(|(_, id)| id.0);
+    let (Some(asker), Some(waiting)) = (id_of(plan::REFERRER), id_of(plan::WAITING_REFERRER)) else {
+        return Err(AppError::Internal(anyhow::anyhow!("demonstration referrers missing")));
+    };
+    let (si, qi) = plan::REFERRED;
+    let referral = living::refer(&mut tx, &meeting, saved[si].responses[qi].id.0, asker, plan::REFERRAL_QUESTION).await?;
+    let amendment = Amendment {
+        question: scripts[si].responses[qi].question.clone(),
+        kind: AmendmentKind::IndicativeContent,
+        level: None,
+        text: plan::AMENDMENT_POINT.into(),
+        reason: "Raised by an examiner's referral and agreed in the meeting".into(),
+    };
+    living::answer(&mut tx, &meeting, referral, pe_uuid, Role::Pe, plan::REFERRAL_ANSWER, Some(&amendment)).await?;
+    let (wsi, wqi) = plan::WAITING_REFERRED;
+    living::refer(&mut tx, &meeting, saved[wsi].responses[wqi].id.0, waiting, plan::WAITING_QUESTION).await?;
     tx.commit().await?;
     Ok(Loaded { meeting_id, meeting_name: MEETING_NAME.into(), accounts })
 }

@@ -85,6 +85,26 @@ pub const QUALIFIED: [&str; 4] =
 /// Whom the principal examiner has approved to mark live already.
 pub const APPROVED: &str = "aisha.rahman@demo.example";
 
+/// Who referred a response the scheme did not foresee, and which (script, question by position).
+pub const REFERRER: &str = "daniel.evans@demo.example";
+/// See [`REFERRER`].
+pub const REFERRED: (usize, usize) = (9, 1);
+/// The referral's question.
+pub const REFERRAL_QUESTION: &str = "The candidate argues that the telegraph, laid beside the lines, mattered as much as the \
+     railways themselves. The scheme does not mention it: credit it as own knowledge (AO1(b))?";
+/// The principal examiner's answer.
+pub const REFERRAL_ANSWER: &str = "Yes: credit the telegraph as relevant own knowledge where it is tied to the railways' effect \
+     on the economy. Added to the indicative content.";
+/// The point the answer added to the scheme.
+pub const AMENDMENT_POINT: &str = "the electric telegraph, laid along the railway lines, as part of the transformation in communications";
+/// A referral still waiting for the principal examiner.
+pub const WAITING_REFERRER: &str = "farid.ghani@demo.example";
+/// See [`WAITING_REFERRER`].
+pub const WAITING_REFERRED: (usize, usize) = (10, 2);
+/// Its question.
+pub const WAITING_QUESTION: &str =
+    "This answer spends half its length on the 1851 Great Exhibition. Is that relevant context or narrative?";
+
 /// The principal examiner has not decided these yet: the last script not at
 /// all, the one before it on its first question only.
 pub fn decided(script_index: usize, scripts: usize, question_index: usize) -> bool {

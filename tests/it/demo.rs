@@ -101,6 +101,13 @@ async fn the_demo_command_fills_the_dashboard_and_refuses_a_second_run() {
         ]
     );
 
+    // The living scheme: one referral answered with an amendment (version 2 of the scheme), one waiting.
+    let referrals: Vec<(String, bool)> =
+        sqlx::query_as("SELECT state, amendment_id IS NOT NULL FROM referrals ORDER BY created_at").fetch_all(&db.pool).await.unwrap();
+    assert_eq!(referrals, [("answered".to_owned(), true), ("open".to_owned(), false)]);
+    let versions: i64 = sqlx::query_scalar("SELECT count(*) FROM scheme_versions").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(versions, 2);
+
     // The dashboard page shows the same, to the principal examiner signed in.
     let hash = password::hash(PASSWORD.into()).await.unwrap();
     users::set_password(&db.pool, pe.user_id(), &hash, false).await.unwrap();
