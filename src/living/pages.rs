@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/{id}/amendments/new", get(show_new_amendments))
         .route("/meetings/{id}/record", get(show_record))
         .route("/meetings/{id}/record.md", get(download_record))
+        .route("/referrals/answered", get(show_answered))
         .route("/papers/{id}/versions", get(show_versions))
         .route("/papers/{id}/versions/{number}", get(show_version))
         .route("/papers/{id}/versions/{a}/diff/{b}", get(show_diff))
@@ -446,4 +447,37 @@ async fn show_diff(
         versions::numbered(&mut conn, paper_id.0, b).await?.ok_or_else(|| AppError::not_found(format!("Version {b} of this paper")))?;
     let rows = differences(&va.scheme, &vb.scheme);
     Ok(render(&DiffPage { ctx, paper_id, a, b, rows })?.into_response())
+}
+
+/// An answered referral on the home page.
+#[derive(sqlx::FromRow)]
+struct Answered {
+    meeting_id: Uuid,
+    meeting: String,
+    response_id: Uuid,
+    candidate: String,
+    question_number: String,
+    question: String,
+    answer: String,
+}
+
+#[derive(Template)]
+#[template(path = "living/answered.html")]
+struct AnsweredPart {
+    rows: Vec<Answered>,
+}
+
+/// The home page's part: answers to the signed-in person's referrals in meetings still running.
+async fn show_answered(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result<Response, AppError> {
+    let rows: Vec<Answered> = sqlx::query_as(
+        "SELECT f.meeting_id, m.name AS meeting, f.response_id, s.candidate, q.number AS question_number, f.question, f.answer
+         FROM referrals f JOIN meetings m ON m.id = f.meeting_id JOIN responses r ON r.id = f.response_id
+         JOIN scripts s ON s.id = r.script_id JOIN questions q ON q.id = r.question_id
+         WHERE f.asked_by = $1 AND f.state = 'answered' AND m.state <> 'closed'
+         ORDER BY f.answered_at DESC LIMIT 20",
+    )
+    .bind(user.id)
+    .fetch_all(&state.db)
+    .await?;
+    Ok(render(&AnsweredPart { rows })?.into_response())
 }

@@ -59,6 +59,8 @@ async fn a_referral_answered_with_an_amendment_makes_a_new_version_and_leaves_th
     assert_eq!(f.post(&f.pe, &format!("/referrals/{referral}/answer"), json!({"answer": "again"})).await.status(), 409, "answered once");
     let mine: Value = f.get(ex1, "/referrals").await.json().await.unwrap();
     assert_eq!(mine[0]["state"], "answered");
+    let home = ex1.web.text("/referrals/answered").await;
+    assert!(home.contains("Answers to your referrals") && home.contains("Yes: credit it as context"), "the answer on their home page");
     assert!(mine[0]["answer"].as_str().unwrap().starts_with("Yes: credit it as context"));
 
     // The new version carries it; the old one is unchanged.
