@@ -26,7 +26,7 @@ use crate::{
     config::Config,
     db,
     markscheme::{Level, PaperInfo, Question, QuestionKind, Scheme},
-    papers::{store as papers_store, versions},
+    papers::{PaperId, store as papers_store, versions},
     users::UserId,
 };
 
@@ -82,77 +82,81 @@ async fn seed(pool: &PgPool, examiners: usize, responses: usize, rng: &mut StdRn
     let mut tx = db::tx::begin(pool).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let tag = Uuid::new_v4().simple().to_string();
     let pe_email = format!("pe-{tag}@bench.example");
-    let pe: UserId = sqlx::query_scalar("INSERT INTO users (email, name, password_hash) VALUES ($1, 'Principal', $2) RETURNING id")
-        .bind(&pe_email)
-        .bind(&hash)
-        .fetch_one(&mut *tx)
-        .await?;
-    let paper = papers_store::insert(&mut tx, &scheme, None, Actor(pe)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let question_ids: Vec<Uuid> =
-        sqlx::query_scalar("SELECT id FROM questions WHERE paper_id = $1 ORDER BY position").bind(paper).fetch_all(&mut *tx).await?;
-    let version = versions::record(&mut tx, paper, Some(Actor(pe)), "Benchmark").await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let meeting: Uuid = sqlx::query_scalar(
-        "INSERT INTO meetings (paper_id, name, state, scheme_version_id) VALUES ($1, 'Bench meeting', 'marking', $2) RETURNING id",
+    let pe = sqlx::query_scalar!(
+        r#"INSERT INTO users (email, name, password_hash) VALUES ($1, 'Principal', $2) RETURNING id AS "id: UserId""#,
+        pe_email,
+        hash,
     )
-    .bind(paper)
-    .bind(version)
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query("INSERT INTO meeting_participants (meeting_id, user_id, role) VALUES ($1, $2, 'pe')")
-        .bind(meeting)
-        .bind(pe)
+    let paper = papers_store::insert(&mut tx, &scheme, None, Actor(pe)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let question_ids =
+        sqlx::query_scalar!("SELECT id FROM questions WHERE paper_id = $1 ORDER BY position", paper as PaperId).fetch_all(&mut *tx).await?;
+    let version = versions::record(&mut tx, paper, Some(Actor(pe)), "Benchmark").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let meeting = sqlx::query_scalar!(
+        "INSERT INTO meetings (paper_id, name, state, scheme_version_id) VALUES ($1, 'Bench meeting', 'marking', $2) RETURNING id",
+        paper as PaperId,
+        version,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query!("INSERT INTO meeting_participants (meeting_id, user_id, role) VALUES ($1, $2, 'pe')", meeting, pe as UserId)
         .execute(&mut *tx)
         .await?;
-    let examiner_ids: Vec<Uuid> = sqlx::query_scalar(
+    let examiner_ids = sqlx::query_scalar!(
         "INSERT INTO users (email, name, password_hash)
          SELECT 'ex' || i || '-' || $2 || '@bench.example', 'Examiner ' || lpad(i::text, 5, '0'), $3 FROM generate_series(1, $1) i
          RETURNING id",
+        i32::try_from(examiners)?,
+        tag,
+        hash,
     )
-    .bind(i32::try_from(examiners)?)
-    .bind(&tag)
-    .bind(&hash)
     .fetch_all(&mut *tx)
     .await?;
-    sqlx::query("INSERT INTO meeting_participants (meeting_id, user_id, role) SELECT $1, unnest($2::uuid[]), 'examiner'")
-        .bind(meeting)
-        .bind(&examiner_ids)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO meeting_participants (meeting_id, user_id, role) SELECT $1, unnest($2::uuid[]), 'examiner'",
+        meeting,
+        &examiner_ids,
+    )
+    .execute(&mut *tx)
+    .await?;
     // Scripts of two responses each, in the meeting.
     let scripts = responses.div_ceil(2);
     let mut response_ids = Vec::new();
     for s in 0..scripts {
-        let script: Uuid = sqlx::query_scalar("INSERT INTO scripts (paper_id, candidate) VALUES ($1, $2) RETURNING id")
-            .bind(paper)
-            .bind(format!("{:04}", s + 1))
-            .fetch_one(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO meeting_scripts (meeting_id, paper_id, script_id, purpose, position) VALUES ($1, $2, $3, 'practice', $4)")
-            .bind(meeting)
-            .bind(paper)
-            .bind(script)
-            .bind(i32::try_from(s)?)
-            .execute(&mut *tx)
-            .await?;
+        let script = sqlx::query_scalar!(
+            "INSERT INTO scripts (paper_id, candidate) VALUES ($1, $2) RETURNING id",
+            paper as PaperId,
+            format!("{:04}", s + 1),
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "INSERT INTO meeting_scripts (meeting_id, paper_id, script_id, purpose, position) VALUES ($1, $2, $3, 'practice', $4)",
+            meeting,
+            paper as PaperId,
+            script,
+            i32::try_from(s)?,
+        )
+        .execute(&mut *tx)
+        .await?;
         for (qi, qid) in question_ids.iter().enumerate() {
             if response_ids.len() == responses {
                 break;
             }
-            let rid: Uuid = sqlx::query_scalar(
+            let rid = sqlx::query_scalar!(
                 "INSERT INTO responses (script_id, question_id, paper_id, text) VALUES ($1, $2, $3, 'answer') RETURNING id",
+                script,
+                qid,
+                paper as PaperId,
             )
-            .bind(script)
-            .bind(qid)
-            .bind(paper)
             .fetch_one(&mut *tx)
             .await?;
             response_ids.push((rid, qi));
         }
     }
     for q in &question_ids {
-        sqlx::query("INSERT INTO meeting_tolerances (meeting_id, question_id, tolerance) VALUES ($1, $2, 1)")
-            .bind(meeting)
-            .bind(q)
+        sqlx::query!("INSERT INTO meeting_tolerances (meeting_id, question_id, tolerance) VALUES ($1, $2, 1)", meeting, q)
             .execute(&mut *tx)
             .await?;
     }
@@ -162,17 +166,17 @@ async fn seed(pool: &PgPool, examiners: usize, responses: usize, rng: &mut StdRn
     for &(rid, qi) in &response_ids {
         let q = &scheme.questions[qi];
         let definitive = rng.gen_range(1..=q.max_mark);
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO definitive_marks (meeting_id, response_id, level, mark, set_by, scheme_version_id) VALUES ($1, $2, $3, $4, $5, $6)",
+            meeting,
+            rid,
+            level_of(q, definitive),
+            definitive,
+            pe as UserId,
+            version,
         )
-        .bind(meeting)
-        .bind(rid)
-        .bind(level_of(q, definitive))
-        .bind(definitive)
-        .bind(pe)
-        .bind(version)
-            .execute(&mut *tx)
-            .await?;
+        .execute(&mut *tx)
+        .await?;
         for (e, id) in examiner_ids.iter().enumerate() {
             let mark = (definitive + bias[e] + rng.gen_range(-2..=2)).clamp(0, q.max_mark);
             r_col.push(rid);
@@ -183,22 +187,22 @@ async fn seed(pool: &PgPool, examiners: usize, responses: usize, rng: &mut StdRn
     }
     for chunk in (0..r_col.len()).collect::<Vec<_>>().chunks(50_000) {
         let (a, b) = (chunk[0], chunk[chunk.len() - 1] + 1);
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO marks (meeting_id, response_id, examiner_id, level, mark, state, submitted_at, scheme_version_id)
              SELECT $1, r, e, l, m, 'submitted', now(), $6 FROM unnest($2::uuid[], $3::uuid[], $4::int[], $5::int[]) AS t(r, e, l, m)",
+            meeting,
+            &r_col[a..b],
+            &e_col[a..b],
+            &l_col[a..b],
+            &m_col[a..b],
+            version,
         )
-        .bind(meeting)
-        .bind(&r_col[a..b])
-        .bind(&e_col[a..b])
-        .bind(&l_col[a..b])
-        .bind(&m_col[a..b])
-        .bind(version)
         .execute(&mut *tx)
         .await?;
     }
     let token = tokens::insert(&mut tx, None, pe, "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?;
     tx.commit().await?;
-    sqlx::query("ANALYZE").execute(pool).await?;
+    sqlx::query!("ANALYZE").execute(pool).await?;
     Ok((meeting, token, pe_email))
 }
 
@@ -303,6 +307,8 @@ pub async fn run(admin: PgConnectOptions, args: BenchArgs) -> anyhow::Result<()>
     }
     .await;
     let mut conn = PgConnection::connect_with(&admin).await?;
+    // A database name cannot be a bound parameter, so this statement is built at
+    // run time (not checked at compile time); `name` is our own hex identifier.
     sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn).await?;
     result
 }

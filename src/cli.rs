@@ -174,10 +174,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 db::migrate(&pool).await?;
                 // On a new database the administrator comes first, as when the server first starts.
                 crate::serve::create_first_admin(&pool, &admin_email).await?;
-                let admin: users::UserId = sqlx::query_scalar("SELECT id FROM users WHERE is_admin AND active ORDER BY created_at LIMIT 1")
-                    .fetch_optional(&pool)
-                    .await?
-                    .context("no active administrator: create one with `standardise user add --admin`")?;
+                let admin = sqlx::query_scalar!(
+                    r#"SELECT id AS "id: users::UserId" FROM users WHERE is_admin AND active ORDER BY created_at LIMIT 1"#
+                )
+                .fetch_optional(&pool)
+                .await?
+                .context("no active administrator: create one with `standardise user add --admin`")?;
                 let loaded = crate::demo::load(&pool, crate::audit::Actor(admin)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
                 print_demo(&loaded);
                 Ok(())

@@ -29,6 +29,7 @@ struct HomePage {
 
 async fn show_home(State(state): State<AppState>, AuthUser(user): AuthUser, ctx: PageCtx) -> Result<impl IntoResponse, AppError> {
     let meetings = meeting_rows(&state, &user).await?;
-    let offer_demo = user.is_admin && !sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM papers)").fetch_one(&state.db).await?;
+    let offer_demo =
+        user.is_admin && !sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM papers) AS "any!""#).fetch_one(&state.db).await?;
     render(&HomePage { ctx, name: user.name, is_admin: user.is_admin, meetings, offer_demo })
 }

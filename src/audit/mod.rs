@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::{FromRow, PgExecutor};
+use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -90,27 +90,27 @@ impl<'a> Entry<'a> {
 
 /// Appends an entry.
 pub async fn record(db: impl PgExecutor<'_>, e: Entry<'_>) -> Result<(), AppError> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO audit_log (meeting_id, paper_id, account_id, actor_id, action, response_id, subject_id, old_value, new_value, reason)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        e.meeting_id,
+        e.paper_id,
+        e.account_id,
+        e.actor_id,
+        e.action,
+        e.response_id,
+        e.subject_id,
+        e.old,
+        e.new,
+        e.reason,
     )
-    .bind(e.meeting_id)
-    .bind(e.paper_id)
-    .bind(e.account_id)
-    .bind(e.actor_id)
-    .bind(e.action)
-    .bind(e.response_id)
-    .bind(e.subject_id)
-    .bind(e.old)
-    .bind(e.new)
-    .bind(e.reason)
     .execute(db)
     .await?;
     Ok(())
 }
 
 /// An entry as read back, with names for people.
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Logged {
     /// Sequence number.
     pub id: i64,
@@ -137,9 +137,10 @@ pub struct Logged {
 
 /// The whole log of a meeting, oldest first (one query).
 pub async fn list(db: impl PgExecutor<'_>, meeting_id: MeetingId) -> Result<Vec<Logged>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT a.id, a.at, actor.email AS actor, a.action, a.response_id,
-                s.candidate || ' / ' || q.number AS response_label, subject.email AS subject,
+    Ok(sqlx::query_as!(
+        Logged,
+        r#"SELECT a.id, a.at, actor.email AS "actor?", a.action, a.response_id,
+                s.candidate || ' / ' || q.number AS "response_label?", subject.email AS "subject?",
                 a.old_value, a.new_value, a.reason
          FROM audit_log a
          LEFT JOIN users actor ON actor.id = a.actor_id
@@ -147,9 +148,9 @@ pub async fn list(db: impl PgExecutor<'_>, meeting_id: MeetingId) -> Result<Vec<
          LEFT JOIN responses r ON r.id = a.response_id
          LEFT JOIN scripts s ON s.id = r.script_id
          LEFT JOIN questions q ON q.id = r.question_id
-         WHERE a.meeting_id = $1 ORDER BY a.id",
+         WHERE a.meeting_id = $1 ORDER BY a.id"#,
+        meeting_id as MeetingId,
     )
-    .bind(meeting_id)
     .fetch_all(db)
     .await?)
 }
@@ -174,7 +175,7 @@ pub fn to_csv(entries: &[Logged]) -> Result<Vec<u8>, AppError> {
 }
 
 /// An account- or paper-level entry as administrators read it on `/admin/audit`.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct AdminLogged {
     /// Sequence number (pages go by it).
     pub id: i64,
@@ -226,31 +227,36 @@ pub struct AdminPage {
 /// Entries per page on `/admin/audit`.
 pub const PAGE_SIZE: i64 = 100;
 
+/// Reads administrators' log entries (those outside meetings) with names and
+/// labels, newest or oldest first, one more than a page: the three pages
+/// differ only in their bound and direction, so each is its own checked query.
+macro_rules! admin_entries {
+    ($condition_and_order:literal $(, $bound:expr)?) => {
+        sqlx::query_as!(
+            AdminLogged,
+            r#"SELECT a.id, a.at, actor.name AS "actor_name?", actor.email AS "actor_email?", a.action,
+                      acc.name AS "account_name?", acc.email AS "account_email?",
+                      p.code || ' ' || p.title || ' (' || p.series || ')' AS "paper_label?",
+                      a.old_value, a.new_value, a.reason
+               FROM audit_log a
+               LEFT JOIN users actor ON actor.id = a.actor_id
+               LEFT JOIN users acc ON acc.id = a.account_id
+               LEFT JOIN papers p ON p.id = a.paper_id
+               WHERE a.meeting_id IS NULL "# + $condition_and_order,
+            PAGE_SIZE + 1
+            $(, $bound)?
+        )
+    };
+}
+
 /// A page of the log of everything outside meetings (accounts, papers).
 pub async fn list_admin(db: &mut sqlx::PgConnection, page: Page) -> Result<AdminPage, AppError> {
     // Keyset pages: one more row than shown says whether there is a further page.
-    let (condition, order, bound) = match page {
-        Page::Newest => ("", "DESC", None),
-        Page::Before(id) => ("AND a.id < $2", "DESC", Some(id)),
-        Page::After(id) => ("AND a.id > $2", "ASC", Some(id)),
+    let mut entries = match page {
+        Page::Newest => admin_entries!("ORDER BY a.id DESC LIMIT $1").fetch_all(&mut *db).await?,
+        Page::Before(id) => admin_entries!("AND a.id < $2 ORDER BY a.id DESC LIMIT $1", id).fetch_all(&mut *db).await?,
+        Page::After(id) => admin_entries!("AND a.id > $2 ORDER BY a.id ASC LIMIT $1", id).fetch_all(&mut *db).await?,
     };
-    let sql = format!(
-        "SELECT a.id, a.at, actor.name AS actor_name, actor.email AS actor_email, a.action,
-                acc.name AS account_name, acc.email AS account_email,
-                p.code || ' ' || p.title || ' (' || p.series || ')' AS paper_label,
-                a.old_value, a.new_value, a.reason
-         FROM audit_log a
-         LEFT JOIN users actor ON actor.id = a.actor_id
-         LEFT JOIN users acc ON acc.id = a.account_id
-         LEFT JOIN papers p ON p.id = a.paper_id
-         WHERE a.meeting_id IS NULL {condition}
-         ORDER BY a.id {order} LIMIT $1"
-    );
-    let mut query = sqlx::query_as::<_, AdminLogged>(&sql).bind(PAGE_SIZE + 1);
-    if let Some(id) = bound {
-        query = query.bind(id);
-    }
-    let mut entries = query.fetch_all(&mut *db).await?;
     let more = entries.len() > PAGE_SIZE as usize;
     entries.truncate(PAGE_SIZE as usize);
     if let Page::After(_) = page {
@@ -258,16 +264,22 @@ pub async fn list_admin(db: &mut sqlx::PgConnection, page: Page) -> Result<Admin
     }
     let (has_older, has_newer) = match page {
         Page::Newest => (more, false),
-        Page::Before(id) => (more, exists_beyond(db, ">", entries.first().map_or(id - 1, |e| e.id)).await?),
-        Page::After(id) => (exists_beyond(db, "<", entries.last().map_or(id + 1, |e| e.id)).await?, more),
+        Page::Before(id) => (more, newer_than(db, entries.first().map_or(id - 1, |e| e.id)).await?),
+        Page::After(id) => (older_than(db, entries.last().map_or(id + 1, |e| e.id)).await?, more),
     };
     Ok(AdminPage { entries, has_older, has_newer })
 }
 
-/// Whether there are entries outside meetings newer (`>`) or older (`<`) than `id`.
-async fn exists_beyond(db: &mut sqlx::PgConnection, op: &str, id: i64) -> Result<bool, AppError> {
-    Ok(sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM audit_log WHERE meeting_id IS NULL AND id {op} $1)"))
-        .bind(id)
+/// Whether there are entries outside meetings newer than `id`.
+async fn newer_than(db: &mut sqlx::PgConnection, id: i64) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM audit_log WHERE meeting_id IS NULL AND id > $1) AS "exists!""#, id)
+        .fetch_one(db)
+        .await?)
+}
+
+/// Whether there are entries outside meetings older than `id`.
+async fn older_than(db: &mut sqlx::PgConnection, id: i64) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM audit_log WHERE meeting_id IS NULL AND id < $1) AS "exists!""#, id)
         .fetch_one(db)
         .await?)
 }

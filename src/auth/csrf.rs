@@ -108,7 +108,7 @@ fn login_cookie_header(value: &str, secure: bool, remove: bool) -> HeaderValue {
 
 /// The key the sign-in tokens are signed with (made by a migration).
 async fn login_key(db: impl PgExecutor<'_>) -> Result<Vec<u8>, AppError> {
-    Ok(sqlx::query_scalar("SELECT key FROM server_keys WHERE name = 'login_csrf'").fetch_one(db).await?)
+    Ok(sqlx::query_scalar!("SELECT key FROM server_keys WHERE name = 'login_csrf'").fetch_one(db).await?)
 }
 
 fn mac(key: &[u8], cookie: &str) -> Hmac<Sha256> {

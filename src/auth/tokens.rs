@@ -39,10 +39,7 @@ pub async fn insert(tx: &mut PgConnection, actor: Option<Actor>, user_id: UserId
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     let token = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
-    sqlx::query("INSERT INTO api_tokens (user_id, name, token_hash) VALUES ($1, $2, $3)")
-        .bind(user_id)
-        .bind(name)
-        .bind(digest(&token))
+    sqlx::query!("INSERT INTO api_tokens (user_id, name, token_hash) VALUES ($1, $2, $3)", user_id as UserId, name, digest(&token))
         .execute(&mut *tx)
         .await?;
     audit::record(&mut *tx, Entry { new: Some(json!({"token": name})), ..Entry::account(actor, user_id, "token.create") }).await?;
@@ -50,7 +47,7 @@ pub async fn insert(tx: &mut PgConnection, actor: Option<Actor>, user_id: UserId
 }
 
 /// A token as its owner sees it listed (never the token itself).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct TokenInfo {
     /// Id.
     pub id: Uuid,
@@ -66,21 +63,24 @@ pub struct TokenInfo {
 
 /// A user's tokens, newest first.
 pub async fn list(db: impl PgExecutor<'_>, user_id: UserId) -> Result<Vec<TokenInfo>, AppError> {
-    Ok(sqlx::query_as("SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC")
-        .bind(user_id)
-        .fetch_all(db)
-        .await?)
+    Ok(sqlx::query_as!(
+        TokenInfo,
+        "SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC",
+        user_id as UserId,
+    )
+    .fetch_all(db)
+    .await?)
 }
 
 /// The holder revokes one of their tokens; false when it is not theirs or
 /// already revoked. Recorded in the audit log.
 pub async fn revoke_one(db: &PgPool, user_id: UserId, id: Uuid) -> Result<bool, AppError> {
     crate::transact!(db, |tx| {
-        let name: Option<String> = sqlx::query_scalar(
+        let name = sqlx::query_scalar!(
             "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING name",
+            id,
+            user_id as UserId,
         )
-        .bind(id)
-        .bind(user_id)
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(name) = &name {
@@ -95,11 +95,11 @@ pub async fn revoke_one(db: &PgPool, user_id: UserId, id: Uuid) -> Result<bool, 
 /// returns how many. Each is recorded in the audit log with no actor.
 pub async fn revoke(db: &PgPool, user_id: UserId, name: &str) -> Result<u64, AppError> {
     let mut tx = crate::db::tx::begin(db).await?;
-    let revoked: Vec<String> = sqlx::query_scalar(
+    let revoked = sqlx::query_scalar!(
         "UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL RETURNING name",
+        user_id as UserId,
+        name,
     )
-    .bind(user_id)
-    .bind(name)
     .fetch_all(&mut *tx)
     .await?;
     for name in &revoked {
@@ -112,8 +112,9 @@ pub async fn revoke(db: &PgPool, user_id: UserId, name: &str) -> Result<u64, App
 /// Revokes every live token of a user (a password change or reset, which
 /// records it in its own audit entry); returns how many.
 pub async fn revoke_all(db: impl PgExecutor<'_>, user_id: UserId) -> Result<u64, AppError> {
-    let done =
-        sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL").bind(user_id).execute(db).await?;
+    let done = sqlx::query!("UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", user_id as UserId)
+        .execute(db)
+        .await?;
     Ok(done.rows_affected())
 }
 
@@ -138,15 +139,16 @@ pub async fn user_for_bearer(db: impl PgExecutor<'_>, headers: &HeaderMap) -> Re
         ));
     }
     // One statement: find the live token of an active user and note its use.
-    let user: Option<User> = sqlx::query_as(
+    let user = sqlx::query_as!(
+        User,
         "WITH used AS (
              UPDATE api_tokens SET last_used_at = now()
              WHERE token_hash = $1 AND revoked_at IS NULL
              RETURNING user_id)
          SELECT u.id, u.email, u.name, u.is_admin, u.active, u.must_change_password, u.created_at, u.sessions_valid_after
          FROM users u JOIN used ON used.user_id = u.id WHERE u.active",
+        digest(token),
     )
-    .bind(digest(token))
     .fetch_optional(db)
     .await?;
     match user {

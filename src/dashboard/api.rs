@@ -127,11 +127,13 @@ async fn get_stats(State(state): State<AppState>, InMeeting(access, ..): InMeeti
 /// Who is listening, as the live stream's filter needs it: role and, for a team leader, their team.
 async fn viewer_of(state: &AppState, access: &Access) -> Result<live::Viewer, AppError> {
     let team = if access.role == Role::TeamLeader {
-        sqlx::query_scalar("SELECT user_id FROM meeting_participants WHERE meeting_id = $1 AND team_leader_id = $2")
-            .bind(access.meeting_id())
-            .bind(access.user_id())
-            .fetch_all(&state.db)
-            .await?
+        sqlx::query_scalar!(
+            "SELECT user_id FROM meeting_participants WHERE meeting_id = $1 AND team_leader_id = $2",
+            access.meeting.id,
+            access.user.id,
+        )
+        .fetch_all(&state.db)
+        .await?
     } else {
         Vec::new()
     };

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::{FromRow, PgConnection};
+use sqlx::PgConnection;
 
 use crate::{
     error::AppError,
@@ -43,7 +43,7 @@ pub struct ResponseInfo {
 }
 
 /// Someone who marks: an examiner or a team leader.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct ExaminerInfo {
     /// User id.
     pub id: UserId,
@@ -97,7 +97,6 @@ pub struct MeetingData {
     pub definitive: Vec<Option<Def>>,
 }
 
-#[derive(FromRow)]
 struct ResponseRow {
     id: ResponseId,
     candidate: String,
@@ -106,7 +105,6 @@ struct ResponseRow {
     released: bool,
 }
 
-#[derive(FromRow)]
 struct MarkRow {
     response_id: ResponseId,
     examiner_id: UserId,
@@ -115,7 +113,6 @@ struct MarkRow {
     submitted: bool,
 }
 
-#[derive(FromRow)]
 struct DefRow {
     response_id: ResponseId,
     level: Option<i32>,
@@ -135,13 +132,15 @@ pub async fn load(db: &mut PgConnection, meeting: &Meeting) -> Result<MeetingDat
         .collect();
     let question_index: HashMap<&str, usize> = questions.iter().enumerate().map(|(i, q)| (q.number.as_str(), i)).collect();
 
-    let rows: Vec<ResponseRow> = sqlx::query_as(
-        "SELECT r.id, s.candidate, q.number AS question_number, ms.purpose, ms.released_at IS NOT NULL AS released
-         FROM meeting_scripts ms JOIN scripts s ON s.id = ms.script_id
-         JOIN responses r ON r.script_id = s.id JOIN questions q ON q.id = r.question_id
-         WHERE ms.meeting_id = $1 ORDER BY ms.position, q.position",
+    let rows = sqlx::query_as!(
+        ResponseRow,
+        r#"SELECT r.id, s.candidate, q.number AS question_number, ms.purpose AS "purpose: Purpose",
+                  ms.released_at IS NOT NULL AS "released!"
+           FROM meeting_scripts ms JOIN scripts s ON s.id = ms.script_id
+           JOIN responses r ON r.script_id = s.id JOIN questions q ON q.id = r.question_id
+           WHERE ms.meeting_id = $1 ORDER BY ms.position, q.position"#,
+        meeting.id,
     )
-    .bind(meeting.id)
     .fetch_all(&mut *db)
     .await?;
     let responses: Vec<ResponseInfo> = rows
@@ -158,21 +157,24 @@ pub async fn load(db: &mut PgConnection, meeting: &Meeting) -> Result<MeetingDat
         .collect();
     let response_index: HashMap<ResponseId, usize> = responses.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
 
-    let examiners: Vec<ExaminerInfo> = sqlx::query_as(
-        "SELECT u.id, u.email, u.name, p.team_leader_id AS team_leader
-         FROM meeting_participants p JOIN users u ON u.id = p.user_id
-         WHERE p.meeting_id = $1 AND p.role IN ('examiner', 'team_leader') ORDER BY lower(u.name), u.email",
+    let examiners = sqlx::query_as!(
+        ExaminerInfo,
+        r#"SELECT u.id, u.email, u.name, p.team_leader_id AS "team_leader: UserId"
+           FROM meeting_participants p JOIN users u ON u.id = p.user_id
+           WHERE p.meeting_id = $1 AND p.role IN ('examiner', 'team_leader') ORDER BY lower(u.name), u.email"#,
+        meeting.id,
     )
-    .bind(meeting.id)
     .fetch_all(&mut *db)
     .await?;
     let examiner_index: HashMap<UserId, usize> = examiners.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
 
-    let marks: Vec<MarkRow> =
-        sqlx::query_as("SELECT response_id, examiner_id, level, mark, state = 'submitted' AS submitted FROM marks WHERE meeting_id = $1")
-            .bind(meeting.id)
-            .fetch_all(&mut *db)
-            .await?;
+    let marks = sqlx::query_as!(
+        MarkRow,
+        r#"SELECT response_id, examiner_id, level, mark, state = 'submitted' AS "submitted!" FROM marks WHERE meeting_id = $1"#,
+        meeting.id,
+    )
+    .fetch_all(&mut *db)
+    .await?;
     let cells = marks
         .into_iter()
         .filter_map(|m| {
@@ -186,8 +188,7 @@ pub async fn load(db: &mut PgConnection, meeting: &Meeting) -> Result<MeetingDat
         })
         .collect();
 
-    let defs: Vec<DefRow> = sqlx::query_as("SELECT response_id, level, mark FROM definitive_marks WHERE meeting_id = $1")
-        .bind(meeting.id)
+    let defs = sqlx::query_as!(DefRow, "SELECT response_id, level, mark FROM definitive_marks WHERE meeting_id = $1", meeting.id)
         .fetch_all(&mut *db)
         .await?;
     let mut definitive = vec![None; responses.len()];

@@ -229,11 +229,14 @@ pub async fn start_private(data_dir: &Path) -> anyhow::Result<Server> {
 /// Creates database `name` on the server unless it exists.
 pub async fn ensure_database(admin: &PgConnectOptions, name: &str) -> anyhow::Result<()> {
     let mut conn = PgConnection::connect_with(admin).await.context("connecting to the maintenance database")?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)").bind(name).fetch_one(&mut conn).await?;
+    let exists = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS "exists!""#, name)
+        .fetch_one(&mut conn)
+        .await?;
     if !exists {
-        // Database names cannot be bound as parameters; `name` is checked to be
-        // a plain identifier so it is safe to quote into the statement.
+        // Database names cannot be bound as parameters, so this statement is
+        // built at run time and cannot be checked at compile time (it names a
+        // database that does not exist yet); `name` is checked to be a plain
+        // identifier so it is safe to quote into the statement.
         anyhow::ensure!(
             name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
             "database name {name:?} must be letters, digits and underscores"

@@ -24,7 +24,7 @@ use crate::{
         store::{self as marking_store, MarkInput},
     },
     markscheme::{self, Scheme},
-    meetings::{Meeting, MeetingId, Purpose, Role, store as meetings_store, store::MeetingSpec},
+    meetings::{Meeting, MeetingId, MeetingState, Purpose, Role, store as meetings_store, store::MeetingSpec},
     papers::store as papers_store,
     qualification::store as qualification,
     scripts::{
@@ -92,7 +92,7 @@ pub async fn load(pool: &PgPool, actor: Actor) -> Result<Loaded, AppError> {
 
     let mut tx = crate::db::tx::begin(pool).await?;
     // Two loads at once: the second waits, then finds the first and refuses.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('standardise demo'))").execute(&mut *tx).await?;
+    sqlx::query!("SELECT FROM pg_advisory_xact_lock(hashtext('standardise demo'))").execute(&mut *tx).await?;
     refuse_if_loaded(&mut tx, &scheme).await?;
 
     let mut ids = Vec::with_capacity(PEOPLE.len());
@@ -226,17 +226,17 @@ pub async fn load(pool: &PgPool, actor: Actor) -> Result<Loaded, AppError> {
 
 async fn refuse_if_loaded(tx: &mut PgConnection, scheme: &Scheme) -> Result<(), AppError> {
     let emails: Vec<&str> = PEOPLE.iter().map(|p| p.email).collect();
-    let (paper, people): (bool, bool) = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM papers WHERE board = $1 AND code = $2 AND series = $3),
-                EXISTS (SELECT 1 FROM users WHERE email = ANY($4))",
+    let found = sqlx::query!(
+        r#"SELECT EXISTS (SELECT 1 FROM papers WHERE board = $1 AND code = $2 AND series = $3) AS "paper!",
+                  EXISTS (SELECT 1 FROM users WHERE email = ANY($4)) AS "people!""#,
+        scheme.paper.board.trim(),
+        scheme.paper.code.trim(),
+        scheme.paper.series.trim(),
+        &emails as &[&str],
     )
-    .bind(scheme.paper.board.trim())
-    .bind(scheme.paper.code.trim())
-    .bind(scheme.paper.series.trim())
-    .bind(&emails)
     .fetch_one(&mut *tx)
     .await?;
-    if paper || people {
+    if found.paper || found.people {
         return Err(AppError::Conflict(format!(
             "The demonstration meeting is already in this database (its paper {} {} or its accounts such as {} exist). Nothing was changed.",
             scheme.paper.code, scheme.paper.series, PEOPLE[0].email
@@ -246,10 +246,13 @@ async fn refuse_if_loaded(tx: &mut PgConnection, scheme: &Scheme) -> Result<(), 
 }
 
 async fn meeting(tx: &mut PgConnection, id: MeetingId) -> Result<Meeting, AppError> {
-    Ok(sqlx::query_as("SELECT id, paper_id, name, held_on, state, created_at FROM meetings WHERE id = $1")
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?)
+    Ok(sqlx::query_as!(
+        Meeting,
+        r#"SELECT id, paper_id, name, held_on, state AS "state: MeetingState", created_at FROM meetings WHERE id = $1"#,
+        id as MeetingId,
+    )
+    .fetch_one(&mut *tx)
+    .await?)
 }
 
 /// An examiner's comment: the first sentence of the level they chose.

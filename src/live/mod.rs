@@ -67,7 +67,7 @@ impl Event {
 /// and not at all if it rolls back.
 pub async fn notify(db: impl PgExecutor<'_>, event: &Event) -> Result<(), AppError> {
     let payload = serde_json::to_string(event).map_err(|e| AppError::Internal(e.into()))?;
-    sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(payload).execute(db).await?;
+    sqlx::query!("SELECT FROM pg_notify($1, $2)", CHANNEL, payload).execute(db).await?;
     Ok(())
 }
 

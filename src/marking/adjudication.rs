@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{FromRow, PgConnection};
+use sqlx::PgConnection;
 
 use super::{
     rules::{self, check_mark},
@@ -15,10 +15,11 @@ use crate::{
     live,
     meetings::{Meeting, MeetingId, MeetingState, Purpose},
     scripts::{ResponseId, ScriptId},
+    users::UserId,
 };
 
 /// The principal examiner's definitive mark.
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Definitive {
     /// Level.
     pub level: Option<i32>,
@@ -34,15 +35,17 @@ pub struct Definitive {
     pub change_reason: Option<String>,
 }
 
-const DEFINITIVE_COLUMNS: &str = "level, mark, rationale, version, changed_after_release, change_reason";
-
 /// The definitive mark of a response, if set.
 pub async fn definitive(db: &mut PgConnection, meeting_id: MeetingId, response_id: ResponseId) -> Result<Option<Definitive>, AppError> {
-    Ok(sqlx::query_as(&format!("SELECT {DEFINITIVE_COLUMNS} FROM definitive_marks WHERE meeting_id = $1 AND response_id = $2"))
-        .bind(meeting_id)
-        .bind(response_id)
-        .fetch_optional(&mut *db)
-        .await?)
+    Ok(sqlx::query_as!(
+        Definitive,
+        "SELECT level, mark, rationale, version, changed_after_release, change_reason
+         FROM definitive_marks WHERE meeting_id = $1 AND response_id = $2",
+        meeting_id as MeetingId,
+        response_id as ResponseId,
+    )
+    .fetch_optional(&mut *db)
+    .await?)
 }
 
 /// What the principal examiner sends.
@@ -89,18 +92,22 @@ pub async fn save_definitive(
             "This script has been released: give a reason for changing its definitive mark (examiners will see that it changed).",
         ));
     }
-    let existing: Option<Definitive> =
-        sqlx::query_as(&format!("SELECT {DEFINITIVE_COLUMNS} FROM definitive_marks WHERE meeting_id = $1 AND response_id = $2 FOR UPDATE"))
-            .bind(meeting.id)
-            .bind(ctx.response_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let existing = sqlx::query_as!(
+        Definitive,
+        "SELECT level, mark, rationale, version, changed_after_release, change_reason
+         FROM definitive_marks WHERE meeting_id = $1 AND response_id = $2 FOR UPDATE",
+        meeting.id,
+        ctx.response_id as ResponseId,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     match (&existing, input.version) {
         (Some(old), Some(v)) if v != old.version => return Err(stale(old.version, v)),
         (None, Some(v)) if v != 0 => return Err(stale(0, v)),
         _ => {}
     }
-    let stored: Definitive = sqlx::query_as(&format!(
+    let stored = sqlx::query_as!(
+        Definitive,
         "INSERT INTO definitive_marks (meeting_id, response_id, level, mark, rationale, set_by, changed_after_release, change_reason,
                                        scheme_version_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10)
@@ -110,18 +117,18 @@ pub async fn save_definitive(
            changed_after_release = definitive_marks.changed_after_release OR EXCLUDED.changed_after_release,
            change_reason = COALESCE(EXCLUDED.change_reason, definitive_marks.change_reason)
          WHERE $9::int IS NULL OR definitive_marks.version = $9
-         RETURNING {DEFINITIVE_COLUMNS}"
-    ))
-    .bind(meeting.id)
-    .bind(ctx.response_id)
-    .bind(level)
-    .bind(input.mark)
-    .bind(&input.rationale)
-    .bind(actor.0)
-    .bind(released)
-    .bind(reason)
-    .bind(input.version)
-    .bind(ctx.scheme_version_id)
+         RETURNING level, mark, rationale, version, changed_after_release, change_reason",
+        meeting.id,
+        ctx.response_id as ResponseId,
+        level,
+        input.mark,
+        input.rationale,
+        actor.0 as UserId,
+        released,
+        reason,
+        input.version,
+        ctx.scheme_version_id,
+    )
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| AppError::Conflict("The definitive mark was changed elsewhere at the same moment. Reload the page to see it.".into()))?;
@@ -156,11 +163,13 @@ pub async fn release(tx: &mut PgConnection, meeting: &Meeting, script: Option<Sc
     // Only practice scripts are released to everyone: a qualification set is
     // released to each examiner as they submit it, and a seed never announced.
     if let Some(id) = script {
-        let purpose: Option<Purpose> = sqlx::query_scalar("SELECT purpose FROM meeting_scripts WHERE meeting_id = $1 AND script_id = $2")
-            .bind(meeting.id)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let purpose = sqlx::query_scalar!(
+            r#"SELECT purpose AS "purpose: Purpose" FROM meeting_scripts WHERE meeting_id = $1 AND script_id = $2"#,
+            meeting.id,
+            id as ScriptId,
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
         if let Some(p @ (Purpose::Qualification | Purpose::Seed)) = purpose {
             return Err(AppError::Conflict(format!(
                 "A {p} script is not released to everyone: {}",
@@ -172,32 +181,35 @@ pub async fn release(tx: &mut PgConnection, meeting: &Meeting, script: Option<Sc
             )));
         }
     }
-    let missing: Vec<(String, String)> = sqlx::query_as(
+    let missing: Vec<(String, String)> = sqlx::query!(
         "SELECT s.candidate, q.number FROM meeting_scripts ms JOIN scripts s ON s.id = ms.script_id
          JOIN responses r ON r.script_id = s.id JOIN questions q ON q.id = r.question_id
          LEFT JOIN definitive_marks d ON d.meeting_id = ms.meeting_id AND d.response_id = r.id
          WHERE ms.meeting_id = $1 AND ms.released_at IS NULL AND ($2::uuid IS NULL OR ms.script_id = $2) AND d.response_id IS NULL
            AND ms.purpose = 'practice'
          ORDER BY ms.position, q.position",
+        meeting.id,
+        script as Option<ScriptId>,
     )
-    .bind(meeting.id)
-    .bind(script)
     .fetch_all(&mut *tx)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|r| (r.candidate, r.number))
+    .collect();
     if !missing.is_empty() {
         return Err(AppError::Invalid {
             message: "Nothing was released: record a definitive mark for every response first.".into(),
             details: missing.iter().map(|(c, q)| format!("Candidate {c}, question {q} has no definitive mark.")).collect(),
         });
     }
-    let released: Vec<ScriptId> = sqlx::query_scalar(
-        "UPDATE meeting_scripts SET released_at = now(), released_by = $3
-         WHERE meeting_id = $1 AND released_at IS NULL AND ($2::uuid IS NULL OR script_id = $2) AND purpose = 'practice'
-         RETURNING script_id",
+    let released = sqlx::query_scalar!(
+        r#"UPDATE meeting_scripts SET released_at = now(), released_by = $3
+           WHERE meeting_id = $1 AND released_at IS NULL AND ($2::uuid IS NULL OR script_id = $2) AND purpose = 'practice'
+           RETURNING script_id AS "script_id: ScriptId""#,
+        meeting.id,
+        script as Option<ScriptId>,
+        actor.0 as UserId,
     )
-    .bind(meeting.id)
-    .bind(script)
-    .bind(actor.0)
     .fetch_all(&mut *tx)
     .await?;
     if script.is_some() && released.is_empty() {

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{FromRow, PgConnection};
+use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -55,7 +55,6 @@ pub struct ResponseCtx {
     pub points: Vec<Point>,
 }
 
-#[derive(FromRow)]
 struct ResponseRow {
     script_id: ScriptId,
     candidate: String,
@@ -71,23 +70,27 @@ struct ResponseRow {
 
 /// Loads a response of the meeting; 404 when it is not one of the meeting's.
 pub async fn response_in_meeting(db: &mut PgConnection, meeting: &Meeting, response_id: ResponseId) -> Result<ResponseCtx, AppError> {
-    let row: ResponseRow = sqlx::query_as(
-        "SELECT s.id AS script_id, s.candidate, r.question_id, r.text, r.attachment_id, a.content_type,
-                ms.released_at IS NOT NULL AS released, t.tolerance, ms.purpose,
+    // A paper always has a version (its import made version 1), so the
+    // COALESCE is never NULL; a LEFT JOIN leaves the scan's type and the
+    // tolerance nullable.
+    let row = sqlx::query_as!(
+        ResponseRow,
+        r#"SELECT s.id AS "script_id: ScriptId", s.candidate, r.question_id, r.text, r.attachment_id, a.content_type AS "content_type?",
+                ms.released_at IS NOT NULL AS "released!", t.tolerance AS "tolerance?", ms.purpose AS "purpose: Purpose",
                 -- Pinned once the meeting opens; while it is set up it follows the newest version.
                 COALESCE(m.scheme_version_id,
                          (SELECT v.id FROM scheme_versions v WHERE v.paper_id = m.paper_id ORDER BY v.number DESC LIMIT 1))
-                  AS scheme_version_id
+                  AS "scheme_version_id!"
          FROM responses r
          JOIN scripts s ON s.id = r.script_id
          JOIN meeting_scripts ms ON ms.script_id = s.id AND ms.meeting_id = $1
          JOIN meetings m ON m.id = ms.meeting_id
          LEFT JOIN attachments a ON a.id = r.attachment_id
          LEFT JOIN meeting_tolerances t ON t.meeting_id = ms.meeting_id AND t.question_id = r.question_id
-         WHERE r.id = $2",
+         WHERE r.id = $2"#,
+        meeting.id,
+        response_id as ResponseId,
     )
-    .bind(meeting.id)
-    .bind(response_id)
     .fetch_optional(&mut *db)
     .await?
     .ok_or_else(|| AppError::NotFound("That response is not one of this meeting's.".into()))?;
@@ -115,7 +118,7 @@ pub async fn response_in_meeting(db: &mut PgConnection, meeting: &Meeting, respo
 }
 
 /// An examiner's stored mark.
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct StoredMark {
     /// Whose.
     pub examiner_id: UserId,
@@ -136,10 +139,6 @@ pub struct StoredMark {
     pub updated_at: OffsetDateTime,
 }
 
-/// A stored mark's columns, from `marks m`.
-const MARK_COLUMNS: &str = "m.examiner_id, m.level, m.mark, m.comment, m.state, m.version, m.updated_at,
-     ARRAY(SELECT c.point_id FROM mark_credits c WHERE c.mark_id = m.id ORDER BY c.point_id) AS credited";
-
 /// The mark `examiner` gave this response in this meeting.
 pub async fn own_mark(
     db: &mut PgConnection,
@@ -147,29 +146,25 @@ pub async fn own_mark(
     response_id: ResponseId,
     examiner: UserId,
 ) -> Result<Option<StoredMark>, AppError> {
-    Ok(sqlx::query_as(&format!("SELECT {MARK_COLUMNS} FROM marks m WHERE meeting_id = $1 AND response_id = $2 AND examiner_id = $3"))
-        .bind(meeting_id)
-        .bind(response_id)
-        .bind(examiner)
-        .fetch_optional(&mut *db)
-        .await?)
-}
-
-/// A stored mark with its row id (for writing what hangs off it).
-#[derive(FromRow)]
-struct MarkWithId {
-    id: Uuid,
-    #[sqlx(flatten)]
-    mark: StoredMark,
+    Ok(sqlx::query_as!(
+        StoredMark,
+        r#"SELECT m.examiner_id, m.level, m.mark, m.comment, m.state AS "state: MarkState", m.version, m.updated_at,
+                  ARRAY(SELECT c.point_id FROM mark_credits c WHERE c.mark_id = m.id ORDER BY c.point_id) AS "credited!"
+           FROM marks m WHERE meeting_id = $1 AND response_id = $2 AND examiner_id = $3"#,
+        meeting_id as MeetingId,
+        response_id as ResponseId,
+        examiner as UserId,
+    )
+    .fetch_optional(&mut *db)
+    .await?)
 }
 
 /// A mark with the examiner's name, for the side-by-side view.
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct NamedMark {
     /// The response it is on.
     pub response_id: ResponseId,
     /// The mark.
-    #[sqlx(flatten)]
     #[serde(flatten)]
     pub mark: StoredMark,
     /// Examiner's email.
@@ -213,28 +208,49 @@ pub async fn visible_marks(
     viewer: UserId,
     role: Role,
 ) -> Result<Vec<NamedMark>, AppError> {
-    let all: Vec<NamedMark> = sqlx::query_as(&format!(
-        "SELECT m.response_id, {MARK_COLUMNS}, u.email, u.name, p.team_leader_id, ms.released_at IS NOT NULL AS released,
-                EXISTS (SELECT 1 FROM marks o WHERE o.meeting_id = m.meeting_id AND o.response_id = m.response_id
-                        AND o.examiner_id = $3 AND o.state = 'submitted') AS viewer_submitted,
-                (ms.purpose = 'qualification' AND NOT EXISTS (
-                    SELECT 1 FROM qualification_set_scripts qss JOIN qualification_results qr ON qr.set_id = qss.set_id
-                    WHERE qss.meeting_id = m.meeting_id AND qss.script_id = r.script_id AND qr.examiner_id = m.examiner_id))
-                  AS author_qualifying
-         FROM marks m JOIN users u ON u.id = m.examiner_id
-         JOIN meeting_participants p ON p.meeting_id = m.meeting_id AND p.user_id = m.examiner_id
-         JOIN responses r ON r.id = m.response_id
-         JOIN meeting_scripts ms ON ms.meeting_id = m.meeting_id AND ms.script_id = r.script_id
-         WHERE m.meeting_id = $1 AND ($2::uuid IS NULL OR m.response_id = $2)
-         ORDER BY ms.position, r.question_id, lower(u.name)"
-    ))
-    .bind(meeting_id)
-    .bind(response_id)
-    .bind(viewer)
+    let rows = sqlx::query!(
+        r#"SELECT m.response_id AS "response_id: ResponseId", m.examiner_id AS "examiner_id: UserId", m.level, m.mark, m.comment,
+                  m.state AS "state: MarkState", m.version, m.updated_at,
+                  ARRAY(SELECT c.point_id FROM mark_credits c WHERE c.mark_id = m.id ORDER BY c.point_id) AS "credited!",
+                  u.email, u.name, p.team_leader_id AS "team_leader_id: UserId", ms.released_at IS NOT NULL AS "released!",
+                  EXISTS (SELECT 1 FROM marks o WHERE o.meeting_id = m.meeting_id AND o.response_id = m.response_id
+                          AND o.examiner_id = $3 AND o.state = 'submitted') AS "viewer_submitted!",
+                  (ms.purpose = 'qualification' AND NOT EXISTS (
+                      SELECT 1 FROM qualification_set_scripts qss JOIN qualification_results qr ON qr.set_id = qss.set_id
+                      WHERE qss.meeting_id = m.meeting_id AND qss.script_id = r.script_id AND qr.examiner_id = m.examiner_id))
+                    AS "author_qualifying!"
+           FROM marks m JOIN users u ON u.id = m.examiner_id
+           JOIN meeting_participants p ON p.meeting_id = m.meeting_id AND p.user_id = m.examiner_id
+           JOIN responses r ON r.id = m.response_id
+           JOIN meeting_scripts ms ON ms.meeting_id = m.meeting_id AND ms.script_id = r.script_id
+           WHERE m.meeting_id = $1 AND ($2::uuid IS NULL OR m.response_id = $2)
+           ORDER BY ms.position, r.question_id, lower(u.name)"#,
+        meeting_id as MeetingId,
+        response_id as Option<ResponseId>,
+        viewer as UserId,
+    )
     .fetch_all(&mut *db)
     .await?;
+    let all = rows.into_iter().map(|r| NamedMark {
+        response_id: r.response_id,
+        mark: StoredMark {
+            examiner_id: r.examiner_id,
+            level: r.level,
+            mark: r.mark,
+            comment: r.comment,
+            credited: r.credited,
+            state: r.state,
+            version: r.version,
+            updated_at: r.updated_at,
+        },
+        email: r.email,
+        name: r.name,
+        team_leader_id: r.team_leader_id,
+        released: r.released,
+        viewer_submitted: r.viewer_submitted,
+        author_qualifying: r.author_qualifying,
+    });
     Ok(all
-        .into_iter()
         .filter(|m| {
             let facts = Facts { role, released: m.released, submitted_own: m.viewer_submitted };
             policy::shows_mark(facts, m.relation_to(viewer))
@@ -263,7 +279,9 @@ pub struct MarkInput {
 /// The meeting's state, read under a share lock so that a concurrent open or
 /// close waits for this transaction (and this one sees the outcome of theirs).
 pub(super) async fn locked_state(tx: &mut PgConnection, meeting_id: MeetingId) -> Result<MeetingState, AppError> {
-    Ok(sqlx::query_scalar("SELECT state FROM meetings WHERE id = $1 FOR SHARE").bind(meeting_id).fetch_one(&mut *tx).await?)
+    Ok(sqlx::query_scalar!(r#"SELECT state AS "state: MeetingState" FROM meetings WHERE id = $1 FOR SHARE"#, meeting_id as MeetingId)
+        .fetch_one(&mut *tx)
+        .await?)
 }
 
 /// The meeting's state and whether the response's script is released, read
@@ -276,13 +294,14 @@ pub(super) async fn lock_response(
     ctx: &ResponseCtx,
 ) -> Result<(MeetingState, bool), AppError> {
     let state = locked_state(tx, meeting_id).await?;
-    let released: bool =
-        sqlx::query_scalar("SELECT released_at IS NOT NULL FROM meeting_scripts WHERE meeting_id = $1 AND script_id = $2 FOR SHARE")
-            .bind(meeting_id)
-            .bind(ctx.script_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| AppError::NotFound("That response is no longer one of this meeting's.".into()))?;
+    let released = sqlx::query_scalar!(
+        r#"SELECT released_at IS NOT NULL AS "released!" FROM meeting_scripts WHERE meeting_id = $1 AND script_id = $2 FOR SHARE"#,
+        meeting_id as MeetingId,
+        ctx.script_id as ScriptId,
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::NotFound("That response is no longer one of this meeting's.".into()))?;
     Ok((state, released))
 }
 
@@ -327,12 +346,15 @@ pub async fn save_mark(
             ctx.question.number
         )));
     }
-    let existing: Option<StoredMark> = sqlx::query_as(&format!(
-        "SELECT {MARK_COLUMNS} FROM marks m WHERE meeting_id = $1 AND response_id = $2 AND examiner_id = $3 FOR UPDATE OF m"
-    ))
-    .bind(meeting.id)
-    .bind(ctx.response_id)
-    .bind(examiner)
+    let existing = sqlx::query_as!(
+        StoredMark,
+        r#"SELECT m.examiner_id, m.level, m.mark, m.comment, m.state AS "state: MarkState", m.version, m.updated_at,
+                  ARRAY(SELECT c.point_id FROM mark_credits c WHERE c.mark_id = m.id ORDER BY c.point_id) AS "credited!"
+           FROM marks m WHERE meeting_id = $1 AND response_id = $2 AND examiner_id = $3 FOR UPDATE OF m"#,
+        meeting.id,
+        ctx.response_id as ResponseId,
+        examiner as UserId,
+    )
     .fetch_optional(&mut *tx)
     .await?;
     if let Some(old) = &existing {
@@ -350,39 +372,48 @@ pub async fn save_mark(
     let state = if input.submit { MarkState::Submitted } else { MarkState::Draft };
     // The conditions are repeated in the upsert: two first saves at the same
     // moment find no row to lock above, and the second must not overwrite the first.
-    let stored: Option<(Uuid, StoredMark)> = sqlx::query_as(
-        "INSERT INTO marks AS m (meeting_id, response_id, examiner_id, level, mark, comment, state, submitted_at, scheme_version_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7 = 'submitted' THEN now() END, $9)
-         ON CONFLICT (meeting_id, response_id, examiner_id) DO UPDATE SET
-           level = EXCLUDED.level, mark = EXCLUDED.mark, comment = EXCLUDED.comment, scheme_version_id = EXCLUDED.scheme_version_id,
-           state = EXCLUDED.state, submitted_at = EXCLUDED.submitted_at, version = m.version + 1, updated_at = now()
-         WHERE m.state <> 'submitted' AND ($8::int IS NULL OR m.version = $8)
-         RETURNING m.id, m.examiner_id, m.level, m.mark, m.comment, m.state, m.version, m.updated_at, '{}'::uuid[] AS credited",
+    let row = sqlx::query!(
+        r#"INSERT INTO marks AS m (meeting_id, response_id, examiner_id, level, mark, comment, state, submitted_at, scheme_version_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7 = 'submitted' THEN now() END, $9)
+           ON CONFLICT (meeting_id, response_id, examiner_id) DO UPDATE SET
+             level = EXCLUDED.level, mark = EXCLUDED.mark, comment = EXCLUDED.comment, scheme_version_id = EXCLUDED.scheme_version_id,
+             state = EXCLUDED.state, submitted_at = EXCLUDED.submitted_at, version = m.version + 1, updated_at = now()
+           WHERE m.state <> 'submitted' AND ($8::int IS NULL OR m.version = $8)
+           RETURNING m.id, m.examiner_id AS "examiner_id: UserId", m.level, m.mark, m.comment, m.state AS "state: MarkState",
+                     m.version, m.updated_at"#,
+        meeting.id,
+        ctx.response_id as ResponseId,
+        examiner as UserId,
+        level,
+        input.mark,
+        input.comment,
+        state as MarkState,
+        input.version,
+        ctx.scheme_version_id,
     )
-    .bind(meeting.id)
-    .bind(ctx.response_id)
-    .bind(examiner)
-    .bind(level)
-    .bind(input.mark)
-    .bind(&input.comment)
-    .bind(state)
-    .bind(input.version)
-    .bind(ctx.scheme_version_id)
     .fetch_optional(&mut *tx)
     .await?
-    .map(|row: MarkWithId| (row.id, row.mark));
-    let (mark_id, mut stored) = stored.ok_or_else(|| {
+    .ok_or_else(|| {
         AppError::Conflict("This mark was changed elsewhere at the same moment. Reload the page to see it before changing it again.".into())
     })?;
-    sqlx::query(
+    sqlx::query!(
         "WITH gone AS (DELETE FROM mark_credits WHERE mark_id = $1 AND point_id <> ALL($2))
          INSERT INTO mark_credits (mark_id, point_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING",
+        row.id,
+        &credited,
     )
-    .bind(mark_id)
-    .bind(&credited)
     .execute(&mut *tx)
     .await?;
-    stored.credited = credited;
+    let stored = StoredMark {
+        examiner_id: row.examiner_id,
+        level: row.level,
+        mark: row.mark,
+        comment: row.comment,
+        credited,
+        state: row.state,
+        version: row.version,
+        updated_at: row.updated_at,
+    };
     if input.submit {
         // A submit that completes a qualification set or a seed is judged now.
         qualification::after_submit(tx, meeting.id, ctx.script_id.0, ctx.purpose, examiner.0).await?;
@@ -432,13 +463,16 @@ pub async fn reopen(
         }
         Purpose::Practice => {}
     }
-    let reopened: Option<StoredMark> = sqlx::query_as(&format!(
-        "UPDATE marks AS m SET state = 'draft', submitted_at = NULL, version = version + 1, updated_at = now()
-         WHERE meeting_id = $1 AND response_id = $2 AND examiner_id = $3 AND state = 'submitted' RETURNING {MARK_COLUMNS}"
-    ))
-    .bind(meeting.id)
-    .bind(ctx.response_id)
-    .bind(examiner)
+    let reopened = sqlx::query_as!(
+        StoredMark,
+        r#"UPDATE marks AS m SET state = 'draft', submitted_at = NULL, version = version + 1, updated_at = now()
+           WHERE meeting_id = $1 AND response_id = $2 AND examiner_id = $3 AND state = 'submitted'
+           RETURNING m.examiner_id, m.level, m.mark, m.comment, m.state AS "state: MarkState", m.version, m.updated_at,
+                     ARRAY(SELECT c.point_id FROM mark_credits c WHERE c.mark_id = m.id ORDER BY c.point_id) AS "credited!""#,
+        meeting.id,
+        ctx.response_id as ResponseId,
+        examiner as UserId,
+    )
     .fetch_optional(&mut *tx)
     .await?;
     let reopened = reopened.ok_or_else(|| AppError::Conflict("That examiner has no submitted mark on this response to reopen.".into()))?;

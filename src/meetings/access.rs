@@ -7,14 +7,7 @@
 
 use std::{collections::HashMap, marker::PhantomData};
 
-use axum::{
-    extract::{FromRequestParts, Path},
-    http::{HeaderValue, header::AUTHORIZATION, request::Parts},
-    response::{IntoResponse, Response},
-};
-use sqlx::FromRow;
-
-use super::{Meeting, MeetingId, Role, policy};
+use super::{Meeting, MeetingId, MeetingState, Role, policy};
 use crate::{
     audit::Actor,
     auth::{
@@ -22,8 +15,14 @@ use crate::{
         tokens,
     },
     error::AppError,
+    papers::PaperId,
     state::AppState,
     users::{self, User, UserId},
+};
+use axum::{
+    extract::{FromRequestParts, Path},
+    http::{HeaderValue, header::AUTHORIZATION, request::Parts},
+    response::{IntoResponse, Response},
 };
 
 /// The caller, the meeting, and the caller's role in it.
@@ -110,31 +109,27 @@ impl Requirement for Leader {
 /// Extracts `Access` and checks it against `R`.
 pub struct InMeeting<R>(pub Access, pub PhantomData<R>);
 
-#[derive(FromRow)]
-struct Row {
-    #[sqlx(flatten)]
-    meeting: Meeting,
-    role: Option<Role>,
-}
-
 /// Finds the caller's role in a meeting, or refuses.
 pub async fn access(state: &AppState, user: User, meeting_id: MeetingId) -> Result<Access, AppError> {
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT m.id, m.paper_id, m.name, m.held_on, m.state, m.created_at, p.role
-         FROM meetings m LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.user_id = $2
-         WHERE m.id = $1",
+    let row = sqlx::query!(
+        r#"SELECT m.id, m.paper_id AS "paper_id: PaperId", m.name, m.held_on, m.state AS "state: MeetingState", m.created_at,
+                  p.role AS "role?: Role"
+           FROM meetings m LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.user_id = $2
+           WHERE m.id = $1"#,
+        meeting_id as MeetingId,
+        user.id,
     )
-    .bind(meeting_id)
-    .bind(user.id)
     .fetch_optional(&state.db)
-    .await?;
-    let row = row.ok_or_else(|| AppError::not_found("That meeting"))?;
+    .await?
+    .ok_or_else(|| AppError::not_found("That meeting"))?;
+    let meeting =
+        Meeting { id: row.id, paper_id: row.paper_id, name: row.name, held_on: row.held_on, state: row.state, created_at: row.created_at };
     let role = match row.role {
         Some(role) => role,
         None if user.is_admin => Role::Admin,
         None => return Err(AppError::Forbidden("You are not taking part in this meeting.".into())),
     };
-    Ok(Access { user, meeting: row.meeting, role })
+    Ok(Access { user, meeting, role })
 }
 
 impl<R: Requirement + Send + Sync> FromRequestParts<AppState> for InMeeting<R> {
@@ -196,11 +191,12 @@ pub async fn still_allowed(
             tokens::user_for_bearer(&state.db, &headers).await.ok().flatten()
         }
         Credential::Session(id) => {
-            let live: bool =
-                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tower_sessions.session WHERE id = $1 AND expiry_date > now())")
-                    .bind(id)
-                    .fetch_one(&state.db)
-                    .await?;
+            let live = sqlx::query_scalar!(
+                r#"SELECT EXISTS (SELECT 1 FROM tower_sessions.session WHERE id = $1 AND expiry_date > now()) AS "live!""#,
+                id,
+            )
+            .fetch_one(&state.db)
+            .await?;
             if live { users::find_by_id(&state.db, user_id).await?.filter(|u| u.active && u.sessions_valid_after <= since) } else { None }
         }
     };

@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{FromRow, PgConnection, PgExecutor};
+use sqlx::{PgConnection, PgExecutor};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -79,43 +79,48 @@ pub async fn create(tx: &mut PgConnection, spec: &MeetingSpec, paper: &StoredPap
         check_tolerance(n, *t, max).map_err(AppError::invalid)?;
     }
 
-    let id: MeetingId =
-        sqlx::query_scalar("INSERT INTO meetings (paper_id, name, held_on, created_by) VALUES ($1, $2, $3, $4) RETURNING id")
-            .bind(spec.paper_id)
-            .bind(spec.name.trim())
-            .bind(spec.held_on)
-            .bind(actor.0)
-            .fetch_one(&mut *tx)
-            .await?;
+    let id = sqlx::query_scalar!(
+        r#"INSERT INTO meetings (paper_id, name, held_on, created_by) VALUES ($1, $2, $3, $4) RETURNING id AS "id: MeetingId""#,
+        spec.paper_id as PaperId,
+        spec.name.trim(),
+        spec.held_on,
+        actor.0 as UserId,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     insert_people(tx, id, &people).await?;
     let mut script_ids = HashSet::new();
     for (position, (script_id, purpose)) in spec.scripts.iter().enumerate() {
         if !script_ids.insert(script_id) {
             return Err(AppError::invalid(format!("Script {script_id} is listed twice.")));
         }
-        sqlx::query("INSERT INTO meeting_scripts (meeting_id, paper_id, script_id, purpose, position) VALUES ($1, $2, $3, $4, $5)")
-            .bind(id)
-            .bind(spec.paper_id)
-            .bind(script_id)
-            .bind(purpose.as_str())
-            .bind(i32::try_from(position).unwrap_or(i32::MAX))
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| match &e {
-                sqlx::Error::Database(d) if d.constraint() == Some("meeting_scripts_script_fk") => {
-                    AppError::invalid(format!("Script {script_id} is not a script of this paper."))
-                }
-                _ => e.into(),
-            })?;
+        sqlx::query!(
+            "INSERT INTO meeting_scripts (meeting_id, paper_id, script_id, purpose, position) VALUES ($1, $2, $3, $4, $5)",
+            id as MeetingId,
+            spec.paper_id as PaperId,
+            *script_id as ScriptId,
+            *purpose as Purpose,
+            i32::try_from(position).unwrap_or(i32::MAX),
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.constraint() == Some("meeting_scripts_script_fk") => {
+                AppError::invalid(format!("Script {script_id} is not a script of this paper."))
+            }
+            _ => e.into(),
+        })?;
     }
     let tolerances: Vec<i32> =
         paper.scheme.questions.iter().map(|q| tolerance_in_force(spec.tolerances.get(&q.number).copied(), q.max_mark)).collect();
-    sqlx::query("INSERT INTO meeting_tolerances (meeting_id, question_id, tolerance) SELECT $1, * FROM unnest($2::uuid[], $3::int[])")
-        .bind(id)
-        .bind(&paper.question_ids)
-        .bind(&tolerances)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO meeting_tolerances (meeting_id, question_id, tolerance) SELECT $1, * FROM unnest($2::uuid[], $3::int[])",
+        id as MeetingId,
+        &paper.question_ids,
+        &tolerances,
+    )
+    .execute(&mut *tx)
+    .await?;
     audit::record(
         &mut *tx,
         audit::Entry {
@@ -135,9 +140,9 @@ pub type NewPerson<'a> = (&'a Email, &'static str, Option<&'a Email>);
 pub async fn insert_people(tx: &mut PgConnection, meeting_id: MeetingId, people: &[NewPerson<'_>]) -> Result<(), AppError> {
     let mut emails: Vec<String> = people.iter().map(|(e, _, _)| e.as_str().to_owned()).collect();
     emails.extend(people.iter().filter_map(|(_, _, l)| l.map(|l| l.as_str().to_owned())));
-    let found: Vec<(String, UserId, bool)> =
-        sqlx::query_as("SELECT email, id, active FROM users WHERE email = ANY($1)").bind(&emails).fetch_all(&mut *tx).await?;
-    let ids: HashMap<&str, UserId> = found.iter().filter(|(_, _, a)| *a).map(|(e, id, _)| (e.as_str(), *id)).collect();
+    let found =
+        sqlx::query!(r#"SELECT email, id AS "id: UserId", active FROM users WHERE email = ANY($1)"#, &emails).fetch_all(&mut *tx).await?;
+    let ids: HashMap<&str, UserId> = found.iter().filter(|u| u.active).map(|u| (u.email.as_str(), u.id)).collect();
     let missing: Vec<&str> = emails.iter().map(String::as_str).filter(|e| !ids.contains_key(e)).collect();
     if !missing.is_empty() {
         return Err(AppError::invalid(format!(
@@ -146,27 +151,29 @@ pub async fn insert_people(tx: &mut PgConnection, meeting_id: MeetingId, people:
         )));
     }
     for (email, role, leader) in people {
-        sqlx::query("INSERT INTO meeting_participants (meeting_id, user_id, role, team_leader_id) VALUES ($1, $2, $3, $4)")
-            .bind(meeting_id)
-            .bind(ids[email.as_str()])
-            .bind(role)
-            .bind(leader.map(|l| ids[l.as_str()]))
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| match &e {
-                sqlx::Error::Database(d) if d.constraint() == Some("meeting_participants_pkey") => {
-                    AppError::invalid(format!("{} already takes part in this meeting.", email.as_str()))
-                }
-                _ => e.into(),
-            })?;
+        sqlx::query!(
+            "INSERT INTO meeting_participants (meeting_id, user_id, role, team_leader_id) VALUES ($1, $2, $3, $4)",
+            meeting_id as MeetingId,
+            ids[email.as_str()] as UserId,
+            role,
+            leader.map(|l| ids[l.as_str()]) as Option<UserId>,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.constraint() == Some("meeting_participants_pkey") => {
+                AppError::invalid(format!("{} already takes part in this meeting.", email.as_str()))
+            }
+            _ => e.into(),
+        })?;
     }
     // A team must belong to someone who leads a team in this meeting.
-    let not_leaders: Vec<String> = sqlx::query_scalar(
+    let not_leaders = sqlx::query_scalar!(
         "SELECT DISTINCT u.email FROM meeting_participants p JOIN users u ON u.id = p.team_leader_id
          WHERE p.meeting_id = $1 AND NOT EXISTS (
              SELECT 1 FROM meeting_participants l WHERE l.meeting_id = p.meeting_id AND l.user_id = p.team_leader_id AND l.role = 'team_leader')",
+        meeting_id as MeetingId,
     )
-    .bind(meeting_id)
     .fetch_all(&mut *tx)
     .await?;
     if !not_leaders.is_empty() {
@@ -194,28 +201,30 @@ pub async fn add_scripts(tx: &mut PgConnection, meeting: &Meeting, scripts: &[(S
     if lock_state(tx, meeting.meeting_id()).await? != MeetingState::Setup {
         return Err(AppError::Conflict("Scripts can only be added while the meeting is being set up.".into()));
     }
-    let start: i32 = sqlx::query_scalar("SELECT coalesce(max(position) + 1, 0) FROM meeting_scripts WHERE meeting_id = $1")
-        .bind(meeting.id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let start =
+        sqlx::query_scalar!(r#"SELECT coalesce(max(position) + 1, 0) AS "start!" FROM meeting_scripts WHERE meeting_id = $1"#, meeting.id)
+            .fetch_one(&mut *tx)
+            .await?;
     for (i, (script_id, purpose)) in scripts.iter().enumerate() {
-        sqlx::query("INSERT INTO meeting_scripts (meeting_id, paper_id, script_id, purpose, position) VALUES ($1, $2, $3, $4, $5)")
-            .bind(meeting.id)
-            .bind(meeting.paper_id)
-            .bind(script_id)
-            .bind(purpose.as_str())
-            .bind(start + i32::try_from(i).unwrap_or(i32::MAX))
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| match &e {
-                sqlx::Error::Database(d) if d.constraint() == Some("meeting_scripts_pkey") => {
-                    AppError::invalid("That script is already in the meeting.")
-                }
-                sqlx::Error::Database(d) if d.constraint() == Some("meeting_scripts_script_fk") => {
-                    AppError::invalid(format!("Script {script_id} is not a script of this paper."))
-                }
-                _ => e.into(),
-            })?;
+        sqlx::query!(
+            "INSERT INTO meeting_scripts (meeting_id, paper_id, script_id, purpose, position) VALUES ($1, $2, $3, $4, $5)",
+            meeting.id,
+            meeting.paper_id as PaperId,
+            *script_id as ScriptId,
+            *purpose as Purpose,
+            start + i32::try_from(i).unwrap_or(i32::MAX),
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.constraint() == Some("meeting_scripts_pkey") => {
+                AppError::invalid("That script is already in the meeting.")
+            }
+            sqlx::Error::Database(d) if d.constraint() == Some("meeting_scripts_script_fk") => {
+                AppError::invalid(format!("Script {script_id} is not a script of this paper."))
+            }
+            _ => e.into(),
+        })?;
     }
     audit::record(
         &mut *tx,
@@ -233,25 +242,26 @@ pub async fn remove_person(tx: &mut PgConnection, meeting: &Meeting, user_id: Us
     if lock_state(tx, meeting.meeting_id()).await? != MeetingState::Setup {
         return Err(AppError::Conflict("People can only be removed while the meeting is being set up.".into()));
     }
-    let role: Option<String> =
-        sqlx::query_scalar("SELECT role FROM meeting_participants WHERE meeting_id = $1 AND user_id = $2 FOR UPDATE")
-            .bind(meeting.id)
-            .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let role = sqlx::query_scalar!(
+        "SELECT role FROM meeting_participants WHERE meeting_id = $1 AND user_id = $2 FOR UPDATE",
+        meeting.id,
+        user_id as UserId,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     match role.as_deref() {
         None => return Err(AppError::not_found("That person in this meeting")),
         Some("pe") => return Err(AppError::Conflict("The principal examiner cannot be removed from the meeting.".into())),
         _ => {}
     }
-    sqlx::query("UPDATE meeting_participants SET team_leader_id = NULL WHERE meeting_id = $1 AND team_leader_id = $2")
-        .bind(meeting.id)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM meeting_participants WHERE meeting_id = $1 AND user_id = $2")
-        .bind(meeting.id)
-        .bind(user_id)
+    sqlx::query!(
+        "UPDATE meeting_participants SET team_leader_id = NULL WHERE meeting_id = $1 AND team_leader_id = $2",
+        meeting.id,
+        user_id as UserId,
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!("DELETE FROM meeting_participants WHERE meeting_id = $1 AND user_id = $2", meeting.id, user_id as UserId)
         .execute(&mut *tx)
         .await?;
     audit::record(
@@ -275,51 +285,49 @@ pub async fn remove_script(tx: &mut PgConnection, meeting: &Meeting, script_id: 
     if lock_state(tx, meeting.meeting_id()).await? != MeetingState::Setup {
         return Err(AppError::Conflict("Scripts can only be removed while the meeting is being set up.".into()));
     }
-    let removed = sqlx::query("DELETE FROM meeting_scripts WHERE meeting_id = $1 AND script_id = $2")
-        .bind(meeting.id)
-        .bind(script_id)
+    let removed = sqlx::query!("DELETE FROM meeting_scripts WHERE meeting_id = $1 AND script_id = $2", meeting.id, script_id as ScriptId)
         .execute(&mut *tx)
         .await?;
     if removed.rows_affected() == 0 {
         return Err(AppError::not_found("That script in this meeting"));
     }
-    let definitive: Vec<(ResponseId, Option<i32>, i32, String)> = sqlx::query_as(
+    let definitive = sqlx::query!(
         "DELETE FROM definitive_marks d USING responses r
          WHERE d.meeting_id = $1 AND d.response_id = r.id AND r.script_id = $2
          RETURNING d.response_id, d.level, d.mark, d.rationale",
+        meeting.id,
+        script_id as ScriptId,
     )
-    .bind(meeting.id)
-    .bind(script_id)
     .fetch_all(&mut *tx)
     .await?;
-    for (response_id, level, mark, rationale) in definitive {
+    for d in definitive {
         audit::record(
             &mut *tx,
             audit::Entry {
-                response_id: Some(response_id.0),
-                old: Some(json!({"level": level, "mark": mark, "rationale": rationale})),
+                response_id: Some(d.response_id),
+                old: Some(json!({"level": d.level, "mark": d.mark, "rationale": d.rationale})),
                 reason: Some(SCRIPT_REMOVED),
                 ..audit::Entry::meeting(meeting.meeting_id(), actor, "definitive.remove")
             },
         )
         .await?;
     }
-    let marks: Vec<(ResponseId, UserId, Option<i32>, i32, String, MarkState)> = sqlx::query_as(
-        "DELETE FROM marks m USING responses r
-         WHERE m.meeting_id = $1 AND m.response_id = r.id AND r.script_id = $2
-         RETURNING m.response_id, m.examiner_id, m.level, m.mark, m.comment, m.state",
+    let marks = sqlx::query!(
+        r#"DELETE FROM marks m USING responses r
+           WHERE m.meeting_id = $1 AND m.response_id = r.id AND r.script_id = $2
+           RETURNING m.response_id, m.examiner_id, m.level, m.mark, m.comment, m.state AS "state: MarkState""#,
+        meeting.id,
+        script_id as ScriptId,
     )
-    .bind(meeting.id)
-    .bind(script_id)
     .fetch_all(&mut *tx)
     .await?;
-    for (response_id, examiner, level, mark, comment, state) in marks {
+    for m in marks {
         audit::record(
             &mut *tx,
             audit::Entry {
-                response_id: Some(response_id.0),
-                subject_id: Some(examiner.0),
-                old: Some(json!({"level": level, "mark": mark, "comment": comment, "state": state})),
+                response_id: Some(m.response_id),
+                subject_id: Some(m.examiner_id),
+                old: Some(json!({"level": m.level, "mark": m.mark, "comment": m.comment, "state": m.state})),
                 reason: Some(SCRIPT_REMOVED),
                 ..audit::Entry::meeting(meeting.meeting_id(), actor, "mark.remove")
             },
@@ -343,8 +351,7 @@ pub async fn remove_script(tx: &mut PgConnection, meeting: &Meeting, script_id: 
 /// edit writes), so an open cannot deadlock with a paper edit that holds the
 /// paper's lock while it waits.
 async fn lock_state(tx: &mut PgConnection, meeting_id: MeetingId) -> Result<MeetingState, AppError> {
-    sqlx::query_scalar("SELECT state FROM meetings WHERE id = $1 FOR NO KEY UPDATE")
-        .bind(meeting_id)
+    sqlx::query_scalar!(r#"SELECT state AS "state: MeetingState" FROM meetings WHERE id = $1 FOR NO KEY UPDATE"#, meeting_id as MeetingId)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| AppError::not_found("That meeting"))
@@ -356,14 +363,15 @@ pub async fn open(tx: &mut PgConnection, meeting: &Meeting, actor: Actor) -> Res
     if state != MeetingState::Setup {
         return Err(AppError::Conflict(format!("The meeting is already {}.", state.label())));
     }
-    let scripts: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM meeting_scripts WHERE meeting_id = $1").bind(meeting.id).fetch_one(&mut *tx).await?;
+    let scripts = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM meeting_scripts WHERE meeting_id = $1"#, meeting.id)
+        .fetch_one(&mut *tx)
+        .await?;
     if scripts == 0 {
         return Err(AppError::invalid("Choose the scripts to mark before opening the meeting."));
     }
     // The paper's scheme is fixed from now on (`papers::store::is_locked`): wait
     // for any edit of it to finish.
-    sqlx::query("SELECT 1 FROM papers WHERE id = $1 FOR SHARE").bind(meeting.paper_id).execute(&mut *tx).await?;
+    sqlx::query!("SELECT FROM papers WHERE id = $1 FOR SHARE", meeting.paper_id as PaperId).execute(&mut *tx).await?;
     move_state(tx, meeting, MeetingState::Setup, MeetingState::Marking, actor, "meeting.open").await
 }
 
@@ -377,8 +385,7 @@ async fn move_state(
     actor: Actor,
     action: &str,
 ) -> Result<(), AppError> {
-    let (from_name, to_name) = (from.as_str(), to.as_str());
-    let moved = sqlx::query(
+    let moved = sqlx::query!(
         "UPDATE meetings SET state = $2,
                 opened_at = CASE WHEN $2 = 'marking' THEN now() ELSE opened_at END,
                 closed_at = CASE WHEN $2 = 'closed' THEN now() ELSE closed_at END,
@@ -387,10 +394,10 @@ async fn move_state(
                     THEN (SELECT v.id FROM scheme_versions v WHERE v.paper_id = meetings.paper_id ORDER BY v.number DESC LIMIT 1)
                     ELSE scheme_version_id END
          WHERE id = $1 AND state = $3",
+        meeting.id,
+        to as MeetingState,
+        from as MeetingState,
     )
-    .bind(meeting.id)
-    .bind(to_name)
-    .bind(from_name)
     .execute(&mut *tx)
     .await?;
     if moved.rows_affected() == 0 {
@@ -398,11 +405,7 @@ async fn move_state(
     }
     audit::record(
         &mut *tx,
-        audit::Entry {
-            old: Some(json!(from_name)),
-            new: Some(json!(to_name)),
-            ..audit::Entry::meeting(meeting.meeting_id(), actor, action)
-        },
+        audit::Entry { old: Some(json!(from)), new: Some(json!(to)), ..audit::Entry::meeting(meeting.meeting_id(), actor, action) },
     )
     .await
 }
@@ -417,7 +420,7 @@ pub async fn close(tx: &mut PgConnection, meeting: &Meeting, actor: Actor) -> Re
 }
 
 /// A person in a meeting.
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Participant {
     /// User id.
     pub user_id: UserId,
@@ -433,19 +436,20 @@ pub struct Participant {
 
 /// The people of a meeting, principal examiner first.
 pub async fn participants(db: impl PgExecutor<'_>, meeting_id: MeetingId) -> Result<Vec<Participant>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT u.id AS user_id, u.email, u.name, p.role, tl.email AS team_leader
-         FROM meeting_participants p JOIN users u ON u.id = p.user_id LEFT JOIN users tl ON tl.id = p.team_leader_id
-         WHERE p.meeting_id = $1
-         ORDER BY CASE p.role WHEN 'pe' THEN 0 WHEN 'team_leader' THEN 1 ELSE 2 END, lower(u.name)",
+    Ok(sqlx::query_as!(
+        Participant,
+        r#"SELECT u.id AS user_id, u.email, u.name, p.role, tl.email AS "team_leader?"
+           FROM meeting_participants p JOIN users u ON u.id = p.user_id LEFT JOIN users tl ON tl.id = p.team_leader_id
+           WHERE p.meeting_id = $1
+           ORDER BY CASE p.role WHEN 'pe' THEN 0 WHEN 'team_leader' THEN 1 ELSE 2 END, lower(u.name)"#,
+        meeting_id as MeetingId,
     )
-    .bind(meeting_id)
     .fetch_all(db)
     .await?)
 }
 
 /// A response to mark, with the caller's progress on it.
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Assignment {
     /// Response id.
     pub response_id: ResponseId,
@@ -492,10 +496,11 @@ impl Progress {
 
 /// Every response in the meeting with `user`'s progress, in marking order (one query).
 pub async fn assignments(db: impl PgExecutor<'_>, meeting_id: MeetingId, user: UserId) -> Result<Vec<Assignment>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT r.id AS response_id, s.id AS script_id, s.candidate, q.number AS question, ms.purpose,
+    Ok(sqlx::query_as!(
+        Assignment,
+        r#"SELECT r.id AS response_id, s.id AS script_id, s.candidate, q.number AS question, ms.purpose AS "purpose: Purpose",
                 CASE WHEN ms.released_at IS NOT NULL OR qr.set_id IS NOT NULL THEN 'released'
-                     WHEN m.state IS NULL THEN 'not_started' ELSE m.state END AS state
+                     WHEN m.state IS NULL THEN 'not_started' ELSE m.state END AS "state!: Progress"
          FROM meeting_scripts ms
          JOIN meetings mt ON mt.id = ms.meeting_id
          JOIN scripts s ON s.id = ms.script_id
@@ -516,10 +521,10 @@ pub async fn assignments(db: impl PgExecutor<'_>, meeting_id: MeetingId, user: U
                         WHERE sa.meeting_id = ms.meeting_id AND sa.script_id = ms.script_id AND sa.examiner_id = $2))
                 -- The principal examiner goes through every response, whatever it is for.
                 OR EXISTS (SELECT 1 FROM meeting_participants pe WHERE pe.meeting_id = ms.meeting_id AND pe.user_id = $2 AND pe.role = 'pe'))
-         ORDER BY qs.number IS NOT NULL, qs.number, qss.position, ms.position, q.position",
+         ORDER BY qs.number IS NOT NULL, qs.number, qss.position, ms.position, q.position"#,
+        meeting_id as MeetingId,
+        user as UserId,
     )
-    .bind(meeting_id)
-    .bind(user)
     .fetch_all(db)
     .await?)
 }
@@ -528,23 +533,22 @@ pub async fn assignments(db: impl PgExecutor<'_>, meeting_id: MeetingId, user: U
 /// Every submitted mark on a released response with a definitive mark counts,
 /// judged by the tolerance rules (`stats::tolerance`), not re-coded here.
 pub async fn released_results(db: impl PgExecutor<'_>, meeting_id: MeetingId, examiner: UserId) -> Result<(i64, i64), AppError> {
-    // (mark, definitive mark, maximum mark, tolerance the meeting set)
-    let rows: Vec<(i32, i32, i32, Option<i32>)> = sqlx::query_as(
-        "SELECT m.mark, d.mark, q.max_mark, t.tolerance
+    let rows = sqlx::query!(
+        r#"SELECT m.mark, d.mark AS definitive, q.max_mark, t.tolerance AS "tolerance?"
          FROM marks m
          JOIN responses r ON r.id = m.response_id
          JOIN questions q ON q.id = r.question_id
          JOIN meeting_scripts ms ON ms.meeting_id = m.meeting_id AND ms.script_id = r.script_id AND ms.released_at IS NOT NULL
          JOIN definitive_marks d ON d.meeting_id = m.meeting_id AND d.response_id = m.response_id
          LEFT JOIN meeting_tolerances t ON t.meeting_id = m.meeting_id AND t.question_id = r.question_id
-         WHERE m.meeting_id = $1 AND m.examiner_id = $2 AND m.state = $3",
+         WHERE m.meeting_id = $1 AND m.examiner_id = $2 AND m.state = $3"#,
+        meeting_id as MeetingId,
+        examiner as UserId,
+        MarkState::Submitted as MarkState,
     )
-    .bind(meeting_id)
-    .bind(examiner)
-    .bind(MarkState::Submitted)
     .fetch_all(db)
     .await?;
-    let within = rows.iter().filter(|(mark, def, max, set)| within_tolerance(mark - def, tolerance_in_force(*set, *max))).count();
+    let within = rows.iter().filter(|r| within_tolerance(r.mark - r.definitive, tolerance_in_force(r.tolerance, r.max_mark))).count();
     Ok((i64::try_from(within).unwrap_or(i64::MAX), i64::try_from(rows.len()).unwrap_or(i64::MAX)))
 }
 
@@ -553,21 +557,25 @@ pub type TeamProgress = (String, String, i64, i64);
 
 /// The progress of a team leader's team (one query).
 pub async fn team_progress(db: impl PgExecutor<'_>, meeting_id: MeetingId, leader: UserId) -> Result<Vec<TeamProgress>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT u.name, u.email, count(m.id) FILTER (WHERE m.state = 'submitted'), count(m.id) FILTER (WHERE m.state = 'draft')
-         FROM meeting_participants p JOIN users u ON u.id = p.user_id
-         LEFT JOIN marks m ON m.meeting_id = p.meeting_id AND m.examiner_id = p.user_id
-         WHERE p.meeting_id = $1 AND p.team_leader_id = $2
-         GROUP BY u.id ORDER BY lower(u.name)",
+    Ok(sqlx::query!(
+        r#"SELECT u.name, u.email, count(m.id) FILTER (WHERE m.state = 'submitted') AS "submitted!",
+                  count(m.id) FILTER (WHERE m.state = 'draft') AS "drafts!"
+           FROM meeting_participants p JOIN users u ON u.id = p.user_id
+           LEFT JOIN marks m ON m.meeting_id = p.meeting_id AND m.examiner_id = p.user_id
+           WHERE p.meeting_id = $1 AND p.team_leader_id = $2
+           GROUP BY u.id ORDER BY lower(u.name)"#,
+        meeting_id as MeetingId,
+        leader as UserId,
     )
-    .bind(meeting_id)
-    .bind(leader)
     .fetch_all(db)
-    .await?)
+    .await?
+    .into_iter()
+    .map(|r| (r.name, r.email, r.submitted, r.drafts))
+    .collect())
 }
 
 /// A script of the meeting for the overview.
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct MeetingScript {
     /// Script id.
     pub script_id: ScriptId,
@@ -585,15 +593,16 @@ pub struct MeetingScript {
 
 /// The meeting's scripts with release and definitive-mark progress (one query).
 pub async fn scripts(db: impl PgExecutor<'_>, meeting_id: MeetingId) -> Result<Vec<MeetingScript>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT s.id AS script_id, s.candidate, ms.purpose, ms.released_at,
-                count(r.id) AS responses, count(d.response_id) AS definitive
+    Ok(sqlx::query_as!(
+        MeetingScript,
+        r#"SELECT s.id AS script_id, s.candidate, ms.purpose AS "purpose: Purpose", ms.released_at,
+                count(r.id) AS "responses!", count(d.response_id) AS "definitive!"
          FROM meeting_scripts ms JOIN scripts s ON s.id = ms.script_id
          LEFT JOIN responses r ON r.script_id = s.id
          LEFT JOIN definitive_marks d ON d.meeting_id = ms.meeting_id AND d.response_id = r.id
-         WHERE ms.meeting_id = $1 GROUP BY s.id, ms.purpose, ms.released_at, ms.position ORDER BY ms.position",
+         WHERE ms.meeting_id = $1 GROUP BY s.id, ms.purpose, ms.released_at, ms.position ORDER BY ms.position"#,
+        meeting_id as MeetingId,
     )
-    .bind(meeting_id)
     .fetch_all(db)
     .await?)
 }
@@ -612,13 +621,13 @@ impl Tolerances {
 
 /// The tolerances a meeting has set; ask `Tolerances::of` for the one in force.
 pub async fn tolerances(db: impl PgExecutor<'_>, meeting_id: MeetingId) -> Result<Tolerances, AppError> {
-    let rows: Vec<(String, i32)> = sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT q.number, t.tolerance FROM meeting_tolerances t JOIN questions q ON q.id = t.question_id WHERE t.meeting_id = $1",
+        meeting_id as MeetingId,
     )
-    .bind(meeting_id)
     .fetch_all(db)
     .await?;
-    Ok(Tolerances(rows.into_iter().collect()))
+    Ok(Tolerances(rows.into_iter().map(|r| (r.number, r.tolerance)).collect()))
 }
 
 /// Gives questions just added to a paper the default tolerance in every
@@ -630,16 +639,16 @@ pub async fn add_default_tolerances(tx: &mut PgConnection, paper_id: PaperId, qu
     }
     let ids: Vec<Uuid> = questions.iter().map(|(id, _)| *id).collect();
     let defaults: Vec<i32> = questions.iter().map(|(_, max)| default_tolerance(*max)).collect();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO meeting_tolerances (meeting_id, question_id, tolerance)
          SELECT m.id, q.id, q.tolerance FROM meetings m CROSS JOIN unnest($2::uuid[], $3::int[]) AS q (id, tolerance)
          WHERE m.paper_id = $1 AND m.state = $4
          ON CONFLICT (meeting_id, question_id) DO NOTHING",
+        paper_id as PaperId,
+        &ids,
+        &defaults,
+        MeetingState::Setup as MeetingState,
     )
-    .bind(paper_id)
-    .bind(&ids)
-    .bind(&defaults)
-    .bind(MeetingState::Setup)
     .execute(&mut *tx)
     .await?;
     Ok(())
@@ -650,7 +659,7 @@ pub async fn add_default_tolerances(tx: &mut PgConnection, paper_id: PaperId, qu
 /// one starts marking).
 pub async fn forget_questions(tx: &mut PgConnection, question_ids: &[Uuid]) -> Result<(), AppError> {
     if !question_ids.is_empty() {
-        sqlx::query("DELETE FROM meeting_tolerances WHERE question_id = ANY($1)").bind(question_ids).execute(&mut *tx).await?;
+        sqlx::query!("DELETE FROM meeting_tolerances WHERE question_id = ANY($1)", question_ids).execute(&mut *tx).await?;
     }
     Ok(())
 }
@@ -663,11 +672,13 @@ pub async fn set_tolerance(
     tolerance: i32,
     actor: Actor,
 ) -> Result<(), AppError> {
-    let (state, qualifying): (MeetingState, bool) =
-        sqlx::query_as("SELECT state, qualification_opened_at IS NOT NULL FROM meetings WHERE id = $1 FOR SHARE")
-            .bind(meeting_id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let meeting = sqlx::query!(
+        r#"SELECT state AS "state: MeetingState", qualification_opened_at IS NOT NULL AS "qualifying!" FROM meetings WHERE id = $1 FOR SHARE"#,
+        meeting_id as MeetingId,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let (state, qualifying) = (meeting.state, meeting.qualifying);
     if state == MeetingState::Closed {
         return Err(AppError::Conflict("The meeting is closed: its tolerances are final.".into()));
     }
@@ -676,22 +687,22 @@ pub async fn set_tolerance(
             "Qualification is open: examiners are judged against these tolerances, so they can no longer change.".into(),
         ));
     }
-    let (number, max_mark): (String, i32) =
-        sqlx::query_as("SELECT number, max_mark FROM questions WHERE id = $1").bind(question_id).fetch_one(&mut *tx).await?;
-    check_tolerance(&number, tolerance, max_mark).map_err(AppError::invalid)?;
-    let old: Option<i32> =
-        sqlx::query_scalar("SELECT tolerance FROM meeting_tolerances WHERE meeting_id = $1 AND question_id = $2 FOR UPDATE")
-            .bind(meeting_id)
-            .bind(question_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    sqlx::query(
+    let question = sqlx::query!("SELECT number, max_mark FROM questions WHERE id = $1", question_id).fetch_one(&mut *tx).await?;
+    check_tolerance(&question.number, tolerance, question.max_mark).map_err(AppError::invalid)?;
+    let old = sqlx::query_scalar!(
+        "SELECT tolerance FROM meeting_tolerances WHERE meeting_id = $1 AND question_id = $2 FOR UPDATE",
+        meeting_id as MeetingId,
+        question_id,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    sqlx::query!(
         "INSERT INTO meeting_tolerances (meeting_id, question_id, tolerance) VALUES ($1, $2, $3)
          ON CONFLICT (meeting_id, question_id) DO UPDATE SET tolerance = EXCLUDED.tolerance",
+        meeting_id as MeetingId,
+        question_id,
+        tolerance,
     )
-    .bind(meeting_id)
-    .bind(question_id)
-    .bind(tolerance)
     .execute(&mut *tx)
     .await?;
     audit::record(
@@ -708,24 +719,24 @@ pub async fn set_tolerance(
 
 /// The meetings a user can see: all for administrators, else those they take part in.
 pub async fn visible_to(db: impl PgExecutor<'_>, user: UserId, admin: bool) -> Result<Vec<(Meeting, Option<Role>, String)>, AppError> {
-    #[derive(FromRow)]
-    struct Row {
-        #[sqlx(flatten)]
-        meeting: Meeting,
-        role: Option<Role>,
-        paper: String,
-    }
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT m.id, m.paper_id, m.name, m.held_on, m.state, m.created_at, p.role,
-                pa.board || ' ' || pa.code || ' ' || pa.series AS paper
-         FROM meetings m JOIN papers pa ON pa.id = m.paper_id
-         LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.user_id = $1
-         WHERE $2 OR p.user_id IS NOT NULL
-         ORDER BY m.created_at DESC",
+    let rows = sqlx::query!(
+        r#"SELECT m.id, m.paper_id AS "paper_id: PaperId", m.name, m.held_on, m.state AS "state: MeetingState", m.created_at,
+                  p.role AS "role?: Role", pa.board || ' ' || pa.code || ' ' || pa.series AS "paper!"
+           FROM meetings m JOIN papers pa ON pa.id = m.paper_id
+           LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.user_id = $1
+           WHERE $2 OR p.user_id IS NOT NULL
+           ORDER BY m.created_at DESC"#,
+        user as UserId,
+        admin,
     )
-    .bind(user)
-    .bind(admin)
     .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.meeting, r.role, r.paper)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let meeting =
+                Meeting { id: r.id, paper_id: r.paper_id, name: r.name, held_on: r.held_on, state: r.state, created_at: r.created_at };
+            (meeting, r.role, r.paper)
+        })
+        .collect())
 }

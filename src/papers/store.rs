@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
-use sqlx::{FromRow, PgConnection, PgExecutor};
+use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -13,10 +13,11 @@ use crate::{
     error::{AppError, on_constraint},
     markscheme::{AoBands, Level, PaperInfo, Question, QuestionKind, Scheme},
     meetings::{MeetingState, store as meetings_store},
+    users::UserId,
 };
 
 /// A row of the papers list.
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PaperSummary {
     /// Id.
     pub id: PaperId,
@@ -39,11 +40,12 @@ pub struct PaperSummary {
 
 /// Every paper, newest first, with its counts.
 pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<PaperSummary>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT p.id, p.board, p.code, p.title, p.series, p.created_at,
-                (SELECT count(*) FROM questions q WHERE q.paper_id = p.id) AS questions,
-                (SELECT count(*) FROM scripts s WHERE s.paper_id = p.id) AS scripts
-         FROM papers p ORDER BY p.created_at DESC, p.code",
+    Ok(sqlx::query_as!(
+        PaperSummary,
+        r#"SELECT p.id, p.board, p.code, p.title, p.series, p.created_at,
+                (SELECT count(*) FROM questions q WHERE q.paper_id = p.id) AS "questions!",
+                (SELECT count(*) FROM scripts s WHERE s.paper_id = p.id) AS "scripts!"
+           FROM papers p ORDER BY p.created_at DESC, p.code"#,
     )
     .fetch_all(db)
     .await?)
@@ -74,7 +76,6 @@ impl StoredPaper {
     }
 }
 
-#[derive(FromRow)]
 struct PaperRow {
     id: PaperId,
     board: String,
@@ -85,7 +86,6 @@ struct PaperRow {
     source_document: Option<String>,
 }
 
-#[derive(FromRow)]
 struct QuestionRow {
     id: Uuid,
     number: String,
@@ -96,7 +96,6 @@ struct QuestionRow {
     indicative_content: String,
 }
 
-#[derive(FromRow)]
 struct BandRow {
     question_id: Uuid,
     grid: i32,
@@ -106,7 +105,6 @@ struct BandRow {
     descriptor: String,
 }
 
-#[derive(FromRow)]
 struct GridRow {
     question_id: Uuid,
     grid: i32,
@@ -115,34 +113,39 @@ struct GridRow {
 
 /// Loads a paper with its questions, bands and grids (four queries, not one per question).
 pub async fn load(db: &mut PgConnection, id: PaperId) -> Result<Option<StoredPaper>, AppError> {
-    let Some(paper): Option<PaperRow> =
-        sqlx::query_as("SELECT id, board, code, title, series, guidance, source_document FROM papers WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *db)
-            .await?
+    let Some(paper) = sqlx::query_as!(
+        PaperRow,
+        "SELECT id, board, code, title, series, guidance, source_document FROM papers WHERE id = $1",
+        id as PaperId,
+    )
+    .fetch_optional(&mut *db)
+    .await?
     else {
         return Ok(None);
     };
-    let questions: Vec<QuestionRow> = sqlx::query_as(
-        "SELECT id, number, prompt, max_mark, targets, kind, indicative_content
-         FROM questions WHERE paper_id = $1 ORDER BY position",
+    let questions = sqlx::query_as!(
+        QuestionRow,
+        r#"SELECT id, number, prompt, max_mark, targets, kind AS "kind: QuestionKind", indicative_content
+           FROM questions WHERE paper_id = $1 ORDER BY position"#,
+        id as PaperId,
     )
-    .bind(id)
     .fetch_all(&mut *db)
     .await?;
-    let bands: Vec<BandRow> = sqlx::query_as(
+    let bands = sqlx::query_as!(
+        BandRow,
         "SELECT b.question_id, b.grid, b.level, b.min_mark, b.max_mark, b.descriptor
          FROM level_bands b JOIN questions q ON q.id = b.question_id
          WHERE q.paper_id = $1 ORDER BY b.question_id, b.grid, b.level",
+        id as PaperId,
     )
-    .bind(id)
     .fetch_all(&mut *db)
     .await?;
-    let grids: Vec<GridRow> = sqlx::query_as(
+    let grids = sqlx::query_as!(
+        GridRow,
         "SELECT g.question_id, g.grid, g.targets FROM ao_grids g JOIN questions q ON q.id = g.question_id
          WHERE q.paper_id = $1 ORDER BY g.question_id, g.grid",
+        id as PaperId,
     )
-    .bind(id)
     .fetch_all(&mut *db)
     .await?;
 
@@ -192,17 +195,17 @@ const DUPLICATE_PAPER: &str = "A paper with this board, code and series already 
 /// Saves a new paper; call inside a transaction (the caller commits).
 pub async fn insert(tx: &mut PgConnection, scheme: &Scheme, source_document: Option<&str>, created_by: Actor) -> Result<PaperId, AppError> {
     let info = &scheme.paper;
-    let id: PaperId = sqlx::query_scalar(
-        "INSERT INTO papers (board, code, title, series, guidance, source_document, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    let id = sqlx::query_scalar!(
+        r#"INSERT INTO papers (board, code, title, series, guidance, source_document, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id AS "id: PaperId""#,
+        info.board.trim(),
+        info.code.trim(),
+        info.title.trim(),
+        info.series.trim(),
+        scheme.guidance,
+        source_document,
+        created_by.0 as UserId,
     )
-    .bind(info.board.trim())
-    .bind(info.code.trim())
-    .bind(info.title.trim())
-    .bind(info.series.trim())
-    .bind(&scheme.guidance)
-    .bind(source_document)
-    .bind(created_by.0)
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| on_constraint(e, "papers_board_code_series_key", DUPLICATE_PAPER))?;
@@ -220,11 +223,13 @@ pub const LOCKED_MESSAGE: &str = "A standardisation meeting has started marking 
 /// it, and `update` asks it again under the paper's lock, which opening a
 /// meeting also takes, so the two cannot cross.
 pub async fn is_locked(db: impl PgExecutor<'_>, paper_id: PaperId) -> Result<bool, AppError> {
-    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM meetings WHERE paper_id = $1 AND state <> $2)")
-        .bind(paper_id)
-        .bind(MeetingState::Setup)
-        .fetch_one(db)
-        .await?)
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM meetings WHERE paper_id = $1 AND state <> $2) AS "locked!""#,
+        paper_id as PaperId,
+        MeetingState::Setup as MeetingState,
+    )
+    .fetch_one(db)
+    .await?)
 }
 
 /// Refuses (409, `LOCKED_MESSAGE`) when the paper's mark scheme is fixed.
@@ -239,32 +244,37 @@ pub async fn refuse_if_locked(db: impl PgExecutor<'_>, paper_id: PaperId) -> Res
 /// gets the default tolerance in each of them.
 pub async fn update(tx: &mut PgConnection, id: PaperId, scheme: &Scheme, actor: Actor) -> Result<(), AppError> {
     // Lock the paper, then check no meeting has started marking it.
-    sqlx::query("SELECT 1 FROM papers WHERE id = $1 FOR UPDATE").bind(id).execute(&mut *tx).await?;
+    sqlx::query!("SELECT FROM papers WHERE id = $1 FOR UPDATE", id as PaperId).execute(&mut *tx).await?;
     refuse_if_locked(&mut *tx, id).await?;
     let info = &scheme.paper;
-    let done =
-        sqlx::query("UPDATE papers SET board = $2, code = $3, title = $4, series = $5, guidance = $6, updated_at = now() WHERE id = $1")
-            .bind(id)
-            .bind(info.board.trim())
-            .bind(info.code.trim())
-            .bind(info.title.trim())
-            .bind(info.series.trim())
-            .bind(&scheme.guidance)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| on_constraint(e, "papers_board_code_series_key", DUPLICATE_PAPER))?;
+    let done = sqlx::query!(
+        "UPDATE papers SET board = $2, code = $3, title = $4, series = $5, guidance = $6, updated_at = now() WHERE id = $1",
+        id as PaperId,
+        info.board.trim(),
+        info.code.trim(),
+        info.title.trim(),
+        info.series.trim(),
+        scheme.guidance,
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| on_constraint(e, "papers_board_code_series_key", DUPLICATE_PAPER))?;
     if done.rows_affected() == 0 {
         return Err(AppError::not_found("That paper"));
     }
     let keep: Vec<String> = scheme.questions.iter().map(|q| q.number.trim().to_owned()).collect();
-    let before: Vec<(Uuid, String)> =
-        sqlx::query_as("SELECT id, number FROM questions WHERE paper_id = $1").bind(id).fetch_all(&mut *tx).await?;
-    let in_use: Vec<String> = sqlx::query_scalar(
+    let before: Vec<(Uuid, String)> = sqlx::query!("SELECT id, number FROM questions WHERE paper_id = $1", id as PaperId)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|q| (q.id, q.number))
+        .collect();
+    let in_use = sqlx::query_scalar!(
         "SELECT q.number FROM questions q WHERE q.paper_id = $1 AND NOT (q.number = ANY($2))
            AND EXISTS (SELECT 1 FROM responses r WHERE r.question_id = q.id) ORDER BY q.position",
+        id as PaperId,
+        &keep,
     )
-    .bind(id)
-    .bind(&keep)
     .fetch_all(&mut *tx)
     .await?;
     if !in_use.is_empty() {
@@ -275,7 +285,7 @@ pub async fn update(tx: &mut PgConnection, id: PaperId, scheme: &Scheme, actor: 
     }
     let removed: Vec<Uuid> = before.iter().filter(|(_, n)| !keep.contains(n)).map(|(q, _)| *q).collect();
     meetings_store::forget_questions(tx, &removed).await?;
-    sqlx::query("DELETE FROM questions WHERE id = ANY($1)").bind(&removed).execute(&mut *tx).await?;
+    sqlx::query!("DELETE FROM questions WHERE id = ANY($1)", &removed).execute(&mut *tx).await?;
     let ids = write_questions(tx, id, &scheme.questions).await?;
     let added: Vec<(Uuid, i32)> = scheme
         .questions
@@ -295,34 +305,31 @@ pub async fn update(tx: &mut PgConnection, id: PaperId, scheme: &Scheme, actor: 
 async fn write_questions(tx: &mut PgConnection, paper_id: PaperId, questions: &[Question]) -> Result<Vec<Uuid>, AppError> {
     let mut ids = Vec::with_capacity(questions.len());
     for (position, q) in questions.iter().enumerate() {
-        let question_id: Uuid = sqlx::query_scalar(
+        let question_id = sqlx::query_scalar!(
             "INSERT INTO questions (paper_id, number, position, prompt, max_mark, targets, kind, indicative_content)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (paper_id, number) DO UPDATE SET position = EXCLUDED.position, prompt = EXCLUDED.prompt,
                max_mark = EXCLUDED.max_mark, targets = EXCLUDED.targets, kind = EXCLUDED.kind,
                indicative_content = EXCLUDED.indicative_content
              RETURNING id",
+            paper_id as PaperId,
+            q.number.trim(),
+            i32::try_from(position).unwrap_or(i32::MAX),
+            q.prompt,
+            q.max_mark,
+            &q.targets,
+            q.kind as QuestionKind,
+            q.indicative_content,
         )
-        .bind(paper_id)
-        .bind(q.number.trim())
-        .bind(i32::try_from(position).unwrap_or(i32::MAX))
-        .bind(&q.prompt)
-        .bind(q.max_mark)
-        .bind(&q.targets)
-        .bind(q.kind)
-        .bind(&q.indicative_content)
         .fetch_one(&mut *tx)
         .await?;
         ids.push(question_id);
-        sqlx::query("DELETE FROM level_bands WHERE question_id = $1").bind(question_id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM ao_grids WHERE question_id = $1").bind(question_id).execute(&mut *tx).await?;
+        sqlx::query!("DELETE FROM level_bands WHERE question_id = $1", question_id).execute(&mut *tx).await?;
+        sqlx::query!("DELETE FROM ao_grids WHERE question_id = $1", question_id).execute(&mut *tx).await?;
         let mut grids: Vec<(i32, &[Level])> = vec![(0, q.levels.as_slice())];
         for (i, grid) in q.ao_bands.iter().enumerate() {
             let g = i32::try_from(i + 1).unwrap_or(i32::MAX);
-            sqlx::query("INSERT INTO ao_grids (question_id, grid, targets) VALUES ($1, $2, $3)")
-                .bind(question_id)
-                .bind(g)
-                .bind(&grid.targets)
+            sqlx::query!("INSERT INTO ao_grids (question_id, grid, targets) VALUES ($1, $2, $3)", question_id, g, &grid.targets)
                 .execute(&mut *tx)
                 .await?;
             grids.push((g, grid.levels.as_slice()));
@@ -332,16 +339,16 @@ async fn write_questions(tx: &mut PgConnection, paper_id: PaperId, questions: &[
                 continue;
             }
             // One statement per grid, the bands passed as arrays.
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO level_bands (question_id, grid, level, min_mark, max_mark, descriptor)
                  SELECT $1, $2, * FROM unnest($3::int[], $4::int[], $5::int[], $6::text[])",
+                question_id,
+                grid,
+                &levels.iter().map(|l| l.level).collect::<Vec<_>>(),
+                &levels.iter().map(|l| l.min).collect::<Vec<_>>(),
+                &levels.iter().map(|l| l.max).collect::<Vec<_>>(),
+                &levels.iter().map(|l| l.descriptor.clone()).collect::<Vec<_>>(),
             )
-            .bind(question_id)
-            .bind(grid)
-            .bind(levels.iter().map(|l| l.level).collect::<Vec<_>>())
-            .bind(levels.iter().map(|l| l.min).collect::<Vec<_>>())
-            .bind(levels.iter().map(|l| l.max).collect::<Vec<_>>())
-            .bind(levels.iter().map(|l| l.descriptor.clone()).collect::<Vec<_>>())
             .execute(&mut *tx)
             .await?;
         }

@@ -24,6 +24,7 @@ use crate::{
     audit::{self, Actor},
     error::AppError,
     markscheme::{Question, Scheme},
+    users::UserId,
 };
 
 /// Longest point text kept (the rest of a very long bullet is left out).
@@ -91,7 +92,6 @@ impl Version {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct Row {
     id: Uuid,
     paper_id: PaperId,
@@ -142,17 +142,20 @@ pub async fn load(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Arc<Versio
     if let Some(v) = cached(id) {
         return Ok(Some(v));
     }
-    let row: Option<Row> = sqlx::query_as("SELECT id, paper_id, number, note, created_at, document FROM scheme_versions WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db)
-        .await?;
+    let row = sqlx::query_as!(
+        Row,
+        r#"SELECT id, paper_id, number, note, created_at, document AS "document: sqlx::types::Json<Document>"
+           FROM scheme_versions WHERE id = $1"#,
+        id,
+    )
+    .fetch_optional(db)
+    .await?;
     Ok(row.map(|r| remember(r.into())))
 }
 
 /// The newest version of a paper's scheme.
 pub async fn latest(db: &mut PgConnection, paper_id: PaperId) -> Result<Option<Arc<Version>>, AppError> {
-    let id: Option<Uuid> = sqlx::query_scalar("SELECT id FROM scheme_versions WHERE paper_id = $1 ORDER BY number DESC LIMIT 1")
-        .bind(paper_id)
+    let id = sqlx::query_scalar!("SELECT id FROM scheme_versions WHERE paper_id = $1 ORDER BY number DESC LIMIT 1", paper_id as PaperId)
         .fetch_optional(&mut *db)
         .await?;
     match id {
@@ -163,9 +166,7 @@ pub async fn latest(db: &mut PgConnection, paper_id: PaperId) -> Result<Option<A
 
 /// A paper's version by its number.
 pub async fn numbered(db: &mut PgConnection, paper_id: Uuid, number: i32) -> Result<Option<Arc<Version>>, AppError> {
-    let id: Option<Uuid> = sqlx::query_scalar("SELECT id FROM scheme_versions WHERE paper_id = $1 AND number = $2")
-        .bind(paper_id)
-        .bind(number)
+    let id = sqlx::query_scalar!("SELECT id FROM scheme_versions WHERE paper_id = $1 AND number = $2", paper_id, number)
         .fetch_optional(&mut *db)
         .await?;
     match id {
@@ -175,7 +176,7 @@ pub async fn numbered(db: &mut PgConnection, paper_id: Uuid, number: i32) -> Res
 }
 
 /// A summary of each version of a paper, newest first.
-#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct VersionInfo {
     /// Id.
     pub id: Uuid,
@@ -192,12 +193,13 @@ pub struct VersionInfo {
 
 /// Every version of a paper, newest first.
 pub async fn list(db: impl PgExecutor<'_>, paper_id: PaperId) -> Result<Vec<VersionInfo>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT v.id, v.number, v.note, u.name AS created_by, v.created_at
-         FROM scheme_versions v LEFT JOIN users u ON u.id = v.created_by
-         WHERE v.paper_id = $1 ORDER BY v.number DESC",
+    Ok(sqlx::query_as!(
+        VersionInfo,
+        r#"SELECT v.id, v.number, v.note, u.name AS "created_by?", v.created_at
+           FROM scheme_versions v LEFT JOIN users u ON u.id = v.created_by
+           WHERE v.paper_id = $1 ORDER BY v.number DESC"#,
+        paper_id as PaperId,
     )
-    .bind(paper_id)
     .fetch_all(db)
     .await?)
 }
@@ -216,16 +218,16 @@ pub async fn record(tx: &mut PgConnection, paper_id: PaperId, actor: Option<Acto
             text_col.push(t.clone());
         }
     }
-    let ids: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
+    let ids = sqlx::query!(
         "INSERT INTO indicative_points (question_id, text) SELECT * FROM unnest($1::uuid[], $2::text[])
          ON CONFLICT (question_id, text) DO UPDATE SET text = EXCLUDED.text
          RETURNING id, question_id, text",
+        &question_col,
+        &text_col,
     )
-    .bind(&question_col)
-    .bind(&text_col)
     .fetch_all(&mut *tx)
     .await?;
-    let id_of: HashMap<(Uuid, &str), Uuid> = ids.iter().map(|(id, q, t)| ((*q, t.as_str()), *id)).collect();
+    let id_of: HashMap<(Uuid, &str), Uuid> = ids.iter().map(|p| ((p.question_id, p.text.as_str()), p.id)).collect();
     let points: Vec<Vec<Point>> = paper
         .question_ids
         .iter()
@@ -234,35 +236,40 @@ pub async fn record(tx: &mut PgConnection, paper_id: PaperId, actor: Option<Acto
         .collect();
     let document = Document { scheme: paper.scheme, question_ids: paper.question_ids, points };
 
-    let newest: Option<(Uuid, sqlx::types::Json<Document>)> =
-        sqlx::query_as("SELECT id, document FROM scheme_versions WHERE paper_id = $1 ORDER BY number DESC LIMIT 1")
-            .bind(paper_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if let Some((id, doc)) = &newest
-        && doc.0 == document
+    let newest = sqlx::query!(
+        r#"SELECT id, document AS "document: sqlx::types::Json<Document>"
+           FROM scheme_versions WHERE paper_id = $1 ORDER BY number DESC LIMIT 1"#,
+        paper_id as PaperId,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(newest) = &newest
+        && newest.document.0 == document
     {
-        return Ok(*id);
+        return Ok(newest.id);
     }
-    let (id, number): (Uuid, i32) = sqlx::query_as(
+    let made = sqlx::query!(
         "INSERT INTO scheme_versions (paper_id, number, document, note, created_by)
          SELECT $1, COALESCE(max(number), 0) + 1, $2, $3, $4 FROM scheme_versions WHERE paper_id = $1
          RETURNING id, number",
+        paper_id as PaperId,
+        sqlx::types::Json(&document) as sqlx::types::Json<&Document>,
+        note,
+        actor.map(|a| a.0) as Option<UserId>,
     )
-    .bind(paper_id)
-    .bind(sqlx::types::Json(&document))
-    .bind(note)
-    .bind(actor.map(|a| a.0))
     .fetch_one(&mut *tx)
     .await?;
+    let (id, number) = (made.id, made.number);
     let (point_col, position_col): (Vec<Uuid>, Vec<i32>) =
         document.points.iter().flatten().enumerate().map(|(i, p)| (p.id, i32::try_from(i + 1).unwrap_or(i32::MAX))).unzip();
-    sqlx::query("INSERT INTO version_points (scheme_version_id, point_id, position) SELECT $1, * FROM unnest($2::uuid[], $3::int[])")
-        .bind(id)
-        .bind(&point_col)
-        .bind(&position_col)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO version_points (scheme_version_id, point_id, position) SELECT $1, * FROM unnest($2::uuid[], $3::int[])",
+        id,
+        &point_col,
+        &position_col,
+    )
+    .execute(&mut *tx)
+    .await?;
     let questions: Vec<&str> = document.scheme.questions.iter().map(|q| q.number.as_str()).collect();
     audit::record(
         &mut *tx,

@@ -1,7 +1,7 @@
 //! Scripts, responses and attachments in the database.
 
 use serde::Serialize;
-use sqlx::{FromRow, PgConnection, PgExecutor};
+use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use super::{ResponseId, ScriptId, upload::ScriptUpload};
@@ -13,7 +13,7 @@ use crate::{
 };
 
 /// A row of a paper's scripts list.
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ScriptSummary {
     /// Id.
     pub id: ScriptId,
@@ -27,19 +27,20 @@ pub struct ScriptSummary {
 
 /// A paper's scripts in candidate order, with counts (one query).
 pub async fn list(db: impl PgExecutor<'_>, paper_id: PaperId) -> Result<Vec<ScriptSummary>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT s.id, s.candidate, count(r.id) AS responses, count(r.attachment_id) AS attachments
-         FROM scripts s LEFT JOIN responses r ON r.script_id = s.id
-         WHERE s.paper_id = $1 GROUP BY s.id ORDER BY s.candidate",
+    Ok(sqlx::query_as!(
+        ScriptSummary,
+        r#"SELECT s.id, s.candidate, count(r.id) AS "responses!", count(r.attachment_id) AS "attachments!"
+           FROM scripts s LEFT JOIN responses r ON r.script_id = s.id
+           WHERE s.paper_id = $1 GROUP BY s.id ORDER BY s.candidate"#,
+        paper_id as PaperId,
     )
-    .bind(paper_id)
     .fetch_all(db)
     .await?)
 }
 
 /// The candidate numbers already on a paper.
 pub async fn candidates(db: impl PgExecutor<'_>, paper_id: PaperId) -> Result<Vec<String>, AppError> {
-    Ok(sqlx::query_scalar("SELECT candidate FROM scripts WHERE paper_id = $1").bind(paper_id).fetch_all(db).await?)
+    Ok(sqlx::query_scalar!("SELECT candidate FROM scripts WHERE paper_id = $1", paper_id as PaperId).fetch_all(db).await?)
 }
 
 /// A saved script with the ids of its responses.
@@ -72,42 +73,42 @@ pub async fn insert(
 ) -> Result<Vec<SavedScript>, AppError> {
     let mut saved = Vec::with_capacity(uploads.len());
     for script in uploads {
-        let script_id: ScriptId = sqlx::query_scalar("INSERT INTO scripts (paper_id, candidate) VALUES ($1, $2) RETURNING id")
-            .bind(paper_id)
-            .bind(&script.candidate)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| {
-                on_constraint(
-                    e,
-                    "scripts_paper_candidate_key",
-                    &format!("Candidate {} already has a script on this paper.", script.candidate),
-                )
-            })?;
+        let script_id = sqlx::query_scalar!(
+            r#"INSERT INTO scripts (paper_id, candidate) VALUES ($1, $2) RETURNING id AS "id: ScriptId""#,
+            paper_id as PaperId,
+            script.candidate,
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| {
+            on_constraint(e, "scripts_paper_candidate_key", &format!("Candidate {} already has a script on this paper.", script.candidate))
+        })?;
         let mut responses = Vec::with_capacity(script.responses.len());
         for r in &script.responses {
             let qid =
                 question_id(&r.question).ok_or_else(|| AppError::invalid(format!("Question {} is not on this paper.", r.question)))?;
             let attachment_id: Option<Uuid> = match &r.file {
                 Some(file) => Some(
-                    sqlx::query_scalar("INSERT INTO attachments (content_type, filename, bytes) VALUES ($1, $2, $3) RETURNING id")
-                        .bind(file.content_type)
-                        .bind(&file.filename)
-                        .bind(&file.bytes)
-                        .fetch_one(&mut *tx)
-                        .await?,
+                    sqlx::query_scalar!(
+                        "INSERT INTO attachments (content_type, filename, bytes) VALUES ($1, $2, $3) RETURNING id",
+                        file.content_type,
+                        file.filename,
+                        file.bytes,
+                    )
+                    .fetch_one(&mut *tx)
+                    .await?,
                 ),
                 None => None,
             };
-            let id: ResponseId = sqlx::query_scalar(
-                "INSERT INTO responses (script_id, question_id, paper_id, text, attachment_id)
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            let id = sqlx::query_scalar!(
+                r#"INSERT INTO responses (script_id, question_id, paper_id, text, attachment_id)
+                   VALUES ($1, $2, $3, $4, $5) RETURNING id AS "id: ResponseId""#,
+                script_id as ScriptId,
+                qid,
+                paper_id as PaperId,
+                r.text.as_deref(),
+                attachment_id,
             )
-            .bind(script_id)
-            .bind(qid)
-            .bind(paper_id)
-            .bind(r.text.as_deref())
-            .bind(attachment_id)
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| {
@@ -125,7 +126,7 @@ pub async fn insert(
 }
 
 /// One response as the script page shows it.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct ResponseView {
     /// Response id.
     pub id: ResponseId,
@@ -156,27 +157,27 @@ pub struct ScriptView {
 
 /// Loads a script of a paper (two queries).
 pub async fn load(db: &mut PgConnection, paper_id: PaperId, script_id: ScriptId) -> Result<Option<ScriptView>, AppError> {
-    let Some(candidate): Option<String> = sqlx::query_scalar("SELECT candidate FROM scripts WHERE id = $1 AND paper_id = $2")
-        .bind(script_id)
-        .bind(paper_id)
-        .fetch_optional(&mut *db)
-        .await?
+    let Some(candidate) =
+        sqlx::query_scalar!("SELECT candidate FROM scripts WHERE id = $1 AND paper_id = $2", script_id as ScriptId, paper_id as PaperId)
+            .fetch_optional(&mut *db)
+            .await?
     else {
         return Ok(None);
     };
-    let responses = sqlx::query_as(
-        "SELECT r.id, q.number AS question, q.max_mark, r.text, r.attachment_id, a.content_type
-         FROM responses r JOIN questions q ON q.id = r.question_id LEFT JOIN attachments a ON a.id = r.attachment_id
-         WHERE r.script_id = $1 ORDER BY q.position",
+    let responses = sqlx::query_as!(
+        ResponseView,
+        r#"SELECT r.id, q.number AS question, q.max_mark, r.text, r.attachment_id, a.content_type AS "content_type?"
+           FROM responses r JOIN questions q ON q.id = r.question_id LEFT JOIN attachments a ON a.id = r.attachment_id
+           WHERE r.script_id = $1 ORDER BY q.position"#,
+        script_id as ScriptId,
     )
-    .bind(script_id)
     .fetch_all(&mut *db)
     .await?;
     Ok(Some(ScriptView { id: script_id, paper_id, candidate, responses }))
 }
 
 /// An attachment's file.
-#[derive(Debug, FromRow)]
+#[derive(Debug)]
 pub struct AttachmentFile {
     /// MIME type, checked at upload.
     pub content_type: String,
@@ -188,20 +189,22 @@ pub struct AttachmentFile {
 
 /// Loads an attachment's file.
 pub async fn attachment(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<AttachmentFile>, AppError> {
-    Ok(sqlx::query_as("SELECT content_type, filename, bytes FROM attachments WHERE id = $1").bind(id).fetch_optional(db).await?)
+    Ok(sqlx::query_as!(AttachmentFile, "SELECT content_type, filename, bytes FROM attachments WHERE id = $1", id)
+        .fetch_optional(db)
+        .await?)
 }
 
 /// The user's role in a meeting that marks the script this attachment is on, if any.
 pub async fn role_for_attachment(db: impl PgExecutor<'_>, attachment_id: Uuid, user_id: UserId) -> Result<Option<Role>, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT p.role FROM responses r
-         JOIN meeting_scripts ms ON ms.script_id = r.script_id
-         JOIN meeting_participants p ON p.meeting_id = ms.meeting_id AND p.user_id = $2
-         WHERE r.attachment_id = $1
-         LIMIT 1",
+    Ok(sqlx::query_scalar!(
+        r#"SELECT p.role AS "role: Role" FROM responses r
+           JOIN meeting_scripts ms ON ms.script_id = r.script_id
+           JOIN meeting_participants p ON p.meeting_id = ms.meeting_id AND p.user_id = $2
+           WHERE r.attachment_id = $1
+           LIMIT 1"#,
+        attachment_id,
+        user_id as UserId,
     )
-    .bind(attachment_id)
-    .bind(user_id)
     .fetch_optional(db)
     .await?)
 }

@@ -110,38 +110,61 @@ impl DisplayName {
     }
 }
 
-const USER_COLUMNS: &str = "id, email, name, is_admin, active, must_change_password, created_at, sessions_valid_after";
-
 /// The user with this id, active or not.
 pub async fn find_by_id(db: impl PgExecutor<'_>, id: UserId) -> Result<Option<User>, AppError> {
-    Ok(sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(db).await?)
+    Ok(sqlx::query_as!(
+        User,
+        "SELECT id, email, name, is_admin, active, must_change_password, created_at, sessions_valid_after FROM users WHERE id = $1",
+        id as UserId,
+    )
+    .fetch_optional(db)
+    .await?)
 }
 
 /// The user with this email, and their password hash, for signing in.
 pub async fn find_with_hash(db: impl PgExecutor<'_>, email: &Email) -> Result<Option<(User, String)>, AppError> {
-    #[derive(FromRow)]
-    struct Row {
-        #[sqlx(flatten)]
-        user: User,
-        password_hash: String,
-    }
-    let row: Option<Row> = sqlx::query_as(&format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1"))
-        .bind(email.as_str())
-        .fetch_optional(db)
-        .await?;
-    Ok(row.map(|r| (r.user, r.password_hash)))
+    let row = sqlx::query!(
+        "SELECT id, email, name, is_admin, active, must_change_password, created_at, sessions_valid_after, password_hash
+         FROM users WHERE email = $1",
+        email.as_str(),
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| {
+        let user = User {
+            id: r.id,
+            email: r.email,
+            name: r.name,
+            is_admin: r.is_admin,
+            active: r.active,
+            must_change_password: r.must_change_password,
+            created_at: r.created_at,
+            sessions_valid_after: r.sessions_valid_after,
+        };
+        (user, r.password_hash)
+    }))
 }
 
 /// The user with this email, active or not.
 pub async fn find_by_email(db: impl PgExecutor<'_>, email: &Email) -> Result<Option<User>, AppError> {
-    Ok(sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1")).bind(email.as_str()).fetch_optional(db).await?)
+    Ok(sqlx::query_as!(
+        User,
+        "SELECT id, email, name, is_admin, active, must_change_password, created_at, sessions_valid_after FROM users WHERE email = $1",
+        email.as_str(),
+    )
+    .fetch_optional(db)
+    .await?)
 }
 
 /// Every account, administrators first, then by name.
 pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<User>, AppError> {
-    Ok(sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY active DESC, is_admin DESC, lower(name), email"))
-        .fetch_all(db)
-        .await?)
+    Ok(sqlx::query_as!(
+        User,
+        "SELECT id, email, name, is_admin, active, must_change_password, created_at, sessions_valid_after
+         FROM users ORDER BY active DESC, is_admin DESC, lower(name), email",
+    )
+    .fetch_all(db)
+    .await?)
 }
 
 /// What a new account is made from.
@@ -173,15 +196,17 @@ pub async fn create_by(db: &PgPool, actor: Option<Actor>, new: NewUser<'_>) -> R
 /// Creates an account in the caller's transaction (the demonstration), audited
 /// there; a taken email is a 409.
 pub async fn insert(tx: &mut PgConnection, actor: Option<Actor>, new: &NewUser<'_>) -> Result<User, AppError> {
-    let user: User = sqlx::query_as(&format!(
+    let user = sqlx::query_as!(
+        User,
         "INSERT INTO users (email, name, password_hash, is_admin, must_change_password)
-         VALUES ($1, $2, $3, $4, $5) RETURNING {USER_COLUMNS}"
-    ))
-    .bind(new.email.as_str())
-    .bind(new.name.as_str())
-    .bind(new.password_hash)
-    .bind(new.is_admin)
-    .bind(new.must_change_password)
+         VALUES ($1, $2, $3, $4, $5)
+         RETURNING id, email, name, is_admin, active, must_change_password, created_at, sessions_valid_after",
+        new.email.as_str(),
+        new.name.as_str(),
+        new.password_hash,
+        new.is_admin,
+        new.must_change_password,
+    )
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| on_constraint(e, "users_email_key", "An account with this email already exists."))?;
@@ -198,14 +223,15 @@ fn created(user: &User) -> serde_json::Value {
 /// (one statement, so two processes starting together cannot both do it).
 pub async fn create_first_admin(db: &PgPool, new: NewUser<'_>) -> Result<Option<User>, AppError> {
     let mut tx = crate::db::tx::begin(db).await?;
-    let user: Option<User> = sqlx::query_as(&format!(
+    let user = sqlx::query_as!(
+        User,
         "INSERT INTO users (email, name, password_hash, is_admin, must_change_password)
          SELECT $1, $2, $3, true, true WHERE NOT EXISTS (SELECT 1 FROM users)
-         RETURNING {USER_COLUMNS}"
-    ))
-    .bind(new.email.as_str())
-    .bind(new.name.as_str())
-    .bind(new.password_hash)
+         RETURNING id, email, name, is_admin, active, must_change_password, created_at, sessions_valid_after",
+        new.email.as_str(),
+        new.name.as_str(),
+        new.password_hash,
+    )
     .fetch_optional(&mut *tx)
     .await?;
     if let Some(user) = &user {
@@ -230,13 +256,13 @@ pub struct PasswordSet {
 /// moment. People's changes and resets go through [`replace_password`], which
 /// also revokes API tokens and keeps the audit log.
 pub async fn set_password(db: impl PgExecutor<'_>, id: UserId, hash: &str, one_time: bool) -> Result<OffsetDateTime, AppError> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "UPDATE users SET password_hash = $2, must_change_password = $3, updated_at = now(), sessions_valid_after = now()
          WHERE id = $1 RETURNING sessions_valid_after",
+        id as UserId,
+        hash,
+        one_time,
     )
-    .bind(id)
-    .bind(hash)
-    .bind(one_time)
     .fetch_one(db)
     .await?)
 }
@@ -265,17 +291,19 @@ pub async fn replace_password(
 /// audit log when it changes anything; `None` when there is no such account.
 pub async fn set_active(db: &PgPool, actor: Option<Actor>, id: UserId, active: bool) -> Result<Option<User>, AppError> {
     crate::transact!(db, |tx| {
-        let was: Option<bool> =
-            sqlx::query_scalar("SELECT active FROM users WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(&mut *tx).await?;
+        let was = sqlx::query_scalar!("SELECT active FROM users WHERE id = $1 FOR UPDATE", id as UserId).fetch_optional(&mut *tx).await?;
         let Some(was) = was else {
             return Ok(None);
         };
-        let user: User =
-            sqlx::query_as(&format!("UPDATE users SET active = $2, updated_at = now() WHERE id = $1 RETURNING {USER_COLUMNS}"))
-                .bind(id)
-                .bind(active)
-                .fetch_one(&mut *tx)
-                .await?;
+        let user = sqlx::query_as!(
+            User,
+            "UPDATE users SET active = $2, updated_at = now() WHERE id = $1
+             RETURNING id, email, name, is_admin, active, must_change_password, created_at, sessions_valid_after",
+            id as UserId,
+            active,
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         if was != active {
             let action = if active { "account.activate" } else { "account.deactivate" };
             audit::record(&mut *tx, Entry::account(actor, id, action)).await?;
