@@ -37,6 +37,15 @@ pub fn note_line(text: &str) -> String {
     format!("**Amendment (standardisation meeting):** {}", text.trim())
 }
 
+fn append(content: &mut String, paragraph: &str) {
+    let kept = content.trim_end().len();
+    content.truncate(kept);
+    if !content.is_empty() {
+        content.push_str("\n\n");
+    }
+    content.push_str(paragraph);
+}
+
 /// Applies the amendment to `scheme`; the error says what is wrong.
 pub fn apply(scheme: &mut Scheme, a: &Amendment) -> Result<(), String> {
     let text = a.text.trim();
@@ -54,19 +63,10 @@ pub fn apply(scheme: &mut Scheme, a: &Amendment) -> Result<(), String> {
         return Err(format!("Question {} is not on this paper (its questions are {numbers}).", a.question.trim()));
     };
     match a.kind {
-        Kind::IndicativeContent => {
-            let point = text.replace('\n', " ");
-            if !q.indicative_content.is_empty() && !q.indicative_content.ends_with('\n') {
-                q.indicative_content.push('\n');
-            }
-            q.indicative_content.push_str(&format!("\n- {point}\n"));
-        }
-        Kind::Note => {
-            if !q.indicative_content.is_empty() && !q.indicative_content.ends_with('\n') {
-                q.indicative_content.push('\n');
-            }
-            q.indicative_content.push_str(&format!("\n{}\n", note_line(text)));
-        }
+        // Added at the end, after a blank line, with nothing trailing: the scheme
+        // reads the same when it is written out and imported again.
+        Kind::IndicativeContent => append(&mut q.indicative_content, &format!("- {}", text.replace('\n', " "))),
+        Kind::Note => append(&mut q.indicative_content, &note_line(text)),
         Kind::LevelDescriptor => {
             if q.kind != QuestionKind::Levels {
                 return Err(format!("Question {} is not marked by levels, so it has no level descriptors to clarify.", q.number));
@@ -121,7 +121,11 @@ mod tests {
         apply(&mut s, &amendment("01", Kind::Note, None, "Credit either reading of Source B")).unwrap();
         apply(&mut s, &amendment("01", Kind::LevelDescriptor, Some(2), "Good, with own knowledge")).unwrap();
         let q = &s.questions[0];
-        assert!(q.indicative_content.contains("- the first point\n\n- the 1927 war scare as context\n"), "{}", q.indicative_content);
+        assert!(
+            q.indicative_content.starts_with("- the first point\n\n- the 1927 war scare as context\n\n**Amendment"),
+            "{}",
+            q.indicative_content
+        );
         assert!(q.indicative_content.contains("**Amendment (standardisation meeting):** Credit either reading of Source B"));
         assert_eq!(q.levels[1].descriptor, "Good, with own knowledge");
         assert_eq!(crate::papers::versions::points_of(&q.indicative_content), ["the first point", "the 1927 war scare as context"]);

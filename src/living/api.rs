@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/papers/{id}/amendments", post(post_amendment))
         .route("/papers/{id}/versions", get(get_versions))
         .route("/papers/{id}/versions/{number}", get(get_version))
+        .route("/papers/{id}/versions/{number}/document", get(get_document))
 }
 
 #[derive(Deserialize)]
@@ -159,4 +160,27 @@ async fn get_version(
         .await?
         .ok_or_else(|| AppError::not_found(format!("Version {number} of this paper")))?;
     Ok(Json(v.scheme.clone()))
+}
+
+/// The scheme at a version as a document in the importer's layout, amendments
+/// in place (`pages` serves the same to browsers).
+pub async fn document(state: &AppState, user: &User, paper_id: PaperId, number: i32) -> Result<Response, AppError> {
+    may_read_versions(state, paper_id, user).await?;
+    let mut conn = state.db.acquire().await?;
+    let v = versions::numbered(&mut conn, paper_id.0, number)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("Version {number} of this paper")))?;
+    let mut response = crate::markscheme::to_markdown(&v.scheme).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/markdown; charset=utf-8"));
+    let name = format!("attachment; filename=\"mark-scheme-version-{number}.md\"");
+    response.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&name).map_err(|e| AppError::Internal(e.into()))?);
+    Ok(response)
+}
+
+async fn get_document(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path((paper_id, number)): Path<(PaperId, i32)>,
+) -> Result<Response, AppError> {
+    document(&state, &user, paper_id, number).await
 }

@@ -47,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/referrals/answered", get(show_answered))
         .route("/papers/{id}/versions", get(show_versions))
         .route("/papers/{id}/versions/{number}", get(show_version))
+        .route("/papers/{id}/versions/{number}/document", get(download_document))
         .route("/papers/{id}/versions/{a}/diff/{b}", get(show_diff))
 }
 
@@ -480,4 +481,12 @@ async fn show_answered(State(state): State<AppState>, AuthUser(user): AuthUser) 
     .fetch_all(&state.db)
     .await?;
     Ok(render(&AnsweredPart { rows })?.into_response())
+}
+
+async fn download_document(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path((paper_id, number)): Path<(PaperId, i32)>,
+) -> Result<Response, AppError> {
+    super::api::document(&state, &user, paper_id, number).await
 }

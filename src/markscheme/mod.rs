@@ -15,6 +15,7 @@ mod lines;
 mod model;
 mod paper;
 mod parse;
+mod render;
 mod validate;
 
 #[cfg(test)]
@@ -24,4 +25,5 @@ mod fuzz_tests;
 
 pub use model::{AoBands, Level, LineSpan, PaperInfo, Parsed, Problem, Question, QuestionKind, Scheme, ValidationError};
 pub use parse::parse;
+pub use render::to_markdown;
 pub use validate::validate;

@@ -97,6 +97,34 @@ async fn a_referral_answered_with_an_amendment_makes_a_new_version_and_leaves_th
     assert_eq!(r.status(), 201);
     assert_eq!(r.json::<Value>().await.unwrap()["version"], 3);
     assert_eq!(f.outsider.api.get(&format!("/api/v1/papers/{}/versions", f.paper)).await.status(), 200, "in a meeting on the paper");
+
+    // The final scheme as a document, amendments in place, reads back through the importer to the same structure.
+    let document = f.pe.api.get(&format!("/api/v1/papers/{}/versions/3/document", f.paper)).await.text().await.unwrap();
+    assert!(document.contains("the 1927 war scare as context for hostility") && document.contains("Credit either reading"));
+    let r = f
+        .admin
+        .api
+        .http
+        .post(format!("{}/api/v1/papers/import", f.admin.api.base))
+        .bearer_auth(&f.admin.api.token)
+        .body(document)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let mut imported: Value = r.json().await.unwrap();
+    // Where each question sat in the document is the import's own note, not part of the scheme.
+    for q in imported["questions"].as_array_mut().unwrap() {
+        q.as_object_mut().unwrap().remove("source");
+    }
+    let v3: Value = f.pe.api.get(&format!("/api/v1/papers/{}/versions/3", f.paper)).await.json().await.unwrap();
+    let (got, want) = (imported["questions"].as_array().unwrap(), v3["questions"].as_array().unwrap());
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        for (field, value) in w.as_object().unwrap() {
+            assert_eq!(&g[field], value, "question {} {field} after the round trip", w["number"]);
+        }
+    }
 }
 
 #[tokio::test]
