@@ -172,6 +172,7 @@ pub async fn load(pool: &PgPool, actor: Actor) -> Result<Loaded, AppError> {
             }
             if plan::decided(si, scripts.len(), qi) {
                 let input = DefinitiveInput {
+                    reevaluate: None,
                     level: Some(answer.level),
                     mark: answer.mark,
                     rationale: answer.rationale.clone(),

@@ -16,7 +16,7 @@ use crate::{
     auth::extract::AuthUser,
     error::AppError,
     marking::store as marking_store,
-    meetings::access::{InMeeting, Leader, Marker, Participant},
+    meetings::access::{InMeeting, Leader, Marker, Participant, Principal},
     papers::{PaperId, versions},
     qualification::store as qualification,
     scripts::ResponseId,
@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/{id}/referrals", get(get_referrals))
         .route("/meetings/{id}/referrals/{referral_id}/answer", post(post_answer))
         .route("/meetings/{id}/referrals/{referral_id}/pass-up", post(post_pass_up))
+        .route("/meetings/{id}/responses/{response_id}/impact", get(get_impact))
         .route("/meetings/{id}/record", get(get_record))
         .route("/meetings/{id}/record.md", get(get_record_md))
         .route("/papers/{id}/amendments", post(post_amendment))
@@ -183,4 +184,25 @@ async fn get_document(
     Path((paper_id, number)): Path<(PaperId, i32)>,
 ) -> Result<Response, AppError> {
     document(&state, &user, paper_id, number).await
+}
+
+#[derive(Deserialize)]
+struct ImpactQuery {
+    mark: i32,
+}
+
+/// Who would be affected if the response's definitive mark became `mark`.
+async fn get_impact(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<Principal>,
+    Path((_, response_id)): Path<(Uuid, Uuid)>,
+    axum::extract::Query(q): axum::extract::Query<ImpactQuery>,
+) -> Result<impl IntoResponse, AppError> {
+    let mut conn = state.db.acquire().await?;
+    let ctx = marking_store::response_in_meeting(&mut conn, &access.meeting, ResponseId(response_id)).await?;
+    if !ctx.question.allowed(q.mark) {
+        return Err(AppError::invalid(format!("{} is not a mark question {} allows.", q.mark, ctx.question.number)));
+    }
+    let affected = super::impact::of_definitive_change(&mut conn, access.meeting.id, response_id, q.mark).await?;
+    Ok(Json(json!({"response_id": response_id, "proposed": q.mark, "affected": affected})))
 }

@@ -8,5 +8,6 @@
 
 pub mod amend;
 pub mod api;
+pub mod impact;
 pub mod pages;
 pub mod store;

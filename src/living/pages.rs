@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/{id}/referrals/{referral_id}/answer", axum::routing::post(answer))
         .route("/meetings/{id}/referrals/{referral_id}/pass-up", axum::routing::post(pass_up))
         .route("/meetings/{id}/amendments/new", get(show_new_amendments))
+        .route("/meetings/{id}/responses/{response_id}/impact", get(show_impact))
         .route("/meetings/{id}/record", get(show_record))
         .route("/meetings/{id}/record.md", get(download_record))
         .route("/referrals/answered", get(show_answered))
@@ -489,4 +490,33 @@ async fn download_document(
     Path((paper_id, number)): Path<(PaperId, i32)>,
 ) -> Result<Response, AppError> {
     super::api::document(&state, &user, paper_id, number).await
+}
+
+#[derive(serde::Deserialize)]
+struct ImpactQuery {
+    mark: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "living/impact.html")]
+struct ImpactPart {
+    proposed: Option<i32>,
+    affected: Vec<super::impact::Affected>,
+}
+
+/// The principal examiner's page: who the definitive mark in the form would affect, as they type it.
+async fn show_impact(
+    State(state): State<AppState>,
+    InMeeting(access, ..): InMeeting<crate::meetings::access::Principal>,
+    Path((_, response_id)): Path<(Uuid, Uuid)>,
+    axum::extract::Query(q): axum::extract::Query<ImpactQuery>,
+) -> Result<Response, AppError> {
+    let mut conn = state.db.acquire().await?;
+    let ctx = marking_store::response_in_meeting(&mut conn, &access.meeting, ResponseId(response_id)).await?;
+    let proposed = q.mark.as_deref().and_then(|m| m.trim().parse::<i32>().ok()).filter(|m| ctx.question.allowed(*m));
+    let affected = match proposed {
+        Some(m) => super::impact::of_definitive_change(&mut conn, access.meeting.id, response_id, m).await?,
+        None => Vec::new(),
+    };
+    Ok(render(&ImpactPart { proposed, affected })?.into_response())
 }

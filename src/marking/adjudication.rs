@@ -61,6 +61,10 @@ pub struct DefinitiveInput {
     pub reason: Option<String>,
     /// Version the edit was based on; None writes unconditionally.
     pub version: Option<i32>,
+    /// For a qualification script once qualification is open: whether the
+    /// results of the examiners who submitted its set are judged again
+    /// against the new mark (`None` refuses, asking the principal examiner to decide).
+    pub reevaluate: Option<bool>,
 }
 
 /// Records or changes the definitive mark. After release a reason is required
@@ -77,9 +81,12 @@ pub async fn save_definitive(
         rules::check_len("A reason", r, rules::MAX_REASON_CHARS).map_err(AppError::invalid)?;
     }
     let (state, released) = lock_response(tx, meeting.meeting_id(), ctx).await?;
-    if ctx.purpose == Purpose::Qualification && crate::qualification::store::is_open(&mut *tx, meeting.id).await? {
+    let rejudge = ctx.purpose == Purpose::Qualification && crate::qualification::store::is_open(&mut *tx, meeting.id).await?;
+    if rejudge && input.reevaluate.is_none() {
         return Err(AppError::Conflict(
-            "Qualification is open: examiners are judged against this definitive mark, so it can no longer change.".into(),
+            "Qualification is open and examiners are judged against this definitive mark: look at who is affected, then say \
+             whether their results are judged again (reevaluate: true) or stand (reevaluate: false)."
+                .into(),
         ));
     }
     if state == MeetingState::Closed {
@@ -132,6 +139,9 @@ pub async fn save_definitive(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| AppError::Conflict("The definitive mark was changed elsewhere at the same moment. Reload the page to see it.".into()))?;
+    if rejudge && let Some(apply) = input.reevaluate {
+        crate::qualification::store::reevaluate(tx, meeting.id, ctx.script_id.0, apply, actor.0.0).await?;
+    }
     let before = existing.map(|d| json!({"level": d.level, "mark": d.mark, "rationale": d.rationale}));
     let after = json!({"level": stored.level, "mark": stored.mark, "rationale": stored.rationale});
     // Every adjudication is kept as a ruling, with the marks as they stand now.

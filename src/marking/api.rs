@@ -95,6 +95,8 @@ struct DefinitiveBody {
     reason: Option<String>,
     #[serde(default)]
     version: Option<i32>,
+    #[serde(default)]
+    reevaluate: Option<bool>,
 }
 
 async fn put_definitive(
@@ -106,6 +108,7 @@ async fn put_definitive(
     let stored = crate::transact!(&state.db, |tx| {
         let ctx = store::response_in_meeting(tx, &access.meeting, response_id).await?;
         let input = DefinitiveInput {
+            reevaluate: body.reevaluate,
             level: body.level,
             mark: body.mark,
             rationale: body.rationale.clone(),

@@ -338,7 +338,12 @@ async fn save_definitive(
             async {
                 crate::transact!(&state.db, |tx| {
                     let r = store::response_in_meeting(tx, &access.meeting, response_id).await?;
-                    let input = DefinitiveInput { level, mark, rationale: rationale.clone(), reason: reason.clone(), version };
+                    let reevaluate = match field(&fields, "reevaluate") {
+                        "yes" => Some(true),
+                        "no" => Some(false),
+                        _ => None,
+                    };
+                    let input = DefinitiveInput { level, mark, rationale: rationale.clone(), reason: reason.clone(), version, reevaluate };
                     adjudication::save_definitive(tx, &access.meeting, &r, access.user.actor(), input).await?;
                     Ok(r)
                 })

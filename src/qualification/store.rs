@@ -924,3 +924,77 @@ pub fn result_words(result: &SetResult) -> String {
         if result.passed { "passed" } else { "not passed" }
     )
 }
+
+/// After the definitive mark of a response in a qualification set changed:
+/// when `apply`, judges again every examiner who submitted that set against
+/// the marks as they now are, and moves those not yet decided to where their
+/// results now put them; otherwise leaves every result as it stood. Either way
+/// the decision is audited.
+pub async fn reevaluate(tx: &mut PgConnection, meeting_id: Uuid, script_id: Uuid, apply: bool, actor: Uuid) -> Result<(), AppError> {
+    let Some((set_id, number)) = set_of(&mut *tx, meeting_id, script_id).await? else { return Ok(()) };
+    let sets = self::sets(&mut *tx, meeting_id).await?;
+    let Some(set) = sets.iter().find(|s| s.number == number) else { return Ok(()) };
+    let scripts: Vec<Uuid> = set.scripts.iter().map(|(id, _)| *id).collect();
+    let examiners: Vec<(Uuid, bool)> = sqlx::query_as("SELECT examiner_id, passed FROM qualification_results WHERE set_id = $1 FOR UPDATE")
+        .bind(set_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut changes = Vec::new();
+    for (examiner, passed_before) in examiners {
+        let rows = marked(tx, meeting_id, examiner, &scripts).await?;
+        let marks: Vec<Marked> = rows.iter().filter_map(MarkedRow::marked).collect();
+        let result = rules::judge(set.rule(), &marks);
+        if result.passed != passed_before {
+            changes.push(json!({"examiner": examiner, "set": number, "passed_before": passed_before, "passed_after": result.passed}));
+        }
+        if !apply {
+            continue;
+        }
+        sqlx::query(
+            "UPDATE qualification_results SET within = $3, total_deviation = $4, passed = $5 WHERE set_id = $1 AND examiner_id = $2",
+        )
+        .bind(set_id)
+        .bind(examiner)
+        .bind(result.within)
+        .bind(result.total_deviation)
+        .bind(result.passed)
+        .execute(&mut *tx)
+        .await?;
+        // Where their results now put them, unless someone has already decided.
+        let results: Vec<(i32, bool)> = sqlx::query_as(
+            "SELECT qs.number, qr.passed FROM qualification_results qr JOIN qualification_sets qs ON qs.id = qr.set_id
+             WHERE qr.meeting_id = $1 AND qr.examiner_id = $2 ORDER BY qs.number",
+        )
+        .bind(meeting_id)
+        .bind(examiner)
+        .fetch_all(&mut *tx)
+        .await?;
+        let total = i32::try_from(sets.len()).unwrap_or(i32::MAX);
+        let (state, current) = match results.iter().find(|(_, p)| *p) {
+            Some((n, _)) => (QualState::Passed, *n),
+            None => {
+                let last = results.last().map_or(1, |(n, _)| *n);
+                rules::after_set(last, total, false)
+            }
+        };
+        sqlx::query(
+            "UPDATE qualifications SET state = $3, current_set = $4, updated_at = now()
+             WHERE meeting_id = $1 AND examiner_id = $2 AND state IN ('in_progress', 'passed', 'failed')",
+        )
+        .bind(meeting_id)
+        .bind(examiner)
+        .bind(state)
+        .bind(current)
+        .execute(&mut *tx)
+        .await?;
+    }
+    audit::record(
+        &mut *tx,
+        audit::Entry {
+            new: Some(json!({"set": number, "reevaluated": apply, "outcomes_changed": changes})),
+            ..audit::Entry::new(meeting_id, actor, if apply { "qualification.reevaluate" } else { "qualification.not_reevaluated" })
+        },
+    )
+    .await?;
+    live::notify(&mut *tx, &event(meeting_id, None)).await
+}

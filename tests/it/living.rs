@@ -206,3 +206,38 @@ async fn a_referral_from_the_marking_page_comes_back_answered_with_the_amendment
     ex.client.clone().close().await.unwrap();
     pe.client.clone().close().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_impact_of_a_changed_definitive_mark_names_exactly_those_whose_outcome_changes() {
+    let f = MeetingFixture::open().await;
+    let (rid, _, _) = f.responses[0].clone();
+    let (other, _, _) = f.responses[1].clone();
+    for (ex, mark) in [(&f.examiners[0], 8), (&f.examiners[1], 6), (&f.examiners[2], 9)] {
+        let level = if mark >= 7 { 3 } else { 2 };
+        assert_eq!(f.put(ex, &format!("/responses/{rid}/mark"), json!({"level": level, "mark": mark, "submit": true})).await.status(), 200);
+    }
+    assert_eq!(f.put(&f.pe, &format!("/responses/{rid}/definitive"), json!({"level": 3, "mark": 8, "rationale": "r"})).await.status(), 200);
+    assert_eq!(
+        f.put(&f.pe, &format!("/responses/{other}/definitive"), json!({"level": 3, "mark": 14, "rationale": "r"})).await.status(),
+        200
+    );
+    assert_eq!(f.post(&f.pe, &format!("/responses/{rid}/release"), json!({})).await.status(), 200);
+
+    let names =
+        |v: &Value| -> Vec<String> { v["affected"].as_array().unwrap().iter().map(|a| a["email"].as_str().unwrap().to_owned()).collect() };
+    // 8 → 10: only ex1 (8) falls outside; ex2 (6) stays outside, ex3 (9) stays within.
+    let impact: Value = f.get(&f.pe, &format!("/responses/{rid}/impact?mark=10")).await.json().await.unwrap();
+    assert_eq!(names(&impact), ["ex1@board.example"]);
+    assert_eq!(
+        (impact["affected"][0]["within_before"].as_bool(), impact["affected"][0]["within_after"].as_bool()),
+        (Some(true), Some(false))
+    );
+    // 8 → 7: ex2 (6) comes within, ex3 (9) falls outside, ex1 (8) stays within.
+    let impact: Value = f.get(&f.pe, &format!("/responses/{rid}/impact?mark=7")).await.json().await.unwrap();
+    assert_eq!(names(&impact), ["ex2@board.example", "ex3@board.example"]);
+    assert_eq!(f.get(&f.examiners[0], &format!("/responses/{rid}/impact?mark=7")).await.status(), 403, "the principal examiner's view");
+    // The principal examiner's page shows the same as they type the new mark.
+    let part = f.pe.web.text(&format!("/meetings/{}/responses/{rid}/impact?mark=10", f.meeting)).await;
+    assert!(part.contains("Eve Examiner (mark 8): now outside tolerance"), "{part}");
+    assert_eq!(f.get(&f.pe, &format!("/responses/{rid}/impact?mark=99")).await.status(), 422);
+}

@@ -202,6 +202,34 @@ async fn pass_on_set_one_fail_then_pass_set_two_fail_both_then_an_override() {
     // Released to ex1 alone: the response view now shows the definitive mark to them, never to others.
     let view: Value = q.get(ex1, &format!("/responses/{}", q.response("Q1"))).await;
     assert_eq!(view["definitive"]["mark"], 8);
+    // Changing a set's definitive mark once examiners are judged against it: the principal examiner sees who is
+    // affected and decides whether to judge them again.
+    let put_def = |mark: i32, reevaluate: Option<bool>| {
+        let url = format!("{}{}", q.pe.api.base, q.url(&format!("/responses/{}/definitive", q.response("Q2"))));
+        let mut body = json!({"level": if mark >= 10 { 4 } else { 3 }, "mark": mark, "rationale": "RATIONALE-Q2 revised"});
+        if let Some(r) = reevaluate {
+            body["reevaluate"] = json!(r);
+        }
+        q.pe.api.http.put(url).bearer_auth(&q.pe.api.token).json(&body).send()
+    };
+    assert_eq!(put_def(11, None).await.unwrap().status(), 409, "the principal examiner must decide about re-evaluating");
+    let impact = q.get(&q.pe, &format!("/responses/{}/impact?mark=11", q.response("Q2"))).await;
+    let a = &impact["affected"][0];
+    assert_eq!(
+        (a["email"].as_str(), a["set"].as_i64(), a["passed_before"].as_bool(), a["passed_after"].as_bool()),
+        (Some("ex1@board.example"), Some(1), Some(true), Some(false)),
+        "{impact}"
+    );
+    assert_eq!(put_def(11, Some(true)).await.unwrap().status(), 200);
+    let e = q.entry("ex1@board.example").await;
+    assert_eq!(
+        (e["state"].as_str(), e["current_set"].as_i64()),
+        (Some("in_progress"), Some(2)),
+        "judged again: set 1 no longer passed, on to set 2"
+    );
+    assert_eq!(put_def(8, Some(true)).await.unwrap().status(), 200);
+    assert_eq!(q.entry("ex1@board.example").await["state"], "passed", "and back");
+
     // A submitted qualification mark is final.
     assert_eq!(q.mark(ex1, "Q1", 7).await.status(), 409);
     let r =
