@@ -49,12 +49,16 @@ document.addEventListener("DOMContentLoaded", () => {
   });
 });
 
-// The dashboard and the qualification page refresh their live part when the server says something
-// changed (Server-Sent Events), at most a few times a second.
+// Live parts (the dashboard, the qualification and referral pages, the referrals on a
+// marking page) refresh when the server says something changed (Server-Sent Events),
+// at most a few times a second. data-kinds narrows which changes a part listens for.
 document.addEventListener("DOMContentLoaded", () => {
-  const live = document.querySelector("[data-live-src][data-events]");
-  if (!live || !window.EventSource) return;
-  const status = document.getElementById("live-status");
+  if (!window.EventSource) return;
+  document.querySelectorAll("[data-live-src][data-events]").forEach((live) => listen(live));
+});
+
+function listen(live) {
+  const status = live.dataset.kinds ? null : document.getElementById("live-status");
   let timer = null;
   const refresh = () => {
     timer = null;
@@ -62,13 +66,17 @@ document.addEventListener("DOMContentLoaded", () => {
       .then((r) => (r.ok ? r.text() : Promise.reject(r.status)))
       .then((html) => {
         live.innerHTML = html;
+        if (window.htmx) window.htmx.process(live);
         if (status) status.textContent = "Updated " + new Date().toLocaleTimeString() + ".";
       })
       .catch(() => { if (status) status.textContent = "Could not refresh; retrying on the next change."; });
   };
   const source = new EventSource(live.dataset.events);
   const changed = () => { if (!timer) timer = setTimeout(refresh, 200); };
-  ["mark", "definitive", "release", "tolerance", "qualification", "referral", "amendment", "resync"].forEach((kind) => source.addEventListener(kind, changed));
+  const kinds = live.dataset.kinds
+    ? live.dataset.kinds.split(" ").concat(["resync"])
+    : ["mark", "definitive", "release", "tolerance", "qualification", "referral", "amendment", "resync"];
+  kinds.forEach((kind) => source.addEventListener(kind, changed));
   let opened = false;
   source.onopen = () => {
     if (status) status.textContent = "Live.";
@@ -77,4 +85,4 @@ document.addEventListener("DOMContentLoaded", () => {
     opened = true;
   };
   source.onerror = () => { if (status) status.textContent = "Reconnecting…"; };
-});
+}

@@ -183,6 +183,7 @@ async fn a_referral_from_the_marking_page_comes_back_answered_with_the_amendment
         ex.client.find(fantoccini::Locator::Css("#comment")).await.unwrap().prop("value").await.unwrap().as_deref(),
         Some("Half-way through my rationale")
     );
+    ex.client.execute("window.notReloaded = true", vec![]).await.unwrap();
 
     // The principal examiner answers from the queue, amending the scheme in the same step.
     let Some(pe) = Browser::start().await else { return };
@@ -197,12 +198,12 @@ async fn a_referral_from_the_marking_page_comes_back_answered_with_the_amendment
     pe.wait_for_text(".flash", "the mark scheme amended: version 2").await;
     pe.screenshot("referral-queue").await;
 
-    // The examiner's next response highlights the amendment; the first shows the answer.
+    // The answer arrives on the examiner's open page without a reload; their next response highlights the amendment.
+    ex.wait_for_text("#referrals", "Yes, as context for the hostility in Source A.").await;
+    assert_eq!(ex.client.execute("return window.notReloaded === true", vec![]).await.unwrap(), serde_json::json!(true));
     ex.client.goto(&f.app.url(&format!("/meetings/{m}/responses/{next}"))).await.unwrap();
     ex.wait_for_text("#new-amendments", "the 1927 war scare as context for peasant hostility").await;
     ex.screenshot("amendment-highlighted").await;
-    ex.client.goto(&f.app.url(&format!("/meetings/{m}/responses/{first}"))).await.unwrap();
-    ex.wait_for_text("#referrals", "Yes, as context for the hostility in Source A.").await;
     ex.client.clone().close().await.unwrap();
     pe.client.clone().close().await.unwrap();
 }
