@@ -28,7 +28,7 @@ use crate::{
     papers::store as papers_store,
     qualification::store as qualification,
     scripts::{
-        store as scripts_store,
+        ScriptId, store as scripts_store,
         upload::{ResponseUpload, ScriptUpload},
     },
     users::{self, DisplayName, Email, NewUser},
@@ -147,8 +147,6 @@ pub async fn load(pool: &PgPool, actor: Actor) -> Result<Loaded, AppError> {
     };
     let meeting_id = meetings_store::create(&mut tx, &spec, &paper, actor).await?;
     let pe = Actor(ids[0]);
-    // The qualification module takes bare UUIDs.
-    let pe_uuid = ids[0].0;
     let in_setup = meeting(&mut tx, meeting_id).await?;
     meetings_store::open(&mut tx, &in_setup, pe).await?;
     let meeting = meeting(&mut tx, meeting_id).await?;
@@ -188,9 +186,9 @@ pub async fn load(pool: &PgPool, actor: Actor) -> Result<Loaded, AppError> {
     }
 
     // After the meeting: a qualification set, some examiners through it, one approved.
-    let set: Vec<uuid::Uuid> = plan::QUALIFICATION_SCRIPTS.iter().map(|&i| saved[i].id.0).collect();
-    qualification::create_set(&mut tx, &meeting, &set, None, pe_uuid).await?;
-    qualification::open(&mut tx, &meeting, pe_uuid).await?;
+    let set: Vec<ScriptId> = plan::QUALIFICATION_SCRIPTS.iter().map(|&i| saved[i].id).collect();
+    qualification::create_set(&mut tx, &meeting, &set, None, pe).await?;
+    qualification::open(&mut tx, &meeting, pe).await?;
     for (p, &id) in PEOPLE.iter().zip(&ids).filter(|(p, _)| plan::QUALIFIED.contains(&p.email)) {
         for &si in &plan::QUALIFICATION_SCRIPTS {
             for (answer, response) in scripts[si].responses.iter().zip(&saved[si].responses) {
@@ -202,15 +200,15 @@ pub async fn load(pool: &PgPool, actor: Actor) -> Result<Loaded, AppError> {
             }
         }
     }
-    qualification::decide(&mut tx, &meeting, pe_uuid, Role::Pe, plan::APPROVED, true, "").await?;
+    qualification::decide(&mut tx, &meeting, pe, Role::Pe, plan::APPROVED, true, "").await?;
 
     // The living scheme: a referral answered with an amendment, and one still waiting.
-    let id_of = |email: &str| PEOPLE.iter().zip(&ids).find(|(p, _)| p.email == email).map(|(_, id)| id.0);
+    let id_of = |email: &str| PEOPLE.iter().zip(&ids).find(|(p, _)| p.email == email).map(|(_, id)| *id);
     let (Some(asker), Some(waiting)) = (id_of(plan::REFERRER), id_of(plan::WAITING_REFERRER)) else {
         return Err(AppError::Internal(anyhow::anyhow!("demonstration referrers missing")));
     };
     let (si, qi) = plan::REFERRED;
-    let referral = living::refer(&mut tx, &meeting, saved[si].responses[qi].id.0, asker, plan::REFERRAL_QUESTION).await?;
+    let referral = living::refer(&mut tx, &meeting, saved[si].responses[qi].id, asker, plan::REFERRAL_QUESTION).await?;
     let amendment = Amendment {
         question: scripts[si].responses[qi].question.clone(),
         kind: AmendmentKind::IndicativeContent,
@@ -218,9 +216,9 @@ pub async fn load(pool: &PgPool, actor: Actor) -> Result<Loaded, AppError> {
         text: plan::AMENDMENT_POINT.into(),
         reason: "Raised by an examiner's referral and agreed in the meeting".into(),
     };
-    living::answer(&mut tx, &meeting, referral, pe_uuid, Role::Pe, plan::REFERRAL_ANSWER, Some(&amendment)).await?;
+    living::answer(&mut tx, &meeting, referral, pe, Role::Pe, plan::REFERRAL_ANSWER, Some(&amendment)).await?;
     let (wsi, wqi) = plan::WAITING_REFERRED;
-    living::refer(&mut tx, &meeting, saved[wsi].responses[wqi].id.0, waiting, plan::WAITING_QUESTION).await?;
+    living::refer(&mut tx, &meeting, saved[wsi].responses[wqi].id, waiting, plan::WAITING_QUESTION).await?;
     tx.commit().await?;
     Ok(Loaded { meeting_id, meeting_name: MEETING_NAME.into(), accounts })
 }

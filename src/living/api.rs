@@ -21,7 +21,7 @@ use crate::{
     qualification::store as qualification,
     scripts::ResponseId,
     state::AppState,
-    users::User,
+    users::{User, UserId},
 };
 
 /// Routes nested under `/api/v1`.
@@ -48,13 +48,13 @@ struct ReferralBody {
 async fn post_referral(
     State(state): State<AppState>,
     InMeeting(access, ..): InMeeting<Marker>,
-    Path((_, response_id)): Path<(Uuid, Uuid)>,
+    Path((_, response_id)): Path<(Uuid, ResponseId)>,
     Json(body): Json<ReferralBody>,
 ) -> Result<impl IntoResponse, AppError> {
     let id = crate::transact!(&state.db, |tx| {
-        let ctx = marking_store::response_in_meeting(tx, &access.meeting, ResponseId(response_id)).await?;
-        qualification::check_may_mark(tx, access.meeting.id, ctx.script_id.0, ctx.purpose, access.user.id).await?;
-        store::refer(tx, &access.meeting, response_id, access.user.id, &body.question).await
+        let ctx = marking_store::response_in_meeting(tx, &access.meeting, response_id).await?;
+        qualification::check_may_mark(tx, access.meeting_id(), ctx.script_id, ctx.purpose, access.user_id()).await?;
+        store::refer(tx, &access.meeting, response_id, access.user_id(), &body.question).await
     })?;
     Ok((StatusCode::CREATED, Json(json!({"id": id}))))
 }
@@ -63,7 +63,7 @@ async fn get_referrals(
     State(state): State<AppState>,
     InMeeting(access, ..): InMeeting<Participant>,
 ) -> Result<impl IntoResponse, AppError> {
-    Ok(Json(store::list(&state.db, access.meeting.id, access.user.id, access.role, None).await?))
+    Ok(Json(store::list(&state.db, access.meeting_id(), access.user_id(), access.role, None).await?))
 }
 
 #[derive(Deserialize)]
@@ -80,7 +80,7 @@ async fn post_answer(
     Json(body): Json<AnswerBody>,
 ) -> Result<impl IntoResponse, AppError> {
     let version = crate::transact!(&state.db, |tx| {
-        store::answer(tx, &access.meeting, referral_id, access.user.id, access.role, &body.answer, body.amendment.as_ref()).await
+        store::answer(tx, &access.meeting, referral_id, access.actor(), access.role, &body.answer, body.amendment.as_ref()).await
     })?;
     Ok(Json(json!({"answered": true, "version": version})))
 }
@@ -90,7 +90,7 @@ async fn post_pass_up(
     InMeeting(access, ..): InMeeting<Leader>,
     Path((_, referral_id)): Path<(Uuid, Uuid)>,
 ) -> Result<impl IntoResponse, AppError> {
-    crate::transact!(&state.db, |tx| { store::pass_up(tx, &access.meeting, referral_id, access.user.id).await })?;
+    crate::transact!(&state.db, |tx| { store::pass_up(tx, &access.meeting, referral_id, access.actor()).await })?;
     Ok(Json(json!({"state": "passed_up"})))
 }
 
@@ -126,11 +126,12 @@ async fn post_amendment(
 /// Administrators, and people taking part in a meeting on the paper, may read its versions.
 async fn may_read_versions(state: &AppState, paper_id: PaperId, user: &User) -> Result<(), AppError> {
     let allowed = user.is_admin
-        || sqlx::query_scalar::<_, bool>(
-            "SELECT EXISTS (SELECT 1 FROM meetings m JOIN meeting_participants p ON p.meeting_id = m.id WHERE m.paper_id = $1 AND p.user_id = $2)",
+        || sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM meetings m JOIN meeting_participants p ON p.meeting_id = m.id
+                              WHERE m.paper_id = $1 AND p.user_id = $2) AS "takes_part!""#,
+            paper_id as PaperId,
+            user.user_id() as UserId,
         )
-        .bind(paper_id)
-        .bind(user.id)
         .fetch_one(&state.db)
         .await?;
     if allowed { Ok(()) } else { Err(AppError::Forbidden("You take part in no meeting on this paper.".into())) }
@@ -195,14 +196,14 @@ struct ImpactQuery {
 async fn get_impact(
     State(state): State<AppState>,
     InMeeting(access, ..): InMeeting<Principal>,
-    Path((_, response_id)): Path<(Uuid, Uuid)>,
+    Path((_, response_id)): Path<(Uuid, ResponseId)>,
     axum::extract::Query(q): axum::extract::Query<ImpactQuery>,
 ) -> Result<impl IntoResponse, AppError> {
     let mut conn = state.db.acquire().await?;
-    let ctx = marking_store::response_in_meeting(&mut conn, &access.meeting, ResponseId(response_id)).await?;
+    let ctx = marking_store::response_in_meeting(&mut conn, &access.meeting, response_id).await?;
     if !ctx.question.allowed(q.mark) {
         return Err(AppError::invalid(format!("{} is not a mark question {} allows.", q.mark, ctx.question.number)));
     }
-    let affected = super::impact::of_definitive_change(&mut conn, access.meeting.id, response_id, q.mark).await?;
+    let affected = super::impact::of_definitive_change(&mut conn, access.meeting_id(), response_id, q.mark).await?;
     Ok(Json(json!({"response_id": response_id, "proposed": q.mark, "affected": affected})))
 }

@@ -3,13 +3,15 @@
 //! and how. The principal examiner sees this before deciding.
 
 use serde::Serialize;
-use sqlx::{FromRow, PgConnection};
-use uuid::Uuid;
+use sqlx::PgConnection;
 
 use crate::{
     error::AppError,
+    meetings::MeetingId,
     qualification::rules::{self, Marked, PassRule},
+    scripts::{ResponseId, ScriptId},
     stats::tolerance::{tolerance_in_force, within_tolerance},
+    users::UserId,
 };
 
 /// One examiner whose outcome would change.
@@ -40,9 +42,8 @@ pub fn crosses(mark: i32, before: i32, after: i32, tolerance: i32) -> Option<(bo
     (b != a).then_some((b, a))
 }
 
-#[derive(FromRow)]
 struct MarkRow {
-    examiner_id: Uuid,
+    examiner_id: UserId,
     email: String,
     name: String,
     mark: i32,
@@ -54,38 +55,40 @@ struct MarkRow {
 /// The examiners whose outcome changes if the response's definitive mark becomes `proposed`.
 pub async fn of_definitive_change(
     db: &mut PgConnection,
-    meeting_id: Uuid,
-    response_id: Uuid,
+    meeting_id: MeetingId,
+    response_id: ResponseId,
     proposed: i32,
 ) -> Result<Vec<Affected>, AppError> {
-    let rows: Vec<MarkRow> = sqlx::query_as(
-        "SELECT m.examiner_id, u.email, u.name, m.mark, t.tolerance, q.max_mark, d.mark AS definitive
-         FROM marks m JOIN users u ON u.id = m.examiner_id JOIN responses r ON r.id = m.response_id
-         JOIN questions q ON q.id = r.question_id
-         LEFT JOIN meeting_tolerances t ON t.meeting_id = m.meeting_id AND t.question_id = r.question_id
-         LEFT JOIN definitive_marks d ON d.meeting_id = m.meeting_id AND d.response_id = m.response_id
-         WHERE m.meeting_id = $1 AND m.response_id = $2 AND m.state = 'submitted'
-         ORDER BY lower(u.name)",
+    let rows = sqlx::query_as!(
+        MarkRow,
+        r#"SELECT m.examiner_id AS "examiner_id: UserId", u.email, u.name, m.mark, t.tolerance AS "tolerance?", q.max_mark,
+                  d.mark AS "definitive?"
+           FROM marks m JOIN users u ON u.id = m.examiner_id JOIN responses r ON r.id = m.response_id
+           JOIN questions q ON q.id = r.question_id
+           LEFT JOIN meeting_tolerances t ON t.meeting_id = m.meeting_id AND t.question_id = r.question_id
+           LEFT JOIN definitive_marks d ON d.meeting_id = m.meeting_id AND d.response_id = m.response_id
+           WHERE m.meeting_id = $1 AND m.response_id = $2 AND m.state = 'submitted'
+           ORDER BY lower(u.name)"#,
+        meeting_id as MeetingId,
+        response_id as ResponseId,
     )
-    .bind(meeting_id)
-    .bind(response_id)
     .fetch_all(&mut *db)
     .await?;
     // A qualification set the response is in, with its rule, and every mark of its examiners on it.
-    let set: Option<(Uuid, i32, i32, Option<i32>)> = sqlx::query_as(
+    let set = sqlx::query!(
         "SELECT qs.id, qs.number, qs.min_within, qs.max_total_deviation
          FROM qualification_set_scripts qss JOIN qualification_sets qs ON qs.id = qss.set_id
          JOIN responses r ON r.script_id = qss.script_id WHERE qss.meeting_id = $1 AND r.id = $2",
+        meeting_id as MeetingId,
+        response_id as ResponseId,
     )
-    .bind(meeting_id)
-    .bind(response_id)
     .fetch_optional(&mut *db)
-    .await?;
-    #[derive(FromRow)]
+    .await?
+    .map(|s| (s.id, s.number, s.min_within, s.max_total_deviation));
     struct SetMark {
-        examiner_id: Uuid,
-        response_id: Uuid,
-        script_id: Uuid,
+        examiner_id: UserId,
+        response_id: ResponseId,
+        script_id: ScriptId,
         mark: i32,
         definitive: i32,
         tolerance: Option<i32>,
@@ -94,17 +97,19 @@ pub async fn of_definitive_change(
     }
     let set_marks: Vec<SetMark> =
         match set {
-            Some((set_id, ..)) => sqlx::query_as(
-                "SELECT m.examiner_id, r.id AS response_id, r.script_id, m.mark, d.mark AS definitive, t.tolerance, q.max_mark, qr.passed
+            Some((set_id, ..)) => sqlx::query_as!(
+                SetMark,
+                r#"SELECT m.examiner_id AS "examiner_id: UserId", r.id AS "response_id: ResponseId", r.script_id AS "script_id: ScriptId",
+                          m.mark, d.mark AS definitive, t.tolerance AS "tolerance?", q.max_mark, qr.passed
                  FROM qualification_results qr
                  JOIN qualification_set_scripts qss ON qss.set_id = qr.set_id
                  JOIN responses r ON r.script_id = qss.script_id JOIN questions q ON q.id = r.question_id
                  JOIN marks m ON m.meeting_id = qr.meeting_id AND m.response_id = r.id AND m.examiner_id = qr.examiner_id
                  JOIN definitive_marks d ON d.meeting_id = qr.meeting_id AND d.response_id = r.id
                  LEFT JOIN meeting_tolerances t ON t.meeting_id = qr.meeting_id AND t.question_id = q.id
-                 WHERE qr.set_id = $1",
+                 WHERE qr.set_id = $1"#,
+                set_id,
             )
-            .bind(set_id)
             .fetch_all(&mut *db)
             .await?,
             None => Vec::new(),
@@ -125,7 +130,7 @@ pub async fn of_definitive_change(
                         let marks: Vec<Marked> = mine
                             .iter()
                             .map(|m| Marked {
-                                script: m.script_id,
+                                script: m.script_id.0,
                                 mark: m.mark,
                                 definitive: if changed && m.response_id == response_id { proposed } else { m.definitive },
                                 tolerance: tolerance_in_force(m.tolerance, m.max_mark),

@@ -23,13 +23,14 @@ use crate::{
     marking::store as marking_store,
     markscheme::Question,
     meetings::{
-        Meeting, Role,
+        Meeting, MeetingId, Role,
         access::{InMeeting, Leader, Participant},
     },
     papers::{PaperId, versions},
     qualification::store as qualification,
     scripts::ResponseId,
     state::AppState,
+    users::UserId,
     web::{PageCtx, flash, render},
 };
 
@@ -57,7 +58,7 @@ pub fn routes() -> Router<AppState> {
 #[template(path = "living/referrals_part.html")]
 struct ReferralsPart {
     meeting: Meeting,
-    response_id: Uuid,
+    response_id: ResponseId,
     csrf: String,
     referrals: Vec<Referral>,
     may_ask: bool,
@@ -67,11 +68,11 @@ struct ReferralsPart {
 async fn referrals_part(
     state: &AppState,
     access: &crate::meetings::access::Access,
-    response_id: Uuid,
+    response_id: ResponseId,
     csrf: String,
     notice: Option<String>,
 ) -> Result<ReferralsPart, AppError> {
-    let referrals = store::list(&state.db, access.meeting.id, access.user.id, access.role, Some(response_id)).await?;
+    let referrals = store::list(&state.db, access.meeting_id(), access.user_id(), access.role, Some(response_id)).await?;
     Ok(ReferralsPart { meeting: access.meeting.clone(), response_id, csrf, referrals, may_ask: access.role.marks(), notice })
 }
 
@@ -79,7 +80,7 @@ async fn show_referrals_part(
     State(state): State<AppState>,
     InMeeting(access, ..): InMeeting<Participant>,
     ctx: PageCtx,
-    Path((_, response_id)): Path<(Uuid, Uuid)>,
+    Path((_, response_id)): Path<(Uuid, ResponseId)>,
 ) -> Result<Response, AppError> {
     Ok(render(&referrals_part(&state, &access, response_id, ctx.csrf, None).await?)?.into_response())
 }
@@ -96,7 +97,7 @@ async fn refer(
     ctx: PageCtx,
     session: Session,
     headers: HeaderMap,
-    Path((_, response_id)): Path<(Uuid, Uuid)>,
+    Path((_, response_id)): Path<(Uuid, ResponseId)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     if !access.role.marks() {
@@ -104,9 +105,9 @@ async fn refer(
     }
     let question = field(&fields, "question").to_owned();
     let done = crate::transact!(&state.db, |tx| {
-        let r = marking_store::response_in_meeting(tx, &access.meeting, ResponseId(response_id)).await?;
-        qualification::check_may_mark(tx, access.meeting.id, r.script_id.0, r.purpose, access.user.id).await?;
-        store::refer(tx, &access.meeting, response_id, access.user.id, &question).await
+        let r = marking_store::response_in_meeting(tx, &access.meeting, response_id).await?;
+        qualification::check_may_mark(tx, access.meeting_id(), r.script_id, r.purpose, access.user_id()).await?;
+        store::refer(tx, &access.meeting, response_id, access.user_id(), &question).await
     });
     if headers.contains_key("hx-request") {
         let notice = match &done {
@@ -147,7 +148,7 @@ struct QueuePage {
 }
 
 async fn queue_part(state: &AppState, access: &crate::meetings::access::Access, csrf: String) -> Result<QueuePart, AppError> {
-    let all = store::list(&state.db, access.meeting.id, access.user.id, access.role, None).await?;
+    let all = store::list(&state.db, access.meeting_id(), access.user_id(), access.role, None).await?;
     let mut conn = state.db.acquire().await?;
     let mut items = Vec::new();
     let mut answered = Vec::new();
@@ -156,8 +157,8 @@ async fn queue_part(state: &AppState, access: &crate::meetings::access::Access, 
             answered.push(r);
             continue;
         }
-        let ctx = marking_store::response_in_meeting(&mut conn, &access.meeting, ResponseId(r.response_id)).await?;
-        let may_pass_up = access.role == Role::TeamLeader && r.team_leader_id == Some(access.user.id) && r.state == "open";
+        let ctx = marking_store::response_in_meeting(&mut conn, &access.meeting, r.response_id).await?;
+        let may_pass_up = access.role == Role::TeamLeader && r.team_leader_id == Some(access.user_id()) && r.state == "open";
         items.push(QueueItem {
             answer_text: ctx.text.clone(),
             question: ctx.question.clone(),
@@ -204,7 +205,7 @@ async fn answer(
         }),
     };
     let version = crate::transact!(&state.db, |tx| {
-        store::answer(tx, &access.meeting, referral_id, access.user.id, access.role, &text, amendment.as_ref()).await
+        store::answer(tx, &access.meeting, referral_id, access.actor(), access.role, &text, amendment.as_ref()).await
     })?;
     flash(
         &session,
@@ -223,13 +224,12 @@ async fn pass_up(
     session: Session,
     Path((_, referral_id)): Path<(Uuid, Uuid)>,
 ) -> Result<Redirect, AppError> {
-    crate::transact!(&state.db, |tx| { store::pass_up(tx, &access.meeting, referral_id, access.user.id).await })?;
+    crate::transact!(&state.db, |tx| { store::pass_up(tx, &access.meeting, referral_id, access.actor()).await })?;
     flash(&session, "Passed up to the principal examiner.").await?;
     Ok(Redirect::to(&format!("/meetings/{}/referrals", access.meeting.id)))
 }
 
 /// An amendment as the marking page highlights it.
-#[derive(sqlx::FromRow)]
 struct NewAmendment {
     version: i32,
     question: String,
@@ -247,28 +247,29 @@ struct NewAmendmentsPart {
 
 /// Amendments to the meeting's scheme since the viewer last looked; shown once, then counted as seen.
 async fn show_new_amendments(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Participant>) -> Result<Response, AppError> {
-    let amendments: Vec<NewAmendment> = sqlx::query_as(
-        "SELECT v.number AS version, q.number AS question, a.kind, a.level, a.text, a.reason
-         FROM amendments a JOIN scheme_versions v ON v.id = a.scheme_version_id JOIN questions q ON q.id = a.question_id
-         WHERE a.paper_id = $2
-           AND (v.number > (SELECT version FROM amendments_seen WHERE meeting_id = $1 AND user_id = $3)
-                OR (NOT EXISTS (SELECT 1 FROM amendments_seen WHERE meeting_id = $1 AND user_id = $3)
-                    AND a.created_at >= (SELECT opened_at FROM meetings WHERE id = $1)))
-         ORDER BY v.number",
+    let amendments = sqlx::query_as!(
+        NewAmendment,
+        r#"SELECT v.number AS version, q.number AS question, a.kind AS "kind: Kind", a.level, a.text, a.reason
+           FROM amendments a JOIN scheme_versions v ON v.id = a.scheme_version_id JOIN questions q ON q.id = a.question_id
+           WHERE a.paper_id = $2
+             AND (v.number > (SELECT version FROM amendments_seen WHERE meeting_id = $1 AND user_id = $3)
+                  OR (NOT EXISTS (SELECT 1 FROM amendments_seen WHERE meeting_id = $1 AND user_id = $3)
+                      AND a.created_at >= (SELECT opened_at FROM meetings WHERE id = $1)))
+           ORDER BY v.number"#,
+        access.meeting.id,
+        access.meeting.paper_id as PaperId,
+        access.user_id() as UserId,
     )
-    .bind(access.meeting.id)
-    .bind(access.meeting.paper_id)
-    .bind(access.user.id)
     .fetch_all(&state.db)
     .await?;
     if let Some(newest) = amendments.last().map(|a| a.version) {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO amendments_seen (meeting_id, user_id, version) VALUES ($1, $2, $3)
              ON CONFLICT (meeting_id, user_id) DO UPDATE SET version = GREATEST(amendments_seen.version, EXCLUDED.version)",
+            access.meeting.id,
+            access.user_id() as UserId,
+            newest,
         )
-        .bind(access.meeting.id)
-        .bind(access.user.id)
-        .bind(newest)
         .execute(&state.db)
         .await?;
     }
@@ -319,11 +320,12 @@ async fn download_record(State(state): State<AppState>, InMeeting(access, ..): I
 /// Administrators, and people taking part in a meeting on the paper, read its versions.
 async fn may_read(state: &AppState, paper_id: PaperId, user: &crate::users::User) -> Result<(), AppError> {
     let allowed = user.is_admin
-        || sqlx::query_scalar::<_, bool>(
-            "SELECT EXISTS (SELECT 1 FROM meetings m JOIN meeting_participants p ON p.meeting_id = m.id WHERE m.paper_id = $1 AND p.user_id = $2)",
+        || sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM meetings m JOIN meeting_participants p ON p.meeting_id = m.id
+                              WHERE m.paper_id = $1 AND p.user_id = $2) AS "takes_part!""#,
+            paper_id as PaperId,
+            user.user_id() as UserId,
         )
-        .bind(paper_id)
-        .bind(user.id)
         .fetch_one(&state.db)
         .await?;
     if allowed { Ok(()) } else { Err(AppError::Forbidden("You take part in no meeting on this paper.".into())) }
@@ -452,11 +454,10 @@ async fn show_diff(
 }
 
 /// An answered referral on the home page.
-#[derive(sqlx::FromRow)]
 struct Answered {
-    meeting_id: Uuid,
+    meeting_id: MeetingId,
     meeting: String,
-    response_id: Uuid,
+    response_id: ResponseId,
     candidate: String,
     question_number: String,
     question: String,
@@ -471,14 +472,17 @@ struct AnsweredPart {
 
 /// The home page's part: answers to the signed-in person's referrals in meetings still running.
 async fn show_answered(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result<Response, AppError> {
-    let rows: Vec<Answered> = sqlx::query_as(
-        "SELECT f.meeting_id, m.name AS meeting, f.response_id, s.candidate, q.number AS question_number, f.question, f.answer
-         FROM referrals f JOIN meetings m ON m.id = f.meeting_id JOIN responses r ON r.id = f.response_id
-         JOIN scripts s ON s.id = r.script_id JOIN questions q ON q.id = r.question_id
-         WHERE f.asked_by = $1 AND f.state = 'answered' AND m.state <> 'closed'
-         ORDER BY f.answered_at DESC LIMIT 20",
+    // An answered referral always has its answer (the table's check says so).
+    let rows = sqlx::query_as!(
+        Answered,
+        r#"SELECT f.meeting_id AS "meeting_id: MeetingId", m.name AS meeting, f.response_id AS "response_id: ResponseId", s.candidate,
+                  q.number AS question_number, f.question, f.answer AS "answer!"
+           FROM referrals f JOIN meetings m ON m.id = f.meeting_id JOIN responses r ON r.id = f.response_id
+           JOIN scripts s ON s.id = r.script_id JOIN questions q ON q.id = r.question_id
+           WHERE f.asked_by = $1 AND f.state = 'answered' AND m.state <> 'closed'
+           ORDER BY f.answered_at DESC LIMIT 20"#,
+        user.user_id() as UserId,
     )
-    .bind(user.id)
     .fetch_all(&state.db)
     .await?;
     Ok(render(&AnsweredPart { rows })?.into_response())
@@ -508,14 +512,14 @@ struct ImpactPart {
 async fn show_impact(
     State(state): State<AppState>,
     InMeeting(access, ..): InMeeting<crate::meetings::access::Principal>,
-    Path((_, response_id)): Path<(Uuid, Uuid)>,
+    Path((_, response_id)): Path<(Uuid, ResponseId)>,
     axum::extract::Query(q): axum::extract::Query<ImpactQuery>,
 ) -> Result<Response, AppError> {
     let mut conn = state.db.acquire().await?;
-    let ctx = marking_store::response_in_meeting(&mut conn, &access.meeting, ResponseId(response_id)).await?;
+    let ctx = marking_store::response_in_meeting(&mut conn, &access.meeting, response_id).await?;
     let proposed = q.mark.as_deref().and_then(|m| m.trim().parse::<i32>().ok()).filter(|m| ctx.question.allowed(*m));
     let affected = match proposed {
-        Some(m) => super::impact::of_definitive_change(&mut conn, access.meeting.id, response_id, m).await?,
+        Some(m) => super::impact::of_definitive_change(&mut conn, access.meeting_id(), response_id, m).await?,
         None => Vec::new(),
     };
     Ok(render(&ImpactPart { proposed, affected })?.into_response())

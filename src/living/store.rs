@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use serde_json::{Value, json};
-use sqlx::{FromRow, PgConnection, PgExecutor};
+use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -11,8 +11,9 @@ use crate::{
     audit::{self, Actor},
     error::AppError,
     live,
-    meetings::{Meeting, Role},
+    meetings::{Meeting, MeetingId, Role},
     papers::{PaperId, store as papers_store, versions},
+    scripts::ResponseId,
     users::UserId,
 };
 
@@ -23,18 +24,18 @@ pub const EVENT: &str = "referral";
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Origin {
     /// The meeting.
-    pub meeting_id: Option<Uuid>,
+    pub meeting_id: Option<MeetingId>,
     /// The referral it answers.
     pub referral_id: Option<Uuid>,
     /// The response that prompted it.
-    pub response_id: Option<Uuid>,
+    pub response_id: Option<ResponseId>,
 }
 
 /// Amends a paper's scheme: the change goes into the working copy and makes
 /// the next version, and every meeting marking the paper moves to it
 /// (examiners mark against the current version). Returns the version number.
 pub async fn amend(tx: &mut PgConnection, paper_id: PaperId, a: &Amendment, actor: UserId, origin: Origin) -> Result<i32, AppError> {
-    sqlx::query("SELECT 1 FROM papers WHERE id = $1 FOR UPDATE").bind(paper_id).execute(&mut *tx).await?;
+    sqlx::query!("SELECT FROM papers WHERE id = $1 FOR UPDATE", paper_id as PaperId).execute(&mut *tx).await?;
     let paper = papers_store::load(tx, paper_id).await?.ok_or_else(|| AppError::not_found("That paper"))?;
     let mut scheme = paper.scheme.clone();
     amend::apply(&mut scheme, a).map_err(AppError::invalid)?;
@@ -45,47 +46,48 @@ pub async fn amend(tx: &mut PgConnection, paper_id: PaperId, a: &Amendment, acto
     };
     match a.kind {
         Kind::IndicativeContent | Kind::Note => {
-            sqlx::query("UPDATE questions SET indicative_content = $2 WHERE id = $1")
-                .bind(question_id)
-                .bind(&q.indicative_content)
+            sqlx::query!("UPDATE questions SET indicative_content = $2 WHERE id = $1", question_id, q.indicative_content)
                 .execute(&mut *tx)
                 .await?;
         }
         Kind::LevelDescriptor => {
-            sqlx::query("UPDATE level_bands SET descriptor = $3 WHERE question_id = $1 AND grid = 0 AND level = $2")
-                .bind(question_id)
-                .bind(a.level)
-                .bind(a.text.trim())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query!(
+                "UPDATE level_bands SET descriptor = $3 WHERE question_id = $1 AND grid = 0 AND level = $2",
+                question_id,
+                a.level,
+                a.text.trim(),
+            )
+            .execute(&mut *tx)
+            .await?;
         }
     }
-    sqlx::query("UPDATE papers SET updated_at = now() WHERE id = $1").bind(paper_id).execute(&mut *tx).await?;
+    sqlx::query!("UPDATE papers SET updated_at = now() WHERE id = $1", paper_id as PaperId).execute(&mut *tx).await?;
     let version_id = versions::record(tx, paper_id, Some(Actor(actor)), a.reason.trim()).await?;
-    let number: i32 = sqlx::query_scalar("SELECT number FROM scheme_versions WHERE id = $1").bind(version_id).fetch_one(&mut *tx).await?;
-    let amendment_id: Uuid = sqlx::query_scalar(
+    let number = sqlx::query_scalar!("SELECT number FROM scheme_versions WHERE id = $1", version_id).fetch_one(&mut *tx).await?;
+    let amendment_id = sqlx::query_scalar!(
         "INSERT INTO amendments (paper_id, scheme_version_id, question_id, kind, level, text, reason, meeting_id, referral_id, response_id, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        paper_id as PaperId,
+        version_id,
+        question_id,
+        a.kind as Kind,
+        if a.kind == Kind::LevelDescriptor { a.level } else { None },
+        a.text.trim(),
+        a.reason.trim(),
+        origin.meeting_id as Option<MeetingId>,
+        origin.referral_id,
+        origin.response_id as Option<ResponseId>,
+        actor as UserId,
     )
-    .bind(paper_id)
-    .bind(version_id)
-    .bind(question_id)
-    .bind(a.kind)
-    .bind(if a.kind == Kind::LevelDescriptor { a.level } else { None })
-    .bind(a.text.trim())
-    .bind(a.reason.trim())
-    .bind(origin.meeting_id)
-    .bind(origin.referral_id)
-    .bind(origin.response_id)
-    .bind(actor)
     .fetch_one(&mut *tx)
     .await?;
-    let moved: Vec<Uuid> =
-        sqlx::query_scalar("UPDATE meetings SET scheme_version_id = $2 WHERE paper_id = $1 AND state = 'marking' RETURNING id")
-            .bind(paper_id)
-            .bind(version_id)
-            .fetch_all(&mut *tx)
-            .await?;
+    let moved = sqlx::query_scalar!(
+        r#"UPDATE meetings SET scheme_version_id = $2 WHERE paper_id = $1 AND state = 'marking' RETURNING id AS "id: MeetingId""#,
+        paper_id as PaperId,
+        version_id,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     let change = json!({"version": number, "question": a.question.trim(), "kind": a.kind, "level": a.level, "text": a.text.trim()});
     audit::record(
         &mut *tx,
@@ -102,15 +104,15 @@ pub async fn amend(tx: &mut PgConnection, paper_id: PaperId, a: &Amendment, acto
             audit::Entry {
                 new: Some(change.clone()),
                 reason: Some(a.reason.trim()),
-                response_id: origin.response_id,
-                ..audit::Entry::new(meeting_id, actor.0, "scheme.amend")
+                response_id: origin.response_id.map(|r| r.0),
+                ..audit::Entry::meeting(meeting_id, Actor(actor), "scheme.amend")
             },
         )
         .await?;
-        live::notify(&mut *tx, &live::Event { meeting_id, kind: "amendment".into(), response_id: None, examiner_id: None }).await?;
+        live::notify(&mut *tx, &live::Event::about(meeting_id, "amendment", None, None)).await?;
     }
     if let Some(r) = origin.referral_id {
-        sqlx::query("UPDATE referrals SET amendment_id = $2 WHERE id = $1").bind(r).bind(amendment_id).execute(&mut *tx).await?;
+        sqlx::query!("UPDATE referrals SET amendment_id = $2 WHERE id = $1", r, amendment_id).execute(&mut *tx).await?;
     }
     Ok(number)
 }
@@ -120,28 +122,26 @@ pub async fn may_amend(db: impl PgExecutor<'_>, paper_id: PaperId, user: UserId,
     if is_admin {
         return Ok(true);
     }
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM meetings m JOIN meeting_participants p ON p.meeting_id = m.id
-                        WHERE m.paper_id = $1 AND p.user_id = $2 AND p.role = 'pe')",
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM meetings m JOIN meeting_participants p ON p.meeting_id = m.id
+                          WHERE m.paper_id = $1 AND p.user_id = $2 AND p.role = 'pe') AS "may!""#,
+        paper_id as PaperId,
+        user as UserId,
     )
-    .bind(paper_id)
-    .bind(user)
     .fetch_one(db)
     .await?)
 }
 
 /// A referral as listed.
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Referral {
     /// Id.
     pub id: Uuid,
     /// The response it is about.
-    pub response_id: Uuid,
+    pub response_id: ResponseId,
     /// Candidate.
     pub candidate: String,
     /// Question number.
-    #[sqlx(rename = "question_number")]
-    #[serde(rename = "question_number")]
     pub question_number: String,
     /// What the examiner asked.
     pub question: String,
@@ -155,10 +155,10 @@ pub struct Referral {
     pub answered_by: Option<String>,
     /// The asker's id (decides who may answer).
     #[serde(skip)]
-    pub asker_id: Uuid,
+    pub asker_id: UserId,
     /// The asker's team leader, if in a team.
     #[serde(skip)]
-    pub team_leader_id: Option<Uuid>,
+    pub team_leader_id: Option<UserId>,
     /// The amendment the answer made, if any.
     pub amendment_id: Option<Uuid>,
     /// When asked.
@@ -166,42 +166,38 @@ pub struct Referral {
     pub created_at: OffsetDateTime,
 }
 
-const REFERRAL_SELECT: &str = "SELECT f.id, f.response_id, s.candidate, q.number AS question_number, f.question, f.state, f.answer,
-        a.email AS asked_by, b.name AS answered_by, f.asked_by AS asker_id, p.team_leader_id, f.amendment_id, f.created_at
-     FROM referrals f JOIN responses r ON r.id = f.response_id JOIN scripts s ON s.id = r.script_id
-     JOIN questions q ON q.id = r.question_id JOIN users a ON a.id = f.asked_by
-     LEFT JOIN users b ON b.id = f.answered_by
-     LEFT JOIN meeting_participants p ON p.meeting_id = f.meeting_id AND p.user_id = f.asked_by";
-
 /// Refers a response to the principal examiner with a question.
-pub async fn refer(tx: &mut PgConnection, meeting: &Meeting, response_id: Uuid, asker: Uuid, question: &str) -> Result<Uuid, AppError> {
+pub async fn refer(
+    tx: &mut PgConnection,
+    meeting: &Meeting,
+    response_id: ResponseId,
+    asker: UserId,
+    question: &str,
+) -> Result<Uuid, AppError> {
     let question = question.trim();
     if question.is_empty() {
         return Err(AppError::invalid("Write your question for the principal examiner."));
     }
     crate::marking::rules::check_len("A question", question, 2000).map_err(AppError::invalid)?;
-    let id: Uuid =
-        sqlx::query_scalar("INSERT INTO referrals (meeting_id, response_id, asked_by, question) VALUES ($1, $2, $3, $4) RETURNING id")
-            .bind(meeting.id)
-            .bind(response_id)
-            .bind(asker)
-            .bind(question)
-            .fetch_one(&mut *tx)
-            .await?;
+    let id = sqlx::query_scalar!(
+        "INSERT INTO referrals (meeting_id, response_id, asked_by, question) VALUES ($1, $2, $3, $4) RETURNING id",
+        meeting.id,
+        response_id as ResponseId,
+        asker as UserId,
+        question,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     audit::record(
         &mut *tx,
         audit::Entry {
-            response_id: Some(response_id),
+            response_id: Some(response_id.0),
             new: Some(json!({"question": question})),
-            ..audit::Entry::new(meeting.id, asker, "referral.ask")
+            ..audit::Entry::meeting(meeting.meeting_id(), Actor(asker), "referral.ask")
         },
     )
     .await?;
-    live::notify(
-        &mut *tx,
-        &live::Event { meeting_id: meeting.id, kind: EVENT.into(), response_id: Some(response_id), examiner_id: Some(asker) },
-    )
-    .await?;
+    live::notify(&mut *tx, &live::Event::about(meeting.meeting_id(), EVENT, Some(response_id), Some(asker))).await?;
     Ok(id)
 }
 
@@ -210,22 +206,30 @@ pub async fn refer(tx: &mut PgConnection, meeting: &Meeting, response_id: Uuid, 
 /// for an examiner; optionally only those on one response.
 pub async fn list(
     db: impl PgExecutor<'_>,
-    meeting_id: Uuid,
-    viewer: Uuid,
+    meeting_id: MeetingId,
+    viewer: UserId,
     role: Role,
-    response: Option<Uuid>,
+    response: Option<ResponseId>,
 ) -> Result<Vec<Referral>, AppError> {
     let scope_all = matches!(role, Role::Pe | Role::Admin);
-    Ok(sqlx::query_as(&format!(
-        "{REFERRAL_SELECT}
-         WHERE f.meeting_id = $1 AND ($4::uuid IS NULL OR f.response_id = $4)
-           AND ($3 OR f.asked_by = $2 OR p.team_leader_id = $2)
-         ORDER BY f.state = 'answered', f.created_at"
-    ))
-    .bind(meeting_id)
-    .bind(viewer)
-    .bind(scope_all)
-    .bind(response)
+    // The same columns and joins as `answer` reads one referral with.
+    Ok(sqlx::query_as!(
+        Referral,
+        r#"SELECT f.id, f.response_id AS "response_id: ResponseId", s.candidate, q.number AS question_number, f.question, f.state,
+                  f.answer, a.email AS asked_by, b.name AS "answered_by?", f.asked_by AS "asker_id: UserId",
+                  p.team_leader_id AS "team_leader_id?: UserId", f.amendment_id, f.created_at
+           FROM referrals f JOIN responses r ON r.id = f.response_id JOIN scripts s ON s.id = r.script_id
+           JOIN questions q ON q.id = r.question_id JOIN users a ON a.id = f.asked_by
+           LEFT JOIN users b ON b.id = f.answered_by
+           LEFT JOIN meeting_participants p ON p.meeting_id = f.meeting_id AND p.user_id = f.asked_by
+           WHERE f.meeting_id = $1 AND ($4::uuid IS NULL OR f.response_id = $4)
+             AND ($3 OR f.asked_by = $2 OR p.team_leader_id = $2)
+           ORDER BY f.state = 'answered', f.created_at"#,
+        meeting_id as MeetingId,
+        viewer as UserId,
+        scope_all,
+        response as Option<ResponseId>,
+    )
     .fetch_all(db)
     .await?)
 }
@@ -236,18 +240,29 @@ pub async fn answer(
     tx: &mut PgConnection,
     meeting: &Meeting,
     referral_id: Uuid,
-    actor: Uuid,
+    actor: Actor,
     role: Role,
     text: &str,
     amendment: Option<&Amendment>,
 ) -> Result<Option<i32>, AppError> {
-    let r: Option<Referral> = sqlx::query_as(&format!("{REFERRAL_SELECT} WHERE f.id = $1 AND f.meeting_id = $2 FOR UPDATE OF f"))
-        .bind(referral_id)
-        .bind(meeting.id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    // The same columns and joins as `list`.
+    let r = sqlx::query_as!(
+        Referral,
+        r#"SELECT f.id, f.response_id AS "response_id: ResponseId", s.candidate, q.number AS question_number, f.question, f.state,
+                  f.answer, a.email AS asked_by, b.name AS "answered_by?", f.asked_by AS "asker_id: UserId",
+                  p.team_leader_id AS "team_leader_id?: UserId", f.amendment_id, f.created_at
+           FROM referrals f JOIN responses r ON r.id = f.response_id JOIN scripts s ON s.id = r.script_id
+           JOIN questions q ON q.id = r.question_id JOIN users a ON a.id = f.asked_by
+           LEFT JOIN users b ON b.id = f.answered_by
+           LEFT JOIN meeting_participants p ON p.meeting_id = f.meeting_id AND p.user_id = f.asked_by
+           WHERE f.id = $1 AND f.meeting_id = $2 FOR UPDATE OF f"#,
+        referral_id,
+        meeting.id,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     let r = r.ok_or_else(|| AppError::not_found("That referral in this meeting"))?;
-    let allowed = role == Role::Pe || (role == Role::TeamLeader && r.team_leader_id == Some(actor));
+    let allowed = role == Role::Pe || (role == Role::TeamLeader && r.team_leader_id == Some(actor.0));
     if !allowed {
         return Err(AppError::Forbidden("Only the principal examiner, or the asker's team leader, answers this referral.".into()));
     }
@@ -268,48 +283,46 @@ pub async fn answer(
                 tx,
                 meeting.paper_id,
                 a,
-                UserId(actor),
-                Origin { meeting_id: Some(meeting.id), referral_id: Some(referral_id), response_id: Some(r.response_id) },
+                actor.0,
+                Origin { meeting_id: Some(meeting.meeting_id()), referral_id: Some(referral_id), response_id: Some(r.response_id) },
             )
             .await?,
         ),
         None => None,
     };
-    sqlx::query("UPDATE referrals SET state = 'answered', answer = $2, answered_by = $3, answered_at = now() WHERE id = $1")
-        .bind(referral_id)
-        .bind(text)
-        .bind(actor)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE referrals SET state = 'answered', answer = $2, answered_by = $3, answered_at = now() WHERE id = $1",
+        referral_id,
+        text,
+        actor.0 as UserId,
+    )
+    .execute(&mut *tx)
+    .await?;
     audit::record(
         &mut *tx,
         audit::Entry {
-            response_id: Some(r.response_id),
-            subject_id: Some(r.asker_id),
+            response_id: Some(r.response_id.0),
+            subject_id: Some(r.asker_id.0),
             old: Some(json!({"question": r.question})),
             new: Some(json!({"answer": text, "amended_version": version})),
-            ..audit::Entry::new(meeting.id, actor, "referral.answer")
+            ..audit::Entry::meeting(meeting.meeting_id(), actor, "referral.answer")
         },
     )
     .await?;
-    live::notify(
-        &mut *tx,
-        &live::Event { meeting_id: meeting.id, kind: EVENT.into(), response_id: Some(r.response_id), examiner_id: Some(r.asker_id) },
-    )
-    .await?;
+    live::notify(&mut *tx, &live::Event::about(meeting.meeting_id(), EVENT, Some(r.response_id), Some(r.asker_id))).await?;
     Ok(version)
 }
 
 /// A team leader sends a referral on to the principal examiner.
-pub async fn pass_up(tx: &mut PgConnection, meeting: &Meeting, referral_id: Uuid, actor: Uuid) -> Result<(), AppError> {
-    let done = sqlx::query(
+pub async fn pass_up(tx: &mut PgConnection, meeting: &Meeting, referral_id: Uuid, actor: Actor) -> Result<(), AppError> {
+    let done = sqlx::query!(
         "UPDATE referrals f SET state = 'passed_up' FROM meeting_participants p
          WHERE f.id = $1 AND f.meeting_id = $2 AND f.state = 'open'
            AND p.meeting_id = f.meeting_id AND p.user_id = f.asked_by AND p.team_leader_id = $3",
+        referral_id,
+        meeting.id,
+        actor.0 as UserId,
     )
-    .bind(referral_id)
-    .bind(meeting.id)
-    .bind(actor)
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
@@ -317,7 +330,10 @@ pub async fn pass_up(tx: &mut PgConnection, meeting: &Meeting, referral_id: Uuid
     }
     audit::record(
         &mut *tx,
-        audit::Entry { new: Some(json!({"referral": referral_id})), ..audit::Entry::new(meeting.id, actor, "referral.pass_up") },
+        audit::Entry {
+            new: Some(json!({"referral": referral_id})),
+            ..audit::Entry::meeting(meeting.meeting_id(), actor, "referral.pass_up")
+        },
     )
     .await
 }
@@ -326,13 +342,13 @@ pub async fn pass_up(tx: &mut PgConnection, meeting: &Meeting, referral_id: Uuid
 /// moment, the definitive mark before and after.
 pub async fn record_ruling(
     tx: &mut PgConnection,
-    meeting_id: Uuid,
-    response_id: Uuid,
+    meeting_id: MeetingId,
+    response_id: ResponseId,
     before: Option<Value>,
     after: Value,
-    actor: Uuid,
+    actor: Actor,
 ) -> Result<(), AppError> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO rulings (meeting_id, response_id, marks, definitive_before, definitive_after, amendment_id, ruled_by)
          SELECT $1, $2,
                 COALESCE((SELECT jsonb_agg(jsonb_build_object('examiner', u.name, 'email', u.email, 'level', m.level, 'mark', m.mark,
@@ -341,12 +357,12 @@ pub async fn record_ruling(
                 $3, $4,
                 (SELECT a.id FROM amendments a WHERE a.meeting_id = $1 AND a.response_id = $2 ORDER BY a.created_at DESC LIMIT 1),
                 $5",
+        meeting_id as MeetingId,
+        response_id as ResponseId,
+        before,
+        after,
+        actor.0 as UserId,
     )
-    .bind(meeting_id)
-    .bind(response_id)
-    .bind(before)
-    .bind(after)
-    .bind(actor)
     .execute(&mut *tx)
     .await?;
     Ok(())
@@ -406,7 +422,6 @@ impl RecordEntry {
 
 /// The meeting's record: rulings and amendments, in order.
 pub async fn record(db: &mut PgConnection, meeting: &Meeting) -> Result<Vec<RecordEntry>, AppError> {
-    #[derive(FromRow)]
     struct RulingRow {
         created_at: OffsetDateTime,
         candidate: String,
@@ -416,7 +431,6 @@ pub async fn record(db: &mut PgConnection, meeting: &Meeting) -> Result<Vec<Reco
         definitive_after: Value,
         by: Option<String>,
     }
-    #[derive(FromRow)]
     struct AmendmentRow {
         created_at: OffsetDateTime,
         version: i32,
@@ -427,24 +441,26 @@ pub async fn record(db: &mut PgConnection, meeting: &Meeting) -> Result<Vec<Reco
         reason: String,
         by: Option<String>,
     }
-    let rulings: Vec<RulingRow> = sqlx::query_as(
-        "SELECT g.created_at, s.candidate, q.number AS question, g.marks, g.definitive_before, g.definitive_after, u.name AS by
-         FROM rulings g JOIN responses r ON r.id = g.response_id JOIN scripts s ON s.id = r.script_id
-         JOIN questions q ON q.id = r.question_id LEFT JOIN users u ON u.id = g.ruled_by
-         WHERE g.meeting_id = $1",
+    let rulings = sqlx::query_as!(
+        RulingRow,
+        r#"SELECT g.created_at, s.candidate, q.number AS question, g.marks, g.definitive_before, g.definitive_after, u.name AS "by?"
+           FROM rulings g JOIN responses r ON r.id = g.response_id JOIN scripts s ON s.id = r.script_id
+           JOIN questions q ON q.id = r.question_id LEFT JOIN users u ON u.id = g.ruled_by
+           WHERE g.meeting_id = $1"#,
+        meeting.id,
     )
-    .bind(meeting.id)
     .fetch_all(&mut *db)
     .await?;
     // Amendments made in this meeting, and those made to its paper while it ran.
-    let amendments: Vec<AmendmentRow> = sqlx::query_as(
-        "SELECT a.created_at, v.number AS version, q.number AS question, a.kind, a.level, a.text, a.reason, u.name AS by
-         FROM amendments a JOIN scheme_versions v ON v.id = a.scheme_version_id JOIN questions q ON q.id = a.question_id
-         LEFT JOIN users u ON u.id = a.created_by
-         WHERE a.meeting_id = $1 OR (a.paper_id = $2 AND a.meeting_id IS NULL)",
+    let amendments = sqlx::query_as!(
+        AmendmentRow,
+        r#"SELECT a.created_at, v.number AS version, q.number AS question, a.kind, a.level, a.text, a.reason, u.name AS "by?"
+           FROM amendments a JOIN scheme_versions v ON v.id = a.scheme_version_id JOIN questions q ON q.id = a.question_id
+           LEFT JOIN users u ON u.id = a.created_by
+           WHERE a.meeting_id = $1 OR (a.paper_id = $2 AND a.meeting_id IS NULL)"#,
+        meeting.id,
+        meeting.paper_id as PaperId,
     )
-    .bind(meeting.id)
-    .bind(meeting.paper_id)
     .fetch_all(&mut *db)
     .await?;
     let mut entries: Vec<RecordEntry> = rulings

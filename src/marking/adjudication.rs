@@ -81,7 +81,7 @@ pub async fn save_definitive(
         rules::check_len("A reason", r, rules::MAX_REASON_CHARS).map_err(AppError::invalid)?;
     }
     let (state, released) = lock_response(tx, meeting.meeting_id(), ctx).await?;
-    let rejudge = ctx.purpose == Purpose::Qualification && crate::qualification::store::is_open(&mut *tx, meeting.id).await?;
+    let rejudge = ctx.purpose == Purpose::Qualification && crate::qualification::store::is_open(&mut *tx, meeting.meeting_id()).await?;
     if rejudge && input.reevaluate.is_none() {
         return Err(AppError::Conflict(
             "Qualification is open and examiners are judged against this definitive mark: look at who is affected, then say \
@@ -140,12 +140,12 @@ pub async fn save_definitive(
     .await?
     .ok_or_else(|| AppError::Conflict("The definitive mark was changed elsewhere at the same moment. Reload the page to see it.".into()))?;
     if rejudge && let Some(apply) = input.reevaluate {
-        crate::qualification::store::reevaluate(tx, meeting.id, ctx.script_id.0, apply, actor.0.0).await?;
+        crate::qualification::store::reevaluate(tx, meeting.meeting_id(), ctx.script_id, apply, actor).await?;
     }
     let before = existing.map(|d| json!({"level": d.level, "mark": d.mark, "rationale": d.rationale}));
     let after = json!({"level": stored.level, "mark": stored.mark, "rationale": stored.rationale});
     // Every adjudication is kept as a ruling, with the marks as they stand now.
-    crate::living::store::record_ruling(tx, meeting.id, ctx.response_id.0, before.clone(), after.clone(), actor.0.0).await?;
+    crate::living::store::record_ruling(tx, meeting.meeting_id(), ctx.response_id, before.clone(), after.clone(), actor).await?;
     audit::record(
         &mut *tx,
         audit::Entry {

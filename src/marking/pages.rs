@@ -291,7 +291,7 @@ async fn save_mark(
             // The submit that completes a qualification set shows its result at once.
             let set_done = submit
                 && r.purpose == Purpose::Qualification
-                && crate::qualification::store::released_to(&state.db, access.meeting.id, r.script_id.0, access.user.id).await?;
+                && crate::qualification::store::released_to(&state.db, access.meeting_id(), r.script_id, access.user_id()).await?;
             let page = if set_done {
                 flash(&session, "Your qualification set is submitted: here is your result.").await?;
                 format!("/meetings/{}/qualification/mine", access.meeting_id())

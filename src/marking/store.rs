@@ -221,10 +221,10 @@ pub async fn visible_marks(
                     AS "author_qualifying!"
            FROM marks m JOIN users u ON u.id = m.examiner_id
            JOIN meeting_participants p ON p.meeting_id = m.meeting_id AND p.user_id = m.examiner_id
-           JOIN responses r ON r.id = m.response_id
+           JOIN responses r ON r.id = m.response_id JOIN questions q ON q.id = r.question_id
            JOIN meeting_scripts ms ON ms.meeting_id = m.meeting_id AND ms.script_id = r.script_id
            WHERE m.meeting_id = $1 AND ($2::uuid IS NULL OR m.response_id = $2)
-           ORDER BY ms.position, r.question_id, lower(u.name)"#,
+           ORDER BY ms.position, q.position, lower(u.name)"#,
         meeting_id as MeetingId,
         response_id as Option<ResponseId>,
         viewer as UserId,
@@ -333,7 +333,7 @@ pub async fn save_mark(
     if released {
         return Err(AppError::Conflict("This script has been released: its marks can no longer change.".into()));
     }
-    qualification::check_may_mark(tx, meeting.id, ctx.script_id.0, ctx.purpose, examiner.0).await?;
+    qualification::check_may_mark(tx, meeting.meeting_id(), ctx.script_id, ctx.purpose, examiner).await?;
     let level = check_mark(&ctx.question, input.level, input.mark).map_err(AppError::invalid)?;
     rules::check_len("A comment", &input.comment, rules::MAX_COMMENT_CHARS).map_err(AppError::invalid)?;
     rules::check_credited(&input.credited).map_err(AppError::invalid)?;
@@ -416,7 +416,7 @@ pub async fn save_mark(
     };
     if input.submit {
         // A submit that completes a qualification set or a seed is judged now.
-        qualification::after_submit(tx, meeting.id, ctx.script_id.0, ctx.purpose, examiner.0).await?;
+        qualification::after_submit(tx, meeting.meeting_id(), ctx.script_id, ctx.purpose, examiner).await?;
     }
     audit::record(
         &mut *tx,

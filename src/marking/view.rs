@@ -53,7 +53,7 @@ impl ResponseView {
         let released = match ctx.purpose {
             _ if !policy::marks(access.role) => ctx.released,
             Purpose::Practice => ctx.released,
-            Purpose::Qualification => qualification::released_to(&mut *conn, access.meeting.id, ctx.script_id.0, access.user.id).await?,
+            Purpose::Qualification => qualification::released_to(&mut *conn, access.meeting_id(), ctx.script_id, access.user_id()).await?,
             Purpose::Seed => false,
         };
         let facts = Facts { role: access.role, released, submitted_own: own.as_ref().is_some_and(|m| m.state == MarkState::Submitted) };

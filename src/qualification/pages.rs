@@ -10,7 +10,6 @@ use axum::{
     routing::{get, post},
 };
 use tower_sessions::Session;
-use uuid::Uuid;
 
 use super::{
     api::scope,
@@ -22,10 +21,12 @@ use crate::{
     dashboard::{export::to_csv, pages::download},
     error::AppError,
     meetings::{
-        Meeting, MeetingState, Purpose, Role,
+        Meeting, MeetingId, MeetingState, Purpose, Role,
         access::{Access, InMeeting, Leader, Marker, Overseer, Participant, Principal},
     },
+    scripts::{ResponseId, ScriptId},
     state::AppState,
+    users::UserId,
     web::{PageCtx, flash, render},
 };
 
@@ -52,7 +53,7 @@ struct TablePart {
     meeting: Meeting,
     csrf: String,
     role: Role,
-    me: Uuid,
+    me: UserId,
     entries: Vec<Entry>,
     open: bool,
 }
@@ -70,9 +71,9 @@ struct OverviewPage {
     table: TablePart,
     sets: Vec<SetInfo>,
     /// Qualification scripts not yet in a set: (script id, candidate).
-    unassigned: Vec<(Uuid, String)>,
+    unassigned: Vec<(ScriptId, String)>,
     /// Seed scripts with every definitive mark: (script id, candidate).
-    seeds: Vec<(Uuid, String)>,
+    seeds: Vec<(ScriptId, String)>,
     approved: Vec<(String, String)>,
 }
 
@@ -90,16 +91,16 @@ async fn table(state: &AppState, access: &Access) -> Result<TablePart, AppError>
     let mut conn = state.db.acquire().await?;
     let oversees = access.role.oversees();
     Ok(TablePart {
-        entries: store::overview(&mut conn, access.meeting.id, only.as_deref())
+        entries: store::overview(&mut conn, access.meeting_id(), only.as_deref())
             .await?
             .into_iter()
             .map(|e| if oversees { e } else { e.without_seed_evidence() })
             .collect(),
-        open: store::is_open(&mut *conn, access.meeting.id).await?,
+        open: store::is_open(&mut *conn, access.meeting_id()).await?,
         meeting: access.meeting.clone(),
         csrf: String::new(),
         role: access.role,
-        me: access.user.id,
+        me: access.user_id(),
     })
 }
 
@@ -110,18 +111,22 @@ async fn show_overview(
 ) -> Result<Response, AppError> {
     let mut table = table(&state, &access).await?;
     table.csrf = ctx.csrf.clone();
-    let sets = store::sets(&state.db, access.meeting.id).await?;
-    let scripts: Vec<(Uuid, String, Purpose, bool, bool)> = sqlx::query_as(
-        "SELECT ms.script_id, s.candidate, ms.purpose,
-                EXISTS (SELECT 1 FROM qualification_set_scripts q WHERE q.meeting_id = ms.meeting_id AND q.script_id = ms.script_id),
-                NOT EXISTS (SELECT 1 FROM responses r LEFT JOIN definitive_marks d ON d.meeting_id = ms.meeting_id AND d.response_id = r.id
-                            WHERE r.script_id = ms.script_id AND d.response_id IS NULL)
-         FROM meeting_scripts ms JOIN scripts s ON s.id = ms.script_id
-         WHERE ms.meeting_id = $1 AND ms.purpose <> 'practice' ORDER BY ms.position",
+    let sets = store::sets(&state.db, access.meeting_id()).await?;
+    let scripts: Vec<(ScriptId, String, Purpose, bool, bool)> = sqlx::query!(
+        r#"SELECT ms.script_id AS "script_id: ScriptId", s.candidate, ms.purpose AS "purpose: Purpose",
+                  EXISTS (SELECT 1 FROM qualification_set_scripts q WHERE q.meeting_id = ms.meeting_id AND q.script_id = ms.script_id)
+                    AS "in_a_set!",
+                  NOT EXISTS (SELECT 1 FROM responses r LEFT JOIN definitive_marks d ON d.meeting_id = ms.meeting_id AND d.response_id = r.id
+                              WHERE r.script_id = ms.script_id AND d.response_id IS NULL) AS "all_decided!"
+           FROM meeting_scripts ms JOIN scripts s ON s.id = ms.script_id
+           WHERE ms.meeting_id = $1 AND ms.purpose <> 'practice' ORDER BY ms.position"#,
+        access.meeting.id,
     )
-    .bind(access.meeting.id)
     .fetch_all(&state.db)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|r| (r.script_id, r.candidate, r.purpose, r.in_a_set, r.all_decided))
+    .collect();
     let unassigned = scripts.iter().filter(|s| s.2 == Purpose::Qualification && !s.3).map(|s| (s.0, s.1.clone())).collect();
     let seeds = scripts.iter().filter(|s| s.2 == Purpose::Seed && s.4).map(|s| (s.0, s.1.clone())).collect();
     let approved = table.entries.iter().filter(|e| e.state == QualState::Approved).map(|e| (e.email.clone(), e.name.clone())).collect();
@@ -186,10 +191,10 @@ async fn create_set(
     session: Session,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Redirect, AppError> {
-    let scripts: Vec<Uuid> = fields
+    let scripts: Vec<ScriptId> = fields
         .iter()
         .filter(|(k, _)| k == "script")
-        .map(|(_, v)| Uuid::parse_str(v).map_err(|_| AppError::invalid("A chosen script is not valid; reload the page.")))
+        .map(|(_, v)| v.parse::<ScriptId>().map_err(|_| AppError::invalid("A chosen script is not valid; reload the page.")))
         .collect::<Result<_, _>>()?;
     let min_within = number(&fields, "min_within", "Scripts needed within tolerance")?;
     let cap = number(&fields, "max_total_deviation", "Cap on total deviation")?;
@@ -199,7 +204,7 @@ async fn create_set(
             Some(PassRule { min_within: min.unwrap_or(PassRule::default_for(scripts.len()).min_within), max_total_deviation: cap })
         }
     };
-    let n = crate::transact!(&state.db, |tx| { store::create_set(tx, &access.meeting, &scripts, rule, access.user.id).await })?;
+    let n = crate::transact!(&state.db, |tx| { store::create_set(tx, &access.meeting, &scripts, rule, access.actor()).await })?;
     flash(&session, format!("Qualification set {n} made with {} scripts.", scripts.len())).await?;
     Ok(back(&access.meeting))
 }
@@ -209,7 +214,7 @@ async fn open_qualification(
     InMeeting(access, ..): InMeeting<Principal>,
     session: Session,
 ) -> Result<Redirect, AppError> {
-    crate::transact!(&state.db, |tx| { store::open(tx, &access.meeting, access.user.id).await })?;
+    crate::transact!(&state.db, |tx| { store::open(tx, &access.meeting, access.actor()).await })?;
     flash(&session, "Qualification is open: every examiner and team leader now has set 1 to mark.").await?;
     Ok(back(&access.meeting))
 }
@@ -228,7 +233,7 @@ async fn decide(
     };
     let reason = field(&fields, "reason").to_owned();
     let now = crate::transact!(&state.db, |tx| {
-        store::decide(tx, &access.meeting, access.user.id, access.role, &email, approved, &reason).await
+        store::decide(tx, &access.meeting, access.actor(), access.role, &email, approved, &reason).await
     })?;
     flash(&session, format!("{email}: {}.", now.label())).await?;
     Ok(back(&access.meeting))
@@ -241,12 +246,12 @@ async fn give_seeds(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Redirect, AppError> {
     let examiners: Vec<String> = fields.iter().filter(|(k, _)| k == "examiner").map(|(_, v)| v.clone()).collect();
-    let scripts: Vec<Uuid> = fields
+    let scripts: Vec<ScriptId> = fields
         .iter()
         .filter(|(k, _)| k == "script")
-        .map(|(_, v)| Uuid::parse_str(v).map_err(|_| AppError::invalid("A chosen script is not valid; reload the page.")))
+        .map(|(_, v)| v.parse::<ScriptId>().map_err(|_| AppError::invalid("A chosen script is not valid; reload the page.")))
         .collect::<Result<_, _>>()?;
-    let given = crate::transact!(&state.db, |tx| { store::seed(tx, &access.meeting, &examiners, &scripts, access.user.id).await })?;
+    let given = crate::transact!(&state.db, |tx| { store::seed(tx, &access.meeting, &examiners, &scripts, access.actor()).await })?;
     flash(&session, format!("{given} seed{} given.", if given == 1 { "" } else { "s" })).await?;
     Ok(back(&access.meeting))
 }
@@ -258,23 +263,23 @@ struct NextStep {
 }
 
 async fn next_step(state: &AppState, access: &Access, entry: Option<&Entry>, sets: &[SetInfo]) -> Result<NextStep, AppError> {
-    let open = store::is_open(&state.db, access.meeting.id).await?;
+    let open = store::is_open(&state.db, access.meeting_id()).await?;
     let Some(e) = entry.filter(|_| open) else {
         return Ok(NextStep { words: "Qualification has not opened yet.".into(), href: None });
     };
     Ok(match e.state {
         QualState::InProgress | QualState::NotStarted => {
             let set = e.current_set.unwrap_or(1);
-            let first: Option<Uuid> = sqlx::query_scalar(
-                "SELECT r.id FROM qualification_sets qs JOIN qualification_set_scripts qss ON qss.set_id = qs.id
-                 JOIN responses r ON r.script_id = qss.script_id JOIN questions q ON q.id = r.question_id
-                 LEFT JOIN marks m ON m.meeting_id = qs.meeting_id AND m.response_id = r.id AND m.examiner_id = $3
-                 WHERE qs.meeting_id = $1 AND qs.number = $2 AND m.state IS DISTINCT FROM 'submitted'
-                 ORDER BY qss.position, q.position LIMIT 1",
+            let first = sqlx::query_scalar!(
+                r#"SELECT r.id AS "id: ResponseId" FROM qualification_sets qs JOIN qualification_set_scripts qss ON qss.set_id = qs.id
+                   JOIN responses r ON r.script_id = qss.script_id JOIN questions q ON q.id = r.question_id
+                   LEFT JOIN marks m ON m.meeting_id = qs.meeting_id AND m.response_id = r.id AND m.examiner_id = $3
+                   WHERE qs.meeting_id = $1 AND qs.number = $2 AND m.state IS DISTINCT FROM 'submitted'
+                   ORDER BY qss.position, q.position LIMIT 1"#,
+                access.meeting.id,
+                set,
+                access.user_id() as UserId,
             )
-            .bind(access.meeting.id)
-            .bind(set)
-            .bind(access.user.id)
             .fetch_optional(&state.db)
             .await?;
             let rule = sets.iter().find(|s| s.number == set).map(SetInfo::describe).unwrap_or_default();
@@ -309,9 +314,10 @@ impl MinePage {
 
 async fn show_mine(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Marker>, ctx: PageCtx) -> Result<Response, AppError> {
     let mut conn = state.db.acquire().await?;
-    let sets = store::sets(&mut *conn, access.meeting.id).await?;
-    let entry = store::overview(&mut conn, access.meeting.id, Some(&[access.user.id])).await?.into_iter().next().map(Entry::for_the_marker);
-    let outcomes = store::outcomes(&mut *conn, access.meeting.id, access.user.id).await?;
+    let sets = store::sets(&mut *conn, access.meeting_id()).await?;
+    let entry =
+        store::overview(&mut conn, access.meeting_id(), Some(&[access.user_id()])).await?.into_iter().next().map(Entry::for_the_marker);
+    let outcomes = store::outcomes(&mut *conn, access.meeting_id(), access.user_id()).await?;
     drop(conn);
     let next = next_step(&state, &access, entry.as_ref(), &sets).await?;
     Ok(render(&MinePage { ctx, meeting: access.meeting, entry, sets, next, outcomes })?.into_response())
@@ -332,9 +338,9 @@ async fn show_status(State(state): State<AppState>, InMeeting(access, ..): InMee
     let marks = access.role.marks();
     let (entry, next) = if marks {
         let mut conn = state.db.acquire().await?;
-        let sets = store::sets(&mut *conn, access.meeting.id).await?;
+        let sets = store::sets(&mut *conn, access.meeting_id()).await?;
         let entry =
-            store::overview(&mut conn, access.meeting.id, Some(&[access.user.id])).await?.into_iter().next().map(Entry::for_the_marker);
+            store::overview(&mut conn, access.meeting_id(), Some(&[access.user_id()])).await?.into_iter().next().map(Entry::for_the_marker);
         drop(conn);
         let next = next_step(&state, &access, entry.as_ref(), &sets).await?;
         (entry, next)
@@ -348,18 +354,21 @@ async fn show_status(State(state): State<AppState>, InMeeting(access, ..): InMee
 #[derive(Template)]
 #[template(path = "qualification/summary.html")]
 struct SummaryPart {
-    rows: Vec<(Uuid, String, QualState)>,
+    rows: Vec<(MeetingId, String, QualState)>,
 }
 
 /// The home page's part: the signed-in person's qualification in each meeting.
 async fn show_summary(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result<Response, AppError> {
-    let rows: Vec<(Uuid, String, QualState)> = sqlx::query_as(
-        "SELECT m.id, m.name, q.state FROM qualifications q JOIN meetings m ON m.id = q.meeting_id
-         WHERE q.examiner_id = $1 AND m.state <> 'closed' ORDER BY m.created_at DESC",
+    let rows = sqlx::query!(
+        r#"SELECT m.id AS "id: MeetingId", m.name, q.state AS "state: QualState" FROM qualifications q JOIN meetings m ON m.id = q.meeting_id
+           WHERE q.examiner_id = $1 AND m.state <> 'closed' ORDER BY m.created_at DESC"#,
+        user.user_id() as UserId,
     )
-    .bind(user.id)
     .fetch_all(&state.db)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.name, r.state))
+    .collect();
     Ok(render(&SummaryPart { rows })?.into_response())
 }
 
@@ -373,6 +382,6 @@ struct FlagsPart {
 /// The dashboard's part: examiners whose seeds call for a check, with the evidence.
 async fn show_flags(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<Response, AppError> {
     let mut conn = state.db.acquire().await?;
-    let flagged = store::overview(&mut conn, access.meeting.id, None).await?.into_iter().filter(|e| e.seed_flag).collect();
+    let flagged = store::overview(&mut conn, access.meeting_id(), None).await?.into_iter().filter(|e| e.seed_flag).collect();
     Ok(render(&FlagsPart { meeting: access.meeting, flagged })?.into_response())
 }

@@ -3,17 +3,19 @@
 
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{FromRow, PgConnection, PgExecutor};
+use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::rules::{self, Marked, PassRule, QualState, SetResult};
 use crate::{
-    audit,
+    audit::{self, Actor},
     error::AppError,
     live,
-    meetings::{Meeting, MeetingState, Purpose, Role},
+    meetings::{Meeting, MeetingId, MeetingState, Purpose, Role},
+    scripts::{ResponseId, ScriptId},
     stats::tolerance::{tolerance_in_force, within_tolerance},
+    users::UserId,
 };
 
 /// The kind of live event qualification changes send.
@@ -23,15 +25,18 @@ pub const EVENT: &str = "qualification";
 /// lock that set-up changes and opening take (`FOR NO KEY UPDATE`): making sets,
 /// opening qualification, seeding and deciding happen one after the other, and
 /// each sees what the one before it did.
-async fn meeting_state(tx: &mut PgConnection, meeting_id: Uuid) -> Result<(MeetingState, Option<OffsetDateTime>), AppError> {
-    Ok(sqlx::query_as("SELECT state, qualification_opened_at FROM meetings WHERE id = $1 FOR NO KEY UPDATE")
-        .bind(meeting_id)
-        .fetch_one(&mut *tx)
-        .await?)
+async fn meeting_state(tx: &mut PgConnection, meeting_id: MeetingId) -> Result<(MeetingState, Option<OffsetDateTime>), AppError> {
+    let row = sqlx::query!(
+        r#"SELECT state AS "state: MeetingState", qualification_opened_at FROM meetings WHERE id = $1 FOR NO KEY UPDATE"#,
+        meeting_id as MeetingId,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok((row.state, row.qualification_opened_at))
 }
 
-fn event(meeting_id: Uuid, examiner: Option<Uuid>) -> live::Event {
-    live::Event { meeting_id, kind: EVENT.into(), response_id: None, examiner_id: examiner }
+fn event(meeting_id: MeetingId, examiner: Option<UserId>) -> live::Event {
+    live::Event::about(meeting_id, EVENT, None, examiner)
 }
 
 /// A set as listed.
@@ -44,7 +49,7 @@ pub struct SetInfo {
     /// Its cap on total deviation.
     pub max_total_deviation: Option<i32>,
     /// Its scripts, in order: (script id, candidate).
-    pub scripts: Vec<(Uuid, String)>,
+    pub scripts: Vec<(ScriptId, String)>,
 }
 
 impl SetInfo {
@@ -60,19 +65,21 @@ impl SetInfo {
 }
 
 /// The meeting's sets, in order (one query).
-pub async fn sets(db: impl PgExecutor<'_>, meeting_id: Uuid) -> Result<Vec<SetInfo>, AppError> {
-    let rows: Vec<(i32, i32, Option<i32>, Uuid, String)> = sqlx::query_as(
-        "SELECT qs.number, qs.min_within, qs.max_total_deviation, s.id, s.candidate
-         FROM qualification_sets qs
-         JOIN qualification_set_scripts qss ON qss.set_id = qs.id
-         JOIN scripts s ON s.id = qss.script_id
-         WHERE qs.meeting_id = $1 ORDER BY qs.number, qss.position",
+pub async fn sets(db: impl PgExecutor<'_>, meeting_id: MeetingId) -> Result<Vec<SetInfo>, AppError> {
+    let rows = sqlx::query!(
+        r#"SELECT qs.number, qs.min_within, qs.max_total_deviation, s.id AS "script: ScriptId", s.candidate
+           FROM qualification_sets qs
+           JOIN qualification_set_scripts qss ON qss.set_id = qs.id
+           JOIN scripts s ON s.id = qss.script_id
+           WHERE qs.meeting_id = $1 ORDER BY qs.number, qss.position"#,
+        meeting_id as MeetingId,
     )
-    .bind(meeting_id)
     .fetch_all(db)
     .await?;
     let mut sets: Vec<SetInfo> = Vec::new();
-    for (number, min_within, max_total_deviation, script, candidate) in rows {
+    for r in rows {
+        let (number, min_within, max_total_deviation, script, candidate) =
+            (r.number, r.min_within, r.max_total_deviation, r.script, r.candidate);
         match sets.last_mut() {
             Some(s) if s.number == number => s.scripts.push((script, candidate)),
             _ => sets.push(SetInfo { number, min_within, max_total_deviation, scripts: vec![(script, candidate)] }),
@@ -85,11 +92,11 @@ pub async fn sets(db: impl PgExecutor<'_>, meeting_id: Uuid) -> Result<Vec<SetIn
 pub async fn create_set(
     tx: &mut PgConnection,
     meeting: &Meeting,
-    scripts: &[Uuid],
+    scripts: &[ScriptId],
     rule: Option<PassRule>,
-    actor: Uuid,
+    actor: Actor,
 ) -> Result<i32, AppError> {
-    let (state, opened) = meeting_state(tx, meeting.id).await?;
+    let (state, opened) = meeting_state(tx, meeting.meeting_id()).await?;
     if state == MeetingState::Closed {
         return Err(AppError::Conflict("The meeting is closed: its qualification sets are final.".into()));
     }
@@ -110,16 +117,20 @@ pub async fn create_set(
     }
     let rule = rule.unwrap_or_else(|| PassRule::default_for(scripts.len()));
     rule.check(scripts.len()).map_err(AppError::invalid)?;
-    let found: Vec<(Uuid, String, Purpose, bool)> = sqlx::query_as(
-        "SELECT ms.script_id, s.candidate, ms.purpose,
-                EXISTS (SELECT 1 FROM qualification_set_scripts q WHERE q.meeting_id = ms.meeting_id AND q.script_id = ms.script_id)
-         FROM meeting_scripts ms JOIN scripts s ON s.id = ms.script_id
-         WHERE ms.meeting_id = $1 AND ms.script_id = ANY($2)",
+    let found: Vec<(ScriptId, String, Purpose, bool)> = sqlx::query!(
+        r#"SELECT ms.script_id AS "script_id: ScriptId", s.candidate, ms.purpose AS "purpose: Purpose",
+                  EXISTS (SELECT 1 FROM qualification_set_scripts q WHERE q.meeting_id = ms.meeting_id AND q.script_id = ms.script_id)
+                    AS "in_a_set!"
+           FROM meeting_scripts ms JOIN scripts s ON s.id = ms.script_id
+           WHERE ms.meeting_id = $1 AND ms.script_id = ANY($2)"#,
+        meeting.id,
+        scripts as &[ScriptId],
     )
-    .bind(meeting.id)
-    .bind(scripts)
     .fetch_all(&mut *tx)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|r| (r.script_id, r.candidate, r.purpose, r.in_a_set))
+    .collect();
     for id in scripts {
         match found.iter().find(|f| f.0 == *id) {
             None => {
@@ -136,26 +147,27 @@ pub async fn create_set(
             _ => {}
         }
     }
-    let (set_id, number): (Uuid, i32) = sqlx::query_as(
+    let set = sqlx::query!(
         "INSERT INTO qualification_sets (meeting_id, number, min_within, max_total_deviation, created_by)
          SELECT $1, COALESCE(max(number), 0) + 1, $2, $3, $4 FROM qualification_sets WHERE meeting_id = $1
          RETURNING id, number",
+        meeting.id,
+        rule.min_within,
+        rule.max_total_deviation,
+        actor.0 as UserId,
     )
-    .bind(meeting.id)
-    .bind(rule.min_within)
-    .bind(rule.max_total_deviation)
-    .bind(actor)
     .fetch_one(&mut *tx)
     .await?;
+    let (set_id, number) = (set.id, set.number);
     let positions: Vec<i32> = (1..=i32::try_from(scripts.len()).unwrap_or(i32::MAX)).collect();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO qualification_set_scripts (set_id, meeting_id, script_id, position)
          SELECT $1, $2, * FROM unnest($3::uuid[], $4::int[])",
+        set_id,
+        meeting.id,
+        scripts as &[ScriptId],
+        &positions,
     )
-    .bind(set_id)
-    .bind(meeting.id)
-    .bind(scripts)
-    .bind(&positions)
     .execute(&mut *tx)
     .await?;
     audit::record(
@@ -164,7 +176,7 @@ pub async fn create_set(
             new: Some(
                 json!({"set": number, "scripts": scripts, "min_within": rule.min_within, "max_total_deviation": rule.max_total_deviation}),
             ),
-            ..audit::Entry::new(meeting.id, actor, "qualification.set")
+            ..audit::Entry::meeting(meeting.meeting_id(), actor, "qualification.set")
         },
     )
     .await?;
@@ -173,29 +185,31 @@ pub async fn create_set(
 
 /// Opens qualification: every marker of the meeting starts set 1. Every
 /// response of every set needs its definitive mark first.
-pub async fn open(tx: &mut PgConnection, meeting: &Meeting, actor: Uuid) -> Result<(), AppError> {
-    let (state, opened) = meeting_state(tx, meeting.id).await?;
+pub async fn open(tx: &mut PgConnection, meeting: &Meeting, actor: Actor) -> Result<(), AppError> {
+    let (state, opened) = meeting_state(tx, meeting.meeting_id()).await?;
     if state != MeetingState::Marking {
         return Err(AppError::Conflict(format!("Qualification opens while the meeting is marking; it is {}.", state.label())));
     }
     if opened.is_some() {
         return Err(AppError::Conflict("Qualification is already open.".into()));
     }
-    let sets: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM qualification_sets WHERE meeting_id = $1").bind(meeting.id).fetch_one(&mut *tx).await?;
+    let sets = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM qualification_sets WHERE meeting_id = $1"#, meeting.id)
+        .fetch_one(&mut *tx)
+        .await?;
     if sets == 0 {
         return Err(AppError::invalid("Make a qualification set first: choose its qualification scripts and its pass rule."));
     }
     // Scripts taken out of the meeting since leave their sets smaller: each set must still hold its rule.
-    let shapes: Vec<(i32, i32, Option<i32>, i64)> = sqlx::query_as(
-        "SELECT qs.number, qs.min_within, qs.max_total_deviation,
-                (SELECT count(*) FROM qualification_set_scripts q WHERE q.set_id = qs.id)
-         FROM qualification_sets qs WHERE qs.meeting_id = $1 ORDER BY qs.number",
+    let shapes = sqlx::query!(
+        r#"SELECT qs.number, qs.min_within, qs.max_total_deviation,
+                  (SELECT count(*) FROM qualification_set_scripts q WHERE q.set_id = qs.id) AS "scripts!"
+           FROM qualification_sets qs WHERE qs.meeting_id = $1 ORDER BY qs.number"#,
+        meeting.id,
     )
-    .bind(meeting.id)
     .fetch_all(&mut *tx)
     .await?;
-    for (number, min_within, max_total_deviation, scripts) in shapes {
+    for s in shapes {
+        let (number, min_within, max_total_deviation, scripts) = (s.number, s.min_within, s.max_total_deviation, s.scripts);
         let rule = PassRule { min_within, max_total_deviation };
         if let Err(e) = rule.check(usize::try_from(scripts).unwrap_or(0)) {
             return Err(AppError::invalid(format!(
@@ -203,38 +217,41 @@ pub async fn open(tx: &mut PgConnection, meeting: &Meeting, actor: Uuid) -> Resu
             )));
         }
     }
-    let missing: Vec<(i32, String, String)> = sqlx::query_as(
-        "SELECT qs.number, s.candidate, q.number
+    let missing = sqlx::query!(
+        "SELECT qs.number AS set, s.candidate, q.number AS question
          FROM qualification_sets qs JOIN qualification_set_scripts qss ON qss.set_id = qs.id
          JOIN scripts s ON s.id = qss.script_id JOIN responses r ON r.script_id = s.id JOIN questions q ON q.id = r.question_id
          LEFT JOIN definitive_marks d ON d.meeting_id = qs.meeting_id AND d.response_id = r.id
          WHERE qs.meeting_id = $1 AND d.response_id IS NULL ORDER BY qs.number, qss.position, q.position",
+        meeting.id,
     )
-    .bind(meeting.id)
     .fetch_all(&mut *tx)
     .await?;
     if !missing.is_empty() {
         return Err(AppError::Invalid {
             message: "Qualification was not opened: record a definitive mark for every response of every set first.".into(),
-            details: missing.iter().map(|(set, c, q)| format!("Set {set}: candidate {c}, question {q} has no definitive mark.")).collect(),
+            details: missing
+                .iter()
+                .map(|m| format!("Set {}: candidate {}, question {} has no definitive mark.", m.set, m.candidate, m.question))
+                .collect(),
         });
     }
-    sqlx::query("UPDATE meetings SET qualification_opened_at = now() WHERE id = $1").bind(meeting.id).execute(&mut *tx).await?;
-    sqlx::query(
+    sqlx::query!("UPDATE meetings SET qualification_opened_at = now() WHERE id = $1", meeting.id).execute(&mut *tx).await?;
+    sqlx::query!(
         "INSERT INTO qualifications (meeting_id, examiner_id, state, current_set)
          SELECT meeting_id, user_id, 'in_progress', 1 FROM meeting_participants
          WHERE meeting_id = $1 AND role IN ('examiner', 'team_leader')
          ON CONFLICT (meeting_id, examiner_id) DO NOTHING",
+        meeting.id,
     )
-    .bind(meeting.id)
     .execute(&mut *tx)
     .await?;
-    audit::record(&mut *tx, audit::Entry::new(meeting.id, actor, "qualification.open")).await?;
-    live::notify(&mut *tx, &event(meeting.id, None)).await
+    audit::record(&mut *tx, audit::Entry::meeting(meeting.meeting_id(), actor, "qualification.open")).await?;
+    live::notify(&mut *tx, &event(meeting.meeting_id(), None)).await
 }
 
 /// A marker's qualification, if qualification is open.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct Standing {
     /// Their state.
     pub state: QualState,
@@ -244,45 +261,49 @@ pub struct Standing {
 
 /// Where `examiner` stands (`None` before qualification opens). A marker
 /// added after it opened starts set 1 now.
-pub async fn standing(tx: &mut PgConnection, meeting_id: Uuid, examiner: Uuid) -> Result<Option<Standing>, AppError> {
-    sqlx::query(
+pub async fn standing(tx: &mut PgConnection, meeting_id: MeetingId, examiner: UserId) -> Result<Option<Standing>, AppError> {
+    sqlx::query!(
         "INSERT INTO qualifications (meeting_id, examiner_id, state, current_set)
          SELECT m.id, p.user_id, 'in_progress', 1 FROM meetings m
          JOIN meeting_participants p ON p.meeting_id = m.id AND p.user_id = $2 AND p.role IN ('examiner', 'team_leader')
          WHERE m.id = $1 AND m.qualification_opened_at IS NOT NULL
          ON CONFLICT (meeting_id, examiner_id) DO NOTHING",
+        meeting_id as MeetingId,
+        examiner as UserId,
     )
-    .bind(meeting_id)
-    .bind(examiner)
     .execute(&mut *tx)
     .await?;
-    Ok(sqlx::query_as("SELECT state, current_set FROM qualifications WHERE meeting_id = $1 AND examiner_id = $2")
-        .bind(meeting_id)
-        .bind(examiner)
-        .fetch_optional(&mut *tx)
-        .await?)
+    Ok(sqlx::query_as!(
+        Standing,
+        r#"SELECT state AS "state: QualState", current_set FROM qualifications WHERE meeting_id = $1 AND examiner_id = $2"#,
+        meeting_id as MeetingId,
+        examiner as UserId,
+    )
+    .fetch_optional(&mut *tx)
+    .await?)
 }
 
-/// Which set (number) a script is in, if any.
-async fn set_of(db: impl PgExecutor<'_>, meeting_id: Uuid, script_id: Uuid) -> Result<Option<(Uuid, i32)>, AppError> {
-    Ok(sqlx::query_as(
+/// Which set (id, number) a script is in, if any.
+async fn set_of(db: impl PgExecutor<'_>, meeting_id: MeetingId, script_id: ScriptId) -> Result<Option<(Uuid, i32)>, AppError> {
+    Ok(sqlx::query!(
         "SELECT qs.id, qs.number FROM qualification_set_scripts qss JOIN qualification_sets qs ON qs.id = qss.set_id
          WHERE qss.meeting_id = $1 AND qss.script_id = $2",
+        meeting_id as MeetingId,
+        script_id as ScriptId,
     )
-    .bind(meeting_id)
-    .bind(script_id)
     .fetch_optional(db)
-    .await?)
+    .await?
+    .map(|r| (r.id, r.number)))
 }
 
 /// Refuses a marker's write on a qualification or seed script that is not
 /// theirs to mark now.
 pub async fn check_may_mark(
     tx: &mut PgConnection,
-    meeting_id: Uuid,
-    script_id: Uuid,
+    meeting_id: MeetingId,
+    script_id: ScriptId,
     purpose: Purpose,
-    examiner: Uuid,
+    examiner: UserId,
 ) -> Result<(), AppError> {
     match purpose {
         Purpose::Practice => Ok(()),
@@ -290,11 +311,13 @@ pub async fn check_may_mark(
             let standing = standing(tx, meeting_id, examiner).await?;
             // One marker's saves on their set queue behind each other, so two
             // last responses submitted at once cannot each miss the other.
-            sqlx::query("SELECT 1 FROM qualifications WHERE meeting_id = $1 AND examiner_id = $2 FOR UPDATE")
-                .bind(meeting_id)
-                .bind(examiner)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query!(
+                "SELECT FROM qualifications WHERE meeting_id = $1 AND examiner_id = $2 FOR UPDATE",
+                meeting_id as MeetingId,
+                examiner as UserId,
+            )
+            .execute(&mut *tx)
+            .await?;
             let set = set_of(&mut *tx, meeting_id, script_id).await?;
             match (standing, set) {
                 (None, _) => Err(AppError::Conflict(
@@ -313,12 +336,13 @@ pub async fn check_may_mark(
             }
         }
         Purpose::Seed => {
-            let seeded: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM seed_assignments WHERE meeting_id = $1 AND examiner_id = $2 AND script_id = $3 FOR UPDATE)",
+            let seeded = sqlx::query_scalar!(
+                r#"SELECT EXISTS (SELECT 1 FROM seed_assignments WHERE meeting_id = $1 AND examiner_id = $2 AND script_id = $3 FOR UPDATE)
+                     AS "seeded!""#,
+                meeting_id as MeetingId,
+                examiner as UserId,
+                script_id as ScriptId,
             )
-            .bind(meeting_id)
-            .bind(examiner)
-            .bind(script_id)
             .fetch_one(&mut *tx)
             .await?;
             if seeded { Ok(()) } else { Err(AppError::not_found("That response in your marking")) }
@@ -326,9 +350,8 @@ pub async fn check_may_mark(
     }
 }
 
-#[derive(FromRow)]
 struct MarkedRow {
-    script_id: Uuid,
+    script_id: ScriptId,
     mark: Option<i32>,
     submitted: bool,
     definitive: Option<i32>,
@@ -339,7 +362,7 @@ struct MarkedRow {
 impl MarkedRow {
     fn marked(&self) -> Option<Marked> {
         Some(Marked {
-            script: self.script_id,
+            script: self.script_id.0,
             mark: self.mark?,
             definitive: self.definitive?,
             tolerance: tolerance_in_force(self.tolerance, self.max_mark),
@@ -348,18 +371,21 @@ impl MarkedRow {
 }
 
 /// Every response of the given scripts with `examiner`'s mark on it.
-async fn marked(tx: &mut PgConnection, meeting_id: Uuid, examiner: Uuid, scripts: &[Uuid]) -> Result<Vec<MarkedRow>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT r.script_id, m.mark, m.state IS NOT DISTINCT FROM 'submitted' AS submitted, d.mark AS definitive, t.tolerance, q.max_mark
-         FROM responses r JOIN questions q ON q.id = r.question_id
-         LEFT JOIN marks m ON m.meeting_id = $1 AND m.response_id = r.id AND m.examiner_id = $2
-         LEFT JOIN definitive_marks d ON d.meeting_id = $1 AND d.response_id = r.id
-         LEFT JOIN meeting_tolerances t ON t.meeting_id = $1 AND t.question_id = r.question_id
-         WHERE r.script_id = ANY($3)",
+async fn marked(tx: &mut PgConnection, meeting_id: MeetingId, examiner: UserId, scripts: &[ScriptId]) -> Result<Vec<MarkedRow>, AppError> {
+    Ok(sqlx::query_as!(
+        MarkedRow,
+        r#"SELECT r.script_id AS "script_id: ScriptId", m.mark AS "mark?",
+                  m.state IS NOT DISTINCT FROM 'submitted' AS "submitted!", d.mark AS "definitive?", t.tolerance AS "tolerance?",
+                  q.max_mark
+           FROM responses r JOIN questions q ON q.id = r.question_id
+           LEFT JOIN marks m ON m.meeting_id = $1 AND m.response_id = r.id AND m.examiner_id = $2
+           LEFT JOIN definitive_marks d ON d.meeting_id = $1 AND d.response_id = r.id
+           LEFT JOIN meeting_tolerances t ON t.meeting_id = $1 AND t.question_id = r.question_id
+           WHERE r.script_id = ANY($3)"#,
+        meeting_id as MeetingId,
+        examiner as UserId,
+        scripts as &[ScriptId],
     )
-    .bind(meeting_id)
-    .bind(examiner)
-    .bind(scripts)
     .fetch_all(&mut *tx)
     .await?)
 }
@@ -369,10 +395,10 @@ async fn marked(tx: &mut PgConnection, meeting_id: Uuid, examiner: Uuid, scripts
 /// completes a seed script, record the seed's result.
 pub async fn after_submit(
     tx: &mut PgConnection,
-    meeting_id: Uuid,
-    script_id: Uuid,
+    meeting_id: MeetingId,
+    script_id: ScriptId,
     purpose: Purpose,
-    examiner: Uuid,
+    examiner: UserId,
 ) -> Result<(), AppError> {
     match purpose {
         Purpose::Practice => Ok(()),
@@ -380,7 +406,7 @@ pub async fn after_submit(
             let Some((set_id, number)) = set_of(&mut *tx, meeting_id, script_id).await? else { return Ok(()) };
             let sets = self::sets(&mut *tx, meeting_id).await?;
             let Some(set) = sets.iter().find(|s| s.number == number) else { return Ok(()) };
-            let scripts: Vec<Uuid> = set.scripts.iter().map(|(id, _)| *id).collect();
+            let scripts: Vec<ScriptId> = set.scripts.iter().map(|(id, _)| *id).collect();
             let rows = marked(tx, meeting_id, examiner, &scripts).await?;
             if !rows.iter().all(|r| r.submitted) {
                 return Ok(());
@@ -388,38 +414,38 @@ pub async fn after_submit(
             let marks: Vec<Marked> = rows.iter().filter_map(MarkedRow::marked).collect();
             let result = rules::judge(set.rule(), &marks);
             let (state, next) = rules::after_set(number, i32::try_from(sets.len()).unwrap_or(i32::MAX), result.passed);
-            let inserted = sqlx::query(
+            let inserted = sqlx::query!(
                 "INSERT INTO qualification_results (set_id, meeting_id, examiner_id, within, scripts, total_deviation, passed)
                  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                set_id,
+                meeting_id as MeetingId,
+                examiner as UserId,
+                result.within,
+                result.scripts,
+                result.total_deviation,
+                result.passed,
             )
-            .bind(set_id)
-            .bind(meeting_id)
-            .bind(examiner)
-            .bind(result.within)
-            .bind(result.scripts)
-            .bind(result.total_deviation)
-            .bind(result.passed)
             .execute(&mut *tx)
             .await?;
             if inserted.rows_affected() == 0 {
                 return Ok(());
             }
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE qualifications SET state = $3, current_set = $4, updated_at = now() WHERE meeting_id = $1 AND examiner_id = $2",
+                meeting_id as MeetingId,
+                examiner as UserId,
+                state as QualState,
+                next,
             )
-            .bind(meeting_id)
-            .bind(examiner)
-            .bind(state)
-            .bind(next)
             .execute(&mut *tx)
             .await?;
             audit::record(
                 &mut *tx,
                 audit::Entry {
-                    subject_id: Some(examiner),
+                    subject_id: Some(examiner.0),
                     new: Some(json!({"set": number, "within": result.within, "of": result.scripts,
                                      "total_deviation": result.total_deviation, "passed": result.passed, "state": state})),
-                    ..audit::Entry::new(meeting_id, examiner, "qualification.result")
+                    ..audit::Entry::meeting(meeting_id, Actor(examiner), "qualification.result")
                 },
             )
             .await?;
@@ -433,15 +459,15 @@ pub async fn after_submit(
             let marks: Vec<Marked> = rows.iter().filter_map(MarkedRow::marked).collect();
             let within = marks.iter().all(|m| within_tolerance(m.mark - m.definitive, m.tolerance));
             let deviation: i32 = marks.iter().map(|m| (m.mark - m.definitive).abs()).sum();
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE seed_assignments SET within = $4, deviation = $5, completed_at = now()
                  WHERE meeting_id = $1 AND examiner_id = $2 AND script_id = $3 AND completed_at IS NULL",
+                meeting_id as MeetingId,
+                examiner as UserId,
+                script_id as ScriptId,
+                within,
+                deviation,
             )
-            .bind(meeting_id)
-            .bind(examiner)
-            .bind(script_id)
-            .bind(within)
-            .bind(deviation)
             .execute(&mut *tx)
             .await?;
             // Heard by the principal examiner only: the examiner must not learn a seed was one.
@@ -452,15 +478,15 @@ pub async fn after_submit(
 
 /// Whether a qualification script's definitive marks are released to this
 /// marker: once they have submitted the set it is in, and to nobody else.
-pub async fn released_to(db: impl PgExecutor<'_>, meeting_id: Uuid, script_id: Uuid, viewer: Uuid) -> Result<bool, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM qualification_set_scripts qss
-                        JOIN qualification_results qr ON qr.set_id = qss.set_id AND qr.examiner_id = $3
-                        WHERE qss.meeting_id = $1 AND qss.script_id = $2)",
+pub async fn released_to(db: impl PgExecutor<'_>, meeting_id: MeetingId, script_id: ScriptId, viewer: UserId) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM qualification_set_scripts qss
+                          JOIN qualification_results qr ON qr.set_id = qss.set_id AND qr.examiner_id = $3
+                          WHERE qss.meeting_id = $1 AND qss.script_id = $2) AS "released!""#,
+        meeting_id as MeetingId,
+        script_id as ScriptId,
+        viewer as UserId,
     )
-    .bind(meeting_id)
-    .bind(script_id)
-    .bind(viewer)
     .fetch_one(db)
     .await?)
 }
@@ -470,7 +496,7 @@ pub async fn released_to(db: impl PgExecutor<'_>, meeting_id: Uuid, script_id: U
 pub async fn decide(
     tx: &mut PgConnection,
     meeting: &Meeting,
-    actor: Uuid,
+    actor: Actor,
     actor_role: Role,
     examiner_email: &str,
     approved: bool,
@@ -478,21 +504,22 @@ pub async fn decide(
 ) -> Result<QualState, AppError> {
     let reason = reason.trim();
     crate::marking::rules::check_len("A reason", reason, crate::marking::rules::MAX_REASON_CHARS).map_err(AppError::invalid)?;
-    meeting_state(tx, meeting.id).await?;
-    let who: Option<(Uuid, Role, Option<Uuid>, String)> = sqlx::query_as(
-        "SELECT u.id, p.role, p.team_leader_id, u.name FROM users u
-         JOIN meeting_participants p ON p.user_id = u.id AND p.meeting_id = $1 WHERE lower(u.email) = lower($2)",
+    meeting_state(tx, meeting.meeting_id()).await?;
+    let who = sqlx::query!(
+        r#"SELECT u.id AS "id: UserId", p.role AS "role: Role", p.team_leader_id AS "team_leader_id: UserId", u.name FROM users u
+           JOIN meeting_participants p ON p.user_id = u.id AND p.meeting_id = $1 WHERE lower(u.email) = lower($2)"#,
+        meeting.id,
+        examiner_email,
     )
-    .bind(meeting.id)
-    .bind(examiner_email)
     .fetch_optional(&mut *tx)
-    .await?;
+    .await?
+    .map(|w| (w.id, w.role, w.team_leader_id, w.name));
     let Some((examiner, role, leader, name)) = who.filter(|w| w.1 != Role::Pe) else {
         return Err(AppError::not_found(format!("A marker with the email {examiner_email} in this meeting")));
     };
     let allowed = match actor_role {
         Role::Pe => true,
-        Role::TeamLeader => leader == Some(actor),
+        Role::TeamLeader => leader == Some(actor.0),
         _ => false,
     };
     if !allowed {
@@ -503,15 +530,17 @@ pub async fn decide(
     if role == Role::TeamLeader && actor_role == Role::TeamLeader {
         return Err(AppError::Forbidden("A team leader's qualification is decided by the principal examiner.".into()));
     }
-    let standing: Option<(QualState, Option<i32>, bool)> = sqlx::query_as(
-        "SELECT q.state, q.current_set,
-                EXISTS (SELECT 1 FROM meeting_participants p WHERE p.meeting_id = q.meeting_id AND p.user_id = q.decided_by AND p.role = 'pe')
-         FROM qualifications q WHERE q.meeting_id = $1 AND q.examiner_id = $2 FOR UPDATE",
+    let standing = sqlx::query!(
+        r#"SELECT q.state AS "state: QualState", q.current_set,
+                  EXISTS (SELECT 1 FROM meeting_participants p WHERE p.meeting_id = q.meeting_id AND p.user_id = q.decided_by AND p.role = 'pe')
+                    AS "decided_by_pe!"
+           FROM qualifications q WHERE q.meeting_id = $1 AND q.examiner_id = $2 FOR UPDATE"#,
+        meeting.id,
+        examiner as UserId,
     )
-            .bind(meeting.id)
-            .bind(examiner)
-            .fetch_optional(&mut *tx)
-            .await?;
+    .fetch_optional(&mut *tx)
+    .await?
+    .map(|s| (s.state, s.current_set, s.decided_by_pe));
     let Some((state, set, decided_by_pe)) = standing.filter(|(s, _, _)| s.decidable()) else {
         return Err(AppError::Conflict(format!(
             "{name} has not finished qualifying yet{}: decide once their result is in.",
@@ -542,29 +571,29 @@ pub async fn decide(
         )));
     }
     let new = if approved { QualState::Approved } else { QualState::NotApproved };
-    sqlx::query(
+    sqlx::query!(
         "UPDATE qualifications SET state = $3, decided_by = $4, reason = $5, decided_at = now(), updated_at = now()
          WHERE meeting_id = $1 AND examiner_id = $2",
+        meeting.id,
+        examiner as UserId,
+        new as QualState,
+        actor.0 as UserId,
+        Some(reason).filter(|r| !r.is_empty()),
     )
-    .bind(meeting.id)
-    .bind(examiner)
-    .bind(new)
-    .bind(actor)
-    .bind(Some(reason).filter(|r| !r.is_empty()))
     .execute(&mut *tx)
     .await?;
     audit::record(
         &mut *tx,
         audit::Entry {
-            subject_id: Some(examiner),
+            subject_id: Some(examiner.0),
             old: Some(json!({"state": state, "set": set})),
             new: Some(json!({"state": new})),
             reason: Some(reason).filter(|r| !r.is_empty()),
-            ..audit::Entry::new(meeting.id, actor, "qualification.decide")
+            ..audit::Entry::meeting(meeting.meeting_id(), actor, "qualification.decide")
         },
     )
     .await?;
-    live::notify(&mut *tx, &event(meeting.id, Some(examiner))).await?;
+    live::notify(&mut *tx, &event(meeting.meeting_id(), Some(examiner))).await?;
     Ok(new)
 }
 
@@ -573,26 +602,29 @@ pub async fn seed(
     tx: &mut PgConnection,
     meeting: &Meeting,
     examiners: &[String],
-    scripts: &[Uuid],
-    actor: Uuid,
+    scripts: &[ScriptId],
+    actor: Actor,
 ) -> Result<usize, AppError> {
-    let (state, _) = meeting_state(tx, meeting.id).await?;
+    let (state, _) = meeting_state(tx, meeting.meeting_id()).await?;
     if state != MeetingState::Marking {
         return Err(AppError::Conflict(format!("Seeds are given while the meeting is marking; it is {}.", state.label())));
     }
     if examiners.is_empty() || scripts.is_empty() {
         return Err(AppError::invalid("Choose the approved examiners and the seed scripts to give them."));
     }
-    let people: Vec<(String, Uuid, Option<QualState>)> = sqlx::query_as(
-        "SELECT u.email, u.id, q.state FROM users u
-         JOIN meeting_participants p ON p.user_id = u.id AND p.meeting_id = $1 AND p.role IN ('examiner', 'team_leader')
-         LEFT JOIN qualifications q ON q.meeting_id = p.meeting_id AND q.examiner_id = u.id
-         WHERE lower(u.email) = ANY(SELECT lower(e) FROM unnest($2::text[]) e)",
+    let people: Vec<(String, UserId, Option<QualState>)> = sqlx::query!(
+        r#"SELECT u.email, u.id AS "id: UserId", q.state AS "state?: QualState" FROM users u
+           JOIN meeting_participants p ON p.user_id = u.id AND p.meeting_id = $1 AND p.role IN ('examiner', 'team_leader')
+           LEFT JOIN qualifications q ON q.meeting_id = p.meeting_id AND q.examiner_id = u.id
+           WHERE lower(u.email) = ANY(SELECT lower(e) FROM unnest($2::text[]) e)"#,
+        meeting.id,
+        examiners,
     )
-    .bind(meeting.id)
-    .bind(examiners)
     .fetch_all(&mut *tx)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|p| (p.email, p.id, p.state))
+    .collect();
     for e in examiners {
         match people.iter().find(|p| p.0.eq_ignore_ascii_case(e)) {
             None => return Err(AppError::invalid(format!("{e} does not mark in this meeting."))),
@@ -605,16 +637,19 @@ pub async fn seed(
             _ => {}
         }
     }
-    let found: Vec<(Uuid, String, Purpose, i64)> = sqlx::query_as(
-        "SELECT ms.script_id, s.candidate, ms.purpose,
-                (SELECT count(*) FROM responses r LEFT JOIN definitive_marks d ON d.meeting_id = ms.meeting_id AND d.response_id = r.id
-                 WHERE r.script_id = ms.script_id AND d.response_id IS NULL)
-         FROM meeting_scripts ms JOIN scripts s ON s.id = ms.script_id WHERE ms.meeting_id = $1 AND ms.script_id = ANY($2)",
+    let found: Vec<(ScriptId, String, Purpose, i64)> = sqlx::query!(
+        r#"SELECT ms.script_id AS "script_id: ScriptId", s.candidate, ms.purpose AS "purpose: Purpose",
+                  (SELECT count(*) FROM responses r LEFT JOIN definitive_marks d ON d.meeting_id = ms.meeting_id AND d.response_id = r.id
+                   WHERE r.script_id = ms.script_id AND d.response_id IS NULL) AS "missing!"
+           FROM meeting_scripts ms JOIN scripts s ON s.id = ms.script_id WHERE ms.meeting_id = $1 AND ms.script_id = ANY($2)"#,
+        meeting.id,
+        scripts as &[ScriptId],
     )
-    .bind(meeting.id)
-    .bind(scripts)
     .fetch_all(&mut *tx)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|f| (f.script_id, f.candidate, f.purpose, f.missing))
+    .collect();
     for id in scripts {
         match found.iter().find(|f| f.0 == *id) {
             None => return Err(AppError::invalid(format!("Script {id} is not one of this meeting's scripts."))),
@@ -630,23 +665,23 @@ pub async fn seed(
             _ => {}
         }
     }
-    let ids: Vec<Uuid> = people.iter().map(|p| p.1).collect();
-    let given = sqlx::query(
+    let ids: Vec<UserId> = people.iter().map(|p| p.1).collect();
+    let given = sqlx::query!(
         "INSERT INTO seed_assignments (meeting_id, examiner_id, script_id, assigned_by)
          SELECT $1, e, s, $4 FROM unnest($2::uuid[]) e CROSS JOIN unnest($3::uuid[]) s
          ON CONFLICT DO NOTHING",
+        meeting.id,
+        &ids as &[UserId],
+        scripts as &[ScriptId],
+        actor.0 as UserId,
     )
-    .bind(meeting.id)
-    .bind(&ids)
-    .bind(scripts)
-    .bind(actor)
     .execute(&mut *tx)
     .await?;
     audit::record(
         &mut *tx,
         audit::Entry {
             new: Some(json!({"examiners": examiners, "scripts": scripts})),
-            ..audit::Entry::new(meeting.id, actor, "seed.assign")
+            ..audit::Entry::meeting(meeting.meeting_id(), actor, "seed.assign")
         },
     )
     .await?;
@@ -669,7 +704,7 @@ pub struct SetScore {
 }
 
 /// A completed seed, as evidence.
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize)]
 pub struct SeedResult {
     /// Candidate.
     pub candidate: String,
@@ -691,7 +726,7 @@ pub struct Entry {
     pub name: String,
     /// Their team leader's user id, if in a team.
     #[serde(skip)]
-    pub team_leader_id: Option<Uuid>,
+    pub team_leader_id: Option<UserId>,
     /// Where they stand.
     pub state: QualState,
     /// The set they are on.
@@ -710,12 +745,11 @@ pub struct Entry {
     pub seeds_pending: i64,
 }
 
-#[derive(FromRow)]
 struct EntryRow {
-    user_id: Uuid,
+    user_id: UserId,
     email: String,
     name: String,
-    team_leader_id: Option<Uuid>,
+    team_leader_id: Option<UserId>,
     state: Option<QualState>,
     current_set: Option<i32>,
     decided_by: Option<String>,
@@ -741,41 +775,46 @@ impl Entry {
 
 /// Every marker's qualification (`only` narrows to some people), with their
 /// set results and seeds (three queries, whatever the number of people).
-pub async fn overview(db: &mut PgConnection, meeting_id: Uuid, only: Option<&[Uuid]>) -> Result<Vec<Entry>, AppError> {
-    let rows: Vec<EntryRow> = sqlx::query_as(
-        "SELECT u.id AS user_id, u.email, u.name, p.team_leader_id, q.state, q.current_set, d.name AS decided_by, q.reason
-         FROM meeting_participants p JOIN users u ON u.id = p.user_id
-         LEFT JOIN qualifications q ON q.meeting_id = p.meeting_id AND q.examiner_id = p.user_id
-         LEFT JOIN users d ON d.id = q.decided_by
-         WHERE p.meeting_id = $1 AND p.role IN ('examiner', 'team_leader') AND ($2::uuid[] IS NULL OR p.user_id = ANY($2))
-         ORDER BY lower(u.name)",
+pub async fn overview(db: &mut PgConnection, meeting_id: MeetingId, only: Option<&[UserId]>) -> Result<Vec<Entry>, AppError> {
+    let rows = sqlx::query_as!(
+        EntryRow,
+        r#"SELECT u.id AS "user_id: UserId", u.email, u.name, p.team_leader_id AS "team_leader_id: UserId",
+                  q.state AS "state?: QualState", q.current_set AS "current_set?", d.name AS "decided_by?", q.reason AS "reason?"
+           FROM meeting_participants p JOIN users u ON u.id = p.user_id
+           LEFT JOIN qualifications q ON q.meeting_id = p.meeting_id AND q.examiner_id = p.user_id
+           LEFT JOIN users d ON d.id = q.decided_by
+           WHERE p.meeting_id = $1 AND p.role IN ('examiner', 'team_leader') AND ($2::uuid[] IS NULL OR p.user_id = ANY($2))
+           ORDER BY lower(u.name)"#,
+        meeting_id as MeetingId,
+        only as Option<&[UserId]>,
     )
-    .bind(meeting_id)
-    .bind(only)
     .fetch_all(&mut *db)
     .await?;
-    let scores: Vec<(Uuid, SetScore)> = sqlx::query_as(
-        "SELECT qr.examiner_id, qs.number AS set, qr.within AS within_tolerance, qr.scripts AS of, qr.total_deviation, qr.passed
-         FROM qualification_results qr JOIN qualification_sets qs ON qs.id = qr.set_id
-         WHERE qr.meeting_id = $1 ORDER BY qs.number",
+    let scores: Vec<(UserId, SetScore)> = sqlx::query_as!(
+        SetScoreWho,
+        r#"SELECT qr.examiner_id AS "examiner_id: UserId", qs.number AS set, qr.within AS within_tolerance, qr.scripts AS of,
+                  qr.total_deviation, qr.passed
+           FROM qualification_results qr JOIN qualification_sets qs ON qs.id = qr.set_id
+           WHERE qr.meeting_id = $1 ORDER BY qs.number"#,
+        meeting_id as MeetingId,
     )
-    .bind(meeting_id)
     .fetch_all(&mut *db)
     .await?
     .into_iter()
-    .map(|r: SetScoreWho| {
+    .map(|r| {
         (
             r.examiner_id,
             SetScore { set: r.set, within_tolerance: r.within_tolerance, of: r.of, total_deviation: r.total_deviation, passed: r.passed },
         )
     })
     .collect();
-    let seeds: Vec<SeedWho> = sqlx::query_as(
-        "SELECT sa.examiner_id, s.candidate, sa.within, sa.deviation, sa.completed_at
-         FROM seed_assignments sa JOIN scripts s ON s.id = sa.script_id
-         WHERE sa.meeting_id = $1 ORDER BY sa.completed_at DESC NULLS LAST",
+    let seeds = sqlx::query_as!(
+        SeedWho,
+        r#"SELECT sa.examiner_id AS "examiner_id: UserId", s.candidate, sa.within, sa.deviation, sa.completed_at
+           FROM seed_assignments sa JOIN scripts s ON s.id = sa.script_id
+           WHERE sa.meeting_id = $1 ORDER BY sa.completed_at DESC NULLS LAST"#,
+        meeting_id as MeetingId,
     )
-    .bind(meeting_id)
     .fetch_all(&mut *db)
     .await?;
     Ok(rows
@@ -812,9 +851,8 @@ pub async fn overview(db: &mut PgConnection, meeting_id: Uuid, only: Option<&[Uu
         .collect())
 }
 
-#[derive(FromRow)]
 struct SetScoreWho {
-    examiner_id: Uuid,
+    examiner_id: UserId,
     set: i32,
     within_tolerance: i32,
     of: i32,
@@ -822,9 +860,8 @@ struct SetScoreWho {
     passed: bool,
 }
 
-#[derive(FromRow)]
 struct SeedWho {
-    examiner_id: Uuid,
+    examiner_id: UserId,
     candidate: String,
     within: Option<bool>,
     deviation: Option<i32>,
@@ -832,12 +869,12 @@ struct SeedWho {
 }
 
 /// A response of a submitted set, as its examiner sees the outcome.
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Outcome {
     /// The set.
     pub set: i32,
     /// Response id.
-    pub response_id: Uuid,
+    pub response_id: ResponseId,
     /// Candidate.
     pub candidate: String,
     /// Question number.
@@ -858,11 +895,10 @@ pub struct Outcome {
 
 /// Per response of every set `examiner` has submitted: their mark against
 /// the definitive mark (released to them, and only them, on submission).
-pub async fn outcomes(db: impl PgExecutor<'_>, meeting_id: Uuid, examiner: Uuid) -> Result<Vec<Outcome>, AppError> {
-    #[derive(FromRow)]
+pub async fn outcomes(db: impl PgExecutor<'_>, meeting_id: MeetingId, examiner: UserId) -> Result<Vec<Outcome>, AppError> {
     struct Row {
         set: i32,
-        response_id: Uuid,
+        response_id: ResponseId,
         candidate: String,
         question: String,
         mark: i32,
@@ -871,9 +907,10 @@ pub async fn outcomes(db: impl PgExecutor<'_>, meeting_id: Uuid, examiner: Uuid)
         tolerance: Option<i32>,
         max_mark: i32,
     }
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT qs.number AS set, r.id AS response_id, s.candidate, q.number AS question, m.mark, d.mark AS definitive,
-                d.rationale, t.tolerance, q.max_mark
+    let rows = sqlx::query_as!(
+        Row,
+        r#"SELECT qs.number AS set, r.id AS "response_id: ResponseId", s.candidate, q.number AS question, m.mark, d.mark AS definitive,
+                d.rationale, t.tolerance AS "tolerance?", q.max_mark
          FROM qualification_results qr
          JOIN qualification_sets qs ON qs.id = qr.set_id
          JOIN qualification_set_scripts qss ON qss.set_id = qs.id
@@ -883,10 +920,10 @@ pub async fn outcomes(db: impl PgExecutor<'_>, meeting_id: Uuid, examiner: Uuid)
          JOIN definitive_marks d ON d.meeting_id = qr.meeting_id AND d.response_id = r.id
          LEFT JOIN meeting_tolerances t ON t.meeting_id = qr.meeting_id AND t.question_id = q.id
          WHERE qr.meeting_id = $1 AND qr.examiner_id = $2
-         ORDER BY qs.number, qss.position, q.position",
+         ORDER BY qs.number, qss.position, q.position"#,
+        meeting_id as MeetingId,
+        examiner as UserId,
     )
-    .bind(meeting_id)
-    .bind(examiner)
     .fetch_all(db)
     .await?;
     Ok(rows
@@ -910,8 +947,10 @@ pub async fn outcomes(db: impl PgExecutor<'_>, meeting_id: Uuid, examiner: Uuid)
 }
 
 /// Whether qualification is open in the meeting.
-pub async fn is_open(db: impl PgExecutor<'_>, meeting_id: Uuid) -> Result<bool, AppError> {
-    Ok(sqlx::query_scalar("SELECT qualification_opened_at IS NOT NULL FROM meetings WHERE id = $1").bind(meeting_id).fetch_one(db).await?)
+pub async fn is_open(db: impl PgExecutor<'_>, meeting_id: MeetingId) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar!(r#"SELECT qualification_opened_at IS NOT NULL AS "open!" FROM meetings WHERE id = $1"#, meeting_id as MeetingId)
+        .fetch_one(db)
+        .await?)
 }
 
 /// What the result of a set means for the examiner who just finished it.
@@ -930,17 +969,26 @@ pub fn result_words(result: &SetResult) -> String {
 /// the marks as they now are, and moves those not yet decided to where their
 /// results now put them; otherwise leaves every result as it stood. Either way
 /// the decision is audited.
-pub async fn reevaluate(tx: &mut PgConnection, meeting_id: Uuid, script_id: Uuid, apply: bool, actor: Uuid) -> Result<(), AppError> {
+pub async fn reevaluate(
+    tx: &mut PgConnection,
+    meeting_id: MeetingId,
+    script_id: ScriptId,
+    apply: bool,
+    actor: Actor,
+) -> Result<(), AppError> {
     let Some((set_id, number)) = set_of(&mut *tx, meeting_id, script_id).await? else { return Ok(()) };
     let sets = self::sets(&mut *tx, meeting_id).await?;
     let Some(set) = sets.iter().find(|s| s.number == number) else { return Ok(()) };
-    let scripts: Vec<Uuid> = set.scripts.iter().map(|(id, _)| *id).collect();
-    let examiners: Vec<(Uuid, bool)> = sqlx::query_as("SELECT examiner_id, passed FROM qualification_results WHERE set_id = $1 FOR UPDATE")
-        .bind(set_id)
-        .fetch_all(&mut *tx)
-        .await?;
+    let scripts: Vec<ScriptId> = set.scripts.iter().map(|(id, _)| *id).collect();
+    let examiners = sqlx::query!(
+        r#"SELECT examiner_id AS "examiner_id: UserId", passed FROM qualification_results WHERE set_id = $1 FOR UPDATE"#,
+        set_id,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     let mut changes = Vec::new();
-    for (examiner, passed_before) in examiners {
+    for e in examiners {
+        let (examiner, passed_before) = (e.examiner_id, e.passed);
         let rows = marked(tx, meeting_id, examiner, &scripts).await?;
         let marks: Vec<Marked> = rows.iter().filter_map(MarkedRow::marked).collect();
         let result = rules::judge(set.rule(), &marks);
@@ -950,25 +998,28 @@ pub async fn reevaluate(tx: &mut PgConnection, meeting_id: Uuid, script_id: Uuid
         if !apply {
             continue;
         }
-        sqlx::query(
+        sqlx::query!(
             "UPDATE qualification_results SET within = $3, total_deviation = $4, passed = $5 WHERE set_id = $1 AND examiner_id = $2",
+            set_id,
+            examiner as UserId,
+            result.within,
+            result.total_deviation,
+            result.passed,
         )
-        .bind(set_id)
-        .bind(examiner)
-        .bind(result.within)
-        .bind(result.total_deviation)
-        .bind(result.passed)
         .execute(&mut *tx)
         .await?;
         // Where their results now put them, unless someone has already decided.
-        let results: Vec<(i32, bool)> = sqlx::query_as(
+        let results: Vec<(i32, bool)> = sqlx::query!(
             "SELECT qs.number, qr.passed FROM qualification_results qr JOIN qualification_sets qs ON qs.id = qr.set_id
              WHERE qr.meeting_id = $1 AND qr.examiner_id = $2 ORDER BY qs.number",
+            meeting_id as MeetingId,
+            examiner as UserId,
         )
-        .bind(meeting_id)
-        .bind(examiner)
         .fetch_all(&mut *tx)
-        .await?;
+        .await?
+        .into_iter()
+        .map(|r| (r.number, r.passed))
+        .collect();
         let total = i32::try_from(sets.len()).unwrap_or(i32::MAX);
         let (state, current) = match results.iter().find(|(_, p)| *p) {
             Some((n, _)) => (QualState::Passed, *n),
@@ -977,14 +1028,14 @@ pub async fn reevaluate(tx: &mut PgConnection, meeting_id: Uuid, script_id: Uuid
                 rules::after_set(last, total, false)
             }
         };
-        sqlx::query(
+        sqlx::query!(
             "UPDATE qualifications SET state = $3, current_set = $4, updated_at = now()
              WHERE meeting_id = $1 AND examiner_id = $2 AND state IN ('in_progress', 'passed', 'failed')",
+            meeting_id as MeetingId,
+            examiner as UserId,
+            state as QualState,
+            current,
         )
-        .bind(meeting_id)
-        .bind(examiner)
-        .bind(state)
-        .bind(current)
         .execute(&mut *tx)
         .await?;
     }
@@ -992,7 +1043,7 @@ pub async fn reevaluate(tx: &mut PgConnection, meeting_id: Uuid, script_id: Uuid
         &mut *tx,
         audit::Entry {
             new: Some(json!({"set": number, "reevaluated": apply, "outcomes_changed": changes})),
-            ..audit::Entry::new(meeting_id, actor, if apply { "qualification.reevaluate" } else { "qualification.not_reevaluated" })
+            ..audit::Entry::meeting(meeting_id, actor, if apply { "qualification.reevaluate" } else { "qualification.not_reevaluated" })
         },
     )
     .await?;

@@ -90,6 +90,42 @@ async fn the_stats_endpoint_matches_figures_worked_by_hand() {
     assert_eq!(questions[1]["suggested_tolerance"], 6);
 }
 
+/// The marks come in the paper's order: script by script, and within a script
+/// by the question's position on the paper, not by the question's id.
+#[tokio::test]
+async fn marks_are_listed_in_the_papers_order() {
+    let f = MeetingFixture::open().await;
+    mark_scenario(&f).await;
+    // Of the two questions marked (01 and 02), put the one whose id sorts last
+    // first on the paper, so that the order of ids and of positions disagree.
+    let questions: Vec<(uuid::Uuid, String)> =
+        sqlx::query_as("SELECT id, number FROM questions WHERE paper_id = $1 AND number IN ('01', '02') ORDER BY id")
+            .bind(f.paper)
+            .fetch_all(&f.app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(questions.len(), 2);
+    let (second, first) = (&questions[0], &questions[1]);
+    sqlx::query("UPDATE questions SET position = CASE WHEN id = $1 THEN 0 ELSE 1 END WHERE id IN ($1, $2)")
+        .bind(first.0)
+        .bind(second.0)
+        .execute(&f.app.db.pool)
+        .await
+        .unwrap();
+    let all: Value = f.get(&f.pe, "/marks").await.json().await.unwrap();
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for m in all.as_array().unwrap() {
+        let (_, candidate, question) = f.responses.iter().find(|r| r.0.to_string() == m["response_id"].as_str().unwrap()).unwrap();
+        if seen.last() != Some(&(candidate.clone(), question.clone())) {
+            seen.push((candidate.clone(), question.clone()));
+        }
+    }
+    // 0001 has marks on both questions, 0002 only on Q01.
+    let mut expected = vec![("0001".to_owned(), first.1.clone()), ("0001".to_owned(), second.1.clone())];
+    expected.push(("0002".to_owned(), "01".to_owned()));
+    assert_eq!(seen, expected);
+}
+
 #[tokio::test]
 async fn marks_and_stats_are_for_the_right_people() {
     let f = MeetingFixture::open().await;
