@@ -70,12 +70,6 @@ impl<'a> Entry<'a> {
         Entry { meeting_id: Some(meeting.0), ..Entry::about(Some(actor.0.0), action) }
     }
 
-    /// [`Entry::meeting`] from bare UUIDs (meeting, then actor), as the
-    /// qualification module still calls it.
-    pub fn new(meeting_id: Uuid, actor_id: Uuid, action: &'a str) -> Entry<'a> {
-        Entry { meeting_id: Some(meeting_id), ..Entry::about(Some(actor_id), action) }
-    }
-
     /// An entry about an account (`account.create`, `token.revoke`, ...); the
     /// actor is `None` when the command line did it.
     pub fn account(actor: impl Into<Option<Actor>>, account: UserId, action: &'a str) -> Entry<'a> {

@@ -55,9 +55,7 @@ pub struct Event {
 }
 
 impl Event {
-    /// A `kind` event in a meeting, about a response and whose mark if given,
-    /// from typed ids (the fields stay UUIDs: the qualification module fills
-    /// them in itself).
+    /// A `kind` event in a meeting, about a response and whose mark if given.
     pub fn about(meeting: MeetingId, kind: &str, response: Option<ResponseId>, examiner: Option<UserId>) -> Event {
         Event { meeting_id: meeting.0, kind: kind.into(), response_id: response.map(|r| r.0), examiner_id: examiner.map(|e| e.0) }
     }

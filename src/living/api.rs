@@ -21,7 +21,7 @@ use crate::{
     qualification::store as qualification,
     scripts::ResponseId,
     state::AppState,
-    users::{User, UserId},
+    users::User,
 };
 
 /// Routes nested under `/api/v1`.
@@ -123,26 +123,12 @@ async fn post_amendment(
     Ok((StatusCode::CREATED, Json(json!({"version": version}))))
 }
 
-/// Administrators, and people taking part in a meeting on the paper, may read its versions.
-async fn may_read_versions(state: &AppState, paper_id: PaperId, user: &User) -> Result<(), AppError> {
-    let allowed = user.is_admin
-        || sqlx::query_scalar!(
-            r#"SELECT EXISTS (SELECT 1 FROM meetings m JOIN meeting_participants p ON p.meeting_id = m.id
-                              WHERE m.paper_id = $1 AND p.user_id = $2) AS "takes_part!""#,
-            paper_id as PaperId,
-            user.user_id() as UserId,
-        )
-        .fetch_one(&state.db)
-        .await?;
-    if allowed { Ok(()) } else { Err(AppError::Forbidden("You take part in no meeting on this paper.".into())) }
-}
-
 async fn get_versions(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(paper_id): Path<PaperId>,
 ) -> Result<impl IntoResponse, AppError> {
-    may_read_versions(&state, paper_id, &user).await?;
+    store::may_read_versions(&state.db, paper_id, &user).await?;
     let list = versions::list(&state.db, paper_id).await?;
     Ok(Json(
         list.iter()
@@ -156,7 +142,7 @@ async fn get_version(
     AuthUser(user): AuthUser,
     Path((paper_id, number)): Path<(PaperId, i32)>,
 ) -> Result<impl IntoResponse, AppError> {
-    may_read_versions(&state, paper_id, &user).await?;
+    store::may_read_versions(&state.db, paper_id, &user).await?;
     let mut conn = state.db.acquire().await?;
     let v = versions::numbered(&mut conn, paper_id.0, number)
         .await?
@@ -167,7 +153,7 @@ async fn get_version(
 /// The scheme at a version as a document in the importer's layout, amendments
 /// in place (`pages` serves the same to browsers).
 pub async fn document(state: &AppState, user: &User, paper_id: PaperId, number: i32) -> Result<Response, AppError> {
-    may_read_versions(state, paper_id, user).await?;
+    store::may_read_versions(&state.db, paper_id, user).await?;
     let mut conn = state.db.acquire().await?;
     let v = versions::numbered(&mut conn, paper_id.0, number)
         .await?

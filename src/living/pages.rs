@@ -47,7 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/{id}/record", get(show_record))
         .route("/meetings/{id}/record.md", get(download_record))
         .route("/referrals/answered", get(show_answered))
-        .route("/papers/{id}/versions", get(show_versions))
+        .route("/papers/{id}/versions", get(show_versions).post(amend_from_page))
         .route("/papers/{id}/versions/{number}", get(show_version))
         .route("/papers/{id}/versions/{number}/document", get(download_document))
         .route("/papers/{id}/versions/{a}/diff/{b}", get(show_diff))
@@ -317,26 +317,14 @@ async fn download_record(State(state): State<AppState>, InMeeting(access, ..): I
     Ok(response)
 }
 
-/// Administrators, and people taking part in a meeting on the paper, read its versions.
-async fn may_read(state: &AppState, paper_id: PaperId, user: &crate::users::User) -> Result<(), AppError> {
-    let allowed = user.is_admin
-        || sqlx::query_scalar!(
-            r#"SELECT EXISTS (SELECT 1 FROM meetings m JOIN meeting_participants p ON p.meeting_id = m.id
-                              WHERE m.paper_id = $1 AND p.user_id = $2) AS "takes_part!""#,
-            paper_id as PaperId,
-            user.user_id() as UserId,
-        )
-        .fetch_one(&state.db)
-        .await?;
-    if allowed { Ok(()) } else { Err(AppError::Forbidden("You take part in no meeting on this paper.".into())) }
-}
-
 #[derive(Template)]
 #[template(path = "living/versions.html")]
 struct VersionsPage {
     ctx: PageCtx,
     paper_id: PaperId,
     versions: Vec<versions::VersionInfo>,
+    /// The newest version's question numbers, when the viewer may amend the scheme.
+    amendable: Vec<String>,
 }
 
 async fn show_versions(
@@ -345,9 +333,47 @@ async fn show_versions(
     ctx: PageCtx,
     Path(paper_id): Path<PaperId>,
 ) -> Result<Response, AppError> {
-    may_read(&state, paper_id, &user).await?;
+    store::may_read_versions(&state.db, paper_id, &user).await?;
     let versions = versions::list(&state.db, paper_id).await?;
-    Ok(render(&VersionsPage { ctx, paper_id, versions })?.into_response())
+    let amendable = if store::may_amend(&state.db, paper_id, user.user_id(), user.is_admin).await? {
+        let mut conn = state.db.acquire().await?;
+        versions::latest(&mut conn, paper_id)
+            .await?
+            .map(|v| v.scheme.questions.iter().map(|q| q.number.clone()).collect())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    Ok(render(&VersionsPage { ctx, paper_id, versions, amendable })?.into_response())
+}
+
+/// The principal examiner (of a meeting on the paper) or an administrator amends the scheme from its versions page.
+async fn amend_from_page(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    session: Session,
+    Path(paper_id): Path<PaperId>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Redirect, AppError> {
+    if !store::may_amend(&state.db, paper_id, user.user_id(), user.is_admin).await? {
+        return Err(AppError::Forbidden(
+            "Only the principal examiner of a meeting on this paper, or an administrator, amends its mark scheme.".into(),
+        ));
+    }
+    let amendment = Amendment {
+        question: field(&fields, "question").to_owned(),
+        kind: field(&fields, "kind").parse::<Kind>().map_err(|_| AppError::invalid("Choose what the amendment changes."))?,
+        level: match field(&fields, "level") {
+            "" => None,
+            l => Some(l.parse().map_err(|_| AppError::invalid(format!("\"{l}\" is not a level number.")))?),
+        },
+        text: field(&fields, "text").to_owned(),
+        reason: field(&fields, "reason").to_owned(),
+    };
+    let version =
+        crate::transact!(&state.db, |tx| { store::amend(tx, paper_id, &amendment, user.user_id(), store::Origin::default()).await })?;
+    flash(&session, format!("The mark scheme is amended: version {version}.")).await?;
+    Ok(Redirect::to(&format!("/papers/{paper_id}/versions")))
 }
 
 #[derive(Template)]
@@ -366,7 +392,7 @@ async fn show_version(
     ctx: PageCtx,
     Path((paper_id, number)): Path<(PaperId, i32)>,
 ) -> Result<Response, AppError> {
-    may_read(&state, paper_id, &user).await?;
+    store::may_read_versions(&state.db, paper_id, &user).await?;
     let mut conn = state.db.acquire().await?;
     let v = versions::numbered(&mut conn, paper_id.0, number)
         .await?
@@ -443,7 +469,7 @@ async fn show_diff(
     ctx: PageCtx,
     Path((paper_id, a, b)): Path<(PaperId, i32, i32)>,
 ) -> Result<Response, AppError> {
-    may_read(&state, paper_id, &user).await?;
+    store::may_read_versions(&state.db, paper_id, &user).await?;
     let mut conn = state.db.acquire().await?;
     let va =
         versions::numbered(&mut conn, paper_id.0, a).await?.ok_or_else(|| AppError::not_found(format!("Version {a} of this paper")))?;

@@ -535,3 +535,18 @@ pub fn record_markdown(meeting: &Meeting, entries: &[RecordEntry]) -> String {
     }
     md
 }
+
+/// Who may read a paper's scheme versions: administrators, and people taking
+/// part in a meeting on the paper (the API and the pages both ask here).
+pub async fn may_read_versions(db: &sqlx::PgPool, paper_id: PaperId, user: &crate::users::User) -> Result<(), AppError> {
+    let allowed = user.is_admin
+        || sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM meetings m JOIN meeting_participants p ON p.meeting_id = m.id
+                              WHERE m.paper_id = $1 AND p.user_id = $2) AS "takes_part!""#,
+            paper_id as PaperId,
+            user.user_id() as UserId,
+        )
+        .fetch_one(db)
+        .await?;
+    if allowed { Ok(()) } else { Err(AppError::Forbidden("You take part in no meeting on this paper.".into())) }
+}

@@ -100,7 +100,7 @@ impl Meeting {
 /// A meeting row.
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct Meeting {
-    /// Id: a bare UUID for the qualification module; typed: [`Meeting::meeting_id`].
+    /// Id (typed: [`Meeting::meeting_id`]).
     pub id: Uuid,
     /// The paper whose scripts are marked.
     pub paper_id: PaperId,

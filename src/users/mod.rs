@@ -21,7 +21,7 @@ crate::id_type! {
 /// A person with an account. The password hash is never loaded with it.
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct User {
-    /// Primary key: a bare UUID for the qualification module; typed: [`User::user_id`].
+    /// Primary key (typed: [`User::user_id`]).
     pub id: Uuid,
     /// Lower-cased email, used to sign in.
     pub email: String,

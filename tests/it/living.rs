@@ -98,6 +98,24 @@ async fn a_referral_answered_with_an_amendment_makes_a_new_version_and_leaves_th
     assert_eq!(r.json::<Value>().await.unwrap()["version"], 3);
     assert_eq!(f.outsider.api.get(&format!("/api/v1/papers/{}/versions", f.paper)).await.status(), 200, "in a meeting on the paper");
 
+    // From the versions page too, for the principal examiner only.
+    let page = f.pe.web.text(&format!("/papers/{}/versions", f.paper)).await;
+    assert!(page.contains("Amend the mark scheme") && page.contains("Version 3"));
+    assert!(!ex1.web.text(&format!("/papers/{}/versions", f.paper)).await.contains("Amend the mark scheme"));
+    let form = [
+        ("question", "02"),
+        ("kind", "level_descriptor"),
+        ("level", "2"),
+        ("text", "Mostly narrative, with some relevant comment"),
+        ("reason", "Clarified"),
+    ];
+    assert_eq!(ex1.web.post(&format!("/papers/{}/versions", f.paper), &form).await.status(), 403);
+    assert_eq!(f.pe.web.post(&format!("/papers/{}/versions", f.paper), &form).await.status(), 303);
+    let v4: Value = f.pe.api.get(&format!("/api/v1/papers/{}/versions/4", f.paper)).await.json().await.unwrap();
+    assert_eq!(v4["questions"][1]["levels"][2]["descriptor"], "Mostly narrative, with some relevant comment");
+    let diff = f.pe.web.text(&format!("/papers/{}/versions/3/diff/4", f.paper)).await;
+    assert!(diff.contains("Level 2") && diff.contains("Mostly narrative, with some relevant comment"), "the difference side by side");
+
     // The final scheme as a document, amendments in place, reads back through the importer to the same structure.
     let document = f.pe.api.get(&format!("/api/v1/papers/{}/versions/3/document", f.paper)).await.text().await.unwrap();
     assert!(document.contains("the 1927 war scare as context for hostility") && document.contains("Credit either reading"));
