@@ -120,7 +120,8 @@ async fn post_amendment(
         ));
     }
     let version = crate::transact!(&state.db, |tx| { store::amend(tx, paper_id, &body, user.user_id(), store::Origin::default()).await })?;
-    Ok((StatusCode::CREATED, Json(json!({"version": version}))))
+    let affected = store::qualification_affected(&state.db, paper_id, &body.question).await?;
+    Ok((StatusCode::CREATED, Json(json!({"version": version, "qualification_affected": affected}))))
 }
 
 async fn get_versions(

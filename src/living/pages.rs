@@ -372,7 +372,20 @@ async fn amend_from_page(
     };
     let version =
         crate::transact!(&state.db, |tx| { store::amend(tx, paper_id, &amendment, user.user_id(), store::Origin::default()).await })?;
-    flash(&session, format!("The mark scheme is amended: version {version}.")).await?;
+    let affected = store::qualification_affected(&state.db, paper_id, &amendment.question).await?;
+    let message = if affected.is_empty() {
+        format!("The mark scheme is amended: version {version}.")
+    } else {
+        let names: Vec<String> =
+            affected.iter().map(|a| format!("{} (set {}, {})", a.name, a.set, if a.passed { "passed" } else { "not passed" })).collect();
+        format!(
+            "The mark scheme is amended: version {version}. Question {} is in a qualification set these examiners were judged on: {}. \
+             If the amendment changes what a definitive mark should be, change it: you will see whose result it moves and decide whether to judge them again.",
+            amendment.question.trim(),
+            names.join(", ")
+        )
+    };
+    flash(&session, message).await?;
     Ok(Redirect::to(&format!("/papers/{paper_id}/versions")))
 }
 

@@ -117,6 +117,48 @@ pub async fn amend(tx: &mut PgConnection, paper_id: PaperId, a: &Amendment, acto
     Ok(number)
 }
 
+/// An examiner whose qualification was judged on a set that uses an amended question.
+#[derive(Debug, Clone, Serialize)]
+pub struct QualificationAffected {
+    /// The meeting.
+    pub meeting: String,
+    /// Who.
+    pub email: String,
+    /// Their name.
+    pub name: String,
+    /// The set.
+    pub set: i32,
+    /// Whether they passed it.
+    pub passed: bool,
+}
+
+/// Who was judged on a qualification set that uses question `number` of the
+/// paper: an amendment to it may call for a second look at their results
+/// (the principal examiner decides, through the set's definitive marks).
+pub async fn qualification_affected(
+    db: impl PgExecutor<'_>,
+    paper_id: PaperId,
+    number: &str,
+) -> Result<Vec<QualificationAffected>, AppError> {
+    Ok(sqlx::query_as!(
+        QualificationAffected,
+        r#"SELECT DISTINCT m.name AS meeting, u.email, u.name, qs.number AS set, qr.passed
+           FROM qualification_results qr
+           JOIN qualification_sets qs ON qs.id = qr.set_id
+           JOIN meetings m ON m.id = qs.meeting_id
+           JOIN users u ON u.id = qr.examiner_id
+           WHERE m.paper_id = $1 AND EXISTS (
+               SELECT 1 FROM qualification_set_scripts qss JOIN responses r ON r.script_id = qss.script_id
+               JOIN questions q ON q.id = r.question_id
+               WHERE qss.set_id = qs.id AND q.number = $2)
+           ORDER BY m.name, qs.number, u.name"#,
+        paper_id as PaperId,
+        number.trim(),
+    )
+    .fetch_all(db)
+    .await?)
+}
+
 /// Whether `user` may amend the paper: an administrator, or the principal examiner of a meeting on it.
 pub async fn may_amend(db: impl PgExecutor<'_>, paper_id: PaperId, user: UserId, is_admin: bool) -> Result<bool, AppError> {
     if is_admin {

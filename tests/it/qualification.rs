@@ -428,3 +428,31 @@ async fn an_examiner_takes_a_set_by_keyboard_while_the_principal_examiners_page_
     ex.client.clone().close().await.unwrap();
     pe.client.clone().close().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_amendment_to_a_question_in_a_set_names_who_was_judged_on_it() {
+    let q = Qual::new().await;
+    q.two_sets_open().await;
+    assert_eq!(q.mark(&q.ex[0], "Q1", 8).await.status(), 200);
+    assert_eq!(q.mark(&q.ex[0], "Q2", 8).await.status(), 200);
+    let paper: uuid::Uuid =
+        sqlx::query_scalar("SELECT paper_id FROM meetings WHERE id = $1").bind(q.meeting).fetch_one(&q._app.db.pool).await.unwrap();
+    let amendment =
+        json!({"question": "01", "kind": "note", "text": "Credit either reading of Source B", "reason": "Agreed after qualification"});
+    let r = q.pe.api.post_json(&format!("/api/v1/papers/{paper}/amendments"), &amendment).await;
+    assert_eq!(r.status(), 201);
+    let body: Value = r.json().await.unwrap();
+    let affected: Vec<(&str, i64, bool)> = body["qualification_affected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["email"].as_str().unwrap(), a["set"].as_i64().unwrap(), a["passed"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(affected, [("ex1@board.example", 1, true)], "{body}");
+    let r = q
+        .pe
+        .api
+        .post_json(&format!("/api/v1/papers/{paper}/amendments"), &json!({"question": "02", "kind": "note", "text": "x", "reason": "y"}))
+        .await;
+    assert_eq!(r.json::<Value>().await.unwrap()["qualification_affected"], json!([]), "question 02 is in no set");
+}
