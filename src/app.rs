@@ -51,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::qualification::pages::routes())
         .merge(crate::living::pages::routes())
         .layer(middleware::from_fn_with_state(state.clone(), auth::csrf::verify))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::web::remember_viewer))
         .layer(sessions)
         .layer(middleware::from_fn(session_store_failed));
 

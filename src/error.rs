@@ -234,6 +234,17 @@ struct ErrorPage<'a> {
     title: &'a str,
     info: &'a ErrorInfo,
     request_id: &'a str,
+    viewer: Option<&'a ErrorViewer>,
+}
+
+/// Who was signed in when a page failed, so its error page keeps their
+/// navigation (set by `web::remember_viewer` on page routes).
+#[derive(Debug, Clone)]
+pub struct ErrorViewer {
+    /// Their name.
+    pub name: String,
+    /// An administrator (the navigation then lists papers and accounts).
+    pub is_admin: bool,
 }
 
 fn default_info(status: StatusCode, body_text: Option<String>) -> ErrorInfo {
@@ -319,8 +330,13 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         return Redirect::to(&target).into_response();
     }
 
-    let page =
-        ErrorPage { status: status.as_u16(), title: status.canonical_reason().unwrap_or("Error"), info: &info, request_id: &request_id };
+    let page = ErrorPage {
+        status: status.as_u16(),
+        title: status.canonical_reason().unwrap_or("Error"),
+        info: &info,
+        request_id: &request_id,
+        viewer: parts.extensions.get::<ErrorViewer>(),
+    };
     let html = page.render().unwrap_or_else(|_| info.message.clone());
     let mut response = (status, Html(html)).into_response();
     copy_retry_after(&parts.headers, response.headers_mut());

@@ -47,6 +47,26 @@ impl FromRequestParts<AppState> for PageCtx {
     }
 }
 
+/// Middleware on page routes: notes who is signed in, so that an error page
+/// rendered further out keeps their navigation. It resolves the user the
+/// handlers' extractors would (and leaves it cached for them): no extra query.
+pub async fn remember_viewer(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let viewer =
+        current_user(&mut parts, &state).await.ok().flatten().map(|u| crate::error::ErrorViewer { name: u.name, is_admin: u.is_admin });
+    let mut response = next.run(axum::extract::Request::from_parts(parts, body)).await;
+    if let Some(v) = viewer
+        && (response.status().is_client_error() || response.status().is_server_error())
+    {
+        response.extensions_mut().insert(v);
+    }
+    response
+}
+
 /// Leaves a message for the next page the user sees.
 pub async fn flash(session: &Session, message: impl Into<String>) -> Result<(), AppError> {
     session.insert(FLASH_KEY, message.into()).await.map_err(session_error)

@@ -147,13 +147,16 @@ async fn the_demo_leaves_other_data_alone() {
         .unwrap();
     assert_eq!(someone, ("Someone Else".to_owned(), false));
     assert!(!admin.text("/").await.contains("Load a demonstration meeting"), "not offered once a paper exists");
-    // A second click (say from an old tab) is refused with a way back home.
+    // A second click (say from an old tab) is refused with the page's navigation kept.
     let r = admin.post("/demo", &[]).await;
     assert_eq!(r.status(), 409);
     let body = r.text().await.unwrap();
-    assert!(body.contains("already in this database") && body.contains("href=\"/\""), "{body}");
+    assert!(body.contains("already in this database") && body.contains("href=\"/papers\""), "the error page keeps the navigation: {body}");
     // Examiners cannot load it.
     let eve = app.client();
     eve.sign_in("someone@board.example", PASSWORD).await;
-    assert_eq!(eve.post("/demo", &[]).await.status(), 403);
+    let r = eve.post("/demo", &[]).await;
+    assert_eq!(r.status(), 403);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("href=\"/meetings\"") && !body.contains("href=\"/papers\""), "an examiner's navigation: {body}");
 }
