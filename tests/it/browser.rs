@@ -463,6 +463,10 @@ async fn the_main_pages_have_no_serious_accessibility_problems() {
                 format!("/meetings/{m}/dashboard"),
                 format!("/meetings/{m}/audit"),
                 format!("/meetings/{m}/qualification"),
+                format!("/meetings/{m}/referrals"),
+                format!("/meetings/{m}/record"),
+                format!("/papers/{}/versions", f.paper),
+                format!("/papers/{}/versions/1", f.paper),
             ],
         ),
     ] {
