@@ -37,6 +37,12 @@ pub fn note_line(text: &str) -> String {
     format!("**Amendment (standardisation meeting):** {}", text.trim())
 }
 
+/// An amendment's text on one line: a line break in it could otherwise start
+/// a new question, page or point when the scheme is written out and read again.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn append(content: &mut String, paragraph: &str) {
     let kept = content.trim_end().len();
     content.truncate(kept);
@@ -65,8 +71,8 @@ pub fn apply(scheme: &mut Scheme, a: &Amendment) -> Result<(), String> {
     match a.kind {
         // Added at the end, after a blank line, with nothing trailing: the scheme
         // reads the same when it is written out and imported again.
-        Kind::IndicativeContent => append(&mut q.indicative_content, &format!("- {}", text.replace('\n', " "))),
-        Kind::Note => append(&mut q.indicative_content, &note_line(text)),
+        Kind::IndicativeContent => append(&mut q.indicative_content, &format!("- {}", one_line(text))),
+        Kind::Note => append(&mut q.indicative_content, &note_line(&one_line(text))),
         Kind::LevelDescriptor => {
             if q.kind != QuestionKind::Levels {
                 return Err(format!("Question {} is not marked by levels, so it has no level descriptors to clarify.", q.number));
@@ -79,7 +85,7 @@ pub fn apply(scheme: &mut Scheme, a: &Amendment) -> Result<(), String> {
             let Some(l) = q.levels.iter_mut().find(|l| l.level == level) else {
                 return Err(format!("Question {number} has no level {level}: its levels are {levels}."));
             };
-            l.descriptor = text.to_owned();
+            l.descriptor = one_line(text);
         }
     }
     Ok(())

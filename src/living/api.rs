@@ -96,12 +96,12 @@ async fn post_pass_up(
 
 async fn get_record(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Participant>) -> Result<impl IntoResponse, AppError> {
     let mut conn = state.db.acquire().await?;
-    Ok(Json(store::record(&mut conn, &access.meeting).await?))
+    Ok(Json(store::record(&mut conn, &access.meeting, &access.user.email, access.role).await?))
 }
 
 async fn get_record_md(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Participant>) -> Result<Response, AppError> {
     let mut conn = state.db.acquire().await?;
-    let entries = store::record(&mut conn, &access.meeting).await?;
+    let entries = store::record(&mut conn, &access.meeting, &access.user.email, access.role).await?;
     let mut response = store::record_markdown(&access.meeting, &entries).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/markdown; charset=utf-8"));
     response.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"meeting-record.md\""));
@@ -120,7 +120,7 @@ async fn post_amendment(
         ));
     }
     let version = crate::transact!(&state.db, |tx| { store::amend(tx, paper_id, &body, user.user_id(), store::Origin::default()).await })?;
-    let affected = store::qualification_affected(&state.db, paper_id, &body.question).await?;
+    let affected = store::qualification_affected(&state.db, paper_id, &body.question, user.user_id(), user.is_admin).await?;
     Ok((StatusCode::CREATED, Json(json!({"version": version, "qualification_affected": affected}))))
 }
 

@@ -129,6 +129,8 @@ struct QueueItem {
     question: Question,
     may_amend: bool,
     may_pass_up: bool,
+    /// Whether the asker may already see this response's definitive mark.
+    released_to_asker: bool,
 }
 
 #[derive(Template)]
@@ -157,13 +159,19 @@ async fn queue_part(state: &AppState, access: &crate::meetings::access::Access, 
             answered.push(r);
             continue;
         }
-        let ctx = marking_store::response_in_meeting(&mut conn, &access.meeting, r.response_id).await?;
+        // A script taken out of the meeting since: its referral stays in the record, not in the queue.
+        let ctx = match marking_store::response_in_meeting(&mut conn, &access.meeting, r.response_id).await {
+            Ok(ctx) => ctx,
+            Err(AppError::NotFound(_)) => continue,
+            Err(e) => return Err(e),
+        };
         let may_pass_up = access.role == Role::TeamLeader && r.team_leader_id == Some(access.user_id()) && r.state == "open";
         items.push(QueueItem {
             answer_text: ctx.text.clone(),
             question: ctx.question.clone(),
             may_amend: access.role == Role::Pe,
             may_pass_up,
+            released_to_asker: ctx.purpose == crate::meetings::Purpose::Practice && ctx.released,
             referral: r,
         });
     }
@@ -304,13 +312,13 @@ async fn show_record(
     ctx: PageCtx,
 ) -> Result<Response, AppError> {
     let mut conn = state.db.acquire().await?;
-    let entries = store::record(&mut conn, &access.meeting).await?;
+    let entries = store::record(&mut conn, &access.meeting, &access.user.email, access.role).await?;
     Ok(render(&RecordPage { ctx, meeting: access.meeting, entries })?.into_response())
 }
 
 async fn download_record(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Participant>) -> Result<Response, AppError> {
     let mut conn = state.db.acquire().await?;
-    let entries = store::record(&mut conn, &access.meeting).await?;
+    let entries = store::record(&mut conn, &access.meeting, &access.user.email, access.role).await?;
     let mut response = store::record_markdown(&access.meeting, &entries).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/markdown; charset=utf-8"));
     response.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"meeting-record.md\""));
@@ -372,7 +380,7 @@ async fn amend_from_page(
     };
     let version =
         crate::transact!(&state.db, |tx| { store::amend(tx, paper_id, &amendment, user.user_id(), store::Origin::default()).await })?;
-    let affected = store::qualification_affected(&state.db, paper_id, &amendment.question).await?;
+    let affected = store::qualification_affected(&state.db, paper_id, &amendment.question, user.user_id(), user.is_admin).await?;
     let message = if affected.is_empty() {
         format!("The mark scheme is amended: version {version}.")
     } else {

@@ -11,7 +11,7 @@ use crate::{
     audit::{self, Actor},
     error::AppError,
     live,
-    meetings::{Meeting, MeetingId, Role},
+    meetings::{Meeting, MeetingId, MeetingState, Purpose, Role},
     papers::{PaperId, store as papers_store, versions},
     scripts::ResponseId,
     users::UserId,
@@ -139,6 +139,8 @@ pub async fn qualification_affected(
     db: impl PgExecutor<'_>,
     paper_id: PaperId,
     number: &str,
+    viewer: UserId,
+    is_admin: bool,
 ) -> Result<Vec<QualificationAffected>, AppError> {
     Ok(sqlx::query_as!(
         QualificationAffected,
@@ -147,13 +149,18 @@ pub async fn qualification_affected(
            JOIN qualification_sets qs ON qs.id = qr.set_id
            JOIN meetings m ON m.id = qs.meeting_id
            JOIN users u ON u.id = qr.examiner_id
-           WHERE m.paper_id = $1 AND EXISTS (
+           -- Only meetings the viewer oversees: another principal examiner's examiners are theirs.
+           WHERE m.paper_id = $1
+             AND ($3 OR EXISTS (SELECT 1 FROM meeting_participants pe WHERE pe.meeting_id = m.id AND pe.user_id = $4 AND pe.role = 'pe'))
+             AND EXISTS (
                SELECT 1 FROM qualification_set_scripts qss JOIN responses r ON r.script_id = qss.script_id
                JOIN questions q ON q.id = r.question_id
                WHERE qss.set_id = qs.id AND q.number = $2)
            ORDER BY m.name, qs.number, u.name"#,
         paper_id as PaperId,
         number.trim(),
+        is_admin,
+        viewer as UserId,
     )
     .fetch_all(db)
     .await?)
@@ -216,6 +223,12 @@ pub async fn refer(
     asker: UserId,
     question: &str,
 ) -> Result<Uuid, AppError> {
+    if meeting.state != MeetingState::Marking {
+        return Err(AppError::Conflict(format!(
+            "The meeting is {}: referrals are made while it is marking. After it, ask the principal examiner directly.",
+            meeting.state.label()
+        )));
+    }
     let question = question.trim();
     if question.is_empty() {
         return Err(AppError::invalid("Write your question for the principal examiner."));
@@ -264,8 +277,11 @@ pub async fn list(
            JOIN questions q ON q.id = r.question_id JOIN users a ON a.id = f.asked_by
            LEFT JOIN users b ON b.id = f.answered_by
            LEFT JOIN meeting_participants p ON p.meeting_id = f.meeting_id AND p.user_id = f.asked_by
+           JOIN meeting_scripts ms ON ms.meeting_id = f.meeting_id AND ms.script_id = r.script_id
+           -- A team leader sees their team's referrals on practice scripts; those on qualification
+           -- sets and seeds go to the principal examiner alone (no coaching mid-set, no seed announced).
            WHERE f.meeting_id = $1 AND ($4::uuid IS NULL OR f.response_id = $4)
-             AND ($3 OR f.asked_by = $2 OR p.team_leader_id = $2)
+             AND ($3 OR f.asked_by = $2 OR (p.team_leader_id = $2 AND ms.purpose = 'practice'))
            ORDER BY f.state = 'answered', f.created_at"#,
         meeting_id as MeetingId,
         viewer as UserId,
@@ -304,9 +320,27 @@ pub async fn answer(
     .fetch_optional(&mut *tx)
     .await?;
     let r = r.ok_or_else(|| AppError::not_found("That referral in this meeting"))?;
-    let allowed = role == Role::Pe || (role == Role::TeamLeader && r.team_leader_id == Some(actor.0));
+    // Where the referral's script stands, for the team leader's rules below.
+    let purpose = sqlx::query_scalar!(
+        r#"SELECT ms.purpose AS "purpose: Purpose" FROM referrals f JOIN responses r ON r.id = f.response_id
+           JOIN meeting_scripts ms ON ms.meeting_id = f.meeting_id AND ms.script_id = r.script_id WHERE f.id = $1"#,
+        referral_id,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let allowed = match role {
+        Role::Pe => true,
+        // A team leader answers their own team's open referrals on practice scripts; one passed up,
+        // or on a qualification set or a seed, is the principal examiner's.
+        Role::TeamLeader => r.team_leader_id == Some(actor.0) && r.state == "open" && purpose == Some(Purpose::Practice),
+        _ => false,
+    };
     if !allowed {
-        return Err(AppError::Forbidden("Only the principal examiner, or the asker's team leader, answers this referral.".into()));
+        return Err(AppError::Forbidden(if r.state == "passed_up" {
+            "This referral was passed up: the principal examiner answers it.".into()
+        } else {
+            "Only the principal examiner, or the asker's team leader on a practice script, answers this referral.".into()
+        }));
     }
     if r.state == "answered" {
         return Err(AppError::Conflict("This referral has already been answered.".into()));
@@ -368,7 +402,9 @@ pub async fn pass_up(tx: &mut PgConnection, meeting: &Meeting, referral_id: Uuid
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
-        return Err(AppError::Conflict("Only an open referral from your own team can be passed up.".into()));
+        return Err(AppError::Forbidden(
+            "Only an open referral from a member of your own team can be passed up; it may have been answered or passed up already.".into(),
+        ));
     }
     audit::record(
         &mut *tx,
@@ -377,7 +413,9 @@ pub async fn pass_up(tx: &mut PgConnection, meeting: &Meeting, referral_id: Uuid
             ..audit::Entry::meeting(meeting.meeting_id(), actor, "referral.pass_up")
         },
     )
-    .await
+    .await?;
+    // The principal examiner's queue shows it now.
+    live::notify(&mut *tx, &live::Event::about(meeting.meeting_id(), EVENT, None, None)).await
 }
 
 /// Keeps an adjudication as a ruling: the marks on the response at that
@@ -395,7 +433,8 @@ pub async fn record_ruling(
          SELECT $1, $2,
                 COALESCE((SELECT jsonb_agg(jsonb_build_object('examiner', u.name, 'email', u.email, 'level', m.level, 'mark', m.mark,
                                                               'state', m.state, 'comment', m.comment) ORDER BY lower(u.name))
-                          FROM marks m JOIN users u ON u.id = m.examiner_id WHERE m.meeting_id = $1 AND m.response_id = $2), '[]'::jsonb),
+                          FROM marks m JOIN users u ON u.id = m.examiner_id
+                          WHERE m.meeting_id = $1 AND m.response_id = $2 AND m.state = 'submitted'), '[]'::jsonb),
                 $3, $4,
                 (SELECT a.id FROM amendments a WHERE a.meeting_id = $1 AND a.response_id = $2 ORDER BY a.created_at DESC LIMIT 1),
                 $5",
@@ -463,8 +502,14 @@ impl RecordEntry {
 }
 
 /// The meeting's record: rulings and amendments, in order.
-pub async fn record(db: &mut PgConnection, meeting: &Meeting) -> Result<Vec<RecordEntry>, AppError> {
+/// The meeting's record as `viewer` may read it: everything for the principal
+/// examiner and administrators; for a marker, only rulings on practice scripts
+/// released to everyone, with no one's mark but their own (the policy's rules
+/// for a response view, applied to its history).
+pub async fn record(db: &mut PgConnection, meeting: &Meeting, viewer_email: &str, role: Role) -> Result<Vec<RecordEntry>, AppError> {
     struct RulingRow {
+        purpose: Purpose,
+        released: bool,
         created_at: OffsetDateTime,
         candidate: String,
         question: String,
@@ -485,8 +530,10 @@ pub async fn record(db: &mut PgConnection, meeting: &Meeting) -> Result<Vec<Reco
     }
     let rulings = sqlx::query_as!(
         RulingRow,
-        r#"SELECT g.created_at, s.candidate, q.number AS question, g.marks, g.definitive_before, g.definitive_after, u.name AS "by?"
+        r#"SELECT ms.purpose AS "purpose: Purpose", ms.released_at IS NOT NULL AS "released!",
+                  g.created_at, s.candidate, q.number AS question, g.marks, g.definitive_before, g.definitive_after, u.name AS "by?"
            FROM rulings g JOIN responses r ON r.id = g.response_id JOIN scripts s ON s.id = r.script_id
+           JOIN meeting_scripts ms ON ms.meeting_id = g.meeting_id AND ms.script_id = r.script_id
            JOIN questions q ON q.id = r.question_id LEFT JOIN users u ON u.id = g.ruled_by
            WHERE g.meeting_id = $1"#,
         meeting.id,
@@ -505,8 +552,18 @@ pub async fn record(db: &mut PgConnection, meeting: &Meeting) -> Result<Vec<Reco
     )
     .fetch_all(&mut *db)
     .await?;
+    let oversees = crate::meetings::policy::oversees(role);
     let mut entries: Vec<RecordEntry> = rulings
         .into_iter()
+        .filter(|r| oversees || (r.purpose == Purpose::Practice && r.released))
+        .map(|mut r| {
+            if !oversees {
+                let own: Vec<Value> =
+                    r.marks.as_array().map(|a| a.iter().filter(|m| m["email"] == viewer_email).cloned().collect()).unwrap_or_default();
+                r.marks = Value::Array(own);
+            }
+            r
+        })
         .map(|r| RecordEntry::Ruling {
             at: r.created_at,
             candidate: r.candidate,

@@ -260,3 +260,68 @@ async fn the_impact_of_a_changed_definitive_mark_names_exactly_those_whose_outco
     assert!(part.contains("Eve Examiner (mark 8): now outside tolerance"), "{part}");
     assert_eq!(f.get(&f.pe, &format!("/responses/{rid}/impact?mark=99")).await.status(), 422);
 }
+
+#[tokio::test]
+async fn team_leaders_pass_referrals_up_and_the_record_shows_markers_only_what_is_theirs() {
+    let f = MeetingFixture::setup().await;
+    let (rid, _, _) = f.responses[0].clone();
+    let ex3 = &f.examiners[2];
+    let r = f.post(ex3, &format!("/responses/{rid}/referrals"), json!({"question": "Too early?"})).await;
+    assert_eq!(r.status(), 409, "no referrals while the meeting is being set up");
+    assert!(r.text().await.unwrap().contains("while it is marking"));
+    assert_eq!(f.post(&f.pe, "/open", json!({})).await.status(), 200);
+
+    // ex3's team leader sees it and passes it up; then only the principal examiner answers.
+    let r = f.post(ex3, &format!("/responses/{rid}/referrals"), json!({"question": "Is narrative of the 1840s relevant here?"})).await;
+    let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let queue: Value = f.get(&f.leader, "/referrals").await.json().await.unwrap();
+    assert_eq!(queue.as_array().unwrap().len(), 1, "their team's referral");
+    let other: Value = f.get(&f.other_leader, "/referrals").await.json().await.unwrap();
+    assert_eq!(other, json!([]), "not another team's");
+    assert_eq!(f.post(&f.leader, &format!("/referrals/{id}/answer"), json!({"answer": "  "})).await.status(), 422, "an empty answer");
+    assert_eq!(f.post(&f.other_leader, &format!("/referrals/{id}/pass-up"), json!({})).await.status(), 403);
+    assert_eq!(f.post(&f.leader, &format!("/referrals/{id}/pass-up"), json!({})).await.status(), 200);
+    let r = f.post(&f.leader, &format!("/referrals/{id}/answer"), json!({"answer": "Yes"})).await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("passed up"));
+    let amend = json!({"answer": "Yes", "amendment": {"question": "01", "kind": "note", "text": "x", "reason": "y"}});
+    assert_eq!(f.post(&f.leader, &format!("/referrals/{id}/answer"), amend).await.status(), 403, "team leaders do not amend");
+    assert_eq!(f.post(&f.pe, &format!("/referrals/{id}/answer"), json!({"answer": "Only as context"})).await.status(), 200);
+
+    // Rulings: the principal examiner's record has everything; an examiner's, only released scripts and their own mark.
+    for (ex, mark) in [(&f.examiners[0], 8), (&f.examiners[1], 6)] {
+        let level = if mark >= 7 { 3 } else { 2 };
+        assert_eq!(f.put(ex, &format!("/responses/{rid}/mark"), json!({"level": level, "mark": mark, "submit": true})).await.status(), 200);
+    }
+    assert_eq!(
+        f.put(&f.pe, &format!("/responses/{rid}/definitive"), json!({"level": 3, "mark": 8, "rationale": "SECRET-RATIONALE"}))
+            .await
+            .status(),
+        200
+    );
+    let mine = f.get(&f.examiners[0], "/record").await.text().await.unwrap();
+    assert!(!mine.contains("SECRET-RATIONALE"), "nothing of an unreleased script: {mine}");
+    let (other_rid, _, _) = f.responses[1].clone();
+    assert_eq!(
+        f.put(&f.pe, &format!("/responses/{other_rid}/definitive"), json!({"level": 3, "mark": 14, "rationale": "r"})).await.status(),
+        200
+    );
+    assert_eq!(f.post(&f.pe, &format!("/responses/{rid}/release"), json!({})).await.status(), 200);
+    let mine: Value = f.get(&f.examiners[0], "/record").await.json().await.unwrap();
+    let ruling = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "ruling" && e["definitive_after"]["rationale"] == "SECRET-RATIONALE")
+        .cloned()
+        .expect("released now");
+    let emails: Vec<&str> = ruling["marks"].as_array().unwrap().iter().map(|m| m["email"].as_str().unwrap()).collect();
+    assert_eq!(emails, ["ex1@board.example"], "their own mark only");
+    let all: Value = f.get(&f.pe, "/record").await.json().await.unwrap();
+    let ruling = all.as_array().unwrap().iter().find(|e| e["definitive_after"]["rationale"] == "SECRET-RATIONALE").unwrap();
+    assert_eq!(ruling["marks"].as_array().unwrap().len(), 2);
+
+    // Someone in no meeting on the paper reads no version of it.
+    let stranger = crate::fixture::person(&f.app, "stranger@board.example", "Sam Stranger", false).await;
+    assert_eq!(stranger.api.get(&format!("/api/v1/papers/{}/versions", f.paper)).await.status(), 403);
+}
