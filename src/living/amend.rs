@@ -74,8 +74,21 @@ pub fn apply(scheme: &mut Scheme, a: &Amendment) -> Result<(), String> {
         Kind::IndicativeContent => append(&mut q.indicative_content, &format!("- {}", one_line(text))),
         Kind::Note => append(&mut q.indicative_content, &note_line(&one_line(text))),
         Kind::LevelDescriptor => {
-            if q.kind != QuestionKind::Levels {
-                return Err(format!("Question {} is not marked by levels, so it has no level descriptors to clarify.", q.number));
+            match q.kind {
+                QuestionKind::Levels => {}
+                QuestionKind::AoBands => {
+                    return Err(format!(
+                        "Question {} is marked on a grid per assessment objective, whose descriptors cannot be amended here yet: \
+                         add a note under the question instead.",
+                        q.number
+                    ));
+                }
+                QuestionKind::Points => {
+                    return Err(format!(
+                        "Question {} is point-marked, so it has no level descriptors: add a note or a point instead.",
+                        q.number
+                    ));
+                }
             }
             let Some(level) = a.level else {
                 return Err("Say which level's descriptor is clarified.".into());
@@ -143,7 +156,7 @@ mod tests {
         let err = |a: Amendment| apply(&mut scheme(), &a).unwrap_err();
         assert!(err(amendment("09", Kind::Note, None, "x")).contains("Question 09 is not on this paper (its questions are 01, 02)"));
         assert!(err(amendment("01", Kind::LevelDescriptor, Some(7), "x")).contains("has no level 7: its levels are 1, 2"));
-        assert!(err(amendment("02", Kind::LevelDescriptor, Some(1), "x")).contains("not marked by levels"));
+        assert!(err(amendment("02", Kind::LevelDescriptor, Some(1), "x")).contains("point-marked, so it has no level descriptors"));
         assert!(err(amendment("01", Kind::Note, None, "  ")).contains("Write the amendment"));
         assert!(err(Amendment { reason: " ".into(), ..amendment("01", Kind::Note, None, "x") }).contains("reason"));
         assert!(apply(&mut s, &amendment("01", Kind::LevelDescriptor, None, "x")).is_err());
