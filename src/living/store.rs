@@ -114,6 +114,18 @@ pub async fn amend(tx: &mut PgConnection, paper_id: PaperId, a: &Amendment, acto
     if let Some(r) = origin.referral_id {
         sqlx::query!("UPDATE referrals SET amendment_id = $2 WHERE id = $1", r, amendment_id).execute(&mut *tx).await?;
     }
+    // The adjudication of the response that prompted it led to this amendment: its ruling says so.
+    if let (Some(meeting_id), Some(response_id)) = (origin.meeting_id, origin.response_id) {
+        sqlx::query!(
+            "UPDATE rulings SET amendment_id = $3
+             WHERE id = (SELECT id FROM rulings WHERE meeting_id = $1 AND response_id = $2 ORDER BY created_at DESC LIMIT 1)",
+            meeting_id as MeetingId,
+            response_id as ResponseId,
+            amendment_id,
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     Ok(number)
 }
 
@@ -436,7 +448,7 @@ pub async fn record_ruling(
                           FROM marks m JOIN users u ON u.id = m.examiner_id
                           WHERE m.meeting_id = $1 AND m.response_id = $2 AND m.state = 'submitted'), '[]'::jsonb),
                 $3, $4,
-                (SELECT a.id FROM amendments a WHERE a.meeting_id = $1 AND a.response_id = $2 ORDER BY a.created_at DESC LIMIT 1),
+                NULL,
                 $5",
         meeting_id as MeetingId,
         response_id as ResponseId,
@@ -468,6 +480,8 @@ pub enum RecordEntry {
         definitive_before: Option<Value>,
         /// Definitive mark after.
         definitive_after: Value,
+        /// The scheme version the amendment this ruling led to made, if any.
+        amended_version: Option<i32>,
         /// Who ruled.
         by: Option<String>,
     },
@@ -510,6 +524,7 @@ pub async fn record(db: &mut PgConnection, meeting: &Meeting, viewer_email: &str
     struct RulingRow {
         purpose: Purpose,
         released: bool,
+        amended_version: Option<i32>,
         created_at: OffsetDateTime,
         candidate: String,
         question: String,
@@ -531,7 +546,9 @@ pub async fn record(db: &mut PgConnection, meeting: &Meeting, viewer_email: &str
     let rulings = sqlx::query_as!(
         RulingRow,
         r#"SELECT ms.purpose AS "purpose: Purpose", ms.released_at IS NOT NULL AS "released!",
-                  g.created_at, s.candidate, q.number AS question, g.marks, g.definitive_before, g.definitive_after, u.name AS "by?"
+                  g.created_at, s.candidate, q.number AS question, g.marks, g.definitive_before, g.definitive_after, u.name AS "by?",
+                  (SELECT v.number FROM amendments a JOIN scheme_versions v ON v.id = a.scheme_version_id WHERE a.id = g.amendment_id)
+                    AS "amended_version?"
            FROM rulings g JOIN responses r ON r.id = g.response_id JOIN scripts s ON s.id = r.script_id
            JOIN meeting_scripts ms ON ms.meeting_id = g.meeting_id AND ms.script_id = r.script_id
            JOIN questions q ON q.id = r.question_id LEFT JOIN users u ON u.id = g.ruled_by
@@ -540,13 +557,17 @@ pub async fn record(db: &mut PgConnection, meeting: &Meeting, viewer_email: &str
     )
     .fetch_all(&mut *db)
     .await?;
-    // Amendments made in this meeting, and those made to its paper while it ran.
+    // Amendments made in this meeting, and any other amendment of its paper made while it was marking
+    // (the meeting moved to those versions too).
     let amendments = sqlx::query_as!(
         AmendmentRow,
         r#"SELECT a.created_at, v.number AS version, q.number AS question, a.kind, a.level, a.text, a.reason, u.name AS "by?"
            FROM amendments a JOIN scheme_versions v ON v.id = a.scheme_version_id JOIN questions q ON q.id = a.question_id
+           JOIN meetings m ON m.id = $1
            LEFT JOIN users u ON u.id = a.created_by
-           WHERE a.meeting_id = $1 OR (a.paper_id = $2 AND a.meeting_id IS NULL)"#,
+           WHERE a.meeting_id = $1
+              OR (a.paper_id = $2 AND m.opened_at IS NOT NULL AND a.created_at >= m.opened_at
+                  AND (m.closed_at IS NULL OR a.created_at <= m.closed_at))"#,
         meeting.id,
         meeting.paper_id as PaperId,
     )
@@ -571,6 +592,7 @@ pub async fn record(db: &mut PgConnection, meeting: &Meeting, viewer_email: &str
             marks: r.marks,
             definitive_before: r.definitive_before,
             definitive_after: r.definitive_after,
+            amended_version: r.amended_version,
             by: r.by,
         })
         .chain(amendments.into_iter().map(|a| RecordEntry::Amendment {
@@ -594,7 +616,7 @@ pub fn record_markdown(meeting: &Meeting, entries: &[RecordEntry]) -> String {
         format!("# {}: the meeting's record\n\nRulings and amendments to the mark scheme, in the order they were made.\n", meeting.name);
     for e in entries {
         match e {
-            RecordEntry::Ruling { candidate, question, marks, definitive_before, definitive_after, by, .. } => {
+            RecordEntry::Ruling { candidate, question, marks, definitive_before, definitive_after, amended_version, by, .. } => {
                 md.push_str(&format!("\n## Ruling: candidate {candidate}, question {question}\n\n"));
                 let show = |d: &Value| format!("{}{}", d["level"].as_i64().map(|l| format!("Level {l}, ")).unwrap_or_default(), d["mark"]);
                 if let Some(b) = definitive_before {
@@ -611,6 +633,9 @@ pub fn record_markdown(meeting: &Meeting, entries: &[RecordEntry]) -> String {
                     .unwrap_or_default();
                 if !given.is_empty() {
                     md.push_str(&format!("- Examiners' marks then: {}\n", given.join(", ")));
+                }
+                if let Some(v) = amended_version {
+                    md.push_str(&format!("- It led to an amendment of the mark scheme (version {v})\n"));
                 }
                 if let Some(by) = by {
                     md.push_str(&format!("- By {by}\n"));

@@ -172,9 +172,26 @@ async fn a_ruling_keeps_the_marks_as_they_were_and_the_record_reads_in_order() {
     assert_eq!(rulings[0]["definitive_after"]["mark"], 9);
     assert_eq!(rulings[1]["marks"].as_array().unwrap().len(), 2);
     assert_eq!((rulings[1]["definitive_before"]["mark"].as_i64(), rulings[1]["definitive_after"]["mark"].as_i64()), (Some(9), Some(7)));
+    // A question about the response answered with an amendment: the latest ruling on it is the one that led to it.
+    let r = f.post(&f.examiners[0], &format!("/responses/{rid}/referrals"), json!({"question": "Why 7 and not 9?"})).await;
+    assert_eq!(r.status(), 201);
+    let referral = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let answer = json!({
+        "answer": "Thinner than it looks; see the note.",
+        "amendment": {"question": "01", "kind": "note", "text": "Comparison without support stays in Level 3 low", "reason": "Ruling on candidate 0001"}
+    });
+    let r = f.post(&f.pe, &format!("/referrals/{referral}/answer"), answer).await;
+    assert_eq!(r.status(), 200);
+    let record: Value = f.get(&f.pe, "/record").await.json().await.unwrap();
+    let rulings: Vec<&Value> = record.as_array().unwrap().iter().filter(|e| e["type"] == "ruling").collect();
+    assert_eq!((rulings[0]["amended_version"].as_i64(), rulings[1]["amended_version"].as_i64()), (None, Some(2)));
+    assert!(record.as_array().unwrap().iter().any(|e| e["type"] == "amendment" && e["version"] == 2), "{record}");
     let md = f.get(&f.pe, "/record.md").await.text().await.unwrap();
     assert!(
-        md.contains("## Ruling: candidate 0001, question 01") && md.contains("(was Level 3, 9)") && md.contains("On reflection, thinner"),
+        md.contains("## Ruling: candidate 0001, question 01")
+            && md.contains("(was Level 3, 9)")
+            && md.contains("On reflection, thinner")
+            && md.contains("It led to an amendment of the mark scheme (version 2)"),
         "{md}"
     );
 }
