@@ -140,14 +140,12 @@ fn parse_markscheme(file: &std::path::Path) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    if !imported.problems.is_empty() {
-        for p in &imported.problems {
-            eprintln!("{}:{}: {}", file.display(), p.line, p.message);
-        }
-        return Ok(ExitCode::from(2));
+    // Everything read is printed even when parts were not understood: one slip must not lose a paper.
+    println!("{}", serde_json::to_string_pretty(&imported.report())?);
+    for p in &imported.problems {
+        eprintln!("{}:{}: {}", file.display(), p.line, p.message);
     }
-    println!("{}", serde_json::to_string_pretty(&imported.scheme)?);
-    Ok(ExitCode::SUCCESS)
+    Ok(if imported.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -61,6 +61,7 @@ lazy_re!(re_open_marks, r"[(\[]\s*\d+\s*[A-Za-z]{0,4}$");
 lazy_re!(re_close_marks, r"^[A-Za-z]{0,5}\s*[)\]]");
 lazy_re!(re_rule, r"^\|?[\s:|\-]*-{3,}[\s:|\-]*$");
 lazy_re!(re_page_marker, r"^\{\d+\}-{5,}$");
+lazy_re!(re_marks_label, r"(?i)^marks?\s*:?\s*(\d+\s*(?:-|to)\s*\d+|\d+)$");
 
 /// The last `n` characters of `s` (char-boundary safe): regexes anchored at the
 /// end run on this window only, because the regex engines are slow on long lines in debug builds.
@@ -218,6 +219,15 @@ pub(crate) fn to_key(plain: &str) -> String {
     }
 }
 
+/// A marks cell labelled "Marks: 7-9" (a PDF or Word table cell wrapped after
+/// its label) is the range alone, as when the range has the column to itself.
+fn unlabel_marks(cell: String) -> String {
+    match re_marks_label().and_then(|r| r.captures(&cell)) {
+        Some(c) => c[1].to_owned(),
+        None => cell,
+    }
+}
+
 /// Builds a [`Line`] from one (already split) source fragment.
 fn make_line(no: usize, part: &str) -> Line {
     let md = strip_tags(part, "\n").trim_end().to_string();
@@ -227,7 +237,7 @@ fn make_line(no: usize, part: &str) -> Line {
     let cells = if trimmed.starts_with('|') && !rule {
         let inner = trimmed.trim_start_matches('|');
         let inner = inner.strip_suffix('|').unwrap_or(inner);
-        Some(inner.split('|').map(|c| to_key(&to_plain(c))).collect::<Vec<_>>())
+        Some(inner.split('|').map(|c| unlabel_marks(to_key(&to_plain(c)))).collect::<Vec<_>>())
     } else {
         None
     };
@@ -263,5 +273,8 @@ mod tests {
     fn latex_and_tables() {
         let l = normalise("|  |  | $\\begin{gathered} 2 \\\\ \\text { (Clear) } \\end{gathered}$ | $3-4$ | AO2 - x |");
         assert_eq!(l[0].cells.clone().unwrap_or_default(), vec!["", "", "2 (Clear)", "3-4", "AO2 - x"]);
+        let l = normalise("| L3: | Compares. | Marks: 7–9 |\n| L2 | Sets against. | marks 3 to 6 |");
+        assert_eq!(l[0].cells.clone().unwrap_or_default(), vec!["L3:", "Compares.", "7-9"]);
+        assert_eq!(l[1].cells.clone().unwrap_or_default()[2], "3 to 6");
     }
 }

@@ -78,12 +78,16 @@ async fn create_paper(
 async fn import_document(Admin(_): Admin, body: axum::body::Bytes) -> Result<impl IntoResponse, AppError> {
     let imported = read_document(&body).map_err(AppError::invalid)?;
     if !imported.problems.is_empty() {
-        return Err(AppError::Invalid {
-            message: "Parts of the document could not be understood.".into(),
-            details: imported.problems.iter().map(ToString::to_string).collect(),
+        // The error as every API error has it, plus what was read: the caller fixes the lines named, not the whole paper.
+        let details: Vec<String> = imported.problems.iter().map(ToString::to_string).collect();
+        let body = serde_json::json!({
+            "error": {"message": "Parts of the document could not be understood.", "details": details},
+            "paper": imported.report(),
+            "problems": imported.problems,
         });
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
     }
-    Ok(Json(imported.scheme))
+    Ok(Json(imported.scheme).into_response())
 }
 
 async fn get_paper(State(state): State<AppState>, Admin(_): Admin, Path(id): Path<PaperId>) -> Result<impl IntoResponse, AppError> {

@@ -1,8 +1,9 @@
 //! Turning an uploaded document into a scheme: the board's Markdown or plain
-//! text through the parser, or standardise's own JSON back again. Pure.
+//! text or a Word file through the parser, or standardise's own JSON back again. Pure.
 
 use serde::Deserialize;
 
+use super::docx;
 use crate::markscheme::{self, Problem, Scheme};
 
 /// What an uploaded document gave.
@@ -45,12 +46,21 @@ pub fn read_document(bytes: &[u8]) -> Result<Imported, String> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err("The document is empty. Choose the mark scheme file, or paste its text.".into());
     }
-    let text = match std::str::from_utf8(bytes) {
-        Ok(text) if !text.contains('\0') => text.to_owned(),
-        _ => {
-            return Err("This file is not a text document. Upload the mark scheme as Markdown or plain text \
-                        (convert a PDF or Word file to text first), or the JSON standardise exports."
-                .into());
+    // Told apart by content, not by name: an upload has none, and names lie.
+    let text = if docx::looks_like_zip(bytes) {
+        docx::text(bytes)?
+    } else if bytes.starts_with(b"%PDF-") {
+        return Err("PDF files are not read yet. Save the mark scheme as a Word .docx file from the PDF reader or Word, \
+                    or as text, and upload that."
+            .into());
+    } else {
+        match std::str::from_utf8(bytes) {
+            Ok(text) if !text.contains('\0') => text.to_owned(),
+            _ => {
+                return Err("This file is not a document standardise can read. Upload the mark scheme as a Word .docx file, \
+                            Markdown or plain text, or the JSON standardise exports."
+                    .into());
+            }
         }
     };
     // JSON is an object whose first key is quoted; OCR output may also open with '{'.
@@ -69,6 +79,35 @@ pub fn read_document(bytes: &[u8]) -> Result<Imported, String> {
     Ok(Imported { scheme: parsed.scheme, problems: parsed.problems, text })
 }
 
+impl Imported {
+    /// Everything that was read, each question carrying the problems found
+    /// within its lines and the paper those found elsewhere: what the command
+    /// line prints and the API returns, so a slip in one question loses nothing
+    /// of the others.
+    pub fn report(&self) -> serde_json::Value {
+        let mut paper = serde_json::to_value(&self.scheme).unwrap_or_default();
+        let mut placed = vec![false; self.problems.len()];
+        if let Some(questions) = paper.get_mut("questions").and_then(serde_json::Value::as_array_mut) {
+            for (value, question) in questions.iter_mut().zip(&self.scheme.questions) {
+                let mine: Vec<&Problem> = self
+                    .problems
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| question.source.is_some_and(|s| (s.start..=s.end).contains(&p.line)))
+                    .map(|(i, p)| {
+                        placed[i] = true;
+                        p
+                    })
+                    .collect();
+                value["problems"] = serde_json::json!(mine);
+            }
+        }
+        let rest: Vec<&Problem> = self.problems.iter().zip(&placed).filter(|(_, placed)| !**placed).map(|(p, _)| p).collect();
+        paper["problems"] = serde_json::json!(rest);
+        paper
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,8 +115,8 @@ mod tests {
     #[test]
     fn empty_and_binary_files_are_refused_with_advice() {
         assert!(read_document(b"  \n ").unwrap_err().contains("empty"));
-        assert!(read_document(b"%PDF-1.4\x00\x01\x02").unwrap_err().contains("not a text document"));
-        assert!(read_document(&[0xff, 0xfe, 0x41]).unwrap_err().contains("not a text document"));
+        assert!(read_document(b"%PDF-1.4\x00\x01\x02").unwrap_err().contains("PDF files are not read yet"));
+        assert!(read_document(&[0xff, 0xfe, 0x41]).unwrap_err().contains("not a document standardise can read"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Papers: a mark scheme imported from the board's document, kept structured.
 
 pub mod api;
+pub mod docx;
 pub mod form;
 pub mod import;
 pub mod pages;

@@ -195,6 +195,13 @@ async fn the_papers_api_for_exam_board_systems() {
     assert_eq!(r.status(), 422);
     let body: Value = r.json().await.unwrap();
     assert!(body["error"]["details"][0].as_str().unwrap().starts_with("line "), "{body}");
+    // What was read comes back with the problems, each on the question whose lines it is in.
+    assert_eq!(
+        (body["paper"]["questions"][0]["number"].as_str(), body["paper"]["questions"][0]["max_mark"].as_i64()),
+        (Some("01"), Some(12))
+    );
+    assert_eq!(body["paper"]["questions"][0]["problems"][0]["line"], 3, "{body}");
+    assert_eq!(body["problems"][0]["line"], 3);
 
     // Create it from the same JSON plus the board (round trip).
     scheme["board"] = json!("AQA");
