@@ -63,6 +63,16 @@ fn question_start(l: &Line) -> Option<Start> {
     if let Some(c) = re_q_heading().and_then(|r| r.captures(&l.key)) {
         let number = c.get(1).map_or("", |m| m.as_str()).replace(' ', "");
         let rest = c.get(2).map_or("", |m| m.as_str()).trim().to_string();
+        // "Question 01 to many districts" is prose that wrapped onto a new line
+        // (PDF text does this), not a heading: a heading's text, if any, is a
+        // sentence or follows a colon.
+        let separated = match (c.get(1), c.get(2)) {
+            (Some(n), Some(r)) => l.key[n.end()..r.start()].contains([':', '.']),
+            _ => false,
+        };
+        if rest.starts_with(|ch: char| ch.is_lowercase()) && !separated {
+            return None;
+        }
         let bare = rest.is_empty();
         return Some(Start { number, rest: plain_tail(l, &rest), bare_heading: bare, cells: None });
     }

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::{
     PaperId, check,
-    import::{SchemeUpload, read_document},
+    import::{SchemeUpload, read_upload},
     store,
 };
 use crate::{
@@ -76,7 +76,7 @@ async fn create_paper(
 
 /// Parses a document and returns the scheme, or 422 with the problems and their lines.
 async fn import_document(Admin(_): Admin, body: axum::body::Bytes) -> Result<impl IntoResponse, AppError> {
-    let imported = read_document(&body).map_err(AppError::invalid)?;
+    let imported = read_upload(body.to_vec()).await.map_err(AppError::invalid)?;
     if !imported.problems.is_empty() {
         // The error as every API error has it, plus what was read: the caller fixes the lines named, not the whole paper.
         let details: Vec<String> = imported.problems.iter().map(ToString::to_string).collect();

@@ -1,9 +1,9 @@
 //! Turning an uploaded document into a scheme: the board's Markdown or plain
-//! text or a Word file through the parser, or standardise's own JSON back again. Pure.
+//! text, a Word file or a PDF through the parser, or standardise's own JSON back again. Pure.
 
 use serde::Deserialize;
 
-use super::docx;
+use super::{docx, pdf};
 use crate::markscheme::{self, Problem, Scheme};
 
 /// What an uploaded document gave.
@@ -49,15 +49,13 @@ pub fn read_document(bytes: &[u8]) -> Result<Imported, String> {
     // Told apart by content, not by name: an upload has none, and names lie.
     let text = if docx::looks_like_zip(bytes) {
         docx::text(bytes)?
-    } else if bytes.starts_with(b"%PDF-") {
-        return Err("PDF files are not read yet. Save the mark scheme as a Word .docx file from the PDF reader or Word, \
-                    or as text, and upload that."
-            .into());
+    } else if pdf::looks_like_pdf(bytes) {
+        pdf::text(bytes)?
     } else {
         match std::str::from_utf8(bytes) {
             Ok(text) if !text.contains('\0') => text.to_owned(),
             _ => {
-                return Err("This file is not a document standardise can read. Upload the mark scheme as a Word .docx file, \
+                return Err("This file is not a document standardise can read. Upload the mark scheme as a PDF, a Word .docx file, \
                             Markdown or plain text, or the JSON standardise exports."
                     .into());
             }
@@ -77,6 +75,14 @@ pub fn read_document(bytes: &[u8]) -> Result<Imported, String> {
             .into());
     }
     Ok(Imported { scheme: parsed.scheme, problems: parsed.problems, text })
+}
+
+/// [`read_document`] on a blocking thread: a long PDF takes real CPU time, which
+/// must not stall the server's other requests.
+pub async fn read_upload(bytes: Vec<u8>) -> Result<Imported, String> {
+    tokio::task::spawn_blocking(move || read_document(&bytes))
+        .await
+        .unwrap_or_else(|_| Err("The document could not be read; save it again and upload it.".into()))
 }
 
 impl Imported {
@@ -115,7 +121,7 @@ mod tests {
     #[test]
     fn empty_and_binary_files_are_refused_with_advice() {
         assert!(read_document(b"  \n ").unwrap_err().contains("empty"));
-        assert!(read_document(b"%PDF-1.4\x00\x01\x02").unwrap_err().contains("PDF files are not read yet"));
+        assert!(read_document(b"%PDF-1.4\x00\x01\x02").unwrap_err().contains("could not be read"));
         assert!(read_document(&[0xff, 0xfe, 0x41]).unwrap_err().contains("not a document standardise can read"));
     }
 
@@ -135,5 +141,18 @@ mod tests {
         assert!(read_document(b"{\"paper\": 3}").unwrap_err().contains("JSON"));
         // OCR output that merely starts with a brace is read as a document.
         assert!(read_document(b"{Section A}\nno questions here").unwrap_err().contains("No questions"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..proptest::prelude::ProptestConfig::default() })]
+        /// Random bytes behind a PDF's or a ZIP's signature are refused with a message, never a panic.
+        #[test]
+        fn any_bytes_in_a_pdf_or_word_wrapper_get_an_answer(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4096)) {
+            for magic in [&b"%PDF-1.7\n"[..], &b"PK\x03\x04"[..]] {
+                let mut bytes = magic.to_vec();
+                bytes.extend_from_slice(&body);
+                let _ = read_document(&bytes);
+            }
+        }
     }
 }

@@ -5,6 +5,7 @@ pub mod docx;
 pub mod form;
 pub mod import;
 pub mod pages;
+pub mod pdf;
 pub mod store;
 pub mod versions;
 

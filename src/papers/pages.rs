@@ -13,7 +13,7 @@ use tower_sessions::Session;
 use super::{
     PaperId, check,
     form::{PaperForm, QuestionField, to_scheme},
-    import::read_document,
+    import::read_upload,
     store::{self, PaperSummary, StoredPaper},
 };
 use crate::{
@@ -145,7 +145,7 @@ async fn import_document(Admin(_): Admin, ctx: PageCtx, mut multipart: Multipart
         }
     }
     let bytes = file.unwrap_or_else(|| pasted.clone().into_bytes());
-    let imported = match read_document(&bytes) {
+    let imported = match read_upload(bytes).await {
         Ok(imported) => imported,
         Err(message) => {
             let page = ImportPage { ctx, board, text: pasted, error: Some(message) };

@@ -215,7 +215,8 @@ async fn admin_imports_the_sample_scheme_through_the_pages() {
     b.sign_in(&app, "ada@board.example", PASSWORD).await;
     b.click("nav a[href='/papers']").await;
     b.click("a[href='/papers/import']").await;
-    let document = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/markschemes/standardise-sample-history.md");
+    // The board's PDF, as administrators receive it.
+    let document = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/markschemes/standardise-sample-history.pdf");
     b.client.find(Locator::Css("#file")).await.unwrap().send_keys(&document.display().to_string()).await.unwrap();
     b.click("form.wide-form button[type=submit]").await;
     b.wait_for_text("h1", "Check the imported mark scheme").await;

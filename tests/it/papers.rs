@@ -8,8 +8,8 @@ use crate::helpers::*;
 
 #[test]
 fn the_command_line_prints_the_sample_scheme_exactly_from_markdown_and_from_word() {
-    // The Word file is the same paper with its level bands in tables, some with the marks cell wrapped ("Marks:" / "7-9").
-    for file in ["standardise-sample-history.md", "standardise-sample-history.docx"] {
+    // The Word and PDF files are the same paper with its level bands in tables, some with the marks cell wrapped ("Marks:" / "7-9").
+    for file in ["standardise-sample-history.md", "standardise-sample-history.docx", "standardise-sample-history.pdf"] {
         sample_scheme_read_exactly(file);
     }
 }
@@ -91,6 +91,18 @@ async fn upload_preview_and_save_the_sample_scheme() {
     }
     assert!(html.contains("Document lines"), "source lines beside the form");
     assert!(!html.contains("could not be understood"), "the sample paper reads without problems");
+    // The same paper as the board's Word file previews the same, its lines beside the form.
+    let docx = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/markschemes/standardise-sample-history.docx")).unwrap();
+    let word = import(&admin, &docx, "ssh1r.docx").await.text().await.unwrap();
+    assert!(word.contains("Check the imported mark scheme") && !word.contains("could not be understood"), "{word}");
+    let marks = |page: &str| -> Vec<(String, String)> {
+        form_fields(page, "paper-form")
+            .into_iter()
+            .filter(|(k, _)| k.ends_with("max_mark") || k.ends_with(".min") || k.ends_with(".max"))
+            .collect()
+    };
+    assert!(marks(&html).len() > 3 * 5);
+    assert_eq!(marks(&word), marks(&html), "every question's total and bands as from the Markdown");
 
     let fields = form_fields(&html, "paper-form");
     let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -145,7 +157,7 @@ async fn bad_documents_get_clear_errors() {
     let admin = app.admin_client().await;
     for (doc, expected) in [
         (&b""[..], "The document is empty"),
-        (&b"%PDF-1.7\x00\x00binary"[..], "PDF files are not read yet"),
+        (&b"%PDF-1.7\x00\x00binary"[..], "This PDF could not be read"),
         (&b"Minutes of the governors' meeting. Apologies were received."[..], "No questions were found"),
     ] {
         let r = import(&admin, doc, "x.md").await;
