@@ -12,6 +12,8 @@ lazy_re!(re_q_heading, r"(?i)^question\s+(\d{1,2}(?:\.\d{1,2})?\s*(?:\(?[a-z]\)|
 lazy_re!(re_q_number, r"^(\d{2}(?:\.\d{1,2})?)(?:\s+(.*))?$");
 lazy_re!(re_cell_qnum, r"^(\d{2}(?:\.\d{1,2})?)$");
 lazy_re!(re_cell_part, r"^\(?([1-9]|[a-z])\)?$");
+lazy_re!(re_ao_weight, r"(?i)\bAO\s*\d{1,2}(?:\s*\(\s*[a-z]\s*\))?\s*(?:=|-)\s*\d{1,3}\b");
+lazy_re!(re_ao_only_cell, r"(?i)^(?:AO\s*\d{1,2}(?:\s*\(\s*[a-z]\s*\))?[\s,/]*)+[\d.\s]*$");
 lazy_re!(re_target, r"(?i)^(?:targets?|assessment\s+objectives?|aos?)\s*:\s*(.+)$");
 lazy_re!(re_ao, r"(?i)\bAO\s*(\d{1,2})\s*(\(\s*[a-z]{1,3}\s*\))?");
 lazy_re!(re_indicative, r"(?i)^(?:indicative\s+(?:content|answers?)|possible\s+content)\b\s*:?\s*(.*)$");
@@ -155,13 +157,46 @@ pub fn parse(text: &str) -> Parsed {
     }
     let pre_lines = &lines[..first_q_idx.min(lines.len())];
     let grid = generic_grid(pre, &mut problems);
-    let questions = done.into_iter().map(|q| finish_question(q, grid.as_deref(), &mut problems)).collect::<Vec<_>>();
+    let mut questions = done.into_iter().map(|q| finish_question(q, grid.as_deref(), &mut problems)).collect::<Vec<_>>();
+    // Targets not printed as "Target: ..." are often printed as marks per
+    // objective ("AO4 - 1 mark", "AO1=12") or in an AO column; a shared grid's
+    // weights apply to the questions that use that grid.
+    let shared = weighted_targets(pre_lines);
+    for q in questions.iter_mut().filter(|q| q.targets.is_empty()) {
+        let span = q.source.unwrap_or_default();
+        let own: Vec<&Line> = lines.iter().filter(|l| (span.start..=span.end).contains(&l.no)).collect();
+        q.targets = weighted_targets(own);
+        if q.targets.is_empty() && grid.as_deref().is_some_and(|g| g == q.levels.as_slice()) {
+            q.targets = shared.clone();
+        }
+    }
     if questions.is_empty() {
         problems.push(Problem { line: 1, message: "no questions found: is this a mark scheme?".into() });
     }
     let scheme = Scheme { paper: paper_info(pre_lines, text), guidance: guidance(pre_lines), questions };
     problems.sort_by_key(|p| p.line);
     Parsed { scheme, problems }
+}
+
+/// The objectives named with their marks ("AO2 - 4 marks", "AO1=12") or alone
+/// in a table cell ("AO1 AO2", "AO1 4.2.2.4"), in the order first printed.
+fn weighted_targets<'a>(lines: impl IntoIterator<Item = &'a Line>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for l in lines {
+        let mut found: Vec<String> =
+            re_ao_weight().into_iter().flat_map(|r| r.find_iter(&l.key)).flat_map(|m| targets_in(m.as_str())).collect();
+        for cell in l.cells.iter().flatten() {
+            if re_ao_only_cell().is_some_and(|r| r.is_match(cell)) {
+                found.extend(targets_in(cell));
+            }
+        }
+        for t in found {
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+    }
+    out
 }
 
 /// Routes one line inside a question (or the preamble) to the right part.

@@ -11,7 +11,7 @@ use standardise::markscheme::{Question, QuestionKind, Scheme, parse, validate};
 
 /// The folder of real documents, or `None` (after one line saying why) when
 /// it is absent and not required.
-fn corpus() -> Option<PathBuf> {
+pub(crate) fn corpus() -> Option<PathBuf> {
     let dir = std::env::var_os("STANDARDISE_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/markschemes"));

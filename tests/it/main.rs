@@ -9,6 +9,7 @@ mod auth;
 mod authz;
 mod browser;
 mod cli;
+mod conformance;
 mod corpus;
 mod dashboard;
 mod database;
