@@ -57,6 +57,11 @@ pub struct QuestionField {
     pub grids: Vec<GridField>,
     /// Where in the source document the question came from.
     pub source: Option<LineSpan>,
+    /// What the importer could not read in this question; a flagged question is
+    /// saved only once someone has checked it against the document.
+    pub flags: Vec<String>,
+    /// Whether that check has been confirmed.
+    pub checked: bool,
 }
 
 /// The whole form.
@@ -111,6 +116,8 @@ impl PaperForm {
                     indicative_content: q.indicative_content.clone(),
                     grids,
                     source: q.source,
+                    flags: Vec::new(),
+                    checked: false,
                 }
             })
             .collect();
@@ -134,6 +141,65 @@ impl PaperForm {
 }
 
 /// A grid's posted fields: its targets, and each band row's fields by row.
+impl PaperForm {
+    /// Puts the importer's problems on the questions whose lines they are in.
+    pub fn flag(&mut self, problems: &[crate::markscheme::Problem]) {
+        for q in &mut self.questions {
+            if let Some(span) = q.source {
+                q.flags = problems.iter().filter(|p| (span.start..=span.end).contains(&p.line)).map(|p| p.to_string()).collect();
+            }
+        }
+    }
+
+    /// Carries the flags and confirmations posted with the form back onto it
+    /// (by question number, as questions may have been removed or added).
+    pub fn carry_flags(&mut self, fields: &[(String, String)]) {
+        let posted = posted_flags(fields);
+        for q in &mut self.questions {
+            if let Some((flags, checked)) = posted.get(q.number.as_str()) {
+                q.flags = flags.clone();
+                q.checked = *checked;
+            }
+        }
+    }
+}
+
+/// For each question number posted with flags: its flags and whether it was checked.
+fn posted_flags(fields: &[(String, String)]) -> BTreeMap<&str, (Vec<String>, bool)> {
+    let mut by_index: BTreeMap<&str, (Vec<String>, bool)> = BTreeMap::new();
+    let mut numbers: BTreeMap<&str, &str> = BTreeMap::new();
+    for (key, value) in fields {
+        let Some((idx, field)) = key.strip_prefix('q').and_then(|r| r.split_once('.')) else { continue };
+        match field {
+            "flag" if !value.trim().is_empty() => by_index.entry(idx).or_default().0.push(value.trim().to_owned()),
+            "checked" => by_index.entry(idx).or_default().1 = true,
+            "number" => {
+                numbers.insert(idx, value.trim());
+            }
+            _ => {}
+        }
+    }
+    by_index.into_iter().filter(|(_, (flags, _))| !flags.is_empty()).filter_map(|(idx, v)| numbers.get(idx).map(|n| (*n, v))).collect()
+}
+
+/// The questions flagged by the importer that nobody has yet confirmed, as messages.
+pub fn unchecked_flags(fields: &[(String, String)]) -> Vec<String> {
+    let removed: Vec<&str> = fields.iter().filter_map(|(k, _)| k.strip_prefix('q').and_then(|r| r.strip_suffix(".remove"))).collect();
+    let mut out = Vec::new();
+    for (key, value) in fields {
+        let Some(idx) = key.strip_prefix('q').and_then(|r| r.strip_suffix(".number")) else { continue };
+        let flagged = fields.iter().any(|(k, v)| k == &format!("q{idx}.flag") && !v.trim().is_empty());
+        let checked = fields.iter().any(|(k, _)| k == &format!("q{idx}.checked"));
+        if flagged && !checked && !removed.contains(&idx) {
+            out.push(format!(
+                "Question {} was flagged when the document was read: correct it against the document, then tick \"I have checked this question\" and save.",
+                value.trim()
+            ));
+        }
+    }
+    out
+}
+
 type GridFields<'a> = (String, BTreeMap<usize, BTreeMap<&'a str, &'a str>>);
 
 fn split_targets(s: &str) -> Vec<String> {

@@ -12,7 +12,7 @@ use tower_sessions::Session;
 
 use super::{
     PaperId, check,
-    form::{PaperForm, QuestionField, to_scheme},
+    form::{PaperForm, QuestionField, to_scheme, unchecked_flags},
     import::read_upload,
     store::{self, PaperSummary, StoredPaper},
 };
@@ -115,11 +115,13 @@ fn form_page(
         Some(start) if start > 1 => source_lines(&source, &problems, Some(LineSpan { start: 1, end: start - 1 })),
         _ => Vec::new(),
     };
-    let blocks = form
+    let mut blocks: Vec<Block> = form
         .questions
         .iter()
         .map(|q| Block { excerpt: q.source.map(|s| source_lines(&source, &problems, Some(s))).unwrap_or_default(), q: q.clone() })
         .collect();
+    // Flagged questions first: they are what needs a person's attention.
+    blocks.sort_by_key(|b| b.q.flags.is_empty());
     let full_source = source_lines(&source, &problems, None);
     PaperFormPage { ctx, heading, action, form, blocks, cover, problems, errors, source, full_source }
 }
@@ -156,7 +158,8 @@ async fn import_document(Admin(_): Admin, ctx: PageCtx, mut multipart: Multipart
     if !board.trim().is_empty() {
         scheme.paper.board = board.trim().to_owned();
     }
-    let form = PaperForm::from_scheme(&scheme);
+    let mut form = PaperForm::from_scheme(&scheme);
+    form.flag(&imported.problems);
     let heading = "Check the imported mark scheme".to_owned();
     let page = form_page(ctx, heading, "/papers".into(), form, imported.text, imported.problems, Vec::new());
     Ok(render(&page)?.into_response())
@@ -181,6 +184,10 @@ async fn create_paper(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let source = field(&fields, "source").to_owned();
+    let unchecked = unchecked_flags(&fields);
+    if !unchecked.is_empty() {
+        return show_again(ctx, "Check the imported mark scheme", "/papers", &fields, source, unchecked);
+    }
     let scheme = match read_form(&fields) {
         Ok(scheme) => scheme,
         Err(errors) => return show_again(ctx, "Check the imported mark scheme", "/papers", &fields, source, errors),
@@ -209,10 +216,11 @@ fn show_again(
     errors: Vec<String>,
 ) -> Result<Response, AppError> {
     // Rebuild from what was posted, keeping the person's edits where they parse.
-    let form = match to_scheme(fields) {
+    let mut form = match to_scheme(fields) {
         Ok(scheme) => PaperForm::from_scheme(&scheme),
         Err(_) => PaperForm::from_scheme(&Default::default()),
     };
+    form.carry_flags(fields);
     let page = form_page(ctx, heading.to_owned(), action.to_owned(), form, source, Vec::new(), errors);
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }

@@ -234,6 +234,29 @@ async fn admin_imports_the_sample_scheme_through_the_pages() {
     assert!(b.text(".flash").await.contains("saved with 3 questions"));
     assert!(b.text("main").await.contains("June 2026 (final)"));
     b.screenshot("paper-saved").await;
+
+    // A Word file with one question the importer could not read: that question comes first,
+    // highlighted, and the paper is saved only once it is corrected and confirmed.
+    b.client.goto(&app.url("/papers/import")).await.unwrap();
+    let word = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/markschemes/invented-one-question-unreadable.docx");
+    b.client.find(Locator::Css("#file")).await.unwrap().send_keys(&word.display().to_string()).await.unwrap();
+    b.click("form.wide-form button[type=submit]").await;
+    b.wait_for_text("h1", "Check the imported mark scheme").await;
+    assert!(b.text("section.question").await.contains("Question 02"), "the flagged question is first");
+    assert!(b.text("section.question.flagged").await.contains("no mark bands found for question 02"));
+    b.fill("#code", "X1").await;
+    b.fill("#title", "The Canal Age").await;
+    b.fill("#board", "Standardise Sample Papers").await;
+    b.click("#save-paper").await;
+    b.wait_for_text("#form-errors", "Question 02 was flagged when the document was read").await;
+    b.screenshot("import-flagged-refused").await;
+    let q = b.client.find(Locator::Css("section.question.flagged")).await.unwrap();
+    let select = q.find(Locator::Css("select[name$='.kind']")).await.unwrap();
+    select.select_by_value("points").await.unwrap();
+    q.find(Locator::Css("input[type=checkbox][name$='.checked']")).await.unwrap().click().await.unwrap();
+    b.click("#save-paper").await;
+    b.wait_for_text("h1", "Standardise Sample Papers X1").await;
+    assert!(b.text(".flash").await.contains("saved with 2 questions"));
     b.client.clone().close().await.unwrap();
 }
 

@@ -229,3 +229,46 @@ async fn the_json_that_parse_prints_can_be_imported_back_through_the_page() {
     assert_eq!(admin.post_raw("/papers", &pairs).await.status(), 303);
     assert_eq!(app.count("questions").await, 3);
 }
+
+#[tokio::test]
+async fn a_flagged_question_comes_first_and_is_saved_only_once_checked() {
+    let app = spawn_app().await;
+    let admin = app.admin_client().await;
+    let doc = "Paper X1 June 2024\n\n01 Explain why the canal was built. (12 marks)\n\n1 mark for each valid point, up to 12.\n\n\
+               02 Assess the canal's effects. (10 marks)\n\nLevel 2: a range that cannot be read\n";
+    let html = import(&admin, doc.as_bytes(), "x1.md").await.text().await.unwrap();
+    let (first, second) = (html.find("data-question=\"02\"").unwrap(), html.find("data-question=\"01\"").unwrap());
+    assert!(first < second, "the flagged question is shown first");
+    assert!(html.contains("Check this question") && html.contains("no mark bands found for question 02"));
+
+    // Saved as it is: refused, with the form and its flag kept.
+    let mut fields = form_fields(&html, "paper-form");
+    for (k, v) in fields.iter_mut() {
+        match k.as_str() {
+            "board" => *v = "Standardise Sample Papers".into(),
+            "code" | "title" if v.is_empty() => *v = "X1".into(),
+            _ => {}
+        }
+    }
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = admin.post_raw("/papers", &pairs).await;
+    assert_eq!(r.status(), 422);
+    let again = r.text().await.unwrap();
+    assert!(again.contains("Question 02 was flagged when the document was read"), "{again}");
+    assert!(again.contains("Check this question"), "the flag survives the refusal");
+    assert_eq!(app.count("papers").await, 0);
+
+    // Fixed (marked by points) and confirmed: saved.
+    let index =
+        fields.iter().find(|(k, v)| k.ends_with(".number") && v == "02").map(|(k, _)| k.trim_end_matches(".number").to_owned()).unwrap();
+    for (k, v) in fields.iter_mut() {
+        if *k == format!("{index}.kind") {
+            *v = "points".into();
+        }
+    }
+    fields.push((format!("{index}.checked"), "on".into()));
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = admin.post_raw("/papers", &pairs).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
+    assert_eq!(app.count("papers").await, 1);
+}
