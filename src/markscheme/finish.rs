@@ -60,7 +60,16 @@ pub(crate) fn finish_question(q: QuestionBuilder, grid: Option<&[Level]>, proble
                 out.targets.push(t.clone());
             }
         }
-        max_mark = max_mark.or_else(|| Some(grids.iter().map(|g| g.levels.iter().map(|l| l.max).max().unwrap_or(0)).sum()));
+        if max_mark.is_none() {
+            let sum: i32 = grids.iter().map(|g| g.levels.iter().map(|l| l.max).max().unwrap_or(0)).sum();
+            problems.push(Problem {
+                line: start,
+                message: format!(
+                    "no total printed for {what}: taken as {sum}, the sum of its objectives' grids; check it against the question paper"
+                ),
+            });
+            max_mark = Some(sum);
+        }
         out.ao_bands = grids;
     } else if !p.bands.is_empty() {
         out.levels = to_levels(p.bands.into_iter().map(|b| b.0).collect(), &what, band_line, problems);
@@ -81,8 +90,17 @@ pub(crate) fn finish_question(q: QuestionBuilder, grid: Option<&[Level]>, proble
             .push(Problem { line: start, message: format!("no mark bands found for {what}, and no \"1 mark for each ...\" rule either") });
     }
     if out.kind == QuestionKind::Levels && max_mark.is_none() {
-        // The top of a levels grid is the question's maximum by definition.
+        // The top of a levels grid is the question's maximum by definition, but
+        // a total not printed is a guess to check, not a fact read.
         max_mark = out.levels.iter().map(|l| l.max).max();
+        if let Some(m) = max_mark {
+            problems.push(Problem {
+                line: start,
+                message: format!(
+                    "no total printed for {what}: taken as {m}, the top of its level grid; check it against the question paper"
+                ),
+            });
+        }
     }
     match max_mark {
         Some(m) => out.max_mark = m,

@@ -131,3 +131,12 @@ fn invented_plain_text() {
     );
     assert!(s.guidance.starts_with("GENERAL MARKING GUIDANCE"));
 }
+
+#[test]
+fn a_total_not_printed_is_taken_from_the_top_band_and_flagged() {
+    let p = parse("Paper X1 June 2024\n\n01 Explain why the canal was built.\n\nL1: describes 1-3\nL2: explains 4-6\n");
+    assert_eq!(p.scheme.questions[0].max_mark, 6);
+    assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
+    assert_eq!(p.problems[0].line, 3);
+    assert!(p.problems[0].message.contains("no total printed for question 01: taken as 6"), "{}", p.problems[0].message);
+}
