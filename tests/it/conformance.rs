@@ -24,9 +24,13 @@ enum Outcome {
     Silent,
 }
 
-/// A question number without brackets or spaces, so "1(a)" and "1a" meet.
+/// A question number without brackets, spaces or leading zeros, so "1(a)" and
+/// "1a", "01" and "1" meet (a re-set paper may number "Question 1" what the
+/// original boxes as "01").
 fn key(number: &str) -> String {
-    number.chars().filter(|c| !"() ".contains(*c)).collect()
+    let bare: String = number.chars().filter(|c| !"() ".contains(*c)).collect();
+    let trimmed = bare.trim_start_matches('0');
+    if trimmed.is_empty() { bare } else { trimmed.to_owned() }
 }
 
 fn triples(levels: &Value) -> Value {
