@@ -77,12 +77,19 @@ pub fn read_document(bytes: &[u8]) -> Result<Imported, String> {
     Ok(Imported { scheme: parsed.scheme, problems: parsed.problems, text })
 }
 
+/// How long reading one upload may take before the person is told; a mark
+/// scheme of a hundred pages reads in well under a second.
+const READ_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// [`read_document`] on a blocking thread: a long PDF takes real CPU time, which
-/// must not stall the server's other requests.
+/// must not stall the server's other requests, and a hostile one must not hold
+/// the request open for ever (the thread cannot be stopped, but the answer comes).
 pub async fn read_upload(bytes: Vec<u8>) -> Result<Imported, String> {
-    tokio::task::spawn_blocking(move || read_document(&bytes))
-        .await
-        .unwrap_or_else(|_| Err("The document could not be read; save it again and upload it.".into()))
+    match tokio::time::timeout(READ_TIME_LIMIT, tokio::task::spawn_blocking(move || read_document(&bytes))).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(_)) => Err("The document could not be read; save it again and upload it.".into()),
+        Err(_) => Err("Reading this document took too long. Save it again (or as a Word .docx file) and upload it.".into()),
+    }
 }
 
 impl Imported {
