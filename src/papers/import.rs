@@ -162,4 +162,15 @@ mod tests {
             }
         }
     }
+
+    /// A 20 MB document (the upload limit) is read, not hung on.
+    #[test]
+    fn a_twenty_megabyte_document_is_read() {
+        let sample = include_str!("../../tests/fixtures/markschemes/standardise-sample-history.md");
+        let big = sample.repeat(20 * 1024 * 1024 / sample.len());
+        let started = std::time::Instant::now();
+        let imported = read_document(big.as_bytes()).unwrap();
+        eprintln!("{} questions in {:?}", imported.scheme.questions.len(), started.elapsed());
+        assert!(imported.scheme.questions.len() >= 3);
+    }
 }
