@@ -140,3 +140,14 @@ fn a_total_not_printed_is_taken_from_the_top_band_and_flagged() {
     assert_eq!(p.problems[0].line, 3);
     assert!(p.problems[0].message.contains("no total printed for question 01: taken as 6"), "{}", p.problems[0].message);
 }
+
+#[test]
+fn a_number_alone_is_a_question_only_in_sequence_with_a_prompt_and_a_total() {
+    let doc = "Paper X1 June 2024\n\n1\n\nExplain why the canal was built.\n(6 marks)\n\nL1: describes 1-3\nL2: explains 4-6\n\n\
+               7\n\nMore indicative content after a page number.\n\n2\n\nAssess its effects.\n(6 marks)\n\nL1: describes 1-3\nL2: explains 4-6\n\n\
+               3\n\nL1: a band numbered alone\n";
+    let p = parse(doc);
+    let numbers: Vec<(&str, i32)> = p.scheme.questions.iter().map(|q| (q.number.as_str(), q.max_mark)).collect();
+    assert_eq!(numbers, vec![("1", 6), ("2", 6)], "page number 7 and the lone 3 above a band are not questions");
+    assert_eq!(p.scheme.questions[0].prompt, "Explain why the canal was built.");
+}

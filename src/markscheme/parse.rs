@@ -14,6 +14,9 @@ lazy_re!(re_cell_qnum, r"^(\d{2}(?:\.\d{1,2})?)$");
 lazy_re!(re_cell_part, r"^\(?([1-9]|[a-z])\)?$");
 lazy_re!(re_ao_weight, r"(?i)\bAO\s*\d{1,2}(?:\s*\(\s*[a-z]\s*\))?\s*(?:=|-)\s*\d{1,3}\b");
 lazy_re!(re_ao_only_cell, r"(?i)^(?:AO\s*\d{1,2}(?:\s*\(\s*[a-z]\s*\))?[\s,/]*)+[\d.\s]*$");
+lazy_re!(re_lone_number, r"^(\d{1,2})\s*(\(?[a-z]\))?$");
+lazy_re!(re_level_label, r"(?i)^(?:L\d|level\s*\d|band\s*\d)");
+lazy_re!(re_total_line, r"(?i)(?:[(\[]\s*\d{1,3}\s*marks?\s*[)\]]|^total\s*:?\s*\d{1,3}\s*marks?$)");
 lazy_re!(re_target, r"(?i)^(?:targets?|assessment\s+objectives?|aos?)\s*:\s*(.+)$");
 lazy_re!(re_ao, r"(?i)\bAO\s*(\d{1,2})\s*(\(\s*[a-z]{1,3}\s*\))?");
 lazy_re!(re_indicative, r"(?i)^(?:indicative\s+(?:content|answers?)|possible\s+content)\b\s*:?\s*(.*)$");
@@ -125,8 +128,10 @@ pub fn parse(text: &str) -> Parsed {
     let mut cur: Option<QuestionBuilder> = None;
     let mut done: Vec<QuestionBuilder> = Vec::new();
     let mut first_q_idx = lines.len();
+    let mut last_number: Option<String> = None;
     for (idx, l) in lines.iter().enumerate() {
-        if let Some(s) = question_start(l) {
+        if let Some(s) = question_start(l).or_else(|| lone_number_start(&lines, idx, last_number.as_deref())) {
+            last_number = Some(s.number.clone());
             if let Some(q) = cur.take() {
                 // A bare "Question 1" followed directly by "01 ..." was only a group heading.
                 if !(q.bare_heading && q.is_empty()) {
@@ -176,6 +181,39 @@ pub fn parse(text: &str) -> Parsed {
     let scheme = Scheme { paper: paper_info(pre_lines, text), guidance: guidance(pre_lines), questions };
     problems.sort_by_key(|p| p.line);
     Parsed { scheme, problems }
+}
+
+/// A question number alone on its line ("1", "2(a)") with the prompt below:
+/// taken as a question only when it is the next number in sequence, a prompt
+/// (not a level) follows, and the question's total is printed within the next
+/// lines, because a lone number is as often a page number or a band.
+fn lone_number_start(lines: &[Line], idx: usize, last: Option<&str>) -> Option<Start> {
+    let l = &lines[idx];
+    if l.cells.is_some() {
+        return None;
+    }
+    let c = re_lone_number()?.captures(&l.key)?;
+    let n: u32 = c[1].parse().ok()?;
+    let part = c.get(2).map(|m| m.as_str().trim_matches(['(', ')']).to_owned());
+    let last_n: u32 = last.map_or(Some(0), |s| s.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok())?;
+    let in_sequence = n == last_n + 1 || (part.is_some() && n == last_n);
+    if !in_sequence {
+        return None;
+    }
+    let mut following = lines[idx + 1..].iter().filter(|l| !l.is_blank());
+    let next = following.next()?;
+    let prompt_like = next.cells.is_none()
+        && next.key.starts_with(|ch: char| ch.is_uppercase() || "'\"‘“".contains(ch))
+        && !re_level_label().is_some_and(|r| r.is_match(&next.key));
+    let total_soon = lines[idx + 1..].iter().take(25).any(|l| re_total_line().is_some_and(|r| r.is_match(&l.key)));
+    if !(prompt_like && total_soon) {
+        return None;
+    }
+    let number = match part {
+        Some(p) => format!("{n}({p})"),
+        None => n.to_string(),
+    };
+    Some(Start { number, rest: String::new(), bare_heading: false, cells: None })
 }
 
 /// The objectives named with their marks ("AO2 - 4 marks", "AO1=12") or alone
