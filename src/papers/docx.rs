@@ -49,8 +49,24 @@ fn body_text(xml: &[u8]) -> Result<String, quick_xml::Error> {
     let mut paragraph = String::new();
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut in_text = false;
+    // A list paragraph (Word's numbering or a "List …" style) is an indicative
+    // point; written as a Markdown bullet, it stays one.
+    let mut listed = false;
     loop {
-        match reader.read_event_into(&mut buf)? {
+        let event = reader.read_event_into(&mut buf)?;
+        if let Event::Start(e) | Event::Empty(e) = &event {
+            match e.local_name().as_ref() {
+                b"numPr" => listed = true,
+                b"pStyle" => {
+                    let style = e.attributes().flatten().find(|a| a.key.local_name().as_ref() == b"val");
+                    if style.is_some_and(|a| a.value.windows(4).any(|w| w.eq_ignore_ascii_case(b"list"))) {
+                        listed = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        match event {
             Event::Start(e) => match e.local_name().as_ref() {
                 b"t" => in_text = true,
                 b"tr" => rows.push(Vec::new()),
@@ -71,7 +87,10 @@ fn body_text(xml: &[u8]) -> Result<String, quick_xml::Error> {
             Event::End(e) => match e.local_name().as_ref() {
                 b"t" => in_text = false,
                 b"p" => {
-                    let text = std::mem::take(&mut paragraph);
+                    let mut text = std::mem::take(&mut paragraph);
+                    if std::mem::take(&mut listed) && !text.trim().is_empty() {
+                        text = format!("- {}", text.trim_start());
+                    }
                     match rows.last_mut().and_then(|row| row.last_mut()) {
                         // Paragraphs inside a cell stay in that cell.
                         Some(cell) => {
@@ -162,6 +181,14 @@ mod tests {
             "01 Explain why the canal was built. (12 marks)\nTarget: AO1 & AO2\n\
              | Level 2: explains with support | Marks: 7–12 |\n| Level 1: describes | 1–6 |\n\nAfter the table\n"
         );
+    }
+
+    #[test]
+    fn list_paragraphs_are_bullets() {
+        let body = "<w:p><w:pPr><w:pStyle w:val=\"ListBullet\"/></w:pPr><w:r><w:t>a point</w:t></w:r></w:p>\
+                    <w:p><w:pPr><w:numPr><w:ilvl w:val=\"0\"/><w:numId w:val=\"3\"/></w:numPr></w:pPr><w:r><w:t>another</w:t></w:r></w:p>\
+                    <w:p><w:r><w:t>prose</w:t></w:r></w:p>";
+        assert_eq!(text(&docx(body)).unwrap(), "- a point\n- another\nprose\n");
     }
 
     #[test]
