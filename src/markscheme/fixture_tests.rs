@@ -151,3 +151,15 @@ fn a_number_alone_is_a_question_only_in_sequence_with_a_prompt_and_a_total() {
     assert_eq!(numbers, vec![("1", 6), ("2", 6)], "page number 7 and the lone 3 above a band are not questions");
     assert_eq!(p.scheme.questions[0].prompt, "Explain why the canal was built.");
 }
+
+#[test]
+fn targets_printed_once_for_a_group_of_questions_apply_to_each() {
+    let doc = "Paper X1 June 2024\n\nQuestions 1–2: Assessment objectives AO1, AO2\n\n\
+               01 Explain why the canal was built. (6 marks)\n\nL1: describes 1-3\nL2: explains 4-6\n\n\
+               02 Explain why it closed. (6 marks)\n\nL1: describes 1-3\nL2: explains 4-6\n\n\
+               03 Assess its effects. (6 marks)\n\nTarget: AO3\n\nL1: describes 1-3\nL2: explains 4-6\n";
+    let p = parse(doc);
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+    let targets: Vec<Vec<String>> = p.scheme.questions.iter().map(|q| q.targets.clone()).collect();
+    assert_eq!(targets, vec![vec!["AO1", "AO2"], vec!["AO1", "AO2"], vec!["AO3"]]);
+}

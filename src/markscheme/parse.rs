@@ -17,6 +17,10 @@ lazy_re!(re_ao_only_cell, r"(?i)^(?:AO\s*\d{1,2}(?:\s*\(\s*[a-z]\s*\))?[\s,/]*)+
 lazy_re!(re_lone_number, r"^(\d{1,2})\s*(\(?[a-z]\))?$");
 lazy_re!(re_level_label, r"(?i)^(?:L\d|level\s*\d|band\s*\d)");
 lazy_re!(re_total_line, r"(?i)(?:[(\[]\s*\d{1,3}\s*marks?\s*[)\]]|^total\s*:?\s*\d{1,3}\s*marks?$)");
+lazy_re!(
+    re_group_target,
+    r"(?i)^(?:(?:targets?|assessment\s+objectives?|aos?)\s*(?:for\s+)?questions?\s*(\d{1,2})\s*(?:-|to|and)\s*(\d{1,2})|questions?\s*(\d{1,2})\s*(?:-|to|and)\s*(\d{1,2})\s*[,:.-]?\s*(?:targets?|assessment\s+objectives?|aos?))\s*[:.-]?\s*(.+)$"
+);
 lazy_re!(re_target, r"(?i)^(?:targets?|assessment\s+objectives?|aos?)\s*:\s*(.+)$");
 lazy_re!(re_ao, r"(?i)\bAO\s*(\d{1,2})\s*(\(\s*[a-z]{1,3}\s*\))?");
 lazy_re!(re_indicative, r"(?i)^(?:indicative\s+(?:content|answers?)|possible\s+content)\b\s*:?\s*(.*)$");
@@ -167,12 +171,19 @@ pub fn parse(text: &str) -> Parsed {
     // objective ("AO4 - 1 mark", "AO1=12") or in an AO column; a shared grid's
     // weights apply to the questions that use that grid.
     let shared = weighted_targets(pre_lines);
+    let groups = group_targets(&lines);
     for q in questions.iter_mut().filter(|q| q.targets.is_empty()) {
         let span = q.source.unwrap_or_default();
         let own: Vec<&Line> = lines.iter().filter(|l| (span.start..=span.end).contains(&l.no)).collect();
         q.targets = weighted_targets(own);
         if q.targets.is_empty() && grid.as_deref().is_some_and(|g| g == q.levels.as_slice()) {
             q.targets = shared.clone();
+        }
+        if q.targets.is_empty() {
+            let n: Option<u32> = q.number.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok();
+            if let Some((_, targets)) = groups.iter().find(|(range, _)| n.is_some_and(|n| range.contains(&n))) {
+                q.targets = targets.clone();
+            }
         }
     }
     if questions.is_empty() {
@@ -214,6 +225,22 @@ fn lone_number_start(lines: &[Line], idx: usize, last: Option<&str>) -> Option<S
         None => n.to_string(),
     };
     Some(Start { number, rest: String::new(), bare_heading: false, cells: None })
+}
+
+/// Targets printed once for a group of questions: "Questions 1–3: Target AO1,
+/// AO2" or "Assessment objectives for questions 4 to 6: AO3".
+fn group_targets(lines: &[Line]) -> Vec<(std::ops::RangeInclusive<u32>, Vec<String>)> {
+    let Some(re) = re_group_target() else { return Vec::new() };
+    lines
+        .iter()
+        .filter_map(|l| {
+            let c = re.captures(&l.key)?;
+            let from: u32 = c.get(1).or(c.get(3))?.as_str().parse().ok()?;
+            let to: u32 = c.get(2).or(c.get(4))?.as_str().parse().ok()?;
+            let targets = targets_in(c.get(5)?.as_str());
+            (!targets.is_empty() && from <= to).then_some((from..=to, targets))
+        })
+        .collect()
 }
 
 /// The objectives named with their marks ("AO2 - 4 marks", "AO1=12") or alone
