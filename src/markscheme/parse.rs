@@ -206,6 +206,10 @@ fn lone_number_start(lines: &[Line], idx: usize, last: Option<&str>) -> Option<S
     let c = re_lone_number()?.captures(&l.key)?;
     let n: u32 = c[1].parse().ok()?;
     let part = c.get(2).map(|m| m.as_str().trim_matches(['(', ')']).to_owned());
+    // A paper that numbers "01" or "01.1" does not also number "2" alone.
+    if last.is_some_and(|s| s.starts_with('0') || s.contains('.')) {
+        return None;
+    }
     let last_n: u32 = last.map_or(Some(0), |s| s.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok())?;
     let in_sequence = n == last_n + 1 || (part.is_some() && n == last_n);
     if !in_sequence {
@@ -216,7 +220,12 @@ fn lone_number_start(lines: &[Line], idx: usize, last: Option<&str>) -> Option<S
     let prompt_like = next.cells.is_none()
         && next.key.starts_with(|ch: char| ch.is_uppercase() || "'\"‘“".contains(ch))
         && !re_level_label().is_some_and(|r| r.is_match(&next.key));
-    let total_soon = lines[idx + 1..].iter().take(25).any(|l| re_total_line().is_some_and(|r| r.is_match(&l.key)));
+    // The total must be this question's: looked for before the next question starts.
+    let total_soon = lines[idx + 1..]
+        .iter()
+        .take(25)
+        .take_while(|l| question_start(l).is_none())
+        .any(|l| re_total_line().is_some_and(|r| r.is_match(&l.key)));
     if !(prompt_like && total_soon) {
         return None;
     }

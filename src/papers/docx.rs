@@ -52,8 +52,19 @@ fn body_text(xml: &[u8]) -> Result<String, quick_xml::Error> {
     // A list paragraph (Word's numbering or a "List …" style) is an indicative
     // point; written as a Markdown bullet, it stays one.
     let mut listed = false;
+    // Word writes a text box twice (`mc:Choice` and an `mc:Fallback` copy for old readers): read it once.
+    let mut fallback = 0usize;
     loop {
         let event = reader.read_event_into(&mut buf)?;
+        match &event {
+            Event::Start(e) if e.local_name().as_ref() == b"Fallback" => fallback += 1,
+            Event::End(e) if e.local_name().as_ref() == b"Fallback" => fallback = fallback.saturating_sub(1),
+            _ => {}
+        }
+        if fallback > 0 {
+            buf.clear();
+            continue;
+        }
         if let Event::Start(e) | Event::Empty(e) = &event {
             match e.local_name().as_ref() {
                 b"numPr" => listed = true,
@@ -80,6 +91,8 @@ fn body_text(xml: &[u8]) -> Result<String, quick_xml::Error> {
             },
             Event::Empty(e) => match e.local_name().as_ref() {
                 b"tab" => paragraph.push('\t'),
+                // "7‑9" typed with a non-breaking hyphen is a range, not 79.
+                b"noBreakHyphen" => paragraph.push('-'),
                 b"br" | b"cr" => paragraph.push('\n'),
                 _ => {}
             },
@@ -181,6 +194,14 @@ mod tests {
             "01 Explain why the canal was built. (12 marks)\nTarget: AO1 & AO2\n\
              | Level 2: explains with support | Marks: 7–12 |\n| Level 1: describes | 1–6 |\n\nAfter the table\n"
         );
+    }
+
+    #[test]
+    fn a_non_breaking_hyphen_stays_a_hyphen_and_a_text_box_is_read_once() {
+        let body = "<w:p><w:r><w:t>Level 3</w:t><w:tab/><w:t>7</w:t><w:noBreakHyphen/><w:t>9</w:t></w:r></w:p>\
+                    <w:p><w:r><mc:AlternateContent xmlns:mc=\"m\"><mc:Choice><w:p><w:r><w:t>Question 2</w:t></w:r></w:p></mc:Choice>\
+                    <mc:Fallback><w:p><w:r><w:t>Question 2</w:t></w:r></w:p></mc:Fallback></mc:AlternateContent></w:r></w:p>";
+        assert_eq!(text(&docx(body)).unwrap(), "Level 3\t7-9\nQuestion 2\n\n");
     }
 
     #[test]

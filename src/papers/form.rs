@@ -179,7 +179,22 @@ fn posted_flags(fields: &[(String, String)]) -> BTreeMap<&str, (Vec<String>, boo
             _ => {}
         }
     }
-    by_index.into_iter().filter(|(_, (flags, _))| !flags.is_empty()).filter_map(|(idx, v)| numbers.get(idx).map(|n| (*n, v))).collect()
+    // Two flagged questions posted with one number share their flags, and count
+    // as checked only if both were: a refusal must never come back ticked.
+    let mut by_number: BTreeMap<&str, (Vec<String>, bool)> = BTreeMap::new();
+    for (idx, (flags, checked)) in by_index.into_iter().filter(|(_, (flags, _))| !flags.is_empty()) {
+        let Some(number) = numbers.get(idx) else { continue };
+        match by_number.get_mut(number) {
+            Some(entry) => {
+                entry.0.extend(flags);
+                entry.1 &= checked;
+            }
+            None => {
+                by_number.insert(number, (flags, checked));
+            }
+        }
+    }
+    by_number
 }
 
 /// The questions flagged by the importer that nobody has yet confirmed, as messages.
@@ -407,6 +422,23 @@ mod tests {
         assert_eq!(scheme.questions[0].levels[3].min, 10);
         assert_eq!(scheme.questions[1].kind, QuestionKind::Points);
         assert!(scheme.questions[1].levels.is_empty());
+    }
+
+    #[test]
+    fn flags_posted_twice_under_one_number_come_back_unchecked() {
+        let fields: Vec<(String, String)> = [
+            ("q1.number", "3"),
+            ("q1.flag", "line 4: no bands"),
+            ("q2.number", "3"),
+            ("q2.flag", "line 9: no total"),
+            ("q2.checked", "on"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(unchecked_flags(&fields).len(), 1);
+        let flags = posted_flags(&fields);
+        assert_eq!(flags.get("3"), Some(&(vec!["line 4: no bands".to_owned(), "line 9: no total".to_owned()], false)));
     }
 
     #[test]

@@ -58,9 +58,11 @@ fn re_range_end() -> &'static regex::Regex {
     })
 }
 
-/// Joins each blank-line-separated block that is a level (it starts with a level
-/// label, or it is several lines ending in a mark range) into one line, the
-/// "Marks:" label before its range dropped.
+/// Joins each level back into one line ending in its range, the "Marks:" label
+/// before the range dropped. A level starts at its label ("L2", "Level 2",
+/// "Band 2") and runs to the first line ending in a mark or range; a block with
+/// no label but several lines ending in a range (a 0-mark row) is joined whole.
+/// Bulleted blocks (indicative content) are left as they are.
 fn join_level_blocks(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let lines: Vec<&str> = text.lines().collect();
@@ -69,28 +71,52 @@ fn join_level_blocks(text: &str) -> String {
             out.push('\n');
             continue;
         }
+        let bulleted = block.iter().any(|l| l.trim_start().starts_with(['-', '•', '*', '▪']));
+        let labelled = block.iter().any(|l| re_level_start().is_match(l));
         let last = block[block.len() - 1].trim();
-        let is_level = re_level_start().is_match(block[0]) || (block.len() > 1 && last.len() <= 16 && re_range_end().is_match(last));
-        if is_level {
-            let joined = block.iter().map(|l| l.trim()).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
-            let joined = match re_range_end().captures(&joined) {
-                Some(c) => {
-                    let whole = c.get(0).map_or(joined.len(), |m| m.start());
-                    format!("{} {}", joined[..whole].trim_end(), &c[1])
-                }
-                None => joined,
-            };
-            out.push_str(joined.trim());
-            out.push('\n');
-        } else {
-            for line in block {
-                out.push_str(line);
-                out.push('\n');
+        if bulleted && !labelled {
+            push_lines(&mut out, block);
+        } else if labelled {
+            let mut rest = block;
+            while let Some(start) = rest.iter().position(|l| re_level_start().is_match(l)) {
+                push_lines(&mut out, &rest[..start]);
+                let level = &rest[start..];
+                // The level ends at its range, or at the next level's label.
+                let next_label = level.iter().skip(1).position(|l| re_level_start().is_match(l)).map_or(level.len(), |p| p + 1);
+                let end = level[..next_label].iter().position(|l| re_range_end().is_match(l.trim())).map_or(next_label, |p| p + 1);
+                push_joined(&mut out, &level[..end]);
+                rest = &level[end..];
             }
+            push_lines(&mut out, rest);
+        } else if block.len() > 1 && last.len() <= 16 && re_range_end().is_match(last) {
+            push_joined(&mut out, block);
+        } else {
+            push_lines(&mut out, block);
         }
         out.push('\n');
     }
     out
+}
+
+fn push_lines(out: &mut String, lines: &[&str]) {
+    for line in lines {
+        out.push_str(line);
+        out.push('\n');
+    }
+}
+
+/// Writes lines as one, the "Marks:" label before a final range dropped.
+fn push_joined(out: &mut String, lines: &[&str]) {
+    let joined = lines.iter().map(|l| l.trim()).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
+    let joined = match re_range_end().captures(&joined) {
+        Some(c) => {
+            let whole = c.get(0).map_or(joined.len(), |m| m.start());
+            format!("{} {}", joined[..whole].trim_end(), &c[1])
+        }
+        None => joined,
+    };
+    out.push_str(joined.trim());
+    out.push('\n');
 }
 
 #[cfg(test)]
@@ -103,6 +129,15 @@ mod tests {
         assert_eq!(
             join_level_blocks(text),
             "Levels Mark Scheme\n\nNothing written worthy of credit. 0\n\nL1: The answer relies on the sources alone. 1-6\n\nL2: Uses both sources. 7 to 11\n\nIndicative content\nfirst line\nsecond line\n\n"
+        );
+    }
+
+    #[test]
+    fn levels_without_blank_lines_between_them_and_bullets_are_kept_apart() {
+        let text = "Levels\n\nLevel 3: compares\nclosely. 7-9\nLevel 2: sets\nagainst. 3-6\nIndicative content\n\n- The canal cut costs\n- Trade grew after\n1832\n";
+        assert_eq!(
+            join_level_blocks(text),
+            "Levels\n\nLevel 3: compares closely. 7-9\nLevel 2: sets against. 3-6\nIndicative content\n\n- The canal cut costs\n- Trade grew after\n1832\n\n"
         );
     }
 
