@@ -235,6 +235,14 @@ fn number(value: &str, what: &str, problems: &mut Vec<String>) -> i32 {
 /// reported (naming the question and band); rules such as contiguous bands
 /// are `markscheme::validate`'s job afterwards.
 pub fn to_scheme(fields: &[(String, String)]) -> Result<Scheme, Vec<String>> {
+    let (scheme, problems) = read_fields(fields);
+    if problems.is_empty() { Ok(scheme) } else { Err(problems) }
+}
+
+/// The form as far as it reads, with what did not: a page shown again keeps
+/// everything the person typed that could be read (a word where a number
+/// belongs comes back empty, named in the problems).
+pub fn read_fields(fields: &[(String, String)]) -> (Scheme, Vec<String>) {
     let mut top: BTreeMap<&str, &str> = BTreeMap::new();
     // question index -> (field -> value); band keys kept whole.
     let mut questions: BTreeMap<usize, BTreeMap<&str, &str>> = BTreeMap::new();
@@ -325,10 +333,7 @@ pub fn to_scheme(fields: &[(String, String)]) -> Result<Scheme, Vec<String>> {
             source,
         });
     }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    Ok(Scheme {
+    let scheme = Scheme {
         paper: PaperInfo {
             board: get(&top, "board").trim().to_owned(),
             code: get(&top, "code").trim().to_owned(),
@@ -337,7 +342,8 @@ pub fn to_scheme(fields: &[(String, String)]) -> Result<Scheme, Vec<String>> {
         },
         guidance: get(&top, "guidance").trim().to_owned(),
         questions: out,
-    })
+    };
+    (scheme, problems)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use tower_sessions::Session;
 
 use super::{
     PaperId, check,
-    form::{PaperForm, QuestionField, to_scheme, unchecked_flags},
+    form::{PaperForm, QuestionField, read_fields, to_scheme, unchecked_flags},
     import::read_upload,
     store::{self, PaperSummary, StoredPaper},
 };
@@ -216,10 +216,7 @@ fn show_again(
     errors: Vec<String>,
 ) -> Result<Response, AppError> {
     // Rebuild from what was posted, keeping the person's edits where they parse.
-    let mut form = match to_scheme(fields) {
-        Ok(scheme) => PaperForm::from_scheme(&scheme),
-        Err(_) => PaperForm::from_scheme(&Default::default()),
-    };
+    let mut form = PaperForm::from_scheme(&read_fields(fields).0);
     form.carry_flags(fields);
     let page = form_page(ctx, heading.to_owned(), action.to_owned(), form, source, Vec::new(), errors);
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())

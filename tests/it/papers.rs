@@ -261,6 +261,21 @@ async fn a_flagged_question_comes_first_and_is_saved_only_once_checked() {
     assert!(again.contains("Check this question"), "the flag survives the refusal");
     assert_eq!(app.count("papers").await, 0);
 
+    // A word where a number belongs: refused, and the rest of what was typed comes back.
+    let mut typo = fields.clone();
+    typo.retain(|(k, _)| !k.ends_with(".flag"));
+    for (k, v) in typo.iter_mut() {
+        if k.ends_with(".max_mark") && v == "12" {
+            *v = "twelve".into();
+        }
+    }
+    let pairs: Vec<(&str, &str)> = typo.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = admin.post_raw("/papers", &pairs).await;
+    assert_eq!(r.status(), 422);
+    let again = r.text().await.unwrap();
+    assert!(again.contains("twelve&#34; is not a whole number"), "{again}");
+    assert!(again.contains("Explain why the canal was built.") && again.contains("Assess the canal"), "the questions are kept");
+
     // Fixed (marked by points) and confirmed: saved.
     let index =
         fields.iter().find(|(k, v)| k.ends_with(".number") && v == "02").map(|(k, _)| k.trim_end_matches(".number").to_owned()).unwrap();
