@@ -3,7 +3,7 @@
 use axum::{
     Json, Router,
     extract::{Path, State},
-    http::{HeaderValue, StatusCode, header},
+    http::StatusCode,
     response::{IntoResponse, Response},
     routing::{get, post},
 };
@@ -14,9 +14,10 @@ use uuid::Uuid;
 use super::{amend::Amendment, store};
 use crate::{
     auth::extract::AuthUser,
+    dashboard::pages::download,
     error::AppError,
     marking::store as marking_store,
-    meetings::access::{InMeeting, Leader, Marker, Participant, Principal},
+    meetings::access::{Access, InMeeting, Leader, Marker, Participant, Principal},
     papers::{PaperId, versions},
     qualification::store as qualification,
     scripts::ResponseId,
@@ -100,12 +101,7 @@ async fn get_record(State(state): State<AppState>, InMeeting(access, ..): InMeet
 }
 
 async fn get_record_md(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Participant>) -> Result<Response, AppError> {
-    let mut conn = state.db.acquire().await?;
-    let entries = store::record(&mut conn, &access.meeting, &access.user.email, access.role).await?;
-    let mut response = store::record_markdown(&access.meeting, &entries).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/markdown; charset=utf-8"));
-    response.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"meeting-record.md\""));
-    Ok(response)
+    record_download(&state, &access).await
 }
 
 async fn post_amendment(
@@ -159,11 +155,16 @@ pub async fn document(state: &AppState, user: &User, paper_id: PaperId, number: 
     let v = versions::numbered(&mut conn, paper_id.0, number)
         .await?
         .ok_or_else(|| AppError::not_found(format!("Version {number} of this paper")))?;
-    let mut response = crate::markscheme::to_markdown(&v.scheme).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/markdown; charset=utf-8"));
-    let name = format!("attachment; filename=\"mark-scheme-version-{number}.md\"");
-    response.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&name).map_err(|e| AppError::Internal(e.into()))?);
-    Ok(response)
+    download(crate::markscheme::to_markdown(&v.scheme).into_bytes(), MARKDOWN, &format!("mark-scheme-version-{number}.md"))
+}
+
+const MARKDOWN: &str = "text/markdown; charset=utf-8";
+
+/// The meeting's record as a Markdown file, as the API and the record page both offer it.
+pub async fn record_download(state: &AppState, access: &Access) -> Result<Response, AppError> {
+    let mut conn = state.db.acquire().await?;
+    let entries = store::record(&mut conn, &access.meeting, &access.user.email, access.role).await?;
+    download(store::record_markdown(&access.meeting, &entries).into_bytes(), MARKDOWN, "meeting-record.md")
 }
 
 async fn get_document(

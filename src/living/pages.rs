@@ -6,7 +6,7 @@ use askama::Template;
 use axum::{
     Form, Router,
     extract::{Path, State},
-    http::{HeaderMap, HeaderValue, header},
+    http::HeaderMap,
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
@@ -317,12 +317,7 @@ async fn show_record(
 }
 
 async fn download_record(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Participant>) -> Result<Response, AppError> {
-    let mut conn = state.db.acquire().await?;
-    let entries = store::record(&mut conn, &access.meeting, &access.user.email, access.role).await?;
-    let mut response = store::record_markdown(&access.meeting, &entries).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/markdown; charset=utf-8"));
-    response.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"meeting-record.md\""));
-    Ok(response)
+    super::api::record_download(&state, &access).await
 }
 
 #[derive(Template)]

@@ -515,8 +515,7 @@ impl RecordEntry {
     }
 }
 
-/// The meeting's record: rulings and amendments, in order.
-/// The meeting's record as `viewer` may read it: everything for the principal
+/// The meeting's record, rulings and amendments in order, as `viewer` may read it: everything for the principal
 /// examiner and administrators; for a marker, only rulings on practice scripts
 /// released to everyone, with no one's mark but their own (the policy's rules
 /// for a response view, applied to its history).
