@@ -1,5 +1,6 @@
 //! Turning an uploaded document into a scheme: the board's Markdown or plain
-//! text, a Word file or a PDF through the parser, or standardise's own JSON back again. Pure.
+//! text, a Word file or a PDF through the parser, or standardise's own JSON back again.
+//! Pure, except [`read_upload`], which runs the same on a blocking thread for the server.
 
 use serde::Deserialize;
 
