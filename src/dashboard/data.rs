@@ -3,10 +3,11 @@
 
 use std::collections::HashMap;
 
-use sqlx::PgConnection;
+use sqlx::{PgConnection, types::Json};
 
 use crate::{
     error::AppError,
+    marking::{MarkState, rules::Part},
     markscheme::Level,
     meetings::{Meeting, Purpose, store as meetings_store},
     papers::store as papers_store,
@@ -198,4 +199,61 @@ pub async fn load(db: &mut PgConnection, meeting: &Meeting) -> Result<MeetingDat
         }
     }
     Ok(MeetingData { questions, responses, examiners, cells, definitive })
+}
+
+/// One examiner's mark in full, with the definitive mark beside it: a row of
+/// the "every mark" export.
+#[derive(Debug, Clone)]
+pub struct FullMark {
+    /// Candidate number.
+    pub candidate: String,
+    /// Question number.
+    pub question: String,
+    /// Why the script is in the meeting.
+    pub purpose: Purpose,
+    /// Examiner's email.
+    pub email: String,
+    /// Examiner's name.
+    pub name: String,
+    /// Draft or submitted.
+    pub state: MarkState,
+    /// Level.
+    pub level: Option<i32>,
+    /// Mark (the total, for a question marked per objective).
+    pub mark: i32,
+    /// Level and mark per objective.
+    pub parts: Json<Vec<Part>>,
+    /// The examiner's rationale.
+    pub comment: String,
+    /// The definitive level.
+    pub definitive_level: Option<i32>,
+    /// The definitive mark.
+    pub definitive_mark: Option<i32>,
+    /// The definitive mark's parts.
+    pub definitive_parts: Option<Json<Vec<Part>>>,
+    /// The meeting's tolerance for the question, if set (else the default applies).
+    pub tolerance: Option<i32>,
+    /// The question's maximum mark.
+    pub max_mark: i32,
+}
+
+/// Every mark of the meeting in full, in marking order then by examiner: one query.
+pub async fn full_marks(db: &mut PgConnection, meeting: &Meeting) -> Result<Vec<FullMark>, AppError> {
+    Ok(sqlx::query_as!(
+        FullMark,
+        r#"SELECT s.candidate, q.number AS question, ms.purpose AS "purpose: Purpose", u.email, u.name,
+                  m.state AS "state: MarkState", m.level, m.mark, m.parts AS "parts: Json<Vec<Part>>", m.comment,
+                  d.level AS definitive_level, d.mark AS "definitive_mark?", d.parts AS "definitive_parts?: Json<Vec<Part>>",
+                  t.tolerance AS "tolerance?", q.max_mark
+           FROM marks m JOIN users u ON u.id = m.examiner_id
+           JOIN responses r ON r.id = m.response_id JOIN scripts s ON s.id = r.script_id JOIN questions q ON q.id = r.question_id
+           JOIN meeting_scripts ms ON ms.meeting_id = m.meeting_id AND ms.script_id = s.id
+           LEFT JOIN definitive_marks d ON d.meeting_id = m.meeting_id AND d.response_id = m.response_id
+           LEFT JOIN meeting_tolerances t ON t.meeting_id = m.meeting_id AND t.question_id = q.id
+           WHERE m.meeting_id = $1
+           ORDER BY ms.position, q.position, lower(u.name), u.email"#,
+        meeting.id,
+    )
+    .fetch_all(&mut *db)
+    .await?)
 }

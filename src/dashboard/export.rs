@@ -5,9 +5,15 @@ use rust_xlsxwriter::{Format, Workbook};
 
 use super::{
     compute::MeetingStats,
-    data::{GridCell, MeetingData},
+    data::{FullMark, GridCell, MeetingData},
 };
-use crate::error::AppError;
+use crate::{
+    error::AppError,
+    marking::{
+        MarkState,
+        rules::{parts_text, tolerance_in_force, within_tolerance},
+    },
+};
 
 fn internal(e: impl std::fmt::Display) -> AppError {
     AppError::Internal(anyhow::anyhow!("export: {e}"))
@@ -35,6 +41,55 @@ pub fn matrix_rows(data: &MeetingData) -> Vec<Vec<String>> {
             None => String::new(),
         }));
         rows.push(row);
+    }
+    rows
+}
+
+/// Every mark in full as rows, one per examiner and response: level, mark,
+/// the parts of a question marked per objective, the definitive mark beside
+/// it, and the rationale. Drafts are listed but not compared.
+pub fn full_rows(marks: &[FullMark]) -> Vec<Vec<String>> {
+    let header = [
+        "candidate",
+        "question",
+        "purpose",
+        "examiner",
+        "name",
+        "state",
+        "level",
+        "mark",
+        "parts",
+        "definitive_level",
+        "definitive_mark",
+        "definitive_parts",
+        "difference",
+        "tolerance",
+        "within_tolerance",
+        "rationale",
+    ];
+    let opt = |x: Option<i32>| x.map(|v| v.to_string()).unwrap_or_default();
+    let mut rows = vec![header.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>()];
+    for m in marks {
+        let tolerance = tolerance_in_force(m.tolerance, m.max_mark);
+        let difference = m.definitive_mark.filter(|_| m.state == MarkState::Submitted).map(|d| m.mark - d);
+        rows.push(vec![
+            m.candidate.clone(),
+            m.question.clone(),
+            m.purpose.to_string(),
+            m.email.clone(),
+            m.name.clone(),
+            m.state.to_string(),
+            opt(m.level),
+            m.mark.to_string(),
+            parts_text(&m.parts),
+            opt(m.definitive_level),
+            opt(m.definitive_mark),
+            m.definitive_parts.as_ref().map(|p| parts_text(p)).unwrap_or_default(),
+            opt(difference),
+            tolerance.to_string(),
+            difference.map(|d| if within_tolerance(d, tolerance) { "yes" } else { "no" }.to_owned()).unwrap_or_default(),
+            m.comment.clone(),
+        ]);
     }
     rows
 }
@@ -115,12 +170,12 @@ pub fn to_csv<R: AsRef<[C]>, C: AsRef<str>>(rows: &[R]) -> Result<Vec<u8>, AppEr
     w.into_inner().map_err(internal)
 }
 
-/// Both tables as an Excel workbook; numbers are written as numbers, everything
+/// The three tables as an Excel workbook; numbers are written as numbers, everything
 /// else as strings (which Excel never evaluates as formulas).
-pub fn to_xlsx(data: &MeetingData, stats: &MeetingStats) -> Result<Vec<u8>, AppError> {
+pub fn to_xlsx(data: &MeetingData, stats: &MeetingStats, marks: &[FullMark]) -> Result<Vec<u8>, AppError> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
-    for (name, rows) in [("Marks", matrix_rows(data)), ("Examiners", examiner_rows(data, stats))] {
+    for (name, rows) in [("Marks", matrix_rows(data)), ("Examiners", examiner_rows(data, stats)), ("Every mark", full_rows(marks))] {
         let sheet = book.add_worksheet();
         sheet.set_name(name).map_err(internal)?;
         for (r, row) in rows.iter().enumerate() {

@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/{id}/events", get(get_events))
         .route("/meetings/{id}/export/marks.csv", get(export_marks))
         .route("/meetings/{id}/export/examiners.csv", get(export_examiners))
+        .route("/meetings/{id}/export/every-mark.csv", get(export_every_mark))
         .route("/meetings/{id}/export/meeting.xlsx", get(export_workbook))
         .route("/meetings/{id}/tolerances/{number}/adopt", post(adopt_tolerance))
 }
@@ -114,9 +115,15 @@ async fn export_examiners(State(state): State<AppState>, InMeeting(access, ..): 
     download(export::to_csv(&export::examiner_rows(&data, &stats))?, "text/csv; charset=utf-8", "examiners.csv")
 }
 
+async fn export_every_mark(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<Response, AppError> {
+    let marks = super::data::full_marks(&mut *state.db.acquire().await?, &access.meeting).await?;
+    download(export::to_csv(&export::full_rows(&marks))?, "text/csv; charset=utf-8", "every-mark.csv")
+}
+
 async fn export_workbook(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<Response, AppError> {
     let (data, stats) = figures(&state, &access).await?;
-    let bytes = export::to_xlsx(&data, &stats)?;
+    let marks = super::data::full_marks(&mut *state.db.acquire().await?, &access.meeting).await?;
+    let bytes = export::to_xlsx(&data, &stats, &marks)?;
     download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "meeting.xlsx")
 }
 

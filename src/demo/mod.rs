@@ -164,15 +164,23 @@ pub async fn load(pool: &PgPool, actor: Actor) -> Result<Loaded, AppError> {
                 let mark = plan::mark_given(p.habit, answer.mark, ctx.question.max_mark, &mut rng);
                 let level = ctx.question.band_for(mark).map(|l| l.level);
                 let comment = level.and_then(|l| ctx.question.levels.iter().find(|b| b.level == l)).map(|b| summary(&b.descriptor));
-                let input =
-                    MarkInput { level, mark, comment: comment.unwrap_or_default(), credited: Vec::new(), submit: true, version: None };
+                let input = MarkInput {
+                    level,
+                    mark: Some(mark),
+                    parts: Vec::new(),
+                    comment: comment.unwrap_or_default(),
+                    credited: Vec::new(),
+                    submit: true,
+                    version: None,
+                };
                 marking_store::save_mark(&mut tx, &meeting, &ctx, id, input).await?;
             }
             if plan::decided(si, scripts.len(), qi) {
                 let input = DefinitiveInput {
                     reevaluate: None,
                     level: Some(answer.level),
-                    mark: answer.mark,
+                    mark: Some(answer.mark),
+                    parts: Vec::new(),
                     rationale: answer.rationale.clone(),
                     reason: None,
                     version: None,
@@ -195,7 +203,15 @@ pub async fn load(pool: &PgPool, actor: Actor) -> Result<Loaded, AppError> {
                 let ctx = marking_store::response_in_meeting(&mut tx, &meeting, response.id).await?;
                 let mark = plan::mark_given(p.habit, answer.mark, ctx.question.max_mark, &mut rng);
                 let level = ctx.question.band_for(mark).map(|l| l.level);
-                let input = MarkInput { level, mark, comment: String::new(), credited: Vec::new(), submit: true, version: None };
+                let input = MarkInput {
+                    level,
+                    mark: Some(mark),
+                    parts: Vec::new(),
+                    comment: String::new(),
+                    credited: Vec::new(),
+                    submit: true,
+                    version: None,
+                };
                 marking_store::save_mark(&mut tx, &meeting, &ctx, id, input).await?;
             }
         }

@@ -444,7 +444,7 @@ pub async fn record_ruling(
         "INSERT INTO rulings (meeting_id, response_id, marks, definitive_before, definitive_after, amendment_id, ruled_by)
          SELECT $1, $2,
                 COALESCE((SELECT jsonb_agg(jsonb_build_object('examiner', u.name, 'email', u.email, 'level', m.level, 'mark', m.mark,
-                                                              'state', m.state, 'comment', m.comment) ORDER BY lower(u.name))
+                                                              'parts', m.parts, 'state', m.state, 'comment', m.comment) ORDER BY lower(u.name))
                           FROM marks m JOIN users u ON u.id = m.examiner_id
                           WHERE m.meeting_id = $1 AND m.response_id = $2 AND m.state = 'submitted'), '[]'::jsonb),
                 $3, $4,

@@ -3,10 +3,10 @@
 
 use serde::Serialize;
 use serde_json::json;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, types::Json};
 
 use super::{
-    rules::{self, check_mark},
+    rules::{self, Part, check_mark},
     store::{ResponseCtx, lock_response, locked_state, refuse_unless_marking, stale},
 };
 use crate::{
@@ -23,8 +23,10 @@ use crate::{
 pub struct Definitive {
     /// Level.
     pub level: Option<i32>,
-    /// Mark.
+    /// Mark (for a question marked per objective, the sum of its parts).
     pub mark: i32,
+    /// The level and mark per objective, for a question marked on separate grids.
+    pub parts: Json<Vec<Part>>,
     /// Rationale, Markdown.
     pub rationale: String,
     /// Edit version.
@@ -39,8 +41,8 @@ pub struct Definitive {
 pub async fn definitive(db: &mut PgConnection, meeting_id: MeetingId, response_id: ResponseId) -> Result<Option<Definitive>, AppError> {
     Ok(sqlx::query_as!(
         Definitive,
-        "SELECT level, mark, rationale, version, changed_after_release, change_reason
-         FROM definitive_marks WHERE meeting_id = $1 AND response_id = $2",
+        r#"SELECT level, mark, parts AS "parts: Json<Vec<Part>>", rationale, version, changed_after_release, change_reason
+         FROM definitive_marks WHERE meeting_id = $1 AND response_id = $2"#,
         meeting_id as MeetingId,
         response_id as ResponseId,
     )
@@ -53,8 +55,10 @@ pub async fn definitive(db: &mut PgConnection, meeting_id: MeetingId, response_i
 pub struct DefinitiveInput {
     /// Level.
     pub level: Option<i32>,
-    /// Mark.
-    pub mark: i32,
+    /// Mark (may be left out when parts are given: their sum).
+    pub mark: Option<i32>,
+    /// The level and mark per objective, for a question marked on separate grids.
+    pub parts: Vec<Part>,
     /// Rationale, Markdown.
     pub rationale: String,
     /// Why it changes after release (required then).
@@ -92,7 +96,7 @@ pub async fn save_definitive(
     if state == MeetingState::Closed {
         return Err(AppError::Conflict("The meeting is closed: definitive marks can no longer change.".into()));
     }
-    let level = check_mark(&ctx.question, input.level, input.mark).map_err(AppError::invalid)?;
+    let checked = check_mark(&ctx.question, input.level, input.mark, &input.parts).map_err(AppError::invalid)?;
     let reason = input.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
     if released && reason.is_none() {
         return Err(AppError::invalid(
@@ -101,8 +105,8 @@ pub async fn save_definitive(
     }
     let existing = sqlx::query_as!(
         Definitive,
-        "SELECT level, mark, rationale, version, changed_after_release, change_reason
-         FROM definitive_marks WHERE meeting_id = $1 AND response_id = $2 FOR UPDATE",
+        r#"SELECT level, mark, parts AS "parts: Json<Vec<Part>>", rationale, version, changed_after_release, change_reason
+         FROM definitive_marks WHERE meeting_id = $1 AND response_id = $2 FOR UPDATE"#,
         meeting.id,
         ctx.response_id as ResponseId,
     )
@@ -115,26 +119,27 @@ pub async fn save_definitive(
     }
     let stored = sqlx::query_as!(
         Definitive,
-        "INSERT INTO definitive_marks (meeting_id, response_id, level, mark, rationale, set_by, changed_after_release, change_reason,
-                                       scheme_version_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10)
-         ON CONFLICT (meeting_id, response_id) DO UPDATE SET level = EXCLUDED.level, mark = EXCLUDED.mark,
+        r#"INSERT INTO definitive_marks (meeting_id, response_id, level, mark, rationale, set_by, changed_after_release, change_reason,
+                                       scheme_version_id, parts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $11)
+         ON CONFLICT (meeting_id, response_id) DO UPDATE SET level = EXCLUDED.level, mark = EXCLUDED.mark, parts = EXCLUDED.parts,
            scheme_version_id = EXCLUDED.scheme_version_id,
            rationale = EXCLUDED.rationale, set_by = EXCLUDED.set_by, version = definitive_marks.version + 1, updated_at = now(),
            changed_after_release = definitive_marks.changed_after_release OR EXCLUDED.changed_after_release,
            change_reason = COALESCE(EXCLUDED.change_reason, definitive_marks.change_reason)
          WHERE $9::int IS NULL OR definitive_marks.version = $9
-         RETURNING level, mark, rationale, version, changed_after_release, change_reason",
+         RETURNING level, mark, parts AS "parts: Json<Vec<Part>>", rationale, version, changed_after_release, change_reason"#,
         meeting.id,
         ctx.response_id as ResponseId,
-        level,
-        input.mark,
+        checked.level,
+        checked.mark,
         input.rationale,
         actor.0 as UserId,
         released,
         reason,
         input.version,
         ctx.scheme_version_id,
+        Json(&checked.parts) as _,
     )
     .fetch_optional(&mut *tx)
     .await?
@@ -142,8 +147,8 @@ pub async fn save_definitive(
     if rejudge && let Some(apply) = input.reevaluate {
         crate::qualification::store::reevaluate(tx, meeting.meeting_id(), ctx.script_id, apply, actor).await?;
     }
-    let before = existing.map(|d| json!({"level": d.level, "mark": d.mark, "rationale": d.rationale}));
-    let after = json!({"level": stored.level, "mark": stored.mark, "rationale": stored.rationale});
+    let before = existing.map(|d| json!({"level": d.level, "mark": d.mark, "parts": d.parts, "rationale": d.rationale}));
+    let after = json!({"level": stored.level, "mark": stored.mark, "parts": stored.parts, "rationale": stored.rationale});
     // Every adjudication is kept as a ruling, with the marks as they stand now.
     crate::living::store::record_ruling(tx, meeting.meeting_id(), ctx.response_id, before.clone(), after.clone(), actor).await?;
     audit::record(

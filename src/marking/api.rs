@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::{
     adjudication::{self, DefinitiveInput},
+    rules::Part,
     store::{self, MarkInput},
     view::ResponseView,
 };
@@ -51,7 +52,12 @@ async fn get_response(
 struct MarkBody {
     #[serde(default)]
     level: Option<i32>,
-    mark: i32,
+    /// May be left out when `parts` are given: the mark is their sum.
+    #[serde(default)]
+    mark: Option<i32>,
+    /// For a question marked on separate grids per objective: a level and mark per grid.
+    #[serde(default)]
+    parts: Vec<Part>,
     #[serde(default)]
     comment: String,
     /// Ids of the indicative-content points credited.
@@ -74,6 +80,7 @@ async fn put_mark(
         let input = MarkInput {
             level: body.level,
             mark: body.mark,
+            parts: body.parts.clone(),
             comment: body.comment.clone(),
             credited: body.credited.clone(),
             submit: body.submit,
@@ -88,7 +95,10 @@ async fn put_mark(
 struct DefinitiveBody {
     #[serde(default)]
     level: Option<i32>,
-    mark: i32,
+    #[serde(default)]
+    mark: Option<i32>,
+    #[serde(default)]
+    parts: Vec<Part>,
     #[serde(default)]
     rationale: String,
     #[serde(default)]
@@ -111,6 +121,7 @@ async fn put_definitive(
             reevaluate: body.reevaluate,
             level: body.level,
             mark: body.mark,
+            parts: body.parts.clone(),
             rationale: body.rationale.clone(),
             reason: body.reason.clone(),
             version: body.version,

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::{
     MarkState,
     adjudication::{self, Definitive, DefinitiveInput},
-    rules::middle_mark,
+    rules::{Part, grid_label, middle_mark, parts_text},
     store::{self, MarkInput, NamedMark, ResponseCtx, StoredMark},
     view::ResponseView,
 };
@@ -54,11 +54,22 @@ struct LevelChoice {
     mid: i32,
 }
 
+/// One objective's grid of a question marked per objective, as the page offers it.
+struct GridChoice {
+    index: usize,
+    label: String,
+    levels: Vec<LevelChoice>,
+}
+
 /// What the mark form shows (from the database, or as just posted).
 #[derive(Default)]
 struct MarkFields {
     level: Option<i32>,
     mark: String,
+    /// Per objective, by grid: the level chosen and the mark as typed.
+    parts: Vec<(Option<i32>, String)>,
+    /// The stored parts as one line ("AO2 L2 4 · AO3 L1 2"), for showing a mark that cannot change.
+    parts_text: String,
     comment: String,
     credited: Vec<Uuid>,
     version: i32,
@@ -70,6 +81,8 @@ impl MarkFields {
         MarkFields {
             level: m.level,
             mark: m.mark.to_string(),
+            parts: m.parts.iter().map(|p| (Some(p.level), p.mark.to_string())).collect(),
+            parts_text: parts_text(&m.parts),
             comment: m.comment.clone(),
             credited: m.credited.clone(),
             version: m.version,
@@ -77,8 +90,28 @@ impl MarkFields {
         }
     }
 
+    fn from_definitive(d: &Definitive) -> MarkFields {
+        MarkFields {
+            level: d.level,
+            mark: d.mark.to_string(),
+            parts: d.parts.iter().map(|p| (Some(p.level), p.mark.to_string())).collect(),
+            parts_text: parts_text(&d.parts),
+            comment: d.rationale.clone(),
+            version: d.version,
+            ..MarkFields::default()
+        }
+    }
+
     fn level_is(&self, level: impl std::borrow::Borrow<i32>) -> bool {
         self.level == Some(*level.borrow())
+    }
+
+    fn part_level_is(&self, grid: &usize, level: &i32) -> bool {
+        self.parts.get(*grid).is_some_and(|(l, _)| *l == Some(*level))
+    }
+
+    fn part_mark(&self, grid: &usize) -> &str {
+        self.parts.get(*grid).map(|(_, m)| m.as_str()).unwrap_or("")
     }
 
     fn is_checked(&self, point: &Point) -> bool {
@@ -94,6 +127,7 @@ struct MarkingPage {
     role: Role,
     ctx_r: ResponseCtx,
     levels: Vec<LevelChoice>,
+    grids: Vec<GridChoice>,
     points: Vec<Point>,
     indicative_html: String,
     fields: MarkFields,
@@ -126,6 +160,13 @@ impl MarkingPage {
     }
     fn levelled(&self) -> bool {
         self.ctx_r.question.kind == QuestionKind::Levels && !self.levels.is_empty()
+    }
+    /// Marked with a level and mark on each objective's grid.
+    fn per_ao(&self) -> bool {
+        !self.grids.is_empty()
+    }
+    fn parts_of(&self, parts: &[Part]) -> String {
+        parts_text(parts)
     }
     fn within_tolerance(&self) -> bool {
         self.difference.is_some_and(|d| super::rules::within_tolerance(d, self.ctx_r.tolerance))
@@ -167,18 +208,21 @@ async fn marking_page(
     } else {
         (String::new(), None)
     };
-    let definitive_fields = definitive
-        .as_ref()
-        .map(|d| MarkFields {
-            level: d.level,
-            mark: d.mark.to_string(),
-            comment: d.rationale.clone(),
-            version: d.version,
-            ..MarkFields::default()
-        })
-        .unwrap_or_default();
+    let definitive_fields = definitive.as_ref().map(MarkFields::from_definitive).unwrap_or_default();
+    let choices = |levels: &[Level]| levels.iter().map(|l| LevelChoice { mid: middle_mark(l.min, l.max), level: l.clone() }).collect();
+    let grids = if r.question.kind == QuestionKind::AoBands {
+        r.question
+            .ao_bands
+            .iter()
+            .enumerate()
+            .map(|(index, g)| GridChoice { index, label: grid_label(g, index), levels: choices(&g.levels) })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(MarkingPage {
-        levels: r.question.levels.iter().map(|l| LevelChoice { mid: middle_mark(l.min, l.max), level: l.clone() }).collect(),
+        levels: choices(&r.question.levels),
+        grids,
         points: r.points.clone(),
         indicative_html: markdown::to_html(&r.question.indicative_content),
         rationale_html: definitive.as_ref().map(|d| markdown::to_html(&d.rationale)).unwrap_or_default(),
@@ -213,31 +257,57 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
     fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).unwrap_or("")
 }
 
-/// Reads the posted mark form; the error is for the person.
-/// A posted level, mark and version, or what is wrong with them.
-type ParsedMark = Result<(Option<i32>, i32, Option<i32>), String>;
+/// A posted level, mark, parts and version.
+struct PostedMark {
+    level: Option<i32>,
+    mark: Option<i32>,
+    parts: Vec<Part>,
+    version: Option<i32>,
+}
 
+/// A posted mark, or what is wrong with it (for the person).
+type ParsedMark = Result<PostedMark, String>;
+
+/// Reads the posted mark form: what to show again, and what was meant.
 fn read_fields(fields: &[(String, String)]) -> (MarkFields, ParsedMark) {
     let level_text = field(fields, "level");
     let mark_text = field(fields, "mark");
     let version_text = field(fields, "version");
+    // A question marked per objective posts part-ao-N, part-level-N and part-mark-N for each grid N.
+    let grids: Vec<(&str, &str, &str)> = (0..)
+        .map_while(|i| {
+            let ao = fields.iter().find(|(k, _)| *k == format!("part-ao-{i}"))?.1.trim();
+            Some((ao, field(fields, &format!("part-level-{i}")), field(fields, &format!("part-mark-{i}"))))
+        })
+        .take(super::rules::MAX_PARTS)
+        .collect();
     let shown = MarkFields {
         level: level_text.parse().ok(),
         mark: mark_text.to_owned(),
+        parts: grids.iter().map(|(_, l, m)| (l.parse().ok(), (*m).to_owned())).collect(),
+        parts_text: String::new(),
         comment: fields.iter().find(|(k, _)| k == "comment").map(|(_, v)| v.clone()).unwrap_or_default(),
         // A tick box the page did not offer is ignored rather than refused: the page is the only sender.
         credited: fields.iter().filter(|(k, _)| k == "credited").filter_map(|(_, v)| Uuid::parse_str(v).ok()).collect(),
         version: version_text.parse().unwrap_or(0),
         state: None,
     };
+    let whole = |text: &str, what: &str| -> Result<i32, String> {
+        text.parse::<i32>()
+            .map_err(|_| if text.is_empty() { format!("Give a mark{what}.") } else { format!("\"{text}\" is not a whole mark{what}.") })
+    };
     let parsed = (|| {
         let level = if level_text.is_empty() { None } else { Some(level_text.parse::<i32>().map_err(|_| "Choose a level.".to_owned())?) };
-        let mark = mark_text
-            .parse::<i32>()
-            .map_err(|_| if mark_text.is_empty() { "Give a mark.".to_owned() } else { format!("\"{mark_text}\" is not a whole mark.") })?;
+        let mut parts = Vec::with_capacity(grids.len());
+        for (ao, l, m) in &grids {
+            let level = l.parse::<i32>().map_err(|_| format!("Choose a level for {ao}."))?;
+            parts.push(Part { ao: (*ao).to_owned(), level, mark: whole(m, &format!(" for {ao}"))? });
+        }
+        // Marked per objective, the total is the parts' sum and need not be posted.
+        let mark = if grids.is_empty() || !mark_text.is_empty() { Some(whole(mark_text, "")?) } else { None };
         // Pages always send the version, so a stale second tab is caught.
         let version = Some(version_text.parse::<i32>().map_err(|_| "The page is out of date: reload it.".to_owned())?);
-        Ok((level, mark, version))
+        Ok(PostedMark { level, mark, parts, version })
     })();
     (shown, parsed)
 }
@@ -267,11 +337,18 @@ async fn save_mark(
     let (shown, parsed) = read_fields(&fields);
     let result = match parsed {
         Err(message) => Err(AppError::invalid(message)),
-        Ok((level, mark, version)) => {
+        Ok(PostedMark { level, mark, parts, version }) => {
             async {
                 crate::transact!(&state.db, |tx| {
-                    let input =
-                        MarkInput { level, mark, comment: shown.comment.clone(), credited: shown.credited.clone(), submit, version };
+                    let input = MarkInput {
+                        level,
+                        mark,
+                        parts: parts.clone(),
+                        comment: shown.comment.clone(),
+                        credited: shown.credited.clone(),
+                        submit,
+                        version,
+                    };
                     let r = store::response_in_meeting(tx, &access.meeting, response_id).await?;
                     let stored = store::save_mark(tx, &access.meeting, &r, access.user_id(), input).await?;
                     Ok((r, stored))
@@ -334,7 +411,7 @@ async fn save_definitive(
     let reason = Some(field(&fields, "reason").to_owned()).filter(|r| !r.is_empty());
     let result = match parsed {
         Err(message) => Err(AppError::invalid(message)),
-        Ok((level, mark, version)) => {
+        Ok(PostedMark { level, mark, parts, version }) => {
             async {
                 crate::transact!(&state.db, |tx| {
                     let r = store::response_in_meeting(tx, &access.meeting, response_id).await?;
@@ -343,7 +420,15 @@ async fn save_definitive(
                         "no" => Some(false),
                         _ => None,
                     };
-                    let input = DefinitiveInput { level, mark, rationale: rationale.clone(), reason: reason.clone(), version, reevaluate };
+                    let input = DefinitiveInput {
+                        level,
+                        mark,
+                        parts: parts.clone(),
+                        rationale: rationale.clone(),
+                        reason: reason.clone(),
+                        version,
+                        reevaluate,
+                    };
                     adjudication::save_definitive(tx, &access.meeting, &r, access.user.actor(), input).await?;
                     Ok(r)
                 })

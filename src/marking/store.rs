@@ -3,13 +3,13 @@
 
 use serde::Serialize;
 use serde_json::json;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, types::Json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{
     MarkState,
-    rules::{self, check_mark},
+    rules::{self, Part, check_mark},
 };
 use crate::{
     audit::{self, Actor},
@@ -124,8 +124,10 @@ pub struct StoredMark {
     pub examiner_id: UserId,
     /// Level (None for questions not marked by levels).
     pub level: Option<i32>,
-    /// Mark.
+    /// Mark (for a question marked per objective, the sum of its parts).
     pub mark: i32,
+    /// The level and mark per objective, for a question marked on separate grids.
+    pub parts: Json<Vec<Part>>,
     /// Rationale comment.
     pub comment: String,
     /// Ids of the indicative-content points credited.
@@ -148,7 +150,7 @@ pub async fn own_mark(
 ) -> Result<Option<StoredMark>, AppError> {
     Ok(sqlx::query_as!(
         StoredMark,
-        r#"SELECT m.examiner_id, m.level, m.mark, m.comment, m.state AS "state: MarkState", m.version, m.updated_at,
+        r#"SELECT m.examiner_id, m.level, m.mark, m.parts AS "parts: Json<Vec<Part>>", m.comment, m.state AS "state: MarkState", m.version, m.updated_at,
                   ARRAY(SELECT c.point_id FROM mark_credits c WHERE c.mark_id = m.id ORDER BY c.point_id) AS "credited!"
            FROM marks m WHERE meeting_id = $1 AND response_id = $2 AND examiner_id = $3"#,
         meeting_id as MeetingId,
@@ -210,7 +212,7 @@ pub async fn visible_marks(
 ) -> Result<Vec<NamedMark>, AppError> {
     let rows = sqlx::query!(
         r#"SELECT m.response_id AS "response_id: ResponseId", m.examiner_id AS "examiner_id: UserId", m.level, m.mark, m.comment,
-                  m.state AS "state: MarkState", m.version, m.updated_at,
+                  m.parts AS "parts: Json<Vec<Part>>", m.state AS "state: MarkState", m.version, m.updated_at,
                   ARRAY(SELECT c.point_id FROM mark_credits c WHERE c.mark_id = m.id ORDER BY c.point_id) AS "credited!",
                   u.email, u.name, p.team_leader_id AS "team_leader_id: UserId", ms.released_at IS NOT NULL AS "released!",
                   EXISTS (SELECT 1 FROM marks o WHERE o.meeting_id = m.meeting_id AND o.response_id = m.response_id
@@ -237,6 +239,7 @@ pub async fn visible_marks(
             examiner_id: r.examiner_id,
             level: r.level,
             mark: r.mark,
+            parts: r.parts,
             comment: r.comment,
             credited: r.credited,
             state: r.state,
@@ -264,8 +267,10 @@ pub async fn visible_marks(
 pub struct MarkInput {
     /// Level chosen.
     pub level: Option<i32>,
-    /// Mark within the level.
-    pub mark: i32,
+    /// Mark within the level (may be left out when parts are given: their sum).
+    pub mark: Option<i32>,
+    /// The level and mark per objective, for a question marked on separate grids.
+    pub parts: Vec<Part>,
     /// Rationale.
     pub comment: String,
     /// Ids of the indicative-content points credited.
@@ -334,7 +339,7 @@ pub async fn save_mark(
         return Err(AppError::Conflict("This script has been released: its marks can no longer change.".into()));
     }
     qualification::check_may_mark(tx, meeting.meeting_id(), ctx.script_id, ctx.purpose, examiner).await?;
-    let level = check_mark(&ctx.question, input.level, input.mark).map_err(AppError::invalid)?;
+    let checked = check_mark(&ctx.question, input.level, input.mark, &input.parts).map_err(AppError::invalid)?;
     rules::check_len("A comment", &input.comment, rules::MAX_COMMENT_CHARS).map_err(AppError::invalid)?;
     rules::check_credited(&input.credited).map_err(AppError::invalid)?;
     let mut credited = input.credited.clone();
@@ -348,7 +353,7 @@ pub async fn save_mark(
     }
     let existing = sqlx::query_as!(
         StoredMark,
-        r#"SELECT m.examiner_id, m.level, m.mark, m.comment, m.state AS "state: MarkState", m.version, m.updated_at,
+        r#"SELECT m.examiner_id, m.level, m.mark, m.parts AS "parts: Json<Vec<Part>>", m.comment, m.state AS "state: MarkState", m.version, m.updated_at,
                   ARRAY(SELECT c.point_id FROM mark_credits c WHERE c.mark_id = m.id ORDER BY c.point_id) AS "credited!"
            FROM marks m WHERE meeting_id = $1 AND response_id = $2 AND examiner_id = $3 FOR UPDATE OF m"#,
         meeting.id,
@@ -373,23 +378,24 @@ pub async fn save_mark(
     // The conditions are repeated in the upsert: two first saves at the same
     // moment find no row to lock above, and the second must not overwrite the first.
     let row = sqlx::query!(
-        r#"INSERT INTO marks AS m (meeting_id, response_id, examiner_id, level, mark, comment, state, submitted_at, scheme_version_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7 = 'submitted' THEN now() END, $9)
+        r#"INSERT INTO marks AS m (meeting_id, response_id, examiner_id, level, mark, comment, state, submitted_at, scheme_version_id, parts)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7 = 'submitted' THEN now() END, $9, $10)
            ON CONFLICT (meeting_id, response_id, examiner_id) DO UPDATE SET
-             level = EXCLUDED.level, mark = EXCLUDED.mark, comment = EXCLUDED.comment, scheme_version_id = EXCLUDED.scheme_version_id,
+             level = EXCLUDED.level, mark = EXCLUDED.mark, parts = EXCLUDED.parts, comment = EXCLUDED.comment, scheme_version_id = EXCLUDED.scheme_version_id,
              state = EXCLUDED.state, submitted_at = EXCLUDED.submitted_at, version = m.version + 1, updated_at = now()
            WHERE m.state <> 'submitted' AND ($8::int IS NULL OR m.version = $8)
-           RETURNING m.id, m.examiner_id AS "examiner_id: UserId", m.level, m.mark, m.comment, m.state AS "state: MarkState",
-                     m.version, m.updated_at"#,
+           RETURNING m.id, m.examiner_id AS "examiner_id: UserId", m.level, m.mark, m.parts AS "parts: Json<Vec<Part>>", m.comment,
+                     m.state AS "state: MarkState", m.version, m.updated_at"#,
         meeting.id,
         ctx.response_id as ResponseId,
         examiner as UserId,
-        level,
-        input.mark,
+        checked.level,
+        checked.mark,
         input.comment,
         state as MarkState,
         input.version,
         ctx.scheme_version_id,
+        Json(&checked.parts) as _,
     )
     .fetch_optional(&mut *tx)
     .await?
@@ -408,6 +414,7 @@ pub async fn save_mark(
         examiner_id: row.examiner_id,
         level: row.level,
         mark: row.mark,
+        parts: row.parts,
         comment: row.comment,
         credited,
         state: row.state,
@@ -423,8 +430,8 @@ pub async fn save_mark(
         audit::Entry {
             response_id: Some(ctx.response_id.0),
             subject_id: Some(examiner.0),
-            old: existing.map(|m| json!({"level": m.level, "mark": m.mark, "comment": m.comment, "state": m.state})),
-            new: Some(json!({"level": stored.level, "mark": stored.mark, "comment": stored.comment, "state": stored.state})),
+            old: existing.map(|m| json!({"level": m.level, "mark": m.mark, "parts": m.parts, "comment": m.comment, "state": m.state})),
+            new: Some(json!({"level": stored.level, "mark": stored.mark, "parts": stored.parts, "comment": stored.comment, "state": stored.state})),
             ..audit::Entry::meeting(meeting.meeting_id(), Actor(examiner), if input.submit { "mark.submit" } else { "mark.draft" })
         },
     )
@@ -467,7 +474,8 @@ pub async fn reopen(
         StoredMark,
         r#"UPDATE marks AS m SET state = 'draft', submitted_at = NULL, version = version + 1, updated_at = now()
            WHERE meeting_id = $1 AND response_id = $2 AND examiner_id = $3 AND state = 'submitted'
-           RETURNING m.examiner_id, m.level, m.mark, m.comment, m.state AS "state: MarkState", m.version, m.updated_at,
+           RETURNING m.examiner_id, m.level, m.mark, m.parts AS "parts: Json<Vec<Part>>", m.comment, m.state AS "state: MarkState",
+                     m.version, m.updated_at,
                      ARRAY(SELECT c.point_id FROM mark_credits c WHERE c.mark_id = m.id ORDER BY c.point_id) AS "credited!""#,
         meeting.id,
         ctx.response_id as ResponseId,

@@ -309,6 +309,7 @@ async fn meeting_pages_for_every_role() {
         (format!("/meetings/{m}/report"), &[Admin, Pe]),
         (format!("/meetings/{m}/export/marks.csv"), &[Admin, Pe]),
         (format!("/meetings/{m}/export/examiners.csv"), &[Admin, Pe]),
+        (format!("/meetings/{m}/export/every-mark.csv"), &[Admin, Pe]),
         (format!("/meetings/{m}/export/meeting.xlsx"), &[Admin, Pe]),
     ];
     for (path, allowed) in &gets {

@@ -434,7 +434,7 @@ async fn the_pe_sees_a_mark_arrive_live_then_adjudicates_and_releases() {
 const AXE: &str = include_str!("../vendor/axe.min.js");
 
 /// Serious and critical accessibility problems axe finds on the current page.
-async fn accessibility_problems(b: &Browser) -> Vec<String> {
+pub async fn accessibility_problems(b: &Browser) -> Vec<String> {
     b.client.execute(AXE, vec![]).await.unwrap();
     let found = b
         .client

@@ -21,6 +21,7 @@ mod living;
 mod meetings;
 mod migrations;
 mod papers;
+mod per_ao;
 mod qualification;
 mod scripts;
 mod setup;
