@@ -12,6 +12,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("style.css", "text/css; charset=utf-8", include_str!("../static/style.css")),
     ("htmx.min.js", "text/javascript; charset=utf-8", include_str!("../static/htmx.min.js")),
     ("app.js", "text/javascript; charset=utf-8", include_str!("../static/app.js")),
+    ("marking.js", "text/javascript; charset=utf-8", include_str!("../static/marking.js")),
 ];
 
 /// A short fingerprint of every embedded file. Pages link to

@@ -14,59 +14,6 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(el.getAttribute("data-confirm"))) event.preventDefault();
     });
   });
-
-  // Level first, then mark: choosing a level limits its mark field to the
-  // level's band and fills in the band's middle mark if the mark is outside it.
-  // A question marked per objective has one such grid per objective, each
-  // with its own mark field (data-mark-for), and a total that follows them.
-  document.querySelectorAll("form").forEach((form) => {
-    const groups = Array.from(form.querySelectorAll("[data-levels]"))
-      .map((fs) => ({
-        fs,
-        radios: Array.from(fs.querySelectorAll('input[type="radio"]')),
-        mark: fs.dataset.markFor ? document.getElementById(fs.dataset.markFor) : form.querySelector("[data-mark-input]"),
-      }))
-      .filter((g) => g.radios.length && g.mark);
-    if (!groups.length) return;
-    const total = form.querySelector("[data-parts-total]");
-    const sum = () => {
-      if (!total) return;
-      let t = 0;
-      form.querySelectorAll("[data-part-mark]").forEach((i) => { t += Number(i.value || 0); });
-      total.textContent = String(t);
-    };
-    const apply = (group, radio, focus) => {
-      const min = Number(radio.dataset.min), max = Number(radio.dataset.max);
-      group.mark.min = min;
-      group.mark.max = max;
-      const current = Number(group.mark.value);
-      if (group.mark.value === "" || current < min || current > max) group.mark.value = radio.dataset.mid;
-      sum();
-      if (focus) { group.mark.focus(); group.mark.select(); }
-    };
-    groups.forEach((group) => {
-      group.radios.forEach((radio) => {
-        radio.addEventListener("change", () => apply(group, radio, false));
-        if (radio.checked) apply(group, radio, false);
-      });
-      group.mark.addEventListener("input", sum);
-    });
-    // Keys 0-9 choose a level when the focus is not in a field: on the grid
-    // holding the focus, else the first grid still without a level.
-    document.addEventListener("keydown", (event) => {
-      const t = event.target;
-      if (event.ctrlKey || event.metaKey || event.altKey) return;
-      if (t && (t.tagName === "INPUT" && t.type !== "radio" || t.tagName === "TEXTAREA" || t.tagName === "SELECT")) return;
-      if (!/^[0-9]$/.test(event.key)) return;
-      const group = groups.find((g) => g.fs.contains(t)) || groups.find((g) => !g.radios.some((r) => r.checked)) || groups[0];
-      const radio = group.radios.find((r) => r.value === event.key);
-      if (!radio) return;
-      event.preventDefault();
-      radio.checked = true;
-      radio.dispatchEvent(new Event("change", { bubbles: true }));
-      apply(group, radio, true);
-    });
-  });
 });
 
 // Live parts (the dashboard, the qualification and referral pages, the referrals on a

@@ -6,6 +6,7 @@ use serde_json::json;
 use sqlx::{PgConnection, types::Json};
 
 use super::{
+    annotations::{self, Annotation},
     rules::{self, Part, check_mark},
     store::{ResponseCtx, lock_response, locked_state, refuse_unless_marking, stale},
 };
@@ -27,6 +28,8 @@ pub struct Definitive {
     pub mark: i32,
     /// The level and mark per objective, for a question marked on separate grids.
     pub parts: Json<Vec<Part>>,
+    /// The principal examiner's annotations on the answer.
+    pub annotations: Json<Vec<Annotation>>,
     /// Rationale, Markdown.
     pub rationale: String,
     /// Edit version.
@@ -41,7 +44,7 @@ pub struct Definitive {
 pub async fn definitive(db: &mut PgConnection, meeting_id: MeetingId, response_id: ResponseId) -> Result<Option<Definitive>, AppError> {
     Ok(sqlx::query_as!(
         Definitive,
-        r#"SELECT level, mark, parts AS "parts: Json<Vec<Part>>", rationale, version, changed_after_release, change_reason
+        r#"SELECT level, mark, parts AS "parts: Json<Vec<Part>>", annotations AS "annotations: Json<Vec<Annotation>>", rationale, version, changed_after_release, change_reason
          FROM definitive_marks WHERE meeting_id = $1 AND response_id = $2"#,
         meeting_id as MeetingId,
         response_id as ResponseId,
@@ -59,6 +62,8 @@ pub struct DefinitiveInput {
     pub mark: Option<i32>,
     /// The level and mark per objective, for a question marked on separate grids.
     pub parts: Vec<Part>,
+    /// Annotations on the answer (replacing those saved before).
+    pub annotations: Vec<Annotation>,
     /// Rationale, Markdown.
     pub rationale: String,
     /// Why it changes after release (required then).
@@ -97,6 +102,7 @@ pub async fn save_definitive(
         return Err(AppError::Conflict("The meeting is closed: definitive marks can no longer change.".into()));
     }
     let checked = check_mark(&ctx.question, input.level, input.mark, &input.parts).map_err(AppError::invalid)?;
+    let annotations = annotations::check(input.annotations, &ctx.annotation_target()).map_err(AppError::invalid)?;
     let reason = input.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
     if released && reason.is_none() {
         return Err(AppError::invalid(
@@ -105,7 +111,7 @@ pub async fn save_definitive(
     }
     let existing = sqlx::query_as!(
         Definitive,
-        r#"SELECT level, mark, parts AS "parts: Json<Vec<Part>>", rationale, version, changed_after_release, change_reason
+        r#"SELECT level, mark, parts AS "parts: Json<Vec<Part>>", annotations AS "annotations: Json<Vec<Annotation>>", rationale, version, changed_after_release, change_reason
          FROM definitive_marks WHERE meeting_id = $1 AND response_id = $2 FOR UPDATE"#,
         meeting.id,
         ctx.response_id as ResponseId,
@@ -120,15 +126,16 @@ pub async fn save_definitive(
     let stored = sqlx::query_as!(
         Definitive,
         r#"INSERT INTO definitive_marks (meeting_id, response_id, level, mark, rationale, set_by, changed_after_release, change_reason,
-                                       scheme_version_id, parts)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $11)
+                                       scheme_version_id, parts, annotations)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $11, $12)
          ON CONFLICT (meeting_id, response_id) DO UPDATE SET level = EXCLUDED.level, mark = EXCLUDED.mark, parts = EXCLUDED.parts,
+           annotations = EXCLUDED.annotations,
            scheme_version_id = EXCLUDED.scheme_version_id,
            rationale = EXCLUDED.rationale, set_by = EXCLUDED.set_by, version = definitive_marks.version + 1, updated_at = now(),
            changed_after_release = definitive_marks.changed_after_release OR EXCLUDED.changed_after_release,
            change_reason = COALESCE(EXCLUDED.change_reason, definitive_marks.change_reason)
          WHERE $9::int IS NULL OR definitive_marks.version = $9
-         RETURNING level, mark, parts AS "parts: Json<Vec<Part>>", rationale, version, changed_after_release, change_reason"#,
+         RETURNING level, mark, parts AS "parts: Json<Vec<Part>>", annotations AS "annotations: Json<Vec<Annotation>>", rationale, version, changed_after_release, change_reason"#,
         meeting.id,
         ctx.response_id as ResponseId,
         checked.level,
@@ -140,6 +147,7 @@ pub async fn save_definitive(
         input.version,
         ctx.scheme_version_id,
         Json(&checked.parts) as _,
+        Json(&annotations) as _,
     )
     .fetch_optional(&mut *tx)
     .await?

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::{
     adjudication::{self, DefinitiveInput},
+    annotations::Annotation,
     rules::Part,
     store::{self, MarkInput},
     view::ResponseView,
@@ -58,6 +59,9 @@ struct MarkBody {
     /// For a question marked on separate grids per objective: a level and mark per grid.
     #[serde(default)]
     parts: Vec<Part>,
+    /// Stamps on the answer, replacing those saved before.
+    #[serde(default)]
+    annotations: Vec<Annotation>,
     #[serde(default)]
     comment: String,
     /// Ids of the indicative-content points credited.
@@ -81,6 +85,7 @@ async fn put_mark(
             level: body.level,
             mark: body.mark,
             parts: body.parts.clone(),
+            annotations: body.annotations.clone(),
             comment: body.comment.clone(),
             credited: body.credited.clone(),
             submit: body.submit,
@@ -99,6 +104,8 @@ struct DefinitiveBody {
     mark: Option<i32>,
     #[serde(default)]
     parts: Vec<Part>,
+    #[serde(default)]
+    annotations: Vec<Annotation>,
     #[serde(default)]
     rationale: String,
     #[serde(default)]
@@ -122,6 +129,7 @@ async fn put_definitive(
             level: body.level,
             mark: body.mark,
             parts: body.parts.clone(),
+            annotations: body.annotations.clone(),
             rationale: body.rationale.clone(),
             reason: body.reason.clone(),
             version: body.version,

@@ -3,6 +3,7 @@
 //! by `meetings::policy`; `view` loads a response accordingly.
 
 pub mod adjudication;
+pub mod annotations;
 pub mod api;
 pub mod pages;
 pub mod rules;

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::{
     MarkState,
     adjudication::{self, Definitive, DefinitiveInput},
+    annotations::{Annotation, AnnotationKind},
     rules::{Part, grid_label, middle_mark, parts_text},
     store::{self, MarkInput, NamedMark, ResponseCtx, StoredMark},
     view::ResponseView,
@@ -30,7 +31,7 @@ use crate::{
         Meeting, MeetingId, MeetingState, Purpose, Role,
         access::{Access, InMeeting, Marker, Participant, Principal},
         policy::Others,
-        store::{self as meetings_store, Assignment},
+        store::{self as meetings_store, Assignment, Progress},
     },
     scripts::ResponseId,
     state::AppState,
@@ -61,6 +62,74 @@ struct GridChoice {
     levels: Vec<LevelChoice>,
 }
 
+/// Colours of annotation layers, told apart without relying on colour alone
+/// (each layer is also named): the viewer's own, the definitive mark's, then
+/// one per examiner.
+const LAYER_COLOURS: usize = 8;
+
+/// One person's annotations on the answer, as the page shows them.
+struct Layer {
+    /// "own", "definitive", or the examiner's id.
+    key: String,
+    /// Whose they are, in words.
+    name: String,
+    /// Index into the page's colours.
+    colour: usize,
+    /// The viewer edits this layer (their draft, or the PE's definitive mark).
+    editable: bool,
+    annotations: Vec<Annotation>,
+}
+
+/// One annotation as a line of the list beside the answer.
+struct AnnotationLine {
+    symbol: &'static str,
+    what: String,
+    quote: String,
+}
+
+impl Layer {
+    fn lines(&self, text: &Option<String>) -> Vec<AnnotationLine> {
+        self.annotations.iter().map(|a| describe(a, text.as_deref())).collect()
+    }
+}
+
+/// Words for one annotation: its stamp, what it says and the passage (or place) it marks.
+fn describe(a: &Annotation, text: Option<&str>) -> AnnotationLine {
+    let (symbol, mut what) = match a.kind {
+        AnnotationKind::Tick => ("✓", "Tick".to_owned()),
+        AnnotationKind::Cross => ("✗", "Cross".to_owned()),
+        AnnotationKind::Ao => ("AO", a.label.clone().unwrap_or_default()),
+        AnnotationKind::Point => ("•", format!("Point: {}", a.label.as_deref().unwrap_or(""))),
+        AnnotationKind::Comment => ("✎", "Comment".to_owned()),
+    };
+    if let Some(t) = &a.text {
+        what = format!("{what}: {t}");
+    }
+    let quote = match (a.start, a.end, text, a.page) {
+        (Some(s), Some(e), Some(text), _) => {
+            let passage: String = text.chars().skip(s as usize).take((e - s) as usize).collect();
+            let passage = passage.split_whitespace().collect::<Vec<_>>().join(" ");
+            if passage.chars().count() > 90 { format!("“{}…”", passage.chars().take(88).collect::<String>()) } else { format!("“{passage}”") }
+        }
+        (_, _, _, Some(page)) => format!("page {page}, {:.0}% across, {:.0}% down", a.x.unwrap_or(0.0) * 100.0, a.y.unwrap_or(0.0) * 100.0),
+        _ => String::new(),
+    };
+    AnnotationLine { symbol, what, quote }
+}
+
+/// The response to go to after submitting: the next one in the marking order
+/// still to mark (not started or a draft), going round to earlier ones.
+fn next_to_mark(order: &[Assignment], current: ResponseId) -> Option<ResponseId> {
+    let at = order.iter().position(|a| a.response_id == current).unwrap_or(0);
+    order
+        .iter()
+        .cycle()
+        .skip(at + 1)
+        .take(order.len())
+        .find(|a| a.response_id != current && matches!(a.state, Progress::NotStarted | Progress::Draft))
+        .map(|a| a.response_id)
+}
+
 /// What the mark form shows (from the database, or as just posted).
 #[derive(Default)]
 struct MarkFields {
@@ -70,6 +139,8 @@ struct MarkFields {
     parts: Vec<(Option<i32>, String)>,
     /// The stored parts as one line ("AO2 L2 4 · AO3 L1 2"), for showing a mark that cannot change.
     parts_text: String,
+    /// Annotations on the answer, as saved or as just posted.
+    annotations: Vec<Annotation>,
     comment: String,
     credited: Vec<Uuid>,
     version: i32,
@@ -83,6 +154,7 @@ impl MarkFields {
             mark: m.mark.to_string(),
             parts: m.parts.iter().map(|p| (Some(p.level), p.mark.to_string())).collect(),
             parts_text: parts_text(&m.parts),
+            annotations: m.annotations.0.clone(),
             comment: m.comment.clone(),
             credited: m.credited.clone(),
             version: m.version,
@@ -96,6 +168,7 @@ impl MarkFields {
             mark: d.mark.to_string(),
             parts: d.parts.iter().map(|p| (Some(p.level), p.mark.to_string())).collect(),
             parts_text: parts_text(&d.parts),
+            annotations: d.annotations.0.clone(),
             comment: d.rationale.clone(),
             version: d.version,
             ..MarkFields::default()
@@ -114,6 +187,20 @@ impl MarkFields {
         self.parts.get(*grid).map(|(_, m)| m.as_str()).unwrap_or("")
     }
 
+    /// The annotations as the form's hidden field carries them.
+    fn annotations_json(&self) -> String {
+        serde_json::to_string(&self.annotations).unwrap_or_else(|_| "[]".into())
+    }
+
+    /// "Level 3, 8 marks" (or "1 mark"; no level for questions without levels).
+    fn mark_words(&self) -> String {
+        let marks = if self.mark == "1" { "1 mark".to_owned() } else { format!("{} marks", self.mark) };
+        match self.level {
+            Some(l) => format!("Level {l}, {marks}"),
+            None => marks,
+        }
+    }
+
     fn is_checked(&self, point: &Point) -> bool {
         self.credited.contains(&point.id)
     }
@@ -130,6 +217,11 @@ struct MarkingPage {
     grids: Vec<GridChoice>,
     points: Vec<Point>,
     indicative_html: String,
+    guidance_html: String,
+    /// The objectives an annotation may name.
+    objectives: Vec<String>,
+    layers: Vec<Layer>,
+    layers_json: String,
     fields: MarkFields,
     definitive: Option<Definitive>,
     definitive_fields: MarkFields,
@@ -167,6 +259,15 @@ impl MarkingPage {
     }
     fn parts_of(&self, parts: &[Part]) -> String {
         parts_text(parts)
+    }
+    /// The start of a long text (which the page folds away), or None for a short one.
+    fn preview(&self, text: &str) -> Option<String> {
+        const SHORT: usize = 240;
+        (text.chars().count() > SHORT).then(|| {
+            let start: String = text.chars().take(160).collect();
+            let at_word = start.rfind(char::is_whitespace).map_or(start.as_str(), |i| &start[..i]);
+            format!("{at_word}… (show all {} characters)", text.chars().count())
+        })
     }
     fn within_tolerance(&self) -> bool {
         self.difference.is_some_and(|d| super::rules::within_tolerance(d, self.ctx_r.tolerance))
@@ -209,6 +310,37 @@ async fn marking_page(
         (String::new(), None)
     };
     let definitive_fields = definitive.as_ref().map(MarkFields::from_definitive).unwrap_or_default();
+    let may_mark = access.role.marks()
+        && access.meeting.state == MeetingState::Marking
+        && !released
+        && fields.state != Some(MarkState::Submitted);
+    let mut layers = Vec::new();
+    if access.role.marks() && (may_mark || !fields.annotations.is_empty()) {
+        layers.push(Layer { key: "own".into(), name: "Your annotations".into(), colour: 0, editable: may_mark, annotations: fields.annotations.clone() });
+    }
+    if definitive.is_some() {
+        let editable = access.role == Role::Pe && access.meeting.state != MeetingState::Closed;
+        let name = if editable { "Your annotations (definitive mark)" } else { "The principal examiner's annotations" };
+        layers.push(Layer { key: "definitive".into(), name: name.into(), colour: 1, editable, annotations: definitive_fields.annotations.clone() });
+    } else if access.role == Role::Pe && access.meeting.state != MeetingState::Closed {
+        layers.push(Layer { key: "definitive".into(), name: "Your annotations (definitive mark)".into(), colour: 1, editable: true, annotations: Vec::new() });
+    }
+    for (i, m) in marks.iter().enumerate().filter(|(_, m)| m.mark.examiner_id != access.user_id()) {
+        layers.push(Layer {
+            key: m.mark.examiner_id.to_string(),
+            name: m.name.clone(),
+            colour: 2 + i % (LAYER_COLOURS - 2),
+            editable: false,
+            annotations: m.mark.annotations.0.clone(),
+        });
+    }
+    let layers_json = serde_json::to_string(
+        &layers
+            .iter()
+            .map(|l| serde_json::json!({"key": l.key, "name": l.name, "colour": l.colour, "editable": l.editable, "annotations": l.annotations}))
+            .collect::<Vec<_>>(),
+    )
+    .map_err(|e| AppError::Internal(e.into()))?;
     let choices = |levels: &[Level]| levels.iter().map(|l| LevelChoice { mid: middle_mark(l.min, l.max), level: l.clone() }).collect();
     let grids = if r.question.kind == QuestionKind::AoBands {
         r.question
@@ -225,6 +357,10 @@ async fn marking_page(
         grids,
         points: r.points.clone(),
         indicative_html: markdown::to_html(&r.question.indicative_content),
+        guidance_html: markdown::to_html(&r.guidance),
+        objectives: r.annotation_target().objectives(),
+        layers,
+        layers_json,
         rationale_html: definitive.as_ref().map(|d| markdown::to_html(&d.rationale)).unwrap_or_default(),
         ctx,
         meeting: access.meeting,
@@ -262,6 +398,7 @@ struct PostedMark {
     level: Option<i32>,
     mark: Option<i32>,
     parts: Vec<Part>,
+    annotations: Vec<Annotation>,
     version: Option<i32>,
 }
 
@@ -286,6 +423,7 @@ fn read_fields(fields: &[(String, String)]) -> (MarkFields, ParsedMark) {
         mark: mark_text.to_owned(),
         parts: grids.iter().map(|(_, l, m)| (l.parse().ok(), (*m).to_owned())).collect(),
         parts_text: String::new(),
+        annotations: serde_json::from_str(field(fields, "annotations")).unwrap_or_default(),
         comment: fields.iter().find(|(k, _)| k == "comment").map(|(_, v)| v.clone()).unwrap_or_default(),
         // A tick box the page did not offer is ignored rather than refused: the page is the only sender.
         credited: fields.iter().filter(|(k, _)| k == "credited").filter_map(|(_, v)| Uuid::parse_str(v).ok()).collect(),
@@ -305,9 +443,15 @@ fn read_fields(fields: &[(String, String)]) -> (MarkFields, ParsedMark) {
         }
         // Marked per objective, the total is the parts' sum and need not be posted.
         let mark = if grids.is_empty() || !mark_text.is_empty() { Some(whole(mark_text, "")?) } else { None };
+        let annotations_text = field(fields, "annotations");
+        let annotations = if annotations_text.is_empty() {
+            Vec::new()
+        } else {
+            serde_json::from_str(annotations_text).map_err(|e| format!("The annotations could not be read ({e}): reload the page."))?
+        };
         // Pages always send the version, so a stale second tab is caught.
         let version = Some(version_text.parse::<i32>().map_err(|_| "The page is out of date: reload it.".to_owned())?);
-        Ok(PostedMark { level, mark, parts, version })
+        Ok(PostedMark { level, mark, parts, annotations, version })
     })();
     (shown, parsed)
 }
@@ -337,13 +481,14 @@ async fn save_mark(
     let (shown, parsed) = read_fields(&fields);
     let result = match parsed {
         Err(message) => Err(AppError::invalid(message)),
-        Ok(PostedMark { level, mark, parts, version }) => {
+        Ok(PostedMark { level, mark, parts, annotations, version }) => {
             async {
                 crate::transact!(&state.db, |tx| {
                     let input = MarkInput {
                         level,
                         mark,
                         parts: parts.clone(),
+                        annotations: annotations.clone(),
                         comment: shown.comment.clone(),
                         credited: shown.credited.clone(),
                         submit,
@@ -372,6 +517,20 @@ async fn save_mark(
             let page = if set_done {
                 flash(&session, "Your qualification set is submitted: here is your result.").await?;
                 format!("/meetings/{}/qualification/mine", access.meeting_id())
+            } else if submit {
+                // Submitted: on to the next response still to mark, and say so.
+                let order = meetings_store::assignments(&state.db, access.meeting_id(), access.user_id()).await?;
+                let done = format!("Your mark for candidate {}, question {} is submitted.", r.candidate, r.question.number);
+                match next_to_mark(&order, response_id) {
+                    Some(next) => {
+                        flash(&session, format!("{done} Here is the next response to mark.")).await?;
+                        format!("/meetings/{}/responses/{next}", access.meeting_id())
+                    }
+                    None => {
+                        flash(&session, format!("{done} You have marked every response given to you.")).await?;
+                        format!("/meetings/{}", access.meeting_id())
+                    }
+                }
             } else {
                 flash(&session, format!("Your mark for candidate {}, question {} is {what}.", r.candidate, r.question.number)).await?;
                 format!("/meetings/{}/responses/{response_id}", access.meeting_id())
@@ -411,7 +570,7 @@ async fn save_definitive(
     let reason = Some(field(&fields, "reason").to_owned()).filter(|r| !r.is_empty());
     let result = match parsed {
         Err(message) => Err(AppError::invalid(message)),
-        Ok(PostedMark { level, mark, parts, version }) => {
+        Ok(PostedMark { level, mark, parts, annotations, version }) => {
             async {
                 crate::transact!(&state.db, |tx| {
                     let r = store::response_in_meeting(tx, &access.meeting, response_id).await?;
@@ -424,6 +583,7 @@ async fn save_definitive(
                         level,
                         mark,
                         parts: parts.clone(),
+                        annotations: annotations.clone(),
                         rationale: rationale.clone(),
                         reason: reason.clone(),
                         version,
@@ -466,4 +626,54 @@ async fn reopen_mark(
     })?;
     flash(&session, "The mark is reopened: the examiner can change it and submit again.").await?;
     Ok(Redirect::to(&format!("/meetings/{}/responses/{response_id}", access.meeting_id())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scripts::ScriptId;
+    use uuid::Uuid;
+
+    fn assignment(n: u128, state: Progress) -> Assignment {
+        Assignment {
+            response_id: ResponseId(Uuid::from_u128(n)),
+            script_id: ScriptId(Uuid::from_u128(100 + n)),
+            candidate: format!("{n:04}"),
+            question: "01".into(),
+            purpose: crate::meetings::Purpose::Practice,
+            state,
+        }
+    }
+
+    #[test]
+    fn after_submitting_the_next_response_still_to_mark_comes_next() {
+        use Progress::*;
+        let order = [assignment(1, Submitted), assignment(2, Draft), assignment(3, Submitted), assignment(4, NotStarted)];
+        let id = |n: u128| ResponseId(Uuid::from_u128(n));
+        assert_eq!(next_to_mark(&order, id(1)), Some(id(2)));
+        assert_eq!(next_to_mark(&order, id(2)), Some(id(4)), "skips what is submitted");
+        assert_eq!(next_to_mark(&order, id(4)), Some(id(2)), "goes round to one left behind");
+        let all_done = [assignment(1, Submitted), assignment(2, Released)];
+        assert_eq!(next_to_mark(&all_done, id(1)), None);
+        assert_eq!(next_to_mark(&[assignment(1, Draft)], id(1)), None, "not the one just submitted");
+    }
+
+    #[test]
+    fn annotations_are_described_with_their_passage() {
+        let text = "The strike failed because the TUC gave in.";
+        let a = Annotation {
+            kind: AnnotationKind::Ao,
+            start: Some(4),
+            end: Some(17),
+            page: None,
+            x: None,
+            y: None,
+            label: Some("AO1".into()),
+            text: Some("knows why".into()),
+        };
+        let line = describe(&a, Some(text));
+        assert_eq!((line.symbol, line.what.as_str(), line.quote.as_str()), ("AO", "AO1: knows why", "“strike failed”"));
+        let on_scan = Annotation { kind: AnnotationKind::Tick, start: None, end: None, page: Some(2), x: Some(0.25), y: Some(0.5), label: None, text: None };
+        assert_eq!(describe(&on_scan, None).quote, "page 2, 25% across, 50% down");
+    }
 }

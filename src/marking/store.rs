@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::{
     MarkState,
+    annotations::{self, Annotation},
     rules::{self, Part, check_mark},
 };
 use crate::{
@@ -53,6 +54,20 @@ pub struct ResponseCtx {
     pub scheme_version_id: Uuid,
     /// The question's points of indicative content in that version.
     pub points: Vec<Point>,
+    /// The scheme's general guidance in that version (Markdown).
+    pub guidance: String,
+}
+
+impl ResponseCtx {
+    /// What annotations on this response may be anchored to and name.
+    pub fn annotation_target(&self) -> annotations::Target<'_> {
+        annotations::Target {
+            text: self.text.as_deref(),
+            scanned: self.attachment_id.is_some(),
+            question: &self.question,
+            points: &self.points,
+        }
+    }
 }
 
 struct ResponseRow {
@@ -114,6 +129,7 @@ pub async fn response_in_meeting(db: &mut PgConnection, meeting: &Meeting, respo
         purpose: row.purpose,
         scheme_version_id: row.scheme_version_id,
         points,
+        guidance: version.scheme.guidance.clone(),
     })
 }
 
@@ -128,6 +144,8 @@ pub struct StoredMark {
     pub mark: i32,
     /// The level and mark per objective, for a question marked on separate grids.
     pub parts: Json<Vec<Part>>,
+    /// The examiner's annotations on the answer.
+    pub annotations: Json<Vec<Annotation>>,
     /// Rationale comment.
     pub comment: String,
     /// Ids of the indicative-content points credited.
@@ -150,7 +168,7 @@ pub async fn own_mark(
 ) -> Result<Option<StoredMark>, AppError> {
     Ok(sqlx::query_as!(
         StoredMark,
-        r#"SELECT m.examiner_id, m.level, m.mark, m.parts AS "parts: Json<Vec<Part>>", m.comment, m.state AS "state: MarkState", m.version, m.updated_at,
+        r#"SELECT m.examiner_id, m.level, m.mark, m.parts AS "parts: Json<Vec<Part>>", m.annotations AS "annotations: Json<Vec<Annotation>>", m.comment, m.state AS "state: MarkState", m.version, m.updated_at,
                   ARRAY(SELECT c.point_id FROM mark_credits c WHERE c.mark_id = m.id ORDER BY c.point_id) AS "credited!"
            FROM marks m WHERE meeting_id = $1 AND response_id = $2 AND examiner_id = $3"#,
         meeting_id as MeetingId,
@@ -212,7 +230,7 @@ pub async fn visible_marks(
 ) -> Result<Vec<NamedMark>, AppError> {
     let rows = sqlx::query!(
         r#"SELECT m.response_id AS "response_id: ResponseId", m.examiner_id AS "examiner_id: UserId", m.level, m.mark, m.comment,
-                  m.parts AS "parts: Json<Vec<Part>>", m.state AS "state: MarkState", m.version, m.updated_at,
+                  m.parts AS "parts: Json<Vec<Part>>", m.annotations AS "annotations: Json<Vec<Annotation>>", m.state AS "state: MarkState", m.version, m.updated_at,
                   ARRAY(SELECT c.point_id FROM mark_credits c WHERE c.mark_id = m.id ORDER BY c.point_id) AS "credited!",
                   u.email, u.name, p.team_leader_id AS "team_leader_id: UserId", ms.released_at IS NOT NULL AS "released!",
                   EXISTS (SELECT 1 FROM marks o WHERE o.meeting_id = m.meeting_id AND o.response_id = m.response_id
@@ -240,6 +258,7 @@ pub async fn visible_marks(
             level: r.level,
             mark: r.mark,
             parts: r.parts,
+            annotations: r.annotations,
             comment: r.comment,
             credited: r.credited,
             state: r.state,
@@ -271,6 +290,8 @@ pub struct MarkInput {
     pub mark: Option<i32>,
     /// The level and mark per objective, for a question marked on separate grids.
     pub parts: Vec<Part>,
+    /// Annotations on the answer (replacing those saved before).
+    pub annotations: Vec<Annotation>,
     /// Rationale.
     pub comment: String,
     /// Ids of the indicative-content points credited.
@@ -342,6 +363,7 @@ pub async fn save_mark(
     let checked = check_mark(&ctx.question, input.level, input.mark, &input.parts).map_err(AppError::invalid)?;
     rules::check_len("A comment", &input.comment, rules::MAX_COMMENT_CHARS).map_err(AppError::invalid)?;
     rules::check_credited(&input.credited).map_err(AppError::invalid)?;
+    let annotations = annotations::check(input.annotations, &ctx.annotation_target()).map_err(AppError::invalid)?;
     let mut credited = input.credited.clone();
     credited.sort();
     credited.dedup();
@@ -353,7 +375,7 @@ pub async fn save_mark(
     }
     let existing = sqlx::query_as!(
         StoredMark,
-        r#"SELECT m.examiner_id, m.level, m.mark, m.parts AS "parts: Json<Vec<Part>>", m.comment, m.state AS "state: MarkState", m.version, m.updated_at,
+        r#"SELECT m.examiner_id, m.level, m.mark, m.parts AS "parts: Json<Vec<Part>>", m.annotations AS "annotations: Json<Vec<Annotation>>", m.comment, m.state AS "state: MarkState", m.version, m.updated_at,
                   ARRAY(SELECT c.point_id FROM mark_credits c WHERE c.mark_id = m.id ORDER BY c.point_id) AS "credited!"
            FROM marks m WHERE meeting_id = $1 AND response_id = $2 AND examiner_id = $3 FOR UPDATE OF m"#,
         meeting.id,
@@ -378,13 +400,14 @@ pub async fn save_mark(
     // The conditions are repeated in the upsert: two first saves at the same
     // moment find no row to lock above, and the second must not overwrite the first.
     let row = sqlx::query!(
-        r#"INSERT INTO marks AS m (meeting_id, response_id, examiner_id, level, mark, comment, state, submitted_at, scheme_version_id, parts)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7 = 'submitted' THEN now() END, $9, $10)
+        r#"INSERT INTO marks AS m (meeting_id, response_id, examiner_id, level, mark, comment, state, submitted_at, scheme_version_id, parts,
+                                   annotations)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7 = 'submitted' THEN now() END, $9, $10, $11)
            ON CONFLICT (meeting_id, response_id, examiner_id) DO UPDATE SET
-             level = EXCLUDED.level, mark = EXCLUDED.mark, parts = EXCLUDED.parts, comment = EXCLUDED.comment, scheme_version_id = EXCLUDED.scheme_version_id,
+             level = EXCLUDED.level, mark = EXCLUDED.mark, parts = EXCLUDED.parts, annotations = EXCLUDED.annotations, comment = EXCLUDED.comment, scheme_version_id = EXCLUDED.scheme_version_id,
              state = EXCLUDED.state, submitted_at = EXCLUDED.submitted_at, version = m.version + 1, updated_at = now()
            WHERE m.state <> 'submitted' AND ($8::int IS NULL OR m.version = $8)
-           RETURNING m.id, m.examiner_id AS "examiner_id: UserId", m.level, m.mark, m.parts AS "parts: Json<Vec<Part>>", m.comment,
+           RETURNING m.id, m.examiner_id AS "examiner_id: UserId", m.level, m.mark, m.parts AS "parts: Json<Vec<Part>>", m.annotations AS "annotations: Json<Vec<Annotation>>", m.comment,
                      m.state AS "state: MarkState", m.version, m.updated_at"#,
         meeting.id,
         ctx.response_id as ResponseId,
@@ -396,6 +419,7 @@ pub async fn save_mark(
         input.version,
         ctx.scheme_version_id,
         Json(&checked.parts) as _,
+        Json(&annotations) as _,
     )
     .fetch_optional(&mut *tx)
     .await?
@@ -415,6 +439,7 @@ pub async fn save_mark(
         level: row.level,
         mark: row.mark,
         parts: row.parts,
+        annotations: row.annotations,
         comment: row.comment,
         credited,
         state: row.state,
@@ -430,8 +455,8 @@ pub async fn save_mark(
         audit::Entry {
             response_id: Some(ctx.response_id.0),
             subject_id: Some(examiner.0),
-            old: existing.map(|m| json!({"level": m.level, "mark": m.mark, "parts": m.parts, "comment": m.comment, "state": m.state})),
-            new: Some(json!({"level": stored.level, "mark": stored.mark, "parts": stored.parts, "comment": stored.comment, "state": stored.state})),
+            old: existing.map(|m| json!({"level": m.level, "mark": m.mark, "parts": m.parts, "annotations": m.annotations.len(), "comment": m.comment, "state": m.state})),
+            new: Some(json!({"level": stored.level, "mark": stored.mark, "parts": stored.parts, "annotations": stored.annotations.len(), "comment": stored.comment, "state": stored.state})),
             ..audit::Entry::meeting(meeting.meeting_id(), Actor(examiner), if input.submit { "mark.submit" } else { "mark.draft" })
         },
     )
@@ -474,7 +499,7 @@ pub async fn reopen(
         StoredMark,
         r#"UPDATE marks AS m SET state = 'draft', submitted_at = NULL, version = version + 1, updated_at = now()
            WHERE meeting_id = $1 AND response_id = $2 AND examiner_id = $3 AND state = 'submitted'
-           RETURNING m.examiner_id, m.level, m.mark, m.parts AS "parts: Json<Vec<Part>>", m.comment, m.state AS "state: MarkState",
+           RETURNING m.examiner_id, m.level, m.mark, m.parts AS "parts: Json<Vec<Part>>", m.annotations AS "annotations: Json<Vec<Annotation>>", m.comment, m.state AS "state: MarkState",
                      m.version, m.updated_at,
                      ARRAY(SELECT c.point_id FROM mark_credits c WHERE c.mark_id = m.id ORDER BY c.point_id) AS "credited!""#,
         meeting.id,

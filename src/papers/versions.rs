@@ -27,23 +27,49 @@ use crate::{
     users::UserId,
 };
 
-/// Longest point text kept (the rest of a very long bullet is left out).
-pub const POINT_CHARS: usize = 160;
+/// Longest point text kept; a longer bullet is cut at a word and ends "…".
+pub const POINT_CHARS: usize = 600;
 
-/// The points of indicative content: its bullet lines, without bold marks.
+/// The points of indicative content: its bullet lines, without bold marks,
+/// each whole — a bullet that wraps onto following lines (as a PDF or an
+/// OCR'd page wraps it) is one point — and each once.
 /// The one rule for what a "point" is (the migration that began versions
-/// applied the same to existing schemes).
+/// applied an earlier form of it to existing schemes; stored versions keep
+/// the points they were made with).
 pub fn points_of(indicative_content: &str) -> Vec<String> {
-    let mut seen = Vec::new();
+    let mut points: Vec<String> = Vec::new();
+    let mut open = false;
     for line in indicative_content.lines() {
-        let line = line.trim_start_matches([' ', '\t']);
-        let Some(rest) = line.strip_prefix("- ").or_else(|| line.strip_prefix("* ")) else { continue };
-        let text: String = rest.replace("**", "").trim_matches([' ', '\t', '\r']).chars().take(POINT_CHARS).collect();
+        let line = line.trim_start_matches([' ', '\t']).trim_end_matches([' ', '\t', '\r']);
+        if let Some(rest) = line.strip_prefix("- ").or_else(|| line.strip_prefix("* ")) {
+            points.push(rest.to_owned());
+            open = true;
+        } else if line.is_empty() || line.starts_with(['#', '|', '>']) || line == "-" || line == "*" {
+            open = false;
+        } else if open && let Some(last) = points.last_mut() {
+            // A wrapped bullet: its next line carries on the same point.
+            last.push(' ');
+            last.push_str(line);
+        }
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for p in points {
+        let text = whole_words(p.replace("**", "").split_whitespace().collect::<Vec<_>>().join(" "), POINT_CHARS);
         if !text.is_empty() && !seen.contains(&text) {
             seen.push(text);
         }
     }
     seen
+}
+
+/// `text` cut to at most `max` characters at a word boundary, marked "…" when cut.
+fn whole_words(text: String, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text;
+    }
+    let cut: String = text.chars().take(max - 1).collect();
+    let at_word = cut.rfind(' ').filter(|&i| i > 0).map_or(cut.as_str(), |i| &cut[..i]);
+    format!("{}…", at_word.trim_end_matches([',', ';', ':', ' ']))
 }
 
 /// A point of indicative content.
@@ -289,9 +315,19 @@ mod tests {
 
     #[test]
     fn points_are_the_bullets_without_bold() {
-        let md = "**Note: not prescriptive.**\n\nFor example:\n\n- the **tone** of Source A\n  * a nested point\r\n- the tone of Source A\n-not a bullet\n- \n";
+        let md = "**Note: not prescriptive.**\n\nFor example:\n\n- the **tone** of Source A\n  * a nested point\r\n- the tone of Source A\n\n-not a bullet\n- \n";
         assert_eq!(points_of(md), vec!["the tone of Source A", "a nested point"]);
-        let long = format!("- {}", "x".repeat(400));
-        assert_eq!(points_of(&long)[0].chars().count(), POINT_CHARS);
+        let long = format!("- {}", "word ".repeat(200));
+        let cut = &points_of(&long)[0];
+        assert!(cut.chars().count() <= POINT_CHARS && cut.ends_with("word…"), "cut at a word: {cut}");
+    }
+
+    #[test]
+    fn a_wrapped_bullet_is_one_whole_point() {
+        let md = "- the tone of **Source B** is positive; it does not\ntalk of hostility at all\n\nProblem, not a point.\n- a second\n  point wrapped with an indent\n# Heading\nnot a point";
+        assert_eq!(
+            points_of(md),
+            vec!["the tone of Source B is positive; it does not talk of hostility at all", "a second point wrapped with an indent"]
+        );
     }
 }

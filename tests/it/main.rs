@@ -18,6 +18,7 @@ mod edge;
 mod errors;
 mod health;
 mod living;
+mod marking_loop;
 mod meetings;
 mod migrations;
 mod papers;
