@@ -201,11 +201,24 @@ async fn five_responses_are_marked_by_keyboard_alone_with_annotations_on_two() {
 async fn enter_in_the_mark_box_breaks_nothing() {
     let t = six_responses().await;
     let Some(b) = Browser::start().await else { return };
+    // At 768 px wide, as on a small laptop or a tablet: it still works.
+    b.client.set_window_size(768, 900).await.unwrap();
     b.sign_in(&t.app, "ex2@board.example", PASSWORD).await;
     b.wait_for_text("h1", "Welcome").await;
     let page = format!("/meetings/{}/responses/{}", t.meeting, t.responses[0]);
     b.client.goto(&t.app.url(&page)).await.unwrap();
     b.wait_for_text("h1", "Candidate 0001").await;
+    let on_screen: Value = b
+        .client
+        .execute(
+            "const r = (id) => document.getElementById(id).getBoundingClientRect();
+             return { bar: r('submit-mark').bottom <= innerHeight && r('mark').top >= 0, answer: r('answer-text').top < innerHeight,
+                      wide: document.documentElement.scrollWidth <= innerWidth + 1, width: innerWidth };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!((on_screen["bar"].as_bool(), on_screen["answer"].as_bool(), on_screen["wide"].as_bool()), (Some(true), Some(true), Some(true)), "{on_screen}");
     press(&b, "2").await;
     press(&b, "4").await;
     press(&b, ENTER).await;
@@ -369,4 +382,58 @@ async fn annotations_are_kept_with_the_mark_and_seen_only_by_those_who_may_see_i
     assert_eq!(eves["annotations"][2]["text"], "Names the source");
     let html = f.examiners[1].web.text(&format!("/meetings/{}/responses/{rid}", f.meeting)).await;
     assert!(!html.contains("Names the source"));
+}
+
+#[tokio::test]
+async fn a_stamp_is_placed_on_a_scanned_answer() {
+    let app = spawn_app().await;
+    let admin = person(&app, "admin@board.example", "Ada Admin", true).await;
+    let paper = app.sample_paper().await;
+    let png = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/scanned-answer.png")).unwrap();
+    let zip = {
+        use std::io::Write;
+        let mut out = std::io::Cursor::new(Vec::new());
+        let mut w = zip::ZipWriter::new(&mut out);
+        w.start_file("0001/01.png", zip::write::SimpleFileOptions::default()).unwrap();
+        w.write_all(&png).unwrap();
+        w.finish().unwrap();
+        out.into_inner()
+    };
+    let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(zip).file_name("scans.zip"));
+    assert_eq!(admin.web.post_multipart(&format!("/papers/{paper}/scripts/bulk"), form).await.status(), 303);
+    let (script, response): (Uuid, Uuid) =
+        sqlx::query_as("SELECT script_id, id FROM responses").fetch_one(&app.db.pool).await.unwrap();
+    let pe = person(&app, "pe@board.example", "Priya Principal", false).await;
+    let _eve = person(&app, "ex1@board.example", "Eve Examiner", false).await;
+    let body = json!({"paper_id": paper, "name": "Scans", "principal_examiner": "pe@board.example", "examiners": ["ex1@board.example"],
+                      "scripts": [{"script_id": script, "purpose": "practice"}]});
+    let r = admin.api.post_json("/api/v1/meetings", &body).await;
+    assert_eq!(r.status(), 201);
+    let meeting = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    assert_eq!(pe.api.post_json(&format!("/api/v1/meetings/{meeting}/open"), &json!({})).await.status(), 200);
+
+    let Some(b) = Browser::start().await else { return };
+    b.sign_in(&app, "ex1@board.example", PASSWORD).await;
+    b.wait_for_text("h1", "Welcome").await;
+    b.client.goto(&app.url(&format!("/meetings/{meeting}/responses/{response}"))).await.unwrap();
+    b.wait_for_text("h1", "Candidate 0001").await;
+    press(&b, "2").await;
+    b.click("[data-stamp=tick]").await;
+    b.wait_for_text("[data-annotate-hint]", "Click the place on the scan").await;
+    b.click("[data-scan-overlay]").await;
+    b.wait_for_text("[data-layer-list=own]", "page 1").await;
+    assert_eq!(b.client.find_all(Locator::Css(".scan-pin")).await.unwrap().len(), 1, "the stamp is drawn on the scan");
+    let mut saved = Value::Null;
+    for _ in 0..50 {
+        saved = sqlx::query_scalar("SELECT annotations FROM marks").fetch_optional(&app.db.pool).await.unwrap().unwrap_or(Value::Null);
+        if saved.as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let a = &saved[0];
+    assert_eq!((a["kind"].as_str(), a["page"].as_i64()), (Some("tick"), Some(1)), "{saved}");
+    let (x, y) = (a["x"].as_f64().unwrap(), a["y"].as_f64().unwrap());
+    assert!((0.4..=0.6).contains(&x) && (0.4..=0.6).contains(&y), "clicked in the middle of the page: {saved}");
+    b.client.clone().close().await.unwrap();
 }
