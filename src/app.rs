@@ -50,6 +50,9 @@ pub fn router(state: AppState) -> Router {
         .merge(dashboard::pages::routes())
         .merge(crate::qualification::pages::routes())
         .merge(crate::living::pages::routes())
+        // An unknown address is answered inside the session layers, so its
+        // error page keeps the signed-in person's navigation.
+        .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(middleware::from_fn_with_state(state.clone(), auth::csrf::verify))
         .layer(middleware::from_fn_with_state(state.clone(), crate::web::remember_viewer))
         .layer(sessions)

@@ -235,6 +235,17 @@ struct ErrorPage<'a> {
     info: &'a ErrorInfo,
     request_id: &'a str,
     viewer: Option<&'a ErrorViewer>,
+    /// Where to go from here, most specific first.
+    ways_back: Vec<WayBack>,
+}
+
+/// A link out of an error page.
+#[derive(Debug, Clone, PartialEq)]
+struct WayBack {
+    /// A path on this site, checked (never another site's address).
+    href: String,
+    /// What the link says.
+    label: &'static str,
 }
 
 /// Who was signed in when a page failed, so its error page keeps their
@@ -277,6 +288,7 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     let wanted = request.uri().path_and_query().map(|pq| pq.as_str().to_owned()).unwrap_or_else(|| "/".to_owned());
     let is_get = request.method() == axum::http::Method::GET;
     let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let came_from = came_from(request.headers(), request.uri());
 
     let response = next.run(request).await;
     let status = response.status();
@@ -330,17 +342,95 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         return Redirect::to(&target).into_response();
     }
 
+    let viewer = parts.extensions.get::<ErrorViewer>();
     let page = ErrorPage {
         status: status.as_u16(),
         title: status.canonical_reason().unwrap_or("Error"),
         info: &info,
         request_id: &request_id,
-        viewer: parts.extensions.get::<ErrorViewer>(),
+        viewer,
+        ways_back: ways_back(&wanted, is_get, came_from.as_deref(), viewer),
     };
     let html = page.render().unwrap_or_else(|_| info.message.clone());
     let mut response = (status, Html(html)).into_response();
     copy_retry_after(&parts.headers, response.headers_mut());
     response
+}
+
+/// The page a request came from, when its `Referer` is a page of this site:
+/// the path and query only, so the link can never lead anywhere else.
+/// (Browsers send it only to this site anyway: `Referrer-Policy: same-origin`.)
+fn came_from(headers: &axum::http::HeaderMap, uri: &axum::http::Uri) -> Option<String> {
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    // HTTP/2 carries the host in the request line's authority, HTTP/1.1 in `Host`.
+    let host = uri.authority().map(|a| a.as_str()).or_else(|| headers.get(header::HOST)?.to_str().ok())?;
+    same_site_path(referer, host)
+}
+
+/// The path (and query) of `referer` when it is an address on `host`; `None`
+/// for any other site, a malformed address, or a path that [`safe_next`]
+/// would not follow.
+///
+/// [`safe_next`]: crate::web::safe_next
+fn same_site_path(referer: &str, host: &str) -> Option<String> {
+    let lower = referer.get(..8).map(str::to_ascii_lowercase).unwrap_or_default();
+    let rest = if lower.starts_with("https://") {
+        &referer[8..]
+    } else if lower.starts_with("http://") {
+        &referer[7..]
+    } else {
+        return None;
+    };
+    // The authority ends at the first '/', '?' or '#' (RFC 3986); a user-info
+    // part ("evil.example@host") makes it differ from the host, so it is refused.
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    if host.is_empty() || !authority.eq_ignore_ascii_case(host) {
+        return None;
+    }
+    let path = path.split('#').next().unwrap_or("");
+    let path = match path {
+        "" => "/".to_owned(),
+        p if p.starts_with('?') => format!("/{p}"),
+        p => p.to_owned(),
+    };
+    // One rule for where a link may send people: the one `next=` follows.
+    (crate::web::safe_next(Some(&path)) == path).then_some(path)
+}
+
+/// The meeting (or, for administrators, the paper) a failed address is under,
+/// such as `/meetings/{id}` for `/meetings/{id}/tolerances`; not the address itself.
+fn parent_of(failed: &str, viewer: &ErrorViewer) -> Option<WayBack> {
+    let path = failed.split(['?', '#']).next().unwrap_or("");
+    let mut parts = path.strip_prefix('/')?.splitn(3, '/');
+    let (area, id, rest) = (parts.next()?, parts.next()?, parts.next()?);
+    if rest.is_empty() || uuid::Uuid::parse_str(id).is_err() {
+        return None;
+    }
+    let label = match area {
+        "meetings" => "Back to the meeting",
+        "papers" if viewer.is_admin => "Back to the paper",
+        _ => return None,
+    };
+    Some(WayBack { href: format!("/{area}/{id}"), label })
+}
+
+/// The links an error page offers: the meeting or paper the failed address is
+/// under, the page the request came from, then the home page (and signing in
+/// for someone signed out).
+fn ways_back(failed: &str, is_get: bool, came_from: Option<&str>, viewer: Option<&ErrorViewer>) -> Vec<WayBack> {
+    let parent = viewer.and_then(|v| parent_of(failed, v));
+    let mut rest = vec![WayBack { href: "/".to_owned(), label: "Go to the home page" }];
+    if viewer.is_none() {
+        rest.push(WayBack { href: "/login".to_owned(), label: "Sign in" });
+    }
+    // Going "back" to the address that just failed to load would fail again;
+    // a page already offered keeps its own, plainer name.
+    let back = came_from
+        .filter(|from| !(is_get && *from == failed))
+        .filter(|from| parent.iter().chain(&rest).all(|l| l.href != *from))
+        .map(|from| WayBack { href: from.to_owned(), label: "Go back to the page you came from" });
+    parent.into_iter().chain(back).chain(rest).collect()
 }
 
 fn copy_retry_after(from: &axum::http::HeaderMap, to: &mut axum::http::HeaderMap) {
@@ -403,6 +493,96 @@ mod tests {
         let response = AppError::from(sqlx::Error::Database(Box::new(Pg(code)))).into_response();
         let retry = response.headers().get(header::RETRY_AFTER).map(|v| v.to_str().unwrap().to_owned());
         (response.status(), response.extensions().get::<ErrorInfo>().unwrap().clone(), retry)
+    }
+
+    const MEETING: &str = "/meetings/0b7f7c0e-3f1c-4c55-9d5e-2f8a1c9b6a10";
+
+    fn viewer(is_admin: bool) -> ErrorViewer {
+        ErrorViewer { name: "Ada".into(), is_admin }
+    }
+
+    fn hrefs(links: &[WayBack]) -> Vec<(&str, &str)> {
+        links.iter().map(|l| (l.href.as_str(), l.label)).collect()
+    }
+
+    #[test]
+    fn only_a_page_of_this_site_is_a_way_back() {
+        let host = "standardise.example:3000";
+        let cases: [(&str, Option<&str>); 16] = [
+            ("http://standardise.example:3000/meetings/1?tab=2", Some("/meetings/1?tab=2")),
+            ("https://standardise.example:3000/papers#scripts", Some("/papers")),
+            ("HTTP://Standardise.Example:3000", Some("/")),
+            ("http://standardise.example:3000?x=1", Some("/?x=1")),
+            ("http://evil.example/meetings/1", None),
+            ("http://standardise.example:3001/", None),
+            ("http://standardise.example/", None),
+            ("http://standardise.example:3000.evil.example/", None),
+            ("http://evil.example@standardise.example:3000/", None),
+            ("http://standardise.example:3000@evil.example/", None),
+            ("http://standardise.example:3000//evil.example/", None),
+            ("http://standardise.example:3000/\\evil.example/", None),
+            ("javascript:alert(1)", None),
+            ("//standardise.example:3000/meetings", None),
+            ("/meetings", None),
+            ("", None),
+        ];
+        for (referer, expected) in cases {
+            assert_eq!(same_site_path(referer, host).as_deref(), expected, "{referer}");
+        }
+        assert_eq!(same_site_path("http:///x", ""), None, "no host, no way back");
+    }
+
+    #[test]
+    fn the_referer_is_read_from_the_request() {
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(header::HOST, HeaderValue::from_static("127.0.0.1:3000"));
+        headers.insert(header::REFERER, HeaderValue::from_static("http://127.0.0.1:3000/meetings"));
+        let uri: axum::http::Uri = "/meetings/x/close".parse().unwrap();
+        assert_eq!(came_from(&headers, &uri).as_deref(), Some("/meetings"));
+        headers.insert(header::REFERER, HeaderValue::from_static("http://evil.example/meetings"));
+        assert_eq!(came_from(&headers, &uri), None);
+        headers.remove(header::REFERER);
+        assert_eq!(came_from(&headers, &uri), None);
+    }
+
+    #[test]
+    fn an_error_under_a_meeting_leads_back_to_it() {
+        let failed = format!("{MEETING}/tolerances");
+        let from = format!("{MEETING}/dashboard");
+        assert_eq!(
+            hrefs(&ways_back(&failed, false, Some(&from), Some(&viewer(false)))),
+            [(MEETING, "Back to the meeting"), (from.as_str(), "Go back to the page you came from"), ("/", "Go to the home page")]
+        );
+        // The meeting page itself is offered once.
+        assert_eq!(
+            hrefs(&ways_back(&failed, false, Some(MEETING), Some(&viewer(false)))),
+            [(MEETING, "Back to the meeting"), ("/", "Go to the home page")]
+        );
+        // Not the address that failed, and not for a path that is not a meeting's.
+        assert_eq!(hrefs(&ways_back(MEETING, true, None, Some(&viewer(false)))), [("/", "Go to the home page")]);
+        assert_eq!(hrefs(&ways_back("/meetings/new/x", true, None, Some(&viewer(true)))), [("/", "Go to the home page")]);
+        let paper = "/papers/0b7f7c0e-3f1c-4c55-9d5e-2f8a1c9b6a10";
+        assert_eq!(ways_back(&format!("{paper}/scripts/bulk"), false, None, Some(&viewer(true)))[0].href, paper);
+        assert_eq!(ways_back(&format!("{paper}/scripts/bulk"), false, None, Some(&viewer(false)))[0].href, "/");
+    }
+
+    #[test]
+    fn going_back_to_the_address_that_failed_is_not_offered() {
+        let failed = "/meetings?page=2";
+        assert_eq!(hrefs(&ways_back(failed, true, Some(failed), Some(&viewer(false)))), [("/", "Go to the home page")]);
+        // After a form posted to the address of its own page, that page is the way back.
+        assert_eq!(ways_back("/meetings", false, Some("/meetings"), Some(&viewer(false)))[0].href, "/meetings");
+    }
+
+    #[test]
+    fn someone_signed_out_is_offered_the_home_page_and_signing_in() {
+        assert_eq!(hrefs(&ways_back("/login", false, Some("/login"), None)), [("/", "Go to the home page"), ("/login", "Sign in")]);
+        assert_eq!(
+            hrefs(&ways_back("/no/such/page", true, Some("/help?x=1"), None)),
+            [("/help?x=1", "Go back to the page you came from"), ("/", "Go to the home page"), ("/login", "Sign in")]
+        );
+        // No meeting link for someone signed out: they cannot open it.
+        assert_eq!(ways_back(&format!("{MEETING}/tolerances"), false, Some("/"), None).len(), 2);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{
-    ScriptId, paper, save_all,
+    ScriptId, bulk_refusal, paper, save_all, save_bulk,
     store::{self, ScriptView},
     upload::{self, FileUpload, ResponseUpload, ScriptUpload},
 };
@@ -176,12 +176,12 @@ async fn upload_scripts(
         }
     }
     let bytes = bytes.filter(|b| !b.is_empty()).ok_or_else(|| AppError::invalid("Choose a CSV or ZIP file to upload."))?;
-    let uploads = if upload::is_zip(&bytes) { upload::parse_zip(&bytes) } else { upload::parse_csv(&bytes) }
-        .map_err(|e| AppError::Invalid { message: "Nothing was saved: the file has a problem.".into(), details: vec![e] })?;
-    let saved = save_all(&state.db, &paper, &uploads).await.map_err(|e| match e {
-        AppError::Invalid { message, .. } | AppError::Conflict(message) => {
-            AppError::Invalid { message: "Nothing was saved: the file has a problem.".into(), details: vec![message] }
-        }
+    let questions: Vec<String> = paper.scheme.questions.iter().map(|q| q.number.clone()).collect();
+    let bulk = if upload::is_zip(&bytes) { upload::parse_zip(&bytes, &questions) } else { upload::parse_csv(&bytes, &questions) }
+        .map_err(|e| bulk_refusal(e.into()))?;
+    let saved = save_bulk(&state.db, &paper, &bulk).await.map_err(|e| match e {
+        // Two uploads of the same candidate at the same moment: the database's unique key decides.
+        AppError::Conflict(message) => bulk_refusal(message.into()),
         other => other,
     })?;
     let responses: usize = saved.iter().map(|s| s.responses.len()).sum();

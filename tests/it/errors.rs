@@ -120,3 +120,13 @@ async fn nul_in_a_page_form_is_an_html_422_page_and_in_the_api_a_json_422() {
     assert_eq!(body["error"]["message"], "Text cannot contain the NUL character.");
     assert_eq!(app.count("scripts").await, scripts, "nothing saved");
 }
+
+#[tokio::test]
+async fn an_unknown_page_keeps_the_signed_in_navigation() {
+    let app = spawn_app().await;
+    let admin = app.admin_client().await;
+    let r = admin.get("/no/such/page").await;
+    assert_eq!(r.status(), 404);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("aria-label=\"Main\"") && body.contains("/meetings"), "the navigation stays: {body}");
+}

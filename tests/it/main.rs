@@ -15,6 +15,7 @@ mod dashboard;
 mod database;
 mod demo;
 mod edge;
+mod error_pages;
 mod errors;
 mod health;
 mod living;
