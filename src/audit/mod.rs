@@ -7,12 +7,18 @@
 //! account (created, deactivated, passwords, API tokens); the last two are listed
 //! for administrators on `/admin/audit`.
 
-use serde::Serialize;
+mod meeting_log;
+pub mod view;
+pub mod words;
+
 use serde_json::Value;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+pub use self::meeting_log::{
+    Filter, LogPerson, LogResponse, Logged, MEETING_PAGE_SIZE, MeetingPage, list, names, page as meeting_page, to_csv,
+};
 use crate::{error::AppError, meetings::MeetingId, papers::PaperId, users::UserId};
 
 /// Who makes a change: the person signed in. A type of its own rather than a
@@ -103,71 +109,6 @@ pub async fn record(db: impl PgExecutor<'_>, e: Entry<'_>) -> Result<(), AppErro
     Ok(())
 }
 
-/// An entry as read back, with names for people.
-#[derive(Debug, Clone, Serialize)]
-pub struct Logged {
-    /// Sequence number.
-    pub id: i64,
-    /// When.
-    #[serde(with = "time::serde::rfc3339")]
-    pub at: OffsetDateTime,
-    /// Who (email).
-    pub actor: Option<String>,
-    /// What.
-    pub action: String,
-    /// Which response.
-    pub response_id: Option<Uuid>,
-    /// Candidate and question of that response, e.g. "0001 / 02".
-    pub response_label: Option<String>,
-    /// Whose mark (email).
-    pub subject: Option<String>,
-    /// Before.
-    pub old_value: Option<Value>,
-    /// After.
-    pub new_value: Option<Value>,
-    /// Why.
-    pub reason: Option<String>,
-}
-
-/// The whole log of a meeting, oldest first (one query).
-pub async fn list(db: impl PgExecutor<'_>, meeting_id: MeetingId) -> Result<Vec<Logged>, AppError> {
-    Ok(sqlx::query_as!(
-        Logged,
-        r#"SELECT a.id, a.at, actor.email AS "actor?", a.action, a.response_id,
-                s.candidate || ' / ' || q.number AS "response_label?", subject.email AS "subject?",
-                a.old_value, a.new_value, a.reason
-         FROM audit_log a
-         LEFT JOIN users actor ON actor.id = a.actor_id
-         LEFT JOIN users subject ON subject.id = a.subject_id
-         LEFT JOIN responses r ON r.id = a.response_id
-         LEFT JOIN scripts s ON s.id = r.script_id
-         LEFT JOIN questions q ON q.id = r.question_id
-         WHERE a.meeting_id = $1 ORDER BY a.id"#,
-        meeting_id as MeetingId,
-    )
-    .fetch_all(db)
-    .await?)
-}
-
-/// The log as CSV, for the board's records (every cell spreadsheet-safe).
-pub fn to_csv(entries: &[Logged]) -> Result<Vec<u8>, AppError> {
-    let header = ["id", "at", "actor", "action", "response", "examiner", "old", "new", "reason"].map(str::to_owned).to_vec();
-    let rows = std::iter::once(header).chain(entries.iter().map(|e| {
-        vec![
-            e.id.to_string(),
-            e.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-            e.actor.clone().unwrap_or_default(),
-            e.action.clone(),
-            e.response_label.clone().unwrap_or_default(),
-            e.subject.clone().unwrap_or_default(),
-            e.old_value.as_ref().map(Value::to_string).unwrap_or_default(),
-            e.new_value.as_ref().map(Value::to_string).unwrap_or_default(),
-            e.reason.clone().unwrap_or_default(),
-        ]
-    }));
-    crate::dashboard::export::to_csv(&rows.collect::<Vec<_>>())
-}
-
 /// An account- or paper-level entry as administrators read it on `/admin/audit`.
 #[derive(Debug, Clone)]
 pub struct AdminLogged {
@@ -195,7 +136,7 @@ pub struct AdminLogged {
     pub reason: Option<String>,
 }
 
-/// Which page of the administrators' log to show.
+/// Which page of a log to show (the administrators' or a meeting's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
     /// The newest entries.

@@ -3,8 +3,9 @@
 //! deviations need a definitive mark; what cannot be computed is `None`.
 
 use crate::stats::{
-    self, ExaminerStats, MarkPair, ResponseSummary, discussion_order, discussion_reason, examiner_stats, icc_a1_complete_units,
-    krippendorff_alpha_interval, pass_rates, quadratic_weighted_kappa, suggested_tolerance, summarise_response,
+    self, ExaminerStats, MarkPair, ResponseSummary, SuggestionDrivers, discussion_order, discussion_reason, examiner_stats,
+    icc_a1_complete_units, krippendorff_alpha_interval, mean, pass_rates, quadratic_weighted_kappa, sd, suggested_tolerance,
+    suggestion_drivers, summarise_response, within_tolerance,
 };
 
 use super::data::{Def, MeetingData};
@@ -52,8 +53,28 @@ pub struct QuestionStats {
     pub n_responses: usize,
     /// Submitted marks on them.
     pub n_marks: usize,
+    /// Mean of those marks.
+    pub mean_mark: Option<f64>,
+    /// Their sample SD.
+    pub sd_mark: Option<f64>,
+    /// Submitted marks with a definitive mark to compare with.
+    pub n_compared: usize,
+    /// Mean of mark − definitive mark over them (negative: the panel is severe).
+    pub mean_deviation: Option<f64>,
+    /// Sample SD of those deviations.
+    pub sd_deviation: Option<f64>,
+    /// Mean of |mark − definitive mark|.
+    pub mean_abs_deviation: Option<f64>,
+    /// Share of them within the question's tolerance.
+    pub within_rate: Option<f64>,
+    /// Responses marked by two examiners or more (what α can pair; none: no α).
+    pub pairable: usize,
+    /// Responses marked by every examiner (all ICC can use: it allows no gap).
+    pub complete: usize,
     /// The smallest tolerance that would put 90% of marks within it.
     pub suggested: Option<i32>,
+    /// Who that suggestion rests on (same rule, same marks).
+    pub drivers: Option<SuggestionDrivers>,
     /// Share of marks each candidate tolerance would pass.
     pub pass_rates: Vec<(i32, f64)>,
 }
@@ -87,7 +108,9 @@ pub fn compute(data: &MeetingData) -> MeetingStats {
         unit_of[i] = units[r.question].len();
         units[r.question].push(vec![None; ne]);
     }
-    let mut deviations: Vec<Vec<i32>> = vec![Vec::new(); nq];
+    // Per question: (examiner, mark − definitive mark), so a suggestion can name who drives it.
+    let mut deviations: Vec<Vec<(usize, i32)>> = vec![Vec::new(); nq];
+    let mut marks_of: Vec<Vec<f64>> = vec![Vec::new(); nq];
 
     for c in &data.cells {
         if !c.submitted {
@@ -99,6 +122,7 @@ pub fn compute(data: &MeetingData) -> MeetingStats {
         let q = &data.questions[r.question];
         by_response[c.response].push((c.mark, c.level));
         units[r.question][unit_of[c.response]][c.examiner] = Some(f64::from(c.mark));
+        marks_of[r.question].push(f64::from(c.mark));
         if let Some(d) = data.definitive[c.response] {
             pairs[c.examiner].push(MarkPair {
                 question: r.question,
@@ -108,7 +132,7 @@ pub fn compute(data: &MeetingData) -> MeetingStats {
                 definitive_level: d.level,
                 tolerance: q.tolerance,
             });
-            deviations[r.question].push(c.mark - d.mark);
+            deviations[r.question].push((c.examiner, c.mark - d.mark));
         }
     }
 
@@ -153,15 +177,30 @@ pub fn compute(data: &MeetingData) -> MeetingStats {
 
     let questions = (0..nq)
         .map(|q| {
-            let suggested = suggested_tolerance(&deviations[q]);
-            let up_to = suggested.unwrap_or(0).max(data.questions[q].tolerance).saturating_add(2);
+            let devs: Vec<i32> = deviations[q].iter().map(|&(_, d)| d).collect();
+            let as_f64: Vec<f64> = devs.iter().map(|&d| f64::from(d)).collect();
+            let abs: Vec<f64> = as_f64.iter().map(|d| d.abs()).collect();
+            let tolerance = data.questions[q].tolerance;
+            let within = devs.iter().filter(|&&d| within_tolerance(d, tolerance)).count();
+            let suggested = suggested_tolerance(&devs);
+            let up_to = suggested.unwrap_or(0).max(tolerance).saturating_add(2);
             QuestionStats {
                 alpha: krippendorff_alpha_interval(&units[q]),
                 icc: icc_a1_complete_units(&units[q]),
                 n_responses: units[q].len(),
                 n_marks: units[q].iter().map(|u| u.iter().flatten().count()).sum(),
+                mean_mark: mean(&marks_of[q]),
+                sd_mark: sd(&marks_of[q]),
+                n_compared: devs.len(),
+                mean_deviation: mean(&as_f64),
+                sd_deviation: sd(&as_f64),
+                mean_abs_deviation: mean(&abs),
+                within_rate: (!devs.is_empty()).then(|| within as f64 / devs.len() as f64),
+                pairable: units[q].iter().filter(|u| u.iter().flatten().count() >= 2).count(),
+                complete: units[q].iter().filter(|u| !u.is_empty() && u.iter().all(Option::is_some)).count(),
                 suggested,
-                pass_rates: pass_rates(&deviations[q], up_to),
+                drivers: suggestion_drivers(&deviations[q]),
+                pass_rates: pass_rates(&devs, up_to),
             }
         })
         .collect();
@@ -248,6 +287,13 @@ mod tests {
         assert!(q.alpha.is_some());
         // Deviations: 0, -2, +2, 0, 0 → 90% within 2.
         assert_eq!(q.suggested, Some(2));
+        assert_eq!((q.n_compared, q.mean_deviation, q.mean_abs_deviation), (5, Some(0.0), Some(0.8)));
+        assert_eq!(q.within_rate, Some(0.6), "0, 0, 0 within ±1; −2 and +2 not");
+        assert_eq!((q.pairable, q.complete), (3, 2), "response 1 lacks examiner 2's submitted mark");
+        assert_eq!(q.mean_mark, Some(41.0 / 8.0));
+        let drivers = q.drivers.as_ref().unwrap();
+        assert_eq!(drivers.setters, vec![(1, 1), (2, 1)], "examiners 1 (−2) and 2 (+2) set ±2");
+        assert!(drivers.lowered_without.is_empty(), "neither alone holds it up");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod compute;
 pub mod data;
+pub mod explain;
 pub mod export;
 pub mod pages;
 pub mod svg;

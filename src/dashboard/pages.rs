@@ -19,7 +19,7 @@ use super::{
 use crate::{
     error::AppError,
     meetings::{
-        MeetingId,
+        MeetingId, MeetingState,
         access::{InMeeting, Overseer, Principal},
         store as meetings_store,
     },
@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/{id}/events", get(get_events))
         .route("/meetings/{id}/export/marks.csv", get(export_marks))
         .route("/meetings/{id}/export/examiners.csv", get(export_examiners))
+        .route("/meetings/{id}/export/questions.csv", get(export_questions))
         .route("/meetings/{id}/export/every-mark.csv", get(export_every_mark))
         .route("/meetings/{id}/export/meeting.xlsx", get(export_workbook))
         .route("/meetings/{id}/tolerances/{number}/adopt", post(adopt_tolerance))
@@ -60,11 +61,19 @@ struct LivePart {
 struct ReportPage {
     ctx: PageCtx,
     v: DashboardView,
+    /// The meeting's principal examiner, "Name (email)".
+    pe: String,
+    /// When the report was made, e.g. "2025-01-14 15:02 UTC".
+    produced: String,
 }
 
 async fn view(state: &AppState, access: crate::meetings::access::Access, filters: Filters) -> Result<DashboardView, AppError> {
+    // Tolerances are final once the meeting closes, and fixed once qualification
+    // opens (examiners are judged against them): no adopt button can act then.
+    let tolerances_can_change =
+        access.meeting.state != MeetingState::Closed && !crate::qualification::store::is_open(&state.db, access.meeting_id()).await?;
     let (data, stats) = figures(state, &access).await?;
-    Ok(build_view(access.meeting, access.role, filters, &data, &stats))
+    Ok(build_view(access.meeting, access.role, filters, tolerances_can_change, &data, &stats))
 }
 
 async fn show_dashboard(
@@ -90,7 +99,12 @@ async fn show_report(
     InMeeting(access, ..): InMeeting<Overseer>,
     ctx: PageCtx,
 ) -> Result<impl IntoResponse, AppError> {
-    render(&ReportPage { ctx, v: view(&state, access, Filters::default()).await? })
+    let people = meetings_store::participants(&state.db, access.meeting_id()).await?;
+    let pe = people.iter().find(|p| p.role == "pe").map(|p| format!("{} ({})", p.name, p.email)).unwrap_or_else(|| "none".into());
+    let produced = time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC"))
+        .map_err(|e| AppError::Internal(e.into()))?;
+    render(&ReportPage { ctx, v: view(&state, access, Filters::default()).await?, pe, produced })
 }
 
 /// A file download with its type and name.
@@ -113,6 +127,11 @@ async fn export_marks(State(state): State<AppState>, InMeeting(access, ..): InMe
 async fn export_examiners(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<Response, AppError> {
     let (data, stats) = figures(&state, &access).await?;
     download(export::to_csv(&export::examiner_rows(&data, &stats))?, "text/csv; charset=utf-8", "examiners.csv")
+}
+
+async fn export_questions(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<Response, AppError> {
+    let (data, stats) = figures(&state, &access).await?;
+    download(export::to_csv(&export::question_rows(&data, &stats))?, "text/csv; charset=utf-8", "questions.csv")
 }
 
 async fn export_every_mark(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<Response, AppError> {
@@ -141,9 +160,15 @@ async fn adopt_tolerance(
     })?;
     let paper = crate::scripts::paper(&state.db, access.meeting.paper_id).await?;
     let (question_id, _) = paper.question(&number).ok_or_else(|| AppError::not_found(format!("Question {number}")))?;
-    crate::transact!(&state.db, |tx| {
+    let back = Redirect::to(&format!("/meetings/{}/dashboard#questions", access.meeting_id()));
+    match crate::transact!(&state.db, |tx| {
         meetings_store::set_tolerance(tx, access.meeting_id(), question_id, suggested, access.user.actor()).await
-    })?;
-    flash(&session, format!("Question {number}: tolerance set to ±{suggested}, as the panel's marks suggest.")).await?;
-    Ok(Redirect::to(&format!("/meetings/{}/dashboard#questions", access.meeting_id())))
+    }) {
+        Ok(()) => flash(&session, format!("Question {number}: tolerance set to ±{suggested}, as the panel's marks suggest.")).await?,
+        // A page opened before the meeting closed (or qualification opened) still
+        // shows the button: say why nothing changed, on the dashboard, not a bare 409.
+        Err(AppError::Conflict(why)) => flash(&session, format!("Question {number}: the tolerance was not changed. {why}")).await?,
+        Err(e) => return Err(e),
+    }
+    Ok(back)
 }

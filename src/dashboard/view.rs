@@ -6,6 +6,7 @@ use serde::Deserialize;
 use super::{
     compute::{MIN_KAPPA_N, MeetingStats},
     data::{GridCell, MeetingData},
+    explain::{Fig, Gap, Notes, SuggestionWords, suggestion_words},
     svg::strip_plot,
 };
 use crate::{
@@ -75,12 +76,12 @@ pub struct RowView {
     pub(super) response_id: ResponseId,
     pub(super) candidate: String,
     pub(super) question: String,
-    pub(super) definitive: String,
+    pub(super) definitive: Fig,
     pub(super) n: usize,
-    pub(super) mean: String,
-    pub(super) sd: String,
-    pub(super) spread: String,
-    pub(super) outside: String,
+    pub(super) mean: Fig,
+    pub(super) sd: Fig,
+    pub(super) spread: Fig,
+    pub(super) outside: Fig,
     pub(super) rank: usize,
     pub(super) plot: String,
     pub(super) cells: Vec<CellView>,
@@ -107,11 +108,11 @@ pub struct ExaminerView {
     pub(super) email: String,
     pub(super) n: usize,
     pub(super) drafts: usize,
-    pub(super) mean_deviation: String,
-    pub(super) mean_abs_deviation: String,
-    pub(super) within: String,
-    pub(super) level_agreement: String,
-    pub(super) kappa: Vec<String>,
+    pub(super) mean_deviation: Fig,
+    pub(super) mean_abs_deviation: Fig,
+    pub(super) within: Fig,
+    pub(super) level_agreement: Fig,
+    pub(super) kappa: Vec<Fig>,
     pub(super) flags: Vec<(String, String)>,
 }
 
@@ -120,11 +121,18 @@ pub struct QuestionView {
     pub(super) number: String,
     pub(super) max_mark: i32,
     pub(super) tolerance: i32,
-    pub(super) alpha: String,
-    pub(super) icc: String,
+    pub(super) alpha: Fig,
+    pub(super) icc: Fig,
     pub(super) n_responses: usize,
     pub(super) n_marks: usize,
+    pub(super) n_compared: usize,
+    pub(super) mean_deviation: Fig,
+    pub(super) within: Fig,
     pub(super) suggested: Option<i32>,
+    /// "–" with its note when there is no suggestion.
+    pub(super) no_suggestion: Fig,
+    /// Who sets the suggestion, and whether one examiner alone holds it up.
+    pub(super) words: SuggestionWords,
     pub(super) pass_rates: Vec<(i32, String)>,
 }
 
@@ -134,6 +142,9 @@ pub struct DashboardView {
     pub(super) filters: Filters,
     pub(super) query: String,
     pub(super) is_pe: bool,
+    /// The tolerances may still change: the meeting is not closed and
+    /// qualification has not opened (examiners are judged against them then).
+    pub(super) tolerances_can_change: bool,
     pub(super) columns: Vec<ColumnView>,
     pub(super) rows: Vec<RowView>,
     pub(super) discuss: Vec<DiscussView>,
@@ -145,22 +156,34 @@ pub struct DashboardView {
     pub(super) pages: usize,
     pub(super) total_examiners: usize,
     pub(super) marks_in: usize,
+    /// Why figures are missing, once per table.
+    pub(super) matrix_notes: Notes,
+    pub(super) response_notes: Notes,
+    pub(super) examiner_notes: Notes,
+    pub(super) question_notes: Notes,
 }
 
-fn f2(x: Option<f64>) -> String {
-    x.map(|v| format!("{v:.2}")).unwrap_or_else(|| "–".into())
+fn f2(x: f64) -> String {
+    format!("{x:.2}")
 }
 
-fn signed(x: Option<f64>) -> String {
-    x.map(|v| format!("{v:+.2}")).unwrap_or_else(|| "–".into())
+fn signed(x: f64) -> String {
+    format!("{x:+.2}")
 }
 
-fn pct(x: Option<f64>) -> String {
-    x.map(|v| format!("{:.0}%", v * 100.0)).unwrap_or_else(|| "–".into())
+fn pct(x: f64) -> String {
+    format!("{:.0}%", x * 100.0)
 }
 
 /// Builds the view from the figures; pure apart from its inputs.
-pub fn build_view(meeting: Meeting, role: Role, filters: Filters, data: &MeetingData, stats: &MeetingStats) -> DashboardView {
+pub fn build_view(
+    meeting: Meeting,
+    role: Role,
+    filters: Filters,
+    tolerances_can_change: bool,
+    data: &MeetingData,
+    stats: &MeetingStats,
+) -> DashboardView {
     // Which examiners, in which order, on which page.
     let team: Option<UserId> = filters.team.as_deref().and_then(|t| t.parse().ok());
     let mut chosen: Vec<usize> = (0..data.examiners.len())
@@ -199,7 +222,9 @@ pub fn build_view(meeting: Meeting, role: Role, filters: Filters, data: &Meeting
         }
     }
     let mut marks_in = 0;
-    let rows = (0..data.responses.len())
+    let mut matrix_notes = Notes::new("matrix");
+    let mut response_notes = Notes::new("responses");
+    let rows: Vec<RowView> = (0..data.responses.len())
         .filter(|&i| keep(i))
         .map(|i| {
             let r = &data.responses[i];
@@ -234,21 +259,21 @@ pub fn build_view(meeting: Meeting, role: Role, filters: Filters, data: &Meeting
                 })
                 .collect();
             let marks: Vec<i32> = data.cells.iter().filter(|c| c.response == i && c.submitted).map(|c| c.mark).collect();
+            let shown = |d: super::data::Def| format!("{}{}", d.mark, d.level.map(|l| format!(" (L{l})")).unwrap_or_default());
+            // The matrix and the responses table are apart on the page: each explains its own "–".
+            let definitive = matrix_notes.add(Fig::of(def, shown, Gap::NoDefinitive));
+            let none_or_one = if s.summary.n == 0 { Gap::NoMarks } else { Gap::OneMark };
+            let mut n = |fig| response_notes.add(fig);
             RowView {
                 response_id: r.id,
                 candidate: r.candidate.clone(),
                 question: q.number.clone(),
-                definitive: def
-                    .map(|d| format!("{}{}", d.mark, d.level.map(|l| format!(" (L{l})")).unwrap_or_default()))
-                    .unwrap_or_else(|| "–".into()),
+                definitive,
                 n: s.summary.n,
-                mean: f2(s.summary.mean),
-                sd: f2(s.summary.sd),
-                spread: match (s.summary.min, s.summary.max) {
-                    (Some(a), Some(b)) => format!("{a}–{b}"),
-                    _ => "–".into(),
-                },
-                outside: s.summary.outside_tolerance.map(|o| o.to_string()).unwrap_or_else(|| "–".into()),
+                mean: n(Fig::of(s.summary.mean, f2, Gap::NoMarks)),
+                sd: n(Fig::of(s.summary.sd, f2, none_or_one)),
+                spread: n(Fig::of(s.summary.min.zip(s.summary.max), |(a, b)| format!("{a}–{b}"), Gap::NoMarks)),
+                outside: n(Fig::of(s.summary.outside_tolerance, |o| o.to_string(), Gap::NoDefinitive)),
                 rank: s.rank,
                 plot: strip_plot(&marks, q.max_mark, &q.levels, def.map(|d| d.mark), q.tolerance),
                 cells,
@@ -260,7 +285,7 @@ pub fn build_view(meeting: Meeting, role: Role, filters: Filters, data: &Meeting
         .map(|&e| ColumnView {
             name: data.examiners[e].name.clone(),
             email: data.examiners[e].email.clone(),
-            deviation: signed(stats.examiners[e].stats.mean_deviation),
+            deviation: stats.examiners[e].stats.mean_deviation.map(signed).unwrap_or_default(),
             flagged: !stats.examiners[e].stats.flags.is_empty(),
         })
         .collect();
@@ -275,38 +300,51 @@ pub fn build_view(meeting: Meeting, role: Role, filters: Filters, data: &Meeting
             reason: stats.responses[i].reason.clone(),
         })
         .collect();
+    let mut examiner_notes = Notes::new("examiners");
     let examiners = shown
         .iter()
         .map(|&e| {
             let s = &stats.examiners[e];
+            let mut n = |fig| examiner_notes.add(fig);
+            let levels_gap = if s.stats.n == 0 { Gap::NotCompared } else { Gap::NoLevels };
             ExaminerView {
                 name: data.examiners[e].name.clone(),
                 email: data.examiners[e].email.clone(),
                 n: s.stats.n,
                 drafts: s.drafts,
-                mean_deviation: signed(s.stats.mean_deviation),
-                mean_abs_deviation: f2(s.stats.mean_abs_deviation),
-                within: pct(s.stats.within_tolerance_rate),
-                level_agreement: pct(s.stats.level_agreement_rate),
-                kappa: s.kappa.iter().map(|(k, n)| if *n < MIN_KAPPA_N { "n too small".into() } else { f2(*k) }).collect(),
+                mean_deviation: n(Fig::of(s.stats.mean_deviation, signed, Gap::NotCompared)),
+                mean_abs_deviation: n(Fig::of(s.stats.mean_abs_deviation, f2, Gap::NotCompared)),
+                within: n(Fig::of(s.stats.within_tolerance_rate, pct, Gap::NotCompared)),
+                level_agreement: n(Fig::of(s.stats.level_agreement_rate, pct, levels_gap)),
+                kappa: s.kappa.iter().map(|&(k, count)| n(kappa_fig(k, count))).collect(),
                 flags: s.stats.flags.iter().zip(&s.flag_reasons).map(|(f, r)| (f.label().to_owned(), r.clone())).collect(),
             }
         })
         .collect();
+    let mut question_notes = Notes::new("questions");
     let questions = data
         .questions
         .iter()
         .zip(&stats.questions)
-        .map(|(q, s)| QuestionView {
-            number: q.number.clone(),
-            max_mark: q.max_mark,
-            tolerance: q.tolerance,
-            alpha: f2(s.alpha),
-            icc: f2(s.icc),
-            n_responses: s.n_responses,
-            n_marks: s.n_marks,
-            suggested: s.suggested,
-            pass_rates: s.pass_rates.iter().map(|(t, r)| (*t, pct(Some(*r)))).collect(),
+        .map(|(q, s)| {
+            let mut n = |fig| question_notes.add(fig);
+            let name = |e: usize| data.examiners.get(e).map(|x| x.name.clone()).unwrap_or_default();
+            QuestionView {
+                number: q.number.clone(),
+                max_mark: q.max_mark,
+                tolerance: q.tolerance,
+                alpha: n(Fig::of(s.alpha, f2, if s.pairable == 0 { Gap::AlphaFew } else { Gap::NoVariation })),
+                icc: n(icc_fig(s.icc, s.complete, data.examiners.len())),
+                n_responses: s.n_responses,
+                n_marks: s.n_marks,
+                n_compared: s.n_compared,
+                mean_deviation: n(Fig::of(s.mean_deviation, signed, Gap::NoneCompared)),
+                within: n(Fig::of(s.within_rate, pct, Gap::NoneCompared)),
+                suggested: s.suggested,
+                no_suggestion: n(Fig::of(s.suggested, |t| format!("±{t}"), Gap::NoneCompared)),
+                words: s.drivers.as_ref().map(|d| suggestion_words(d, name)).unwrap_or_default(),
+                pass_rates: s.pass_rates.iter().map(|(t, r)| (*t, pct(*r))).collect(),
+            }
         })
         .collect();
     let mut teams: Vec<(UserId, String)> = data
@@ -320,6 +358,7 @@ pub fn build_view(meeting: Meeting, role: Role, filters: Filters, data: &Meeting
         query: filters.query(),
         meeting,
         is_pe: role == Role::Pe,
+        tolerances_can_change,
         filters,
         columns,
         rows,
@@ -332,5 +371,22 @@ pub fn build_view(meeting: Meeting, role: Role, filters: Filters, data: &Meeting
         pages,
         total_examiners,
         marks_in,
+        matrix_notes,
+        response_notes,
+        examiner_notes,
+        question_notes,
     }
+}
+
+/// κ, or why not: too few marks compared, or marks that leave it 0/0.
+pub fn kappa_fig(kappa: Option<f64>, n: usize) -> Fig {
+    let gap = if n < MIN_KAPPA_N { Gap::KappaFew { n } } else { Gap::KappaUndefined };
+    Fig::of(kappa.filter(|_| n >= MIN_KAPPA_N), f2, gap)
+}
+
+/// ICC(A,1), or why not: too few responses marked by every examiner (or too few
+/// examiners), or marks that do not vary.
+pub fn icc_fig(icc: Option<f64>, complete: usize, examiners: usize) -> Fig {
+    let gap = if complete < 2 || examiners < 2 { Gap::IccFew { complete, examiners } } else { Gap::NoVariation };
+    Fig::of(icc, f2, gap)
 }

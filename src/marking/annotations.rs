@@ -201,7 +201,16 @@ mod tests {
         assert!(check(vec![on_text(AnnotationKind::Cross, 5, 5)], &t).is_err(), "an empty passage");
         let both = Annotation { page: Some(1), x: Some(0.5), y: Some(0.5), ..on_text(AnnotationKind::Tick, 0, 3) };
         assert!(check(vec![both], &t).unwrap_err().contains("anchored twice"));
-        let scan = Annotation { kind: AnnotationKind::Tick, start: None, end: None, page: Some(1), x: Some(0.2), y: Some(0.3), label: None, text: None };
+        let scan = Annotation {
+            kind: AnnotationKind::Tick,
+            start: None,
+            end: None,
+            page: Some(1),
+            x: Some(0.2),
+            y: Some(0.3),
+            label: None,
+            text: None,
+        };
         assert!(check(vec![scan], &t).unwrap_err().contains("no scan"));
     }
 
@@ -209,7 +218,16 @@ mod tests {
     fn positions_lie_on_a_scanned_page() {
         let q = question();
         let t = Target { text: None, scanned: true, question: &q, points: &[] };
-        let at = |page, x, y| Annotation { kind: AnnotationKind::Tick, start: None, end: None, page: Some(page), x: Some(x), y: Some(y), label: None, text: None };
+        let at = |page, x, y| Annotation {
+            kind: AnnotationKind::Tick,
+            start: None,
+            end: None,
+            page: Some(page),
+            x: Some(x),
+            y: Some(y),
+            label: None,
+            text: None,
+        };
         assert!(check(vec![at(1, 0.0, 1.0), at(3, 0.5, 0.25)], &t).is_ok());
         assert!(check(vec![at(0, 0.5, 0.5)], &t).unwrap_err().contains("numbered from 1"));
         assert!(check(vec![at(1, 1.5, 0.5)], &t).unwrap_err().contains("from 0 to 1"));
@@ -224,7 +242,11 @@ mod tests {
         let points = [Point { id, text: "the tone of Source A".into() }];
         let t = Target { text: Some("Some answer text."), scanned: false, question: &q, points: &points };
         let with = |kind, label: &str| Annotation { label: Some(label.into()), ..on_text(kind, 0, 4) };
-        let kept = check(vec![with(AnnotationKind::Ao, "ao2(a)"), with(AnnotationKind::Ao, "AO3"), with(AnnotationKind::Point, &id.to_string())], &t).unwrap();
+        let kept = check(
+            vec![with(AnnotationKind::Ao, "ao2(a)"), with(AnnotationKind::Ao, "AO3"), with(AnnotationKind::Point, &id.to_string())],
+            &t,
+        )
+        .unwrap();
         assert_eq!(kept[0].label.as_deref(), Some("AO2(a)"), "the scheme's spelling");
         assert_eq!(kept[1].label.as_deref(), Some("AO3"), "a per-objective grid's objective counts");
         assert_eq!(kept[2].label.as_deref(), Some("the tone of Source A"), "a point by id is kept by its text");

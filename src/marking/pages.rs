@@ -109,7 +109,11 @@ fn describe(a: &Annotation, text: Option<&str>) -> AnnotationLine {
         (Some(s), Some(e), Some(text), _) => {
             let passage: String = text.chars().skip(s as usize).take((e - s) as usize).collect();
             let passage = passage.split_whitespace().collect::<Vec<_>>().join(" ");
-            if passage.chars().count() > 90 { format!("“{}…”", passage.chars().take(88).collect::<String>()) } else { format!("“{passage}”") }
+            if passage.chars().count() > 90 {
+                format!("“{}…”", passage.chars().take(88).collect::<String>())
+            } else {
+                format!("“{passage}”")
+            }
         }
         (_, _, _, Some(page)) => format!("page {page}, {:.0}% across, {:.0}% down", a.x.unwrap_or(0.0) * 100.0, a.y.unwrap_or(0.0) * 100.0),
         _ => String::new(),
@@ -310,20 +314,36 @@ async fn marking_page(
         (String::new(), None)
     };
     let definitive_fields = definitive.as_ref().map(MarkFields::from_definitive).unwrap_or_default();
-    let may_mark = access.role.marks()
-        && access.meeting.state == MeetingState::Marking
-        && !released
-        && fields.state != Some(MarkState::Submitted);
+    let may_mark =
+        access.role.marks() && access.meeting.state == MeetingState::Marking && !released && fields.state != Some(MarkState::Submitted);
     let mut layers = Vec::new();
     if access.role.marks() && (may_mark || !fields.annotations.is_empty()) {
-        layers.push(Layer { key: "own".into(), name: "Your annotations".into(), colour: 0, editable: may_mark, annotations: fields.annotations.clone() });
+        layers.push(Layer {
+            key: "own".into(),
+            name: "Your annotations".into(),
+            colour: 0,
+            editable: may_mark,
+            annotations: fields.annotations.clone(),
+        });
     }
     if definitive.is_some() {
         let editable = access.role == Role::Pe && access.meeting.state != MeetingState::Closed;
         let name = if editable { "Your annotations (definitive mark)" } else { "The principal examiner's annotations" };
-        layers.push(Layer { key: "definitive".into(), name: name.into(), colour: 1, editable, annotations: definitive_fields.annotations.clone() });
+        layers.push(Layer {
+            key: "definitive".into(),
+            name: name.into(),
+            colour: 1,
+            editable,
+            annotations: definitive_fields.annotations.clone(),
+        });
     } else if access.role == Role::Pe && access.meeting.state != MeetingState::Closed {
-        layers.push(Layer { key: "definitive".into(), name: "Your annotations (definitive mark)".into(), colour: 1, editable: true, annotations: Vec::new() });
+        layers.push(Layer {
+            key: "definitive".into(),
+            name: "Your annotations (definitive mark)".into(),
+            colour: 1,
+            editable: true,
+            annotations: Vec::new(),
+        });
     }
     for (i, m) in marks.iter().enumerate().filter(|(_, m)| m.mark.examiner_id != access.user_id()) {
         layers.push(Layer {
@@ -673,7 +693,16 @@ mod tests {
         };
         let line = describe(&a, Some(text));
         assert_eq!((line.symbol, line.what.as_str(), line.quote.as_str()), ("AO", "AO1: knows why", "“strike failed”"));
-        let on_scan = Annotation { kind: AnnotationKind::Tick, start: None, end: None, page: Some(2), x: Some(0.25), y: Some(0.5), label: None, text: None };
+        let on_scan = Annotation {
+            kind: AnnotationKind::Tick,
+            start: None,
+            end: None,
+            page: Some(2),
+            x: Some(0.25),
+            y: Some(0.5),
+            label: None,
+            text: None,
+        };
         assert_eq!(describe(&on_scan, None).quote, "page 2, 25% across, 50% down");
     }
 }

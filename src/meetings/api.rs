@@ -189,9 +189,11 @@ async fn get_audit(State(state): State<AppState>, InMeeting(access, ..): InMeeti
     Ok(Json(audit::list(&state.db, access.meeting_id()).await?))
 }
 
-/// The audit log as a CSV download (for the pages as well as programs).
+/// The audit log as a CSV download (for the pages as well as programs), each
+/// entry also in plain words.
 pub async fn get_audit_csv(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<Response, AppError> {
-    let csv = audit::to_csv(&audit::list(&state.db, access.meeting_id()).await?)?;
+    let entries = audit::list(&state.db, access.meeting_id()).await?;
+    let csv = audit::to_csv(&entries, &audit::names(&state.db, access.meeting_id()).await?)?;
     let mut response = csv.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));

@@ -19,7 +19,7 @@ use super::{
     store::{self, Assignment, MeetingScript, MeetingSpec, Participant as Person, Progress},
 };
 use crate::{
-    audit::{self, Logged},
+    audit::{self, Filter, view::AuditView},
     auth::extract::{Admin, AuthUser},
     error::AppError,
     marking,
@@ -251,6 +251,33 @@ struct MeetingPage {
     addable: Vec<ScriptSummary>,
     results: Option<(i64, i64)>,
     team: Vec<store::TeamProgress>,
+    /// Qualification has opened: examiners are judged against the tolerances, which no longer change.
+    qualification_open: bool,
+}
+
+/// What "Release all scripts" would do now. Releasing all is all or nothing:
+/// `marking::adjudication::release` refuses while any unreleased practice script
+/// lacks a definitive mark, and releases only practice scripts (a qualification
+/// set is shown to each examiner as they submit it, a seed never).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReleaseAll {
+    /// No practice script is left to release (none, or every one released).
+    Nothing,
+    /// This many unreleased practice scripts still need definitive marks.
+    Waiting(usize),
+    /// This many practice scripts are ready and would all be released.
+    Ready(usize),
+}
+
+/// Decides the release-all button from the scripts' progress (pure).
+fn release_all_state(scripts: &[MeetingScript]) -> ReleaseAll {
+    let unreleased: Vec<&MeetingScript> = scripts.iter().filter(|s| s.purpose == Purpose::Practice && s.released_at.is_none()).collect();
+    let waiting = unreleased.iter().filter(|s| s.definitive < s.responses).count();
+    match (unreleased.len(), waiting) {
+        (0, _) => ReleaseAll::Nothing,
+        (_, 0) => ReleaseAll::Ready(unreleased.len()),
+        (_, w) => ReleaseAll::Waiting(w),
+    }
 }
 
 impl MeetingPage {
@@ -273,6 +300,29 @@ impl MeetingPage {
     fn oversees(&self) -> bool {
         self.role.oversees()
     }
+    /// The release-all button shows only when pressing it would release something.
+    fn release_all_ready(&self) -> Option<usize> {
+        match release_all_state(&self.scripts) {
+            ReleaseAll::Ready(n) if self.is_pe() && self.is_marking() => Some(n),
+            _ => None,
+        }
+    }
+    /// Unreleased practice scripts still without all their definitive marks, while
+    /// they keep the release-all button away.
+    fn release_all_waiting(&self) -> Option<usize> {
+        match release_all_state(&self.scripts) {
+            ReleaseAll::Waiting(n) if self.is_pe() && self.is_marking() => Some(n),
+            _ => None,
+        }
+    }
+    /// A script's own Release button: a practice script, unreleased, with every definitive mark.
+    fn can_release(&self, s: &MeetingScript) -> bool {
+        self.is_pe() && self.is_marking() && s.purpose == Purpose::Practice && s.released_at.is_none() && s.definitive >= s.responses
+    }
+    /// The tolerance form: the principal examiner's, until the meeting closes or qualification opens.
+    fn can_change_tolerances(&self) -> bool {
+        self.is_pe() && !self.is_closed() && !self.qualification_open
+    }
 }
 
 async fn show_meeting(
@@ -293,6 +343,7 @@ async fn show_meeting(
     let tol = store::tolerances(&state.db, id).await?;
     let tolerances = paper.scheme.questions.iter().map(|q| (q.number.clone(), q.max_mark, tol.of(q))).collect();
     let paper_label = format!("{} {} {}", paper.scheme.paper.board, paper.scheme.paper.code, paper.scheme.paper.series);
+    let qualification_open = access.role == Role::Pe && crate::qualification::store::is_open(&state.db, access.meeting_id()).await?;
     let addable = if access.meeting.state == MeetingState::Setup && access.role.oversees() {
         let chosen: Vec<ScriptId> = scripts.iter().map(|s| s.script_id).collect();
         scripts::store::list(&state.db, access.meeting.paper_id).await?.into_iter().filter(|s| !chosen.contains(&s.id)).collect()
@@ -312,6 +363,7 @@ async fn show_meeting(
         addable,
         results,
         team,
+        qualification_open,
     })
 }
 
@@ -460,16 +512,63 @@ async fn release_script(
 struct AuditPage {
     ctx: PageCtx,
     meeting: Meeting,
-    entries: Vec<Logged>,
+    v: AuditView,
 }
 
+/// The audit page's filters and page, as its form and links send them (an
+/// empty choice is no filter).
+#[derive(Debug, Default, Deserialize)]
+struct AuditQuery {
+    #[serde(default)]
+    person: Option<String>,
+    #[serde(default)]
+    response: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    drafts: Option<String>,
+    before: Option<i64>,
+    after: Option<i64>,
+}
+
+impl AuditQuery {
+    /// The filter and page asked for; a value no form offers is refused.
+    fn parse(&self) -> Result<(Filter, audit::Page), AppError> {
+        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        let id = |v: &Option<String>, what: &str| {
+            given(v)
+                .map(|v| v.parse::<uuid::Uuid>().map_err(|_| AppError::invalid(format!("{v:?} is not {what} of this audit log."))))
+                .transpose()
+        };
+        let filter = Filter {
+            person: id(&self.person, "a person")?,
+            response: id(&self.response, "a response")?,
+            kind: given(&self.kind)
+                .map(|k| audit::words::kind(&k).ok_or_else(|| AppError::invalid(format!("{k:?} is not a kind of entry."))))
+                .transpose()?,
+            drafts: given(&self.drafts).is_some_and(|d| d != "0"),
+        };
+        let page = match (self.before, self.after) {
+            (Some(id), _) => audit::Page::Before(id),
+            (None, Some(id)) => audit::Page::After(id),
+            (None, None) => audit::Page::Newest,
+        };
+        Ok((filter, page))
+    }
+}
+
+/// The meeting's audit log, a page at a time, in words, filtered.
 async fn show_audit(
     State(state): State<AppState>,
     InMeeting(access, ..): InMeeting<Overseer>,
     ctx: PageCtx,
+    Query(q): Query<AuditQuery>,
 ) -> Result<impl IntoResponse, AppError> {
-    let entries = audit::list(&state.db, access.meeting_id()).await?;
-    render(&AuditPage { ctx, meeting: access.meeting, entries })
+    let (filter, page) = q.parse()?;
+    let mut conn = state.db.acquire().await?;
+    let found = audit::meeting_page(&mut conn, access.meeting_id(), filter, page).await?;
+    let v = AuditView::new(access.meeting_id().0, filter, page, found);
+    render(&AuditPage { ctx, meeting: access.meeting, v })
 }
 
 /// The purpose chosen for a script on a form (practice when the form has none).
@@ -479,5 +578,39 @@ fn purpose_field(fields: &[(String, String)], script: ScriptId) -> Result<Purpos
             p.parse().map_err(|_| AppError::invalid(format!("{p:?} is not a purpose: choose practice, qualification or seed.")))
         }
         None => Ok(Purpose::Practice),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script(purpose: Purpose, released: bool, definitive: i64, responses: i64) -> MeetingScript {
+        MeetingScript {
+            script_id: ScriptId::new_v4(),
+            candidate: "0001".into(),
+            purpose,
+            released_at: released.then(time::OffsetDateTime::now_utc),
+            responses,
+            definitive,
+        }
+    }
+
+    #[test]
+    fn release_all_shows_only_when_it_would_release_something() {
+        use Purpose::*;
+        let cases = [
+            (vec![], ReleaseAll::Nothing),
+            (vec![script(Practice, false, 0, 2)], ReleaseAll::Waiting(1)),
+            (vec![script(Practice, false, 1, 2), script(Practice, false, 2, 2)], ReleaseAll::Waiting(1)),
+            (vec![script(Practice, false, 2, 2), script(Practice, true, 2, 2)], ReleaseAll::Ready(1)),
+            (vec![script(Practice, true, 2, 2), script(Practice, true, 2, 2)], ReleaseAll::Nothing),
+            // Qualification sets and seeds are never released to everyone, whatever their marks.
+            (vec![script(Qualification, false, 2, 2), script(Seed, false, 0, 2)], ReleaseAll::Nothing),
+            (vec![script(Qualification, false, 0, 2), script(Practice, false, 2, 2)], ReleaseAll::Ready(1)),
+        ];
+        for (scripts, want) in cases {
+            assert_eq!(release_all_state(&scripts), want, "{scripts:?}");
+        }
     }
 }

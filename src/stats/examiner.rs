@@ -56,6 +56,9 @@ pub struct ExaminerStats {
     pub level_agreement_rate: Option<f64>,
     /// Mean tolerance over the pairs, the yardstick the flags use.
     pub mean_tolerance: Option<f64>,
+    /// The tolerance every pair shares, when they share one: only for wording the
+    /// flags ("the tolerance (±3)" rather than an average of different ones).
+    pub uniform_tolerance: Option<i32>,
     /// Flags raised, in the order Severe/Lenient then Erratic.
     pub flags: Vec<Flag>,
 }
@@ -79,6 +82,7 @@ pub fn examiner_stats(marks: &[MarkPair]) -> ExaminerStats {
         within_tolerance_rate: share(within, n),
         level_agreement_rate: share(level_hits, levelled.len()),
         mean_tolerance: mean(&tols),
+        uniform_tolerance: marks.first().map(|p| p.tolerance.max(0)).filter(|&t| marks.iter().all(|p| p.tolerance.max(0) == t)),
         flags: Vec::new(),
     };
     stats.flags = flags_for(&stats);
@@ -112,10 +116,25 @@ fn flags_for(s: &ExaminerStats) -> Vec<Flag> {
     flags
 }
 
-/// Formats a figure to 1 dp, dropping a trailing ".0" so whole tolerances read "2", not "2.0".
-fn fmt1(x: f64) -> String {
-    let s = format!("{x:.1}");
-    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+/// Drops the zeros a fixed number of decimals leaves: "1.50" → "1.5", "2.00" → "2".
+fn trim(s: String) -> String {
+    if !s.contains('.') {
+        return s;
+    }
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// `x`, known to exceed `limit`, with the fewest decimals (1 to 3) that still
+/// show it above `limit` as `limit` is shown: rounding must never print "1 below
+/// on average, more than half the tolerance (±2)". Beyond 3 decimals it says so.
+fn above(x: f64, limit: f64) -> String {
+    for decimals in 1..=3 {
+        let shown = trim(format!("{x:.decimals$}"));
+        if shown.parse::<f64>().is_ok_and(|v| v > limit) {
+            return shown;
+        }
+    }
+    format!("just over {}", trim(format!("{limit:.3}")))
 }
 
 impl Flag {
@@ -128,21 +147,32 @@ impl Flag {
         }
     }
 
-    /// Plain-words explanation using the examiner's own figures.
+    /// The flag in the examiner's own figures, saying which line they crossed: the
+    /// rule is in [`flags_for`], and these words use the same numbers, e.g. "marks
+    /// 2.3 below the definitive mark on average, more than half the tolerance (±3);
+    /// 6 marks compared".
     pub fn reason(&self, stats: &ExaminerStats) -> String {
-        let tol = stats.mean_tolerance.map(fmt1).unwrap_or_else(|| "unknown".into());
-        let of = format!("over {} script{}", stats.n, if stats.n == 1 { "" } else { "s" });
-        match (self, stats.mean_deviation, stats.sd_deviation) {
-            (Flag::Severe, Some(m), _) => {
-                format!("marks {} below the definitive mark on average (tolerance {tol}, {of})", fmt1(m.abs()))
+        let compared = format!("{} mark{} compared", stats.n, if stats.n == 1 { "" } else { "s" });
+        let Some(mean_tol) = stats.mean_tolerance else {
+            return format!("{}; {compared}", self.label());
+        };
+        // The tolerance as the reader will see it, so the comparison holds for the shown figures.
+        let (tol, tolerance) = match stats.uniform_tolerance {
+            Some(t) => (f64::from(t), format!("the tolerance (±{t})")),
+            None => {
+                let shown = trim(format!("{mean_tol:.2}"));
+                (shown.parse().unwrap_or(mean_tol), format!("the tolerance (±{shown} on average)"))
             }
-            (Flag::Lenient, Some(m), _) => {
-                format!("marks {} above the definitive mark on average (tolerance {tol}, {of})", fmt1(m.abs()))
+        };
+        match (self, stats.mean_deviation, stats.sd_deviation) {
+            (Flag::Severe | Flag::Lenient, Some(m), _) => {
+                let side = if m < 0.0 { "below" } else { "above" };
+                format!("marks {} {side} the definitive mark on average, more than half {tolerance}; {compared}", above(m.abs(), tol / 2.0))
             }
             (Flag::Erratic, _, Some(sd)) => {
-                format!("marks vary around the definitive mark by SD {}, more than the tolerance of {tol} ({of})", fmt1(sd))
+                format!("marks spread around the definitive mark with an SD of {}, more than {tolerance}; {compared}", above(sd, tol))
             }
-            _ => format!("{} ({of})", self.label()),
+            _ => format!("{}; {compared}", self.label()),
         }
     }
 }
@@ -197,7 +227,10 @@ mod tests {
         let sf = fx::load("shrout_fleiss_1979");
         let judge2 = examiner_stats(&pairs_vs_first(&sf, 1));
         assert!(judge2.flags.contains(&Flag::Severe), "{:?}", judge2.flags);
-        assert_eq!(Flag::Severe.reason(&judge2), "marks 5.2 below the definitive mark on average (tolerance 1, over 6 scripts)");
+        assert_eq!(
+            Flag::Severe.reason(&judge2),
+            "marks 5.2 below the definitive mark on average, more than half the tolerance (±1); 6 marks compared"
+        );
         let video = fx::load("irr_video");
         let rater4 = examiner_stats(&pairs_vs_first(&video, 3));
         assert!(rater4.flags.is_empty(), "{:?}", rater4.flags);
@@ -217,8 +250,36 @@ mod tests {
         assert_eq!(erratic.mean_deviation, Some(0.0));
         assert_eq!(
             Flag::Erratic.reason(&erratic),
-            "marks vary around the definitive mark by SD 5, more than the tolerance of 2 (over 3 scripts)"
+            "marks spread around the definitive mark with an SD of 5, more than the tolerance (±2); 3 marks compared"
         );
+        assert_eq!(
+            Flag::Lenient.reason(&lenient),
+            "marks 2 above the definitive mark on average, more than half the tolerance (±2); 3 marks compared"
+        );
+    }
+
+    #[test]
+    fn the_words_never_contradict_the_rule() {
+        // Tolerances 1, 2, 1, 2 (mean 1.5, half 0.75) and deviations +1, +1, 0, +1: a mean of
+        // 0.75 is on the line, not beyond it, so no flag. One more +1 (tolerance 1) makes a
+        // mean of 0.8 against a mean tolerance of 1.4 (half 0.7): lenient.
+        let mixed =
+            |devs: &[i32]| examiner_stats(&devs.iter().enumerate().map(|(i, &d)| pair(5 + d, 5, 1 + (i % 2) as i32)).collect::<Vec<_>>());
+        assert!(mixed(&[1, 1, 0, 1]).flags.is_empty());
+        let lenient = mixed(&[1, 1, 0, 1, 1]);
+        assert_eq!(lenient.flags, vec![Flag::Lenient]);
+        assert_eq!(
+            Flag::Lenient.reason(&lenient),
+            "marks 0.8 above the definitive mark on average, more than half the tolerance (±1.4 on average); 5 marks compared"
+        );
+        // Mean −1.04 against tolerance 2: one decimal would print "1", which is not more than 1.
+        let mut devs = vec![-1; 24];
+        devs.push(-2);
+        let severe = examiner_stats(&devs.iter().map(|&d| pair(5 + d, 5, 2)).collect::<Vec<_>>());
+        assert_eq!(severe.flags, vec![Flag::Severe]);
+        assert!(Flag::Severe.reason(&severe).starts_with("marks 1.04 below the definitive mark on average, more than half"));
+        assert_eq!(above(1.0001, 1.0), "just over 1");
+        assert_eq!(above(2.35, 2.0), "2.4");
     }
 
     #[test]

@@ -23,4 +23,7 @@ pub use icc::{icc_a1, icc_a1_complete_units, icc_c1, icc_c1_complete_units};
 pub use kappa::{cohen_kappa_unweighted, quadratic_weighted_kappa, quadratic_weighted_kappa_observed_levels};
 pub use krippendorff::{krippendorff_alpha_interval, krippendorff_alpha_nominal, krippendorff_alpha_ordinal};
 pub use ranking::{ResponseSummary, discussion_order, discussion_reason, summarise_response};
-pub use tolerance::{check_tolerance, default_tolerance, pass_rates, suggested_tolerance, tolerance_in_force, within_tolerance};
+pub use tolerance::{
+    SuggestionDrivers, check_tolerance, default_tolerance, pass_rates, suggested_tolerance, suggestion_drivers, tolerance_in_force,
+    within_tolerance,
+};

@@ -47,6 +47,70 @@ pub fn suggested_tolerance(deviations: &[i32]) -> Option<i32> {
     i32::try_from(t).ok()
 }
 
+/// Who a suggested tolerance rests on, worked out with the same rule as
+/// [`suggested_tolerance`], so that the words beside a suggestion can name them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuggestionDrivers {
+    /// The suggestion: `suggested_tolerance` of every deviation.
+    pub suggested: i32,
+    /// Who has a deviation of exactly the suggestion, with how many: the marks that
+    /// set its value (the 90% point falls on them). Most first, then in the order of
+    /// the examiners' indices. Empty when the suggestion is 0 (nothing to explain).
+    pub setters: Vec<(usize, usize)>,
+    /// Who alone holds it up: the examiners without whose deviations the suggestion
+    /// would be lower, each with what it would be then (`None`: nobody else has a
+    /// deviation). In the order of the examiners' indices.
+    pub lowered_without: Vec<(usize, Option<i32>)>,
+}
+
+/// The drivers of the suggestion for `deviations` as (examiner index, mark −
+/// definitive mark); `None` when there is no suggestion. Removing an examiner's
+/// deviations is answered without re-sorting: with every |deviation| sorted once,
+/// the suggestion without them is the smallest t at which the count of the
+/// others' |deviations| ≤ t reaches 90% of the others, which a binary search
+/// finds, so a panel of thousands costs no more than sorting its deviations.
+pub fn suggestion_drivers(deviations: &[(usize, i32)]) -> Option<SuggestionDrivers> {
+    let all: Vec<i32> = deviations.iter().map(|&(_, d)| d).collect();
+    let suggested = suggested_tolerance(&all)?;
+    let mut drivers = SuggestionDrivers { suggested, setters: Vec::new(), lowered_without: Vec::new() };
+    if suggested == 0 {
+        return Some(drivers);
+    }
+    let s = suggested.unsigned_abs();
+    let mut abs: Vec<u32> = all.iter().map(|d| d.unsigned_abs()).collect();
+    abs.sort_unstable();
+    let mut by_examiner: std::collections::BTreeMap<usize, Vec<u32>> = std::collections::BTreeMap::new();
+    for &(e, d) in deviations {
+        by_examiner.entry(e).or_default().push(d.unsigned_abs());
+    }
+    let at_most = |xs: &[u32], t: u32| xs.partition_point(|&x| x <= t);
+    for (&e, mine) in by_examiner.iter_mut() {
+        mine.sort_unstable();
+        let setting = mine.iter().filter(|&&x| x == s).count();
+        if setting > 0 {
+            drivers.setters.push((e, setting));
+        }
+        // Only someone with a deviation at or beyond the suggestion can hold it up.
+        if mine.last().is_none_or(|&x| x < s) {
+            continue;
+        }
+        let rest = abs.len() - mine.len();
+        if rest == 0 {
+            drivers.lowered_without.push((e, None));
+            continue;
+        }
+        let need = (9 * rest).div_ceil(10);
+        let i = abs.partition_point(|&t| at_most(&abs, t) - at_most(mine, t) < need);
+        if let Some(&t) = abs.get(i)
+            && t < s
+        {
+            drivers.lowered_without.push((e, i32::try_from(t).ok()));
+        }
+    }
+    drivers.setters.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Some(drivers)
+}
+
 /// For each t in 0..=up_to, the share (0–1) of deviations with |d| ≤ t. Empty when there are
 /// no deviations (no share exists) or `up_to` < 0; capped at `MAX_PASS_RATE_BANDS` bands.
 pub fn pass_rates(deviations: &[i32], up_to: i32) -> Vec<(i32, f64)> {
@@ -94,6 +158,64 @@ mod tests {
         // 11 deviations: ceil(9.9) = 10 must be covered, so the 10th smallest |d| decides.
         assert_eq!(suggested_tolerance(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 7]), Some(5));
         assert_eq!(suggested_tolerance(&[i32::MIN]), None, "|i32::MIN| is not an i32");
+    }
+
+    fn drivers(suggested: i32, setters: &[(usize, usize)], lowered_without: &[(usize, Option<i32>)]) -> Option<SuggestionDrivers> {
+        Some(SuggestionDrivers { suggested, setters: setters.to_vec(), lowered_without: lowered_without.to_vec() })
+    }
+
+    #[test]
+    fn who_drives_a_suggestion() {
+        assert_eq!(suggestion_drivers(&[]), None);
+        // Everyone exact: ±0 needs no explaining.
+        assert_eq!(suggestion_drivers(&[(0, 0), (1, 0)]), drivers(0, &[], &[]));
+        // One examiner's three deviations of 5 among 17 zeros: 18 of 20 must be covered, so ±5;
+        // without them everyone else is exact.
+        let mut devs: Vec<(usize, i32)> = (1..=17).map(|e| (e, 0)).collect();
+        devs.extend([(0, 5), (0, -5), (0, 5)]);
+        assert_eq!(suggestion_drivers(&devs), drivers(5, &[(0, 3)], &[(0, Some(0))]));
+        // Two examiners with a deviation of 5 among 9 zeros: 10 of 11 must be covered, so ±5,
+        // and leaving out either of them brings it down to 0.
+        let mut devs: Vec<(usize, i32)> = (2..=10).map(|e| (e, 0)).collect();
+        devs.extend([(0, 5), (1, -5)]);
+        assert_eq!(suggestion_drivers(&devs), drivers(5, &[(0, 1), (1, 1)], &[(0, Some(0)), (1, Some(0))]));
+        // Three examiners at 5 among 16 zeros: no single one holds it up.
+        let mut devs: Vec<(usize, i32)> = (3..=18).map(|e| (e, 0)).collect();
+        devs.extend([(0, 5), (1, 5), (2, -5)]);
+        assert_eq!(suggestion_drivers(&devs), drivers(5, &[(0, 1), (1, 1), (2, 1)], &[]));
+        // The one who sets it is not the one who holds it up: without 0 (at 5) the 9 beyond
+        // it would count, so the suggestion would rise, not fall.
+        let mut devs: Vec<(usize, i32)> = (2..=9).map(|e| (e, 0)).collect();
+        devs.extend([(0, 5), (1, 9)]);
+        assert_eq!(suggestion_drivers(&devs), drivers(5, &[(0, 1)], &[]));
+        // A single examiner: nobody else to compare with.
+        assert_eq!(suggestion_drivers(&[(4, 2), (4, -3)]), drivers(3, &[(4, 1)], &[(4, None)]));
+    }
+
+    proptest::proptest! {
+        /// The quick answer is the rule itself, applied again without each examiner.
+        #[test]
+        fn drivers_agree_with_the_rule_applied_again(devs in proptest::collection::vec((0usize..6, -6i32..=6), 0..60)) {
+            let Some(d) = suggestion_drivers(&devs) else {
+                proptest::prop_assert!(devs.is_empty());
+                return Ok(());
+            };
+            let all: Vec<i32> = devs.iter().map(|&(_, x)| x).collect();
+            proptest::prop_assert_eq!(Some(d.suggested), suggested_tolerance(&all));
+            let mut expected = Vec::new();
+            for e in 0..6 {
+                if d.suggested == 0 || !devs.iter().any(|&(who, _)| who == e) {
+                    continue;
+                }
+                let others: Vec<i32> = devs.iter().filter(|&&(who, _)| who != e).map(|&(_, x)| x).collect();
+                match suggested_tolerance(&others) {
+                    None => expected.push((e, None)),
+                    Some(t) if t < d.suggested => expected.push((e, Some(t))),
+                    Some(_) => {}
+                }
+            }
+            proptest::prop_assert_eq!(d.lowered_without, expected);
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod fixture;
 mod helpers;
 
 mod api;
+mod audit_page;
 mod auth;
 mod authz;
 mod browser;
@@ -12,6 +13,7 @@ mod cli;
 mod conformance;
 mod corpus;
 mod dashboard;
+mod dashboard_readable;
 mod database;
 mod demo;
 mod edge;

@@ -129,7 +129,11 @@ async fn five_responses_are_marked_by_keyboard_alone_with_annotations_on_two() {
         )
         .await
         .unwrap();
-    assert_eq!((visible["answer"].as_bool(), visible["bar"].as_bool(), visible["submit"].as_bool()), (Some(true), Some(true), Some(true)), "{visible}");
+    assert_eq!(
+        (visible["answer"].as_bool(), visible["bar"].as_bool(), visible["submit"].as_bool()),
+        (Some(true), Some(true), Some(true)),
+        "{visible}"
+    );
     assert_eq!(visible["mark"], true);
     b.screenshot("marking-page").await;
     let problems = accessibility_problems(&b).await;
@@ -218,7 +222,11 @@ async fn enter_in_the_mark_box_breaks_nothing() {
         )
         .await
         .unwrap();
-    assert_eq!((on_screen["bar"].as_bool(), on_screen["answer"].as_bool(), on_screen["wide"].as_bool()), (Some(true), Some(true), Some(true)), "{on_screen}");
+    assert_eq!(
+        (on_screen["bar"].as_bool(), on_screen["answer"].as_bool(), on_screen["wide"].as_bool()),
+        (Some(true), Some(true), Some(true)),
+        "{on_screen}"
+    );
     press(&b, "2").await;
     press(&b, "4").await;
     press(&b, ENTER).await;
@@ -292,7 +300,10 @@ async fn two_examiners_annotate_the_pe_sees_both_and_after_release_each_sees_onl
     assert_eq!(stamps.len(), 4, "both examiners' stamps are drawn on the answer");
     let colours: Value = pe
         .client
-        .execute("return Array.from(document.querySelectorAll('#answer-text .ann-stamp')).map(m => getComputedStyle(m).backgroundColor)", vec![])
+        .execute(
+            "return Array.from(document.querySelectorAll('#answer-text .ann-stamp')).map(m => getComputedStyle(m).backgroundColor)",
+            vec![],
+        )
         .await
         .unwrap();
     let colours: std::collections::BTreeSet<String> = colours.as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
@@ -300,7 +311,8 @@ async fn two_examiners_annotate_the_pe_sees_both_and_after_release_each_sees_onl
     pe.screenshot("pe-response-annotations").await;
     let problems = accessibility_problems(&pe).await;
     assert!(problems.is_empty(), "PE response page: {problems:?}");
-    let ed: String = sqlx::query_scalar("SELECT id::text FROM users WHERE email = 'ex2@board.example'").fetch_one(&f.app.db.pool).await.unwrap();
+    let ed: String =
+        sqlx::query_scalar("SELECT id::text FROM users WHERE email = 'ex2@board.example'").fetch_one(&f.app.db.pool).await.unwrap();
     pe.click(&format!("input[data-layer-toggle='{ed}']")).await;
     let title: Value = pe
         .client
@@ -325,7 +337,9 @@ async fn two_examiners_annotate_the_pe_sees_both_and_after_release_each_sees_onl
     assert_eq!(d.status(), 200, "the script's other response");
     assert_eq!(f.post(&f.pe, &format!("/responses/{rid}/release"), json!({})).await.status(), 200);
 
-    for (who, own, other) in [("ex1@board.example", "Eve's reasons", "Ed's reasons"), ("ex2@board.example", "Ed's reasons", "Eve's reasons")] {
+    for (who, own, other) in
+        [("ex1@board.example", "Eve's reasons", "Ed's reasons"), ("ex2@board.example", "Ed's reasons", "Eve's reasons")]
+    {
         let Some(b) = Browser::start().await else { return };
         b.sign_in(&f.app, who, PASSWORD).await;
         b.wait_for_text("h1", "Welcome").await;
@@ -401,8 +415,7 @@ async fn a_stamp_is_placed_on_a_scanned_answer() {
     };
     let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(zip).file_name("scans.zip"));
     assert_eq!(admin.web.post_multipart(&format!("/papers/{paper}/scripts/bulk"), form).await.status(), 303);
-    let (script, response): (Uuid, Uuid) =
-        sqlx::query_as("SELECT script_id, id FROM responses").fetch_one(&app.db.pool).await.unwrap();
+    let (script, response): (Uuid, Uuid) = sqlx::query_as("SELECT script_id, id FROM responses").fetch_one(&app.db.pool).await.unwrap();
     let pe = person(&app, "pe@board.example", "Priya Principal", false).await;
     let _eve = person(&app, "ex1@board.example", "Eve Examiner", false).await;
     let body = json!({"paper_id": paper, "name": "Scans", "principal_examiner": "pe@board.example", "examiners": ["ex1@board.example"],
