@@ -44,18 +44,9 @@ enum Command {
     /// Work with mark-scheme documents.
     #[command(subcommand)]
     Markscheme(MarkschemeCommand),
-    /// Measure the dashboard at scale (on a scratch database, dropped afterwards).
-    Bench {
-        /// Panel sizes to measure, comma-separated.
-        #[arg(long, value_delimiter = ',', default_value = "100,1000,5000")]
-        examiners: Vec<usize>,
-        /// Responses in the meeting.
-        #[arg(long, default_value_t = 50)]
-        responses: usize,
-        /// Timed runs per measurement.
-        #[arg(long, default_value_t = 15)]
-        runs: usize,
-    },
+    /// Benchmarks on a scratch database, dropped afterwards: `bench dashboard`
+    /// (the default) and `bench load` (see docs/benchmarks.md).
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -152,20 +143,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Markscheme(MarkschemeCommand::Parse { file }) => return parse_markscheme(&file),
         Command::Serve => crate::serve::serve(&cli.db, &cli.serve).await?,
-        Command::Bench { examiners, responses, runs } => {
-            let (admin, cluster) = match cli.db.database_url.as_deref() {
-                Some(url) => (db::discover::options_from_url(url)?, None),
-                None => {
-                    let server = db::discover::find_server(&cli.db.data_dir.join("postgres")).await?;
-                    (server.admin, server.cluster)
-                }
-            };
-            let result = crate::bench::run(admin, crate::bench::BenchArgs { examiners, responses, runs: runs.max(1) }).await;
-            if let Some(c) = cluster {
-                c.stop();
-            }
-            result?;
-        }
+        Command::Bench(args) => crate::bench::run(&cli.db, args).await?,
         Command::Demo => {
             let admin_email = cli.serve.admin_email.clone();
             with_database(&cli.db, |pool| async move {

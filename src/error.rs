@@ -187,15 +187,27 @@ pub fn on_constraint(err: sqlx::Error, constraint: &str, message: &str) -> AppEr
 }
 
 /// What the renderer needs to know about an error; travels in response extensions.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(description = "What went wrong.")]
 pub struct ErrorInfo {
     /// A stable machine-readable code such as `not_found`.
+    #[schema(value_type = String, example = "not_found")]
     pub code: &'static str,
     /// A sentence for people saying what went wrong and what to do.
     pub message: String,
     /// Individual problems (validation), possibly empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<String>,
+}
+
+/// The body of every API error: what went wrong, and the request's reference
+/// (the `x-request-id` header) to quote when reporting it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorInfo,
+    /// The request's reference, as in its `x-request-id` header.
+    pub request_id: String,
 }
 
 impl IntoResponse for AppError {
@@ -328,7 +340,7 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     };
 
     if is_api {
-        let mut response = (status, axum::Json(serde_json::json!({ "error": info, "request_id": request_id }))).into_response();
+        let mut response = (status, axum::Json(ErrorBody { error: info, request_id })).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }

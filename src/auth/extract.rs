@@ -52,6 +52,13 @@ pub fn is_api(parts: &Parts) -> bool {
     path.starts_with("/api/")
 }
 
+/// Notes who the request is from, when an extractor found out another way
+/// (the API's one-statement token and meeting lookup), so later ones do not
+/// look again.
+pub fn remember_user(parts: &mut Parts, user: &users::User) {
+    parts.extensions.insert(Resolved(Some(user.clone())));
+}
+
 /// The signed-in user, if any, for this request.
 pub async fn current_user(parts: &mut Parts, state: &AppState) -> Result<Option<users::User>, AppError> {
     if let Some(Resolved(user)) = parts.extensions.get::<Resolved>() {

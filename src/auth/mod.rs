@@ -211,7 +211,7 @@ async fn change_password(
     }
     let hash = password::hash(form.new).await?;
     // Other sessions of this account end and its API tokens are revoked; this session carries on.
-    let done = crate::transact!(&state.db, |tx| { users::replace_password(tx, Some(user.actor()), user.user_id(), &hash, false).await })?;
+    let done = crate::transact!(&state, |tx| { users::replace_password(tx, Some(user.actor()), user.user_id(), &hash, false).await })?;
     session.cycle_id().await.map_err(session_error)?;
     extract::stamp_session(&session, done.sessions_valid_after).await?;
     let message = match done.tokens_revoked {

@@ -118,9 +118,9 @@ pub async fn revoke_all(db: impl PgExecutor<'_>, user_id: UserId) -> Result<u64,
     Ok(done.rows_affected())
 }
 
-/// The user an `Authorization: Bearer` header names: `Ok(None)` when there is
-/// no such header, an error when it is malformed, unknown or revoked.
-pub async fn user_for_bearer(db: impl PgExecutor<'_>, headers: &HeaderMap) -> Result<Option<User>, AppError> {
+/// The digest of the token an `Authorization: Bearer` header carries:
+/// `Ok(None)` when there is no such header, an error when it is malformed.
+pub fn bearer_digest(headers: &HeaderMap) -> Result<Option<Vec<u8>>, AppError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -138,21 +138,37 @@ pub async fn user_for_bearer(db: impl PgExecutor<'_>, headers: &HeaderMap) -> Re
             "This is not a standardise API token. Create one with `standardise token create --email YOU`.".into(),
         ));
     }
-    // One statement: find the live token of an active user and note its use.
+    Ok(Some(digest(token)))
+}
+
+/// The refusal for a well-formed token that does not let anyone in.
+pub fn invalid_token() -> AppError {
+    AppError::BadToken("This API token is not valid: it is unknown, revoked, or its account is deactivated.".into())
+}
+
+/// The user an `Authorization: Bearer` header names: `Ok(None)` when there is
+/// no such header, an error when it is malformed, unknown or revoked.
+pub async fn user_for_bearer(db: impl PgExecutor<'_>, headers: &HeaderMap) -> Result<Option<User>, AppError> {
+    let Some(digest) = bearer_digest(headers)? else {
+        return Ok(None);
+    };
+    // One statement: find the live token of an active user, and note its use
+    // at most once a minute. Most requests only read: no row lock (several
+    // connections using one token do not queue behind each other) and no
+    // commit to wait for.
     let user = sqlx::query_as!(
         User,
-        "WITH used AS (
-             UPDATE api_tokens SET last_used_at = now()
-             WHERE token_hash = $1 AND revoked_at IS NULL
-             RETURNING user_id)
+        "WITH found AS (
+             SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL),
+         touched AS (
+             UPDATE api_tokens t SET last_used_at = now() FROM found
+             WHERE t.id = found.id AND (found.last_used_at IS NULL OR found.last_used_at < now() - interval '1 minute')
+               AND t.revoked_at IS NULL)
          SELECT u.id, u.email, u.name, u.is_admin, u.active, u.must_change_password, u.created_at, u.sessions_valid_after
-         FROM users u JOIN used ON used.user_id = u.id WHERE u.active",
-        digest(token),
+         FROM users u JOIN found ON found.user_id = u.id WHERE u.active",
+        &digest[..],
     )
     .fetch_optional(db)
     .await?;
-    match user {
-        Some(user) => Ok(Some(user)),
-        None => Err(AppError::BadToken("This API token is not valid: it is unknown, revoked, or its account is deactivated.".into())),
-    }
+    user.map(Some).ok_or_else(invalid_token)
 }

@@ -11,10 +11,64 @@ pub mod pages;
 pub mod svg;
 pub mod view;
 
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use uuid::Uuid;
+
 use crate::{error::AppError, meetings::access::Access, state::AppState};
 
-/// Loads and computes a meeting's figures.
-pub async fn figures(state: &AppState, access: &Access) -> Result<(data::MeetingData, compute::MeetingStats), AppError> {
+/// A meeting's marks and the figures computed from them.
+pub type Figures = (data::MeetingData, compute::MeetingStats);
+
+/// The longest figures are kept without any change being heard. Every change
+/// to marks, definitive marks, tolerances and the meeting's set-up raises a
+/// live event, which ends the cached figures at once; this bounds what a
+/// change made outside the application (or to the paper) could leave stale.
+const MAX_AGE: Duration = Duration::from_secs(5);
+
+/// Each meeting's figures, computed once and shared by every dashboard,
+/// export and statistics request until the meeting changes: twenty open
+/// dashboards cost one computation per change, not twenty.
+#[derive(Default)]
+pub struct Cache {
+    slots: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<Option<Cached>>>>>,
+}
+
+struct Cached {
+    generation: (u64, u64),
+    at: Instant,
+    figures: Arc<Figures>,
+}
+
+impl Cache {
+    fn slot(&self, meeting: Uuid) -> Arc<tokio::sync::Mutex<Option<Cached>>> {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        slots.entry(meeting).or_default().clone()
+    }
+}
+
+/// A meeting's figures: from the cache while nothing has changed since they
+/// were computed, else loaded and computed (once, however many ask at the same moment).
+pub async fn figures(state: &AppState, access: &Access) -> Result<Arc<Figures>, AppError> {
+    let meeting = access.meeting.id;
+    let slot = state.figures.slot(meeting);
+    let mut cached = slot.lock().await;
+    // Read before loading: a change heard while loading makes the next request load again.
+    let generation = state.live.generation(meeting);
+    if let Some(c) = cached.as_ref().filter(|c| c.generation == generation && c.at.elapsed() < MAX_AGE) {
+        return Ok(c.figures.clone());
+    }
+    let figures = Arc::new(compute_figures(state, access).await?);
+    *cached = Some(Cached { generation, at: Instant::now(), figures: figures.clone() });
+    Ok(figures)
+}
+
+/// Loads and computes a meeting's figures afresh.
+async fn compute_figures(state: &AppState, access: &Access) -> Result<Figures, AppError> {
     let started = std::time::Instant::now();
     let mut conn = state.db.acquire().await?;
     let data = data::load(&mut conn, &access.meeting).await?;

@@ -72,7 +72,8 @@ async fn view(state: &AppState, access: crate::meetings::access::Access, filters
     // opens (examiners are judged against them): no adopt button can act then.
     let tolerances_can_change =
         access.meeting.state != MeetingState::Closed && !crate::qualification::store::is_open(&state.db, access.meeting_id()).await?;
-    let (data, stats) = figures(state, &access).await?;
+    let figures = figures(state, &access).await?;
+    let (data, stats) = &*figures;
     Ok(build_view(access.meeting, access.role, filters, tolerances_can_change, &data, &stats))
 }
 
@@ -120,17 +121,20 @@ pub(crate) fn download(body: Vec<u8>, content_type: &'static str, filename: &str
 }
 
 async fn export_marks(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<Response, AppError> {
-    let (data, _) = figures(&state, &access).await?;
+    let figures = figures(&state, &access).await?;
+    let (data, _) = &*figures;
     download(export::to_csv(&export::matrix_rows(&data))?, "text/csv; charset=utf-8", "marks.csv")
 }
 
 async fn export_examiners(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<Response, AppError> {
-    let (data, stats) = figures(&state, &access).await?;
+    let figures = figures(&state, &access).await?;
+    let (data, stats) = &*figures;
     download(export::to_csv(&export::examiner_rows(&data, &stats))?, "text/csv; charset=utf-8", "examiners.csv")
 }
 
 async fn export_questions(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<Response, AppError> {
-    let (data, stats) = figures(&state, &access).await?;
+    let figures = figures(&state, &access).await?;
+    let (data, stats) = &*figures;
     download(export::to_csv(&export::question_rows(&data, &stats))?, "text/csv; charset=utf-8", "questions.csv")
 }
 
@@ -140,7 +144,8 @@ async fn export_every_mark(State(state): State<AppState>, InMeeting(access, ..):
 }
 
 async fn export_workbook(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<Response, AppError> {
-    let (data, stats) = figures(&state, &access).await?;
+    let figures = figures(&state, &access).await?;
+    let (data, stats) = &*figures;
     let marks = super::data::full_marks(&mut *state.db.acquire().await?, &access.meeting).await?;
     let bytes = export::to_xlsx(&data, &stats, &marks)?;
     download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "meeting.xlsx")
@@ -153,7 +158,8 @@ async fn adopt_tolerance(
     session: Session,
     Path((_, number)): Path<(MeetingId, String)>,
 ) -> Result<Redirect, AppError> {
-    let (data, stats) = figures(&state, &access).await?;
+    let figures = figures(&state, &access).await?;
+    let (data, stats) = &*figures;
     let q = data.questions.iter().position(|q| q.number == number).ok_or_else(|| AppError::not_found(format!("Question {number}")))?;
     let suggested = stats.questions[q].suggested.ok_or_else(|| {
         AppError::invalid(format!("Question {number} has no submitted marks with a definitive mark yet, so there is nothing to suggest."))
@@ -161,7 +167,7 @@ async fn adopt_tolerance(
     let paper = crate::scripts::paper(&state.db, access.meeting.paper_id).await?;
     let (question_id, _) = paper.question(&number).ok_or_else(|| AppError::not_found(format!("Question {number}")))?;
     let back = Redirect::to(&format!("/meetings/{}/dashboard#questions", access.meeting_id()));
-    match crate::transact!(&state.db, |tx| {
+    match crate::transact!(&state, |tx| {
         meetings_store::set_tolerance(tx, access.meeting_id(), question_id, suggested, access.user.actor()).await
     }) {
         Ok(()) => flash(&session, format!("Question {number}: tolerance set to ±{suggested}, as the panel's marks suggest.")).await?,

@@ -248,9 +248,20 @@ pub async fn ensure_database(admin: &PgConnectOptions, name: &str) -> anyhow::Re
 
 /// Opens a pool. The short acquire timeout makes requests fail fast with 503
 /// while the database is down, and the pool reconnects by itself afterwards.
+///
+/// Tuned for a small machine where PostgreSQL shares the cores: a handful of
+/// connections per core keeps PostgreSQL busy without queueing inside it; no
+/// ping before each checkout (a broken connection fails its statement, which
+/// is answered 503 and the connection dropped); and the server ends any
+/// transaction left idle for 10 s, so a connection stranded by a cancelled
+/// request can never hold locks for long.
 pub async fn pool(options: PgConnectOptions) -> anyhow::Result<PgPool> {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let options = options.options([("idle_in_transaction_session_timeout", "10s")]);
     let pool = PgPoolOptions::new()
-        .max_connections(20)
+        .max_connections(u32::try_from((cores * 4).clamp(8, 32)).unwrap_or(8))
+        .min_connections(2)
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(3))
         .connect_with(options)
         .await

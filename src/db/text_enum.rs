@@ -1,6 +1,6 @@
 //! Enums stored as text columns: one declaration gives the Rust type, its
-//! exact text (`as_str`, `FromStr`, `Display`), serde, and sqlx's encoding
-//! and decoding. Text the enum does not know is an error everywhere — never a
+//! exact text (`as_str`, `FromStr`, `Display`), serde, sqlx's encoding
+//! and decoding, and its OpenAPI schema (a string enum of the same texts). Text the enum does not know is an error everywhere — never a
 //! silent default — and the schema's CHECK constraints hold the same list.
 
 /// Text that names no variant of an enum.
@@ -65,6 +65,22 @@ macro_rules! text_enum {
             }
         }
 
+        // The API's description lists the same texts serde reads and writes.
+        impl ::utoipa::PartialSchema for $name {
+            fn schema() -> ::utoipa::openapi::RefOr<::utoipa::openapi::schema::Schema> {
+                ::utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(::utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($text),+]))
+                    .into()
+            }
+        }
+
+        impl ::utoipa::ToSchema for $name {
+            fn name() -> ::std::borrow::Cow<'static, str> {
+                ::std::borrow::Cow::Borrowed(stringify!($name))
+            }
+        }
+
         impl ::sqlx::Type<::sqlx::Postgres> for $name {
             fn type_info() -> ::sqlx::postgres::PgTypeInfo {
                 <&str as ::sqlx::Type<::sqlx::Postgres>>::type_info()
@@ -116,5 +132,13 @@ mod tests {
         assert!(serde_json::from_str::<Colour>("\"Red\"").is_err());
         let err = "green".parse::<Colour>().unwrap_err();
         assert_eq!(err.to_string(), "unknown Colour: \"green\"");
+    }
+
+    #[test]
+    fn the_schema_is_a_string_enum_of_the_same_texts() {
+        use utoipa::{PartialSchema, ToSchema};
+        let schema = serde_json::to_value(Colour::schema()).expect("a schema serialises");
+        assert_eq!(schema, serde_json::json!({"type": "string", "enum": ["red", "dark_blue"]}));
+        assert_eq!(Colour::name(), "Colour");
     }
 }

@@ -3,7 +3,32 @@
 
 use sqlx::{PgPool, Postgres, Transaction};
 
-use crate::error::AppError;
+use crate::{error::AppError, state::AppState};
+
+/// What `transact!` runs on: a pool to begin on, and somewhere to publish the
+/// live events of what it committed (`live::Publish`).
+pub trait Source: crate::live::Publish {
+    /// The pool.
+    fn pool(&self) -> &PgPool;
+}
+
+impl Source for PgPool {
+    fn pool(&self) -> &PgPool {
+        self
+    }
+}
+
+impl Source for AppState {
+    fn pool(&self) -> &PgPool {
+        &self.db
+    }
+}
+
+impl crate::live::Publish for AppState {
+    fn publish(&self, events: Vec<crate::live::Event>) {
+        self.live.publish_events(events);
+    }
+}
 
 /// Begins a transaction on a task of its own. A request whose client goes
 /// away is dropped at its next `.await`; dropped between sending `BEGIN` and
@@ -25,8 +50,9 @@ pub async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, AppE
 /// transaction to break a deadlock or a serialization conflict, runs the
 /// block once more from the start, and then answers 503 ("try again").
 ///
-/// `transact!(&pool, |tx| { ...; Ok(value) })`: inside, `tx` is a
-/// `&mut PgConnection` and `?` returns from the attempt. A macro rather than a
+/// `transact!(&state, |tx| { ...; Ok(value) })` (or `&pool`): inside, `tx` is a
+/// `&mut PgConnection` and `?` returns from the attempt. The live events the
+/// block raises (`live::notify`) are published only after the commit. A macro rather than a
 /// function taking a closure, because a closure's future borrowing both the
 /// transaction and the request cannot be proven `Send` for every lifetime.
 #[macro_export]
@@ -35,11 +61,12 @@ macro_rules! transact {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut transaction = $crate::db::tx::begin($pool).await?;
-            let outcome: Result<_, $crate::error::AppError> = async {
+            let source = $pool;
+            let mut transaction = $crate::db::tx::begin($crate::db::tx::Source::pool(source)).await?;
+            let (outcome, events): (Result<_, $crate::error::AppError>, _) = $crate::live::collecting(async {
                 let $tx: &mut ::sqlx::PgConnection = &mut transaction;
                 $body
-            }
+            })
             .await;
             let outcome = match outcome {
                 Ok(value) => transaction.commit().await.map(|()| value).map_err($crate::error::AppError::from),
@@ -48,6 +75,10 @@ macro_rules! transact {
             match outcome {
                 Err(e) if e.is_retryable() && attempt == 1 => {
                     ::tracing::info!(error = %e, "transaction aborted by the database; running it again");
+                }
+                Ok(value) => {
+                    $crate::live::Publish::publish(source, events);
+                    break Ok(value);
                 }
                 other => break other,
             }

@@ -1,18 +1,35 @@
-//! Live updates: changes travel through PostgreSQL LISTEN/NOTIFY, so every
-//! standardise process sharing the database hears every change, and each
-//! pushes them to its own viewers as Server-Sent Events.
+//! Live updates. A change is published only once its transaction has
+//! committed: `transact!` collects the events its block raises and hands them
+//! to the hub after the commit (never `pg_notify` inside the write, which
+//! would hold PostgreSQL's global notification lock across the commit's WAL
+//! flush). The hub delivers them at once to this process's streams and, in
+//! batches every few milliseconds, through PostgreSQL NOTIFY to every other
+//! standardise process sharing the database.
 //!
-//! An event names what changed (`mark`, `definitive`, `release`,
-//! `tolerance`) and which response, never a mark or a rationale: viewers
-//! fetch what they are allowed to see, so the blind rule cannot leak here.
+//! Streams listen on channels per meeting and audience — everyone in the
+//! meeting, those who watch others' marks, and each person — so an event
+//! wakes only the streams that may hear it; the visibility policy still
+//! decides each one. An event names what changed (`mark`, `definitive`,
+//! `release`, `tolerance`, …) and which response, never a mark or a
+//! rationale: viewers fetch what they are allowed to see, so the blind rule
+//! cannot leak here.
 
-use std::{convert::Infallible, sync::Arc, time::Duration};
+use std::{
+    cell::RefCell,
+    collections::HashMap,
+    convert::Infallible,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgExecutor, PgPool, postgres::PgListener};
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 use uuid::Uuid;
 
 use crate::{
@@ -59,36 +76,163 @@ impl Event {
     pub fn about(meeting: MeetingId, kind: &str, response: Option<ResponseId>, examiner: Option<UserId>) -> Event {
         Event { meeting_id: meeting.0, kind: kind.into(), response_id: response.map(|r| r.0), examiner_id: examiner.map(|e| e.0) }
     }
+
+    fn resync() -> Event {
+        Event { meeting_id: Uuid::nil(), kind: "resync".into(), response_id: None, examiner_id: None }
+    }
 }
 
-/// Queues the event; PostgreSQL delivers it when the transaction commits,
-/// and not at all if it rolls back.
+tokio::task_local! {
+    /// Events raised inside the transaction `transact!` is running.
+    static PENDING: RefCell<Vec<Event>>;
+}
+
+/// Raises an event. Inside `transact!` it is kept until the transaction
+/// commits (and dropped if it does not). Elsewhere — a caller running its own
+/// transaction — PostgreSQL is asked to deliver it at that transaction's
+/// commit, the slower way, but never early.
 pub async fn notify(db: impl PgExecutor<'_>, event: &Event) -> Result<(), AppError> {
+    if PENDING.try_with(|p| p.borrow_mut().push(event.clone())).is_ok() {
+        return Ok(());
+    }
     let payload = serde_json::to_string(event).map_err(|e| AppError::Internal(e.into()))?;
     sqlx::query!("SELECT FROM pg_notify($1, $2)", CHANNEL, payload).execute(db).await?;
     Ok(())
 }
 
-/// This process's listener and its subscribers.
+/// Notes, inside `transact!`, that a meeting changed in a way no viewer is told
+/// about (its set-up, say): caches of its figures end at the commit. Outside
+/// `transact!` it does nothing (the caches' age limit covers it).
+pub fn changed(meeting_id: Uuid) {
+    let _ = PENDING.try_with(|p| p.borrow_mut().push(Event { meeting_id, kind: "changed".into(), response_id: None, examiner_id: None }));
+}
+
+/// Runs `work`, collecting the events it raises (for `transact!`).
+pub async fn collecting<F: Future>(work: F) -> (F::Output, Vec<Event>) {
+    PENDING
+        .scope(RefCell::new(Vec::new()), async move {
+            let out = work.await;
+            (out, PENDING.with(|p| p.take()))
+        })
+        .await
+}
+
+/// Where committed events go: the hub of the application state, or for a bare
+/// pool (tools, tests) PostgreSQL's NOTIFY, which every hub on it hears.
+pub trait Publish {
+    /// Publishes events of a committed transaction.
+    fn publish(&self, events: Vec<Event>);
+}
+
+impl Publish for PgPool {
+    fn publish(&self, events: Vec<Event>) {
+        if events.is_empty() {
+            return;
+        }
+        let pool = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = send_batch(&pool, None, &events).await {
+                tracing::warn!(error = %e, "live updates: could not publish");
+            }
+        });
+    }
+}
+
+/// Events as NOTIFY carries them: a batch, marked with the process it came from.
+#[derive(Debug, Serialize, Deserialize)]
+struct Batch {
+    origin: Option<Uuid>,
+    events: Vec<Event>,
+}
+
+/// Longest NOTIFY payload sent (PostgreSQL's limit is 8000 bytes).
+const MAX_PAYLOAD: usize = 7_000;
+
+async fn send_batch(pool: &PgPool, origin: Option<Uuid>, events: &[Event]) -> Result<(), sqlx::Error> {
+    let mut payloads = Vec::new();
+    let mut current: Vec<Event> = Vec::new();
+    let encode = |events: Vec<Event>| serde_json::to_string(&Batch { origin, events }).unwrap_or_default();
+    for e in events {
+        current.push(e.clone());
+        if encode(current.clone()).len() > MAX_PAYLOAD && current.len() > 1 {
+            let last = current.pop().expect("more than one");
+            payloads.push(encode(std::mem::take(&mut current)));
+            current.push(last);
+        }
+    }
+    if !current.is_empty() {
+        payloads.push(encode(current));
+    }
+    sqlx::query!("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", CHANNEL, &payloads).execute(pool).await?;
+    Ok(())
+}
+
+/// Who a channel of a meeting is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Audience {
+    /// Everyone in the meeting.
+    Everyone,
+    /// Those who see others' marks: the principal examiner, administrators, team leaders.
+    Watchers,
+    /// One person.
+    Person(Uuid),
+}
+
+/// The channels an event goes to: what the visibility policy could let hear it.
+fn audiences(event: &Event) -> Vec<Audience> {
+    match event.kind.as_str() {
+        "mark" | "qualification" | "referral" => {
+            let mut to = vec![Audience::Watchers];
+            to.extend(event.examiner_id.map(Audience::Person));
+            to
+        }
+        "definitive" => vec![Audience::Watchers],
+        _ => vec![Audience::Everyone],
+    }
+}
+
+/// Capacity of a meeting-wide channel and of one person's.
+const WIDE: usize = 256;
+const PERSONAL: usize = 16;
+
+/// This process's listener, its channels, and the outbox to other processes.
 pub struct Hub {
-    sender: broadcast::Sender<Event>,
+    id: Uuid,
+    channels: Mutex<HashMap<(Uuid, Audience), broadcast::Sender<Event>>>,
+    resync: broadcast::Sender<Event>,
+    /// Per meeting, how many changes this process has heard of (dashboards cache by it).
+    generations: Mutex<HashMap<Uuid, u64>>,
+    /// Bumped by a resync: everything may have changed.
+    epoch: AtomicU64,
+    outbox: mpsc::UnboundedSender<Event>,
     closing: watch::Sender<bool>,
 }
 
 impl Hub {
-    /// Starts listening on the database (reconnecting after outages).
+    /// Starts listening on the database (reconnecting after outages) and the
+    /// batched sender of this process's events.
     pub fn start(pool: PgPool) -> Arc<Hub> {
-        let (sender, _) = broadcast::channel(4096);
+        let (resync, _) = broadcast::channel(16);
         let (closing, _) = watch::channel(false);
-        let hub = Arc::new(Hub { sender, closing });
-        let tx = hub.sender.clone();
+        let (outbox, mut queued) = mpsc::unbounded_channel::<Event>();
+        let hub = Arc::new(Hub {
+            id: Uuid::new_v4(),
+            channels: Mutex::new(HashMap::new()),
+            resync,
+            generations: Mutex::new(HashMap::new()),
+            epoch: AtomicU64::new(0),
+            outbox,
+            closing,
+        });
+        let weak = Arc::downgrade(&hub);
         let mut stop = hub.closing.subscribe();
+        let listen_pool = pool.clone();
         tokio::spawn(async move {
             loop {
                 tokio::select! {
                     _ = stop.changed() => return,
-                    result = listen(&pool, &tx) => {
-                        if pool.is_closed() {
+                    result = listen(&listen_pool, &weak) => {
+                        if listen_pool.is_closed() || weak.strong_count() == 0 {
                             return; // shutting down
                         }
                         if let Err(e) = result {
@@ -99,12 +243,69 @@ impl Hub {
                 }
             }
         });
+        // Other processes hear this one's events in batches: one NOTIFY
+        // statement for everything committed in the last few milliseconds.
+        let origin = hub.id;
+        tokio::spawn(async move {
+            while let Some(first) = queued.recv().await {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                let mut batch = vec![first];
+                while let Ok(e) = queued.try_recv() {
+                    batch.push(e);
+                }
+                if pool.is_closed() {
+                    return;
+                }
+                if let Err(e) = send_batch(&pool, Some(origin), &batch).await {
+                    tracing::warn!(error = %e, events = batch.len(), "live updates: could not tell other processes");
+                }
+            }
+        });
         hub
     }
 
-    /// A receiver of every event this process hears.
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.sender.subscribe()
+    /// Delivers events to this process's streams at once and queues them for the others.
+    pub fn publish_events(&self, events: Vec<Event>) {
+        for e in events {
+            self.dispatch(&e);
+            let _ = self.outbox.send(e);
+        }
+    }
+
+    fn dispatch(&self, event: &Event) {
+        if event.kind == "resync" {
+            self.epoch.fetch_add(1, Ordering::Relaxed);
+            let _ = self.resync.send(event.clone());
+            return;
+        }
+        if let Ok(mut g) = self.generations.lock() {
+            *g.entry(event.meeting_id).or_default() += 1;
+        }
+        let Ok(mut channels) = self.channels.lock() else { return };
+        for audience in audiences(event) {
+            let key = (event.meeting_id, audience);
+            if let Some(sender) = channels.get(&key) {
+                if sender.receiver_count() == 0 {
+                    channels.remove(&key);
+                } else {
+                    let _ = sender.send(event.clone());
+                }
+            }
+        }
+    }
+
+    fn channel(&self, meeting: Uuid, audience: Audience) -> broadcast::Receiver<Event> {
+        let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        let capacity = if matches!(audience, Audience::Person(_)) { PERSONAL } else { WIDE };
+        channels.entry((meeting, audience)).or_insert_with(|| broadcast::channel(capacity).0).subscribe()
+    }
+
+    /// How many changes to a meeting this process has heard of (and resyncs,
+    /// after which anything may have changed): a cache of the meeting's figures
+    /// is good while this stays the same.
+    pub fn generation(&self, meeting: Uuid) -> (u64, u64) {
+        let heard = self.generations.lock().map(|g| g.get(&meeting).copied().unwrap_or(0)).unwrap_or(0);
+        (self.epoch.load(Ordering::Relaxed), heard)
     }
 
     /// Ends every open stream, so a graceful shutdown does not wait on them.
@@ -117,19 +318,27 @@ impl Hub {
     }
 }
 
-async fn listen(pool: &PgPool, tx: &broadcast::Sender<Event>) -> Result<(), sqlx::Error> {
+async fn listen(pool: &PgPool, hub: &std::sync::Weak<Hub>) -> Result<(), sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;
     listener.listen(CHANNEL).await?;
     // Changes made while this process was not listening were missed: every
     // open page fetches what it shows afresh.
-    let _ = tx.send(Event { meeting_id: Uuid::nil(), kind: "resync".into(), response_id: None, examiner_id: None });
+    if let Some(h) = hub.upgrade() {
+        h.dispatch(&Event::resync());
+    }
     loop {
         let n = listener.recv().await?;
-        match serde_json::from_str::<Event>(n.payload()) {
-            Ok(event) => {
-                let _ = tx.send(event);
+        let Some(h) = hub.upgrade() else { return Ok(()) };
+        if let Ok(batch) = serde_json::from_str::<Batch>(n.payload()) {
+            // This process delivered its own events when it published them.
+            if batch.origin != Some(h.id) {
+                batch.events.iter().for_each(|e| h.dispatch(e));
             }
-            Err(e) => tracing::warn!(error = %e, "live updates: unreadable event"),
+        } else {
+            match serde_json::from_str::<Event>(n.payload()) {
+                Ok(event) => h.dispatch(&event),
+                Err(e) => tracing::warn!(error = %e, "live updates: unreadable event"),
+            }
         }
     }
 }
@@ -185,38 +394,58 @@ where
     F: Fn() -> Fut + Send + 'static,
     Fut: Future<Output = Recheck> + Send,
 {
-    let rx = hub.subscribe();
+    let receivers = Receivers {
+        everyone: hub.channel(viewer.meeting_id, Audience::Everyone),
+        watchers: policy::sees_others_marks(viewer.role).then(|| hub.channel(viewer.meeting_id, Audience::Watchers)),
+        own: hub.channel(viewer.meeting_id, Audience::Person(viewer.user_id)),
+        resync: hub.resync.subscribe(),
+    };
     let closed = hub.closed();
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let state = (rx, closed, viewer, ticks, recheck);
+    let state = (receivers, closed, viewer, ticks, recheck);
     let stream = futures_util::stream::unfold(state, |(mut rx, mut closed, mut viewer, mut ticks, recheck)| async move {
         loop {
-            tokio::select! {
+            let received = tokio::select! {
                 _ = closed.changed() => return None,
-                _ = ticks.tick() => match recheck().await {
-                    Recheck::Allowed(now) => viewer = now,
-                    Recheck::Unknown => {}
-                    Recheck::Refused => return None,
-                },
-                received = rx.recv() => match received {
-                    Ok(event) if visible_to(&event, &viewer) => {
-                        let data = serde_json::json!({"kind": event.kind, "response_id": event.response_id}).to_string();
-                        let sse = SseEvent::default().event(event.kind.clone()).data(data);
-                        return Some((Ok(sse), (rx, closed, viewer, ticks, recheck)));
+                _ = ticks.tick() => {
+                    match recheck().await {
+                        Recheck::Allowed(now) => viewer = now,
+                        Recheck::Unknown => {}
+                        Recheck::Refused => return None,
                     }
-                    Ok(_) => continue,
-                    // Too slow to keep up: tell the page to fetch everything again.
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        let sse = SseEvent::default().event("resync").data("{}");
-                        return Some((Ok(sse), (rx, closed, viewer, ticks, recheck)));
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                },
+                    continue;
+                }
+                r = rx.everyone.recv() => r,
+                r = async { match rx.watchers.as_mut() { Some(w) => w.recv().await, None => std::future::pending().await } } => r,
+                r = rx.own.recv() => r,
+                r = rx.resync.recv() => r,
+            };
+            match received {
+                Ok(event) if visible_to(&event, &viewer) => {
+                    let data = serde_json::json!({"kind": event.kind, "response_id": event.response_id}).to_string();
+                    let sse = SseEvent::default().event(event.kind.clone()).data(data);
+                    return Some((Ok(sse), (rx, closed, viewer, ticks, recheck)));
+                }
+                Ok(_) => continue,
+                // Too slow to keep up: tell the page to fetch everything again.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    let sse = SseEvent::default().event("resync").data("{}");
+                    return Some((Ok(sse), (rx, closed, viewer, ticks, recheck)));
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
             }
         }
     });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// The channels one stream listens on.
+struct Receivers {
+    everyone: broadcast::Receiver<Event>,
+    watchers: Option<broadcast::Receiver<Event>>,
+    own: broadcast::Receiver<Event>,
+    resync: broadcast::Receiver<Event>,
 }
 
 #[cfg(test)]
@@ -244,5 +473,39 @@ mod tests {
         assert!(!visible_to(&elsewhere, &pe));
         let resync = Event { meeting_id: Uuid::nil(), ..ev("resync", None) };
         assert!(visible_to(&resync, &ex), "everyone fetches afresh after a reconnect");
+    }
+
+    #[test]
+    fn an_event_goes_only_to_the_channels_that_may_hear_it() {
+        let (me, meeting) = (Uuid::new_v4(), Uuid::new_v4());
+        let ev = |kind: &str, examiner| Event { meeting_id: meeting, kind: kind.into(), response_id: None, examiner_id: examiner };
+        assert_eq!(audiences(&ev("mark", Some(me))), vec![Audience::Watchers, Audience::Person(me)]);
+        assert_eq!(audiences(&ev("definitive", None)), vec![Audience::Watchers]);
+        assert_eq!(audiences(&ev("release", None)), vec![Audience::Everyone]);
+        // Every role that hears a kind listens on one of its channels.
+        for role in [Role::Examiner, Role::TeamLeader, Role::Pe] {
+            let listens = |a: &Audience| match a {
+                Audience::Everyone | Audience::Person(_) => true,
+                Audience::Watchers => policy::sees_others_marks(role),
+            };
+            for (kind, examiner) in [("mark", Some(me)), ("definitive", None), ("release", None), ("referral", Some(me))] {
+                let e = ev(kind, examiner);
+                let v = viewer(role, if role == Role::Examiner { me } else { Uuid::new_v4() }, meeting, vec![me]);
+                if visible_to(&e, &v) {
+                    assert!(audiences(&e).iter().any(|a| listens(a) && (*a != Audience::Person(me) || v.user_id == me)), "{role:?} {kind}");
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn events_raised_in_a_transaction_are_collected_not_sent() {
+        let meeting = MeetingId(Uuid::new_v4());
+        let (n, events) = collecting(async {
+            PENDING.with(|p| p.borrow_mut().push(Event::about(meeting, "mark", None, None)));
+            7
+        })
+        .await;
+        assert_eq!((n, events.len()), (7, 1));
     }
 }

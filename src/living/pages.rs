@@ -104,7 +104,7 @@ async fn refer(
         return Err(AppError::Forbidden("Examiners and team leaders refer responses to the principal examiner.".into()));
     }
     let question = field(&fields, "question").to_owned();
-    let done = crate::transact!(&state.db, |tx| {
+    let done = crate::transact!(&state, |tx| {
         let r = marking_store::response_in_meeting(tx, &access.meeting, response_id).await?;
         qualification::check_may_mark(tx, access.meeting_id(), r.script_id, r.purpose, access.user_id()).await?;
         store::refer(tx, &access.meeting, response_id, access.user_id(), &question).await
@@ -212,7 +212,7 @@ async fn answer(
             reason: field(&fields, "reason").to_owned(),
         }),
     };
-    let version = crate::transact!(&state.db, |tx| {
+    let version = crate::transact!(&state, |tx| {
         store::answer(tx, &access.meeting, referral_id, access.actor(), access.role, &text, amendment.as_ref()).await
     })?;
     flash(
@@ -232,7 +232,7 @@ async fn pass_up(
     session: Session,
     Path((_, referral_id)): Path<(Uuid, Uuid)>,
 ) -> Result<Redirect, AppError> {
-    crate::transact!(&state.db, |tx| { store::pass_up(tx, &access.meeting, referral_id, access.actor()).await })?;
+    crate::transact!(&state, |tx| { store::pass_up(tx, &access.meeting, referral_id, access.actor()).await })?;
     flash(&session, "Passed up to the principal examiner.").await?;
     Ok(Redirect::to(&format!("/meetings/{}/referrals", access.meeting.id)))
 }
@@ -374,7 +374,7 @@ async fn amend_from_page(
         reason: field(&fields, "reason").to_owned(),
     };
     let version =
-        crate::transact!(&state.db, |tx| { store::amend(tx, paper_id, &amendment, user.user_id(), store::Origin::default()).await })?;
+        crate::transact!(&state, |tx| { store::amend(tx, paper_id, &amendment, user.user_id(), store::Origin::default()).await })?;
     let affected = store::qualification_affected(&state.db, paper_id, &amendment.question, user.user_id(), user.is_admin).await?;
     let message = if affected.is_empty() {
         format!("The mark scheme is amended: version {version}.")

@@ -20,15 +20,17 @@ use crate::{
 };
 
 /// The principal examiner's definitive mark.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Definitive {
     /// Level.
     pub level: Option<i32>,
     /// Mark (for a question marked per objective, the sum of its parts).
     pub mark: i32,
     /// The level and mark per objective, for a question marked on separate grids.
+    #[schema(value_type = Vec<Part>)]
     pub parts: Json<Vec<Part>>,
     /// The principal examiner's annotations on the answer.
+    #[schema(value_type = Vec<Annotation>)]
     pub annotations: Json<Vec<Annotation>>,
     /// Rationale, Markdown.
     pub rationale: String,

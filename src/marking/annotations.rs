@@ -35,7 +35,7 @@ const MAX_PAGE: u32 = 500;
 /// One annotation. Exactly one anchor: `start`/`end` (a typed answer's
 /// characters, end exclusive) or `page`/`x`/`y` (a scan: page from 1, x and y
 /// as fractions of the page's width and height from its top left).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Annotation {
     /// What it says.
     pub kind: AnnotationKind,
@@ -47,12 +47,15 @@ pub struct Annotation {
     pub end: Option<u32>,
     /// Page of a scan, from 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 500)]
     pub page: Option<u32>,
     /// Across the page, 0 to 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1)]
     pub x: Option<f64>,
     /// Down the page, 0 to 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1)]
     pub y: Option<f64>,
     /// The objective (`ao`) or the point of indicative content (`point`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -503,7 +503,7 @@ async fn save_mark(
         Err(message) => Err(AppError::invalid(message)),
         Ok(PostedMark { level, mark, parts, annotations, version }) => {
             async {
-                crate::transact!(&state.db, |tx| {
+                crate::transact!(&state, |tx| {
                     let input = MarkInput {
                         level,
                         mark,
@@ -592,7 +592,7 @@ async fn save_definitive(
         Err(message) => Err(AppError::invalid(message)),
         Ok(PostedMark { level, mark, parts, annotations, version }) => {
             async {
-                crate::transact!(&state.db, |tx| {
+                crate::transact!(&state, |tx| {
                     let r = store::response_in_meeting(tx, &access.meeting, response_id).await?;
                     let reevaluate = match field(&fields, "reevaluate") {
                         "yes" => Some(true),
@@ -640,7 +640,7 @@ async fn reopen_mark(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Redirect, AppError> {
     let examiner = field(&fields, "examiner").parse::<UserId>().map_err(|_| AppError::invalid("Choose whose mark to reopen."))?;
-    crate::transact!(&state.db, |tx| {
+    crate::transact!(&state, |tx| {
         let r = store::response_in_meeting(tx, &access.meeting, response_id).await?;
         store::reopen(tx, &access.meeting, &r, examiner, access.user.actor(), field(&fields, "reason")).await
     })?;

@@ -61,7 +61,7 @@ fn thousands(n: usize) -> String {
 
 /// One objective's part of a mark on a question marked on separate grids
 /// per assessment objective: the level and mark awarded on that grid.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Part {
     /// The grid's objectives as the scheme names them, e.g. "AO2" (or "AO1 + AO2" for a shared grid).
     pub ao: String,

@@ -347,6 +347,14 @@ pub(super) fn stale(current: i32, sent: i32) -> AppError {
 }
 
 /// Saves an examiner's draft or submitted mark.
+///
+/// The hot path of a meeting (every draft autosave), so it is two statements
+/// after the response's context: one that takes the share locks on the
+/// meeting and the script (in the one order every writer uses: meeting,
+/// script, mark), locks the old mark, writes the new one, its credited points
+/// and the audit entry; the checks that need nothing from the database run
+/// before it, in Rust. Qualification and seed scripts, which have their own
+/// rules to check first, take the meeting and script locks beforehand.
 pub async fn save_mark(
     tx: &mut PgConnection,
     meeting: &Meeting,
@@ -354,12 +362,6 @@ pub async fn save_mark(
     examiner: UserId,
     input: MarkInput,
 ) -> Result<StoredMark, AppError> {
-    let (state, released) = lock_response(tx, meeting.meeting_id(), ctx).await?;
-    refuse_unless_marking(state)?;
-    if released {
-        return Err(AppError::Conflict("This script has been released: its marks can no longer change.".into()));
-    }
-    qualification::check_may_mark(tx, meeting.meeting_id(), ctx.script_id, ctx.purpose, examiner).await?;
     let checked = check_mark(&ctx.question, input.level, input.mark, &input.parts).map_err(AppError::invalid)?;
     rules::check_len("A comment", &input.comment, rules::MAX_COMMENT_CHARS).map_err(AppError::invalid)?;
     rules::check_credited(&input.credited).map_err(AppError::invalid)?;
@@ -373,42 +375,60 @@ pub async fn save_mark(
             ctx.question.number
         )));
     }
-    let existing = sqlx::query_as!(
-        StoredMark,
-        r#"SELECT m.examiner_id, m.level, m.mark, m.parts AS "parts: Json<Vec<Part>>", m.annotations AS "annotations: Json<Vec<Annotation>>", m.comment, m.state AS "state: MarkState", m.version, m.updated_at,
-                  ARRAY(SELECT c.point_id FROM mark_credits c WHERE c.mark_id = m.id ORDER BY c.point_id) AS "credited!"
-           FROM marks m WHERE meeting_id = $1 AND response_id = $2 AND examiner_id = $3 FOR UPDATE OF m"#,
-        meeting.id,
-        ctx.response_id as ResponseId,
-        examiner as UserId,
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(old) = &existing {
-        if old.state == MarkState::Submitted {
-            return Err(AppError::Conflict(
-                "You have submitted this mark, so it is locked. Ask the principal examiner to reopen it if it must change.".into(),
-            ));
+    if ctx.purpose != Purpose::Practice {
+        let (state, released) = lock_response(tx, meeting.meeting_id(), ctx).await?;
+        refuse_unless_marking(state)?;
+        if released {
+            return Err(released_refusal());
         }
-        if let Some(v) = input.version.filter(|v| *v != old.version) {
-            return Err(stale(old.version, v));
-        }
-    } else if let Some(v) = input.version.filter(|v| *v != 0) {
-        return Err(stale(0, v));
+        qualification::check_may_mark(tx, meeting.meeting_id(), ctx.script_id, ctx.purpose, examiner).await?;
     }
     let state = if input.submit { MarkState::Submitted } else { MarkState::Draft };
-    // The conditions are repeated in the upsert: two first saves at the same
-    // moment find no row to lock above, and the second must not overwrite the first.
+    let action = if input.submit { "mark.submit" } else { "mark.draft" };
+    let new = json!({"level": checked.level, "mark": checked.mark, "parts": checked.parts, "annotations": annotations.len(),
+                     "comment": input.comment, "state": state});
+    // `old` is read (and locked) as the input of the upsert, so before it; the
+    // upsert repeats the conditions because two first saves at the same moment
+    // find no row to lock, and the second must not overwrite the first.
     let row = sqlx::query!(
-        r#"INSERT INTO marks AS m (meeting_id, response_id, examiner_id, level, mark, comment, state, submitted_at, scheme_version_id, parts,
-                                   annotations)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7 = 'submitted' THEN now() END, $9, $10, $11)
-           ON CONFLICT (meeting_id, response_id, examiner_id) DO UPDATE SET
-             level = EXCLUDED.level, mark = EXCLUDED.mark, parts = EXCLUDED.parts, annotations = EXCLUDED.annotations, comment = EXCLUDED.comment, scheme_version_id = EXCLUDED.scheme_version_id,
-             state = EXCLUDED.state, submitted_at = EXCLUDED.submitted_at, version = m.version + 1, updated_at = now()
-           WHERE m.state <> 'submitted' AND ($8::int IS NULL OR m.version = $8)
-           RETURNING m.id, m.examiner_id AS "examiner_id: UserId", m.level, m.mark, m.parts AS "parts: Json<Vec<Part>>", m.annotations AS "annotations: Json<Vec<Annotation>>", m.comment,
-                     m.state AS "state: MarkState", m.version, m.updated_at"#,
+        r#"WITH locked AS (
+               SELECT m.state AS meeting_state, ms.released_at IS NOT NULL AS released
+               FROM meetings m JOIN meeting_scripts ms ON ms.meeting_id = m.id AND ms.script_id = $12
+               WHERE m.id = $1 FOR SHARE OF m, ms),
+           old AS (
+               SELECT o.id, o.level, o.mark, o.parts, o.annotations, o.comment, o.state, o.version
+               FROM marks o WHERE o.meeting_id = $1 AND o.response_id = $2 AND o.examiner_id = $3 FOR UPDATE),
+           up AS (
+               INSERT INTO marks AS m (meeting_id, response_id, examiner_id, level, mark, comment, state, submitted_at,
+                                       scheme_version_id, parts, annotations)
+               SELECT $1, $2, $3, $4, $5, $6, $7, CASE WHEN $7 = 'submitted' THEN now() END, $9, $10, $11
+               FROM locked LEFT JOIN old ON true
+               WHERE locked.meeting_state = 'marking' AND NOT locked.released
+                 AND (old.id IS NULL OR old.state <> 'submitted')
+                 AND ($8::int IS NULL OR $8 = COALESCE(old.version, 0))
+               ON CONFLICT (meeting_id, response_id, examiner_id) DO UPDATE SET
+                 level = EXCLUDED.level, mark = EXCLUDED.mark, parts = EXCLUDED.parts, annotations = EXCLUDED.annotations,
+                 comment = EXCLUDED.comment, scheme_version_id = EXCLUDED.scheme_version_id,
+                 state = EXCLUDED.state, submitted_at = EXCLUDED.submitted_at, version = m.version + 1, updated_at = now()
+               WHERE m.state <> 'submitted' AND ($8::int IS NULL OR m.version = $8)
+               RETURNING m.id, m.level, m.mark, m.parts, m.annotations, m.comment, m.state, m.version, m.updated_at),
+           gone AS (DELETE FROM mark_credits c USING up WHERE c.mark_id = up.id AND c.point_id <> ALL($13)),
+           added AS (
+               INSERT INTO mark_credits (mark_id, point_id) SELECT up.id, p FROM up, unnest($13::uuid[]) AS p ON CONFLICT DO NOTHING),
+           logged AS (
+               INSERT INTO audit_log (meeting_id, actor_id, action, response_id, subject_id, old_value, new_value)
+               SELECT $1, $3, $14, $2, $3,
+                      CASE WHEN old.id IS NOT NULL THEN jsonb_build_object(
+                          'level', old.level, 'mark', old.mark, 'parts', old.parts,
+                          'annotations', jsonb_array_length(old.annotations), 'comment', old.comment, 'state', old.state) END,
+                      $15::jsonb
+               FROM up LEFT JOIN old ON true)
+           SELECT locked.meeting_state AS "meeting_state?: MeetingState", locked.released AS "released?",
+                  old.state AS "old_state?: MarkState", old.version AS "old_version?",
+                  up.level AS "level?", up.mark AS "mark?", up.parts AS "parts?: Json<Vec<Part>>",
+                  up.annotations AS "annotations?: Json<Vec<Annotation>>", up.comment AS "comment?",
+                  up.state AS "state?: MarkState", up.version AS "version?", up.updated_at AS "updated_at?"
+           FROM (SELECT 1) AS one LEFT JOIN locked ON true LEFT JOIN old ON true LEFT JOIN up ON true"#,
         meeting.id,
         ctx.response_id as ResponseId,
         examiner as UserId,
@@ -420,49 +440,58 @@ pub async fn save_mark(
         ctx.scheme_version_id,
         Json(&checked.parts) as _,
         Json(&annotations) as _,
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| {
-        AppError::Conflict("This mark was changed elsewhere at the same moment. Reload the page to see it before changing it again.".into())
-    })?;
-    sqlx::query!(
-        "WITH gone AS (DELETE FROM mark_credits WHERE mark_id = $1 AND point_id <> ALL($2))
-         INSERT INTO mark_credits (mark_id, point_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING",
-        row.id,
+        ctx.script_id as ScriptId,
         &credited,
+        action,
+        new,
     )
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
+    let Some(meeting_state) = row.meeting_state else {
+        return Err(AppError::NotFound("That response is no longer one of this meeting's.".into()));
+    };
+    refuse_unless_marking(meeting_state)?;
+    if row.released == Some(true) {
+        return Err(released_refusal());
+    }
+    let (Some(mark), Some(parts), Some(annotations), Some(comment), Some(saved_state), Some(version), Some(updated_at)) =
+        (row.mark, row.parts, row.annotations, row.comment, row.state, row.version, row.updated_at)
+    else {
+        if row.old_state == Some(MarkState::Submitted) {
+            return Err(AppError::Conflict(
+                "You have submitted this mark, so it is locked. Ask the principal examiner to reopen it if it must change.".into(),
+            ));
+        }
+        let current = row.old_version.unwrap_or(0);
+        if let Some(v) = input.version.filter(|v| *v != current) {
+            return Err(stale(current, v));
+        }
+        return Err(AppError::Conflict(
+            "This mark was changed elsewhere at the same moment. Reload the page to see it before changing it again.".into(),
+        ));
+    };
     let stored = StoredMark {
-        examiner_id: row.examiner_id,
+        examiner_id: examiner,
         level: row.level,
-        mark: row.mark,
-        parts: row.parts,
-        annotations: row.annotations,
-        comment: row.comment,
+        mark,
+        parts,
+        annotations,
+        comment,
         credited,
-        state: row.state,
-        version: row.version,
-        updated_at: row.updated_at,
+        state: saved_state,
+        version,
+        updated_at,
     };
     if input.submit {
         // A submit that completes a qualification set or a seed is judged now.
         qualification::after_submit(tx, meeting.meeting_id(), ctx.script_id, ctx.purpose, examiner).await?;
     }
-    audit::record(
-        &mut *tx,
-        audit::Entry {
-            response_id: Some(ctx.response_id.0),
-            subject_id: Some(examiner.0),
-            old: existing.map(|m| json!({"level": m.level, "mark": m.mark, "parts": m.parts, "annotations": m.annotations.len(), "comment": m.comment, "state": m.state})),
-            new: Some(json!({"level": stored.level, "mark": stored.mark, "parts": stored.parts, "annotations": stored.annotations.len(), "comment": stored.comment, "state": stored.state})),
-            ..audit::Entry::meeting(meeting.meeting_id(), Actor(examiner), if input.submit { "mark.submit" } else { "mark.draft" })
-        },
-    )
-    .await?;
     live::notify(&mut *tx, &mark_event(meeting.meeting_id(), ctx.response_id, examiner)).await?;
     Ok(stored)
+}
+
+fn released_refusal() -> AppError {
+    AppError::Conflict("This script has been released: its marks can no longer change.".into())
 }
 
 fn mark_event(meeting_id: MeetingId, response_id: ResponseId, examiner: UserId) -> live::Event {

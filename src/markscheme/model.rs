@@ -21,7 +21,7 @@ impl Parsed {
 }
 
 /// Something in the source that could not be understood.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Problem {
     /// 1-based source line the problem was found on.
     pub line: usize,
@@ -36,7 +36,7 @@ impl fmt::Display for Problem {
 }
 
 /// A whole mark scheme.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct Scheme {
     /// Which paper the scheme belongs to.
     #[serde(default)]
@@ -50,7 +50,7 @@ pub struct Scheme {
 }
 
 /// Identification of the paper.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct PaperInfo {
     /// Paper/component code such as "HIS2L" or "9275/2A".
     #[serde(default)]
@@ -86,7 +86,7 @@ impl Default for QuestionKind {
 }
 
 /// One question (or question part) of the scheme.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct Question {
     /// Number as printed, e.g. "01" or "3b".
     pub number: String,
@@ -135,7 +135,7 @@ impl Question {
 }
 
 /// One band of a levels grid.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct Level {
     /// Level (band) number, 0 for "nothing worthy of credit".
     pub level: i32,
@@ -149,7 +149,7 @@ pub struct Level {
 }
 
 /// The band grid of one or more assessment objectives.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct AoBands {
     /// The objectives this grid assesses.
     #[serde(default)]
@@ -160,7 +160,7 @@ pub struct AoBands {
 }
 
 /// 1-based inclusive range of source lines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct LineSpan {
     /// First line.
     pub start: usize,

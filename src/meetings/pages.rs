@@ -218,7 +218,7 @@ async fn create_meeting(
     let result = async {
         let spec = spec_from_form(&fields)?;
         let paper = scripts::paper(&state.db, spec.paper_id).await?;
-        crate::transact!(&state.db, |tx| { store::create(tx, &spec, &paper, admin.actor()).await })
+        crate::transact!(&state, |tx| { store::create(tx, &spec, &paper, admin.actor()).await })
     }
     .await;
     match result {
@@ -372,7 +372,7 @@ async fn open_meeting(
     InMeeting(access, ..): InMeeting<Overseer>,
     session: Session,
 ) -> Result<Redirect, AppError> {
-    crate::transact!(&state.db, |tx| { store::open(tx, &access.meeting, access.user.actor()).await })?;
+    crate::transact!(&state, |tx| { store::open(tx, &access.meeting, access.user.actor()).await })?;
     flash(&session, "The meeting is open: examiners can start marking.").await?;
     Ok(Redirect::to(&format!("/meetings/{}", access.meeting_id())))
 }
@@ -382,7 +382,7 @@ async fn close_meeting(
     InMeeting(access, ..): InMeeting<Overseer>,
     session: Session,
 ) -> Result<Redirect, AppError> {
-    crate::transact!(&state.db, |tx| { store::close(tx, &access.meeting, access.user.actor()).await })?;
+    crate::transact!(&state, |tx| { store::close(tx, &access.meeting, access.user.actor()).await })?;
     flash(&session, "The meeting is closed: its marks and definitive marks are final.").await?;
     Ok(Redirect::to(&format!("/meetings/{}", access.meeting_id())))
 }
@@ -410,7 +410,7 @@ async fn add_people(
         return Err(AppError::invalid("A team leader is not in someone else's team: leave the team leader empty."));
     }
     let list: Vec<store::NewPerson<'_>> = people.iter().map(|e| (e, role, leader.as_ref())).collect();
-    crate::transact!(&state.db, |tx| { store::add_people(tx, &access.meeting, &list, access.user.actor()).await })?;
+    crate::transact!(&state, |tx| { store::add_people(tx, &access.meeting, &list, access.user.actor()).await })?;
     flash(&session, format!("{} added to the meeting.", people.iter().map(Email::as_str).collect::<Vec<_>>().join(", "))).await?;
     Ok(Redirect::to(&format!("/meetings/{}#people", access.meeting_id())))
 }
@@ -431,7 +431,7 @@ async fn add_scripts(
     if scripts.is_empty() {
         return Err(AppError::invalid("Tick the scripts to add."));
     }
-    crate::transact!(&state.db, |tx| { store::add_scripts(tx, &access.meeting, &scripts, access.user.actor()).await })?;
+    crate::transact!(&state, |tx| { store::add_scripts(tx, &access.meeting, &scripts, access.user.actor()).await })?;
     flash(&session, format!("{} script{} added.", scripts.len(), if scripts.len() == 1 { "" } else { "s" })).await?;
     Ok(Redirect::to(&format!("/meetings/{}", access.meeting_id())))
 }
@@ -442,7 +442,7 @@ async fn remove_person(
     session: Session,
     Path((_, user_id)): Path<(MeetingId, UserId)>,
 ) -> Result<Redirect, AppError> {
-    crate::transact!(&state.db, |tx| { store::remove_person(tx, &access.meeting, user_id, access.user.actor()).await })?;
+    crate::transact!(&state, |tx| { store::remove_person(tx, &access.meeting, user_id, access.user.actor()).await })?;
     flash(&session, "Removed from the meeting.").await?;
     Ok(Redirect::to(&format!("/meetings/{}#people", access.meeting_id())))
 }
@@ -453,7 +453,7 @@ async fn remove_script(
     session: Session,
     Path((_, script_id)): Path<(MeetingId, ScriptId)>,
 ) -> Result<Redirect, AppError> {
-    crate::transact!(&state.db, |tx| { store::remove_script(tx, &access.meeting, script_id, access.user.actor()).await })?;
+    crate::transact!(&state, |tx| { store::remove_script(tx, &access.meeting, script_id, access.user.actor()).await })?;
     flash(&session, "The script is no longer in the meeting.").await?;
     Ok(Redirect::to(&format!("/meetings/{}", access.meeting_id())))
 }
@@ -466,7 +466,7 @@ async fn set_tolerances(
 ) -> Result<Redirect, AppError> {
     let paper = scripts::paper(&state.db, access.meeting.paper_id).await?;
     let current = store::tolerances(&state.db, access.meeting_id()).await?;
-    let changed = crate::transact!(&state.db, |tx| {
+    let changed = crate::transact!(&state, |tx| {
         let mut changed = 0;
         for (k, v) in &fields {
             let Some(n) = k.strip_prefix("tolerance.") else { continue };
@@ -491,7 +491,7 @@ async fn release_all(
     InMeeting(access, ..): InMeeting<Principal>,
     session: Session,
 ) -> Result<Redirect, AppError> {
-    let n = crate::transact!(&state.db, |tx| { marking::adjudication::release(tx, &access.meeting, None, access.user.actor()).await })?;
+    let n = crate::transact!(&state, |tx| { marking::adjudication::release(tx, &access.meeting, None, access.user.actor()).await })?;
     flash(&session, format!("{n} scripts released: examiners now see the definitive marks.")).await?;
     Ok(Redirect::to(&format!("/meetings/{}", access.meeting_id())))
 }
@@ -502,7 +502,7 @@ async fn release_script(
     session: Session,
     Path((_, script_id)): Path<(MeetingId, ScriptId)>,
 ) -> Result<Redirect, AppError> {
-    crate::transact!(&state.db, |tx| { marking::adjudication::release(tx, &access.meeting, Some(script_id), access.user.actor()).await })?;
+    crate::transact!(&state, |tx| { marking::adjudication::release(tx, &access.meeting, Some(script_id), access.user.actor()).await })?;
     flash(&session, "Script released: examiners now see its definitive marks.").await?;
     Ok(Redirect::to(&format!("/meetings/{}", access.meeting_id())))
 }

@@ -193,7 +193,7 @@ async fn create_paper(
         Err(errors) => return show_again(ctx, "Check the imported mark scheme", "/papers", &fields, source, errors),
     };
     let document = Some(&source).filter(|s| !s.is_empty()).map(String::as_str);
-    let saved = async { crate::transact!(&state.db, |tx| { store::insert(tx, &scheme, document, admin.actor()).await }) }.await;
+    let saved = async { crate::transact!(&state, |tx| { store::insert(tx, &scheme, document, admin.actor()).await }) }.await;
     let id = match saved {
         Ok(id) => id,
         Err(AppError::Conflict(message)) => {
@@ -326,7 +326,7 @@ async fn update_paper(
         Ok(scheme) => scheme,
         Err(errors) => return show_again(ctx, "Edit the paper", &action, &fields, source, errors),
     };
-    match async { crate::transact!(&state.db, |tx| { store::update(tx, id, &scheme, admin.actor()).await }) }.await {
+    match async { crate::transact!(&state, |tx| { store::update(tx, id, &scheme, admin.actor()).await }) }.await {
         Ok(()) => {}
         Err(AppError::Conflict(message)) => return show_again(ctx, "Edit the paper", &action, &fields, source, vec![message]),
         Err(e) => return Err(e),

@@ -73,7 +73,7 @@ fn whole_words(text: String, max: usize) -> String {
 }
 
 /// A point of indicative content.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Point {
     /// Stable id: the same text of the same question keeps it.
     pub id: Uuid,

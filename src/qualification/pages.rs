@@ -204,7 +204,7 @@ async fn create_set(
             Some(PassRule { min_within: min.unwrap_or(PassRule::default_for(scripts.len()).min_within), max_total_deviation: cap })
         }
     };
-    let n = crate::transact!(&state.db, |tx| { store::create_set(tx, &access.meeting, &scripts, rule, access.actor()).await })?;
+    let n = crate::transact!(&state, |tx| { store::create_set(tx, &access.meeting, &scripts, rule, access.actor()).await })?;
     flash(&session, format!("Qualification set {n} made with {} scripts.", scripts.len())).await?;
     Ok(back(&access.meeting))
 }
@@ -214,7 +214,7 @@ async fn open_qualification(
     InMeeting(access, ..): InMeeting<Principal>,
     session: Session,
 ) -> Result<Redirect, AppError> {
-    crate::transact!(&state.db, |tx| { store::open(tx, &access.meeting, access.actor()).await })?;
+    crate::transact!(&state, |tx| { store::open(tx, &access.meeting, access.actor()).await })?;
     flash(&session, "Qualification is open: every examiner and team leader now has set 1 to mark.").await?;
     Ok(back(&access.meeting))
 }
@@ -232,7 +232,7 @@ async fn decide(
         _ => return Err(AppError::invalid("Choose Approve or Not approved.")),
     };
     let reason = field(&fields, "reason").to_owned();
-    let now = crate::transact!(&state.db, |tx| {
+    let now = crate::transact!(&state, |tx| {
         store::decide(tx, &access.meeting, access.actor(), access.role, &email, approved, &reason).await
     })?;
     flash(&session, format!("{email}: {}.", now.label())).await?;
@@ -251,7 +251,7 @@ async fn give_seeds(
         .filter(|(k, _)| k == "script")
         .map(|(_, v)| v.parse::<ScriptId>().map_err(|_| AppError::invalid("A chosen script is not valid; reload the page.")))
         .collect::<Result<_, _>>()?;
-    let given = crate::transact!(&state.db, |tx| { store::seed(tx, &access.meeting, &examiners, &scripts, access.actor()).await })?;
+    let given = crate::transact!(&state, |tx| { store::seed(tx, &access.meeting, &examiners, &scripts, access.actor()).await })?;
     flash(&session, format!("{given} seed{} given.", if given == 1 { "" } else { "s" })).await?;
     Ok(back(&access.meeting))
 }

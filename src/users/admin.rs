@@ -152,7 +152,7 @@ async fn reset_password(
     let user = users::find_by_id(&state.db, id).await?.ok_or_else(|| AppError::not_found("That account"))?;
     let one_time = password::one_time_password();
     let hash = password::hash(one_time.clone()).await?;
-    crate::transact!(&state.db, |tx| {
+    crate::transact!(&state, |tx| {
         // The account's sessions and API tokens end: a reset locks out whoever had access.
         users::replace_password(tx, Some(admin.actor()), id, &hash, true).await?;
         // A reset lifts the sign-in throttle for the account.

@@ -130,7 +130,7 @@ pub async fn serve(pool: PgPool, config: Config) -> (SocketAddr, JoinHandle<()>)
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let handle = tokio::spawn(async move {
-        axum::serve(listener, router(state)).await.expect("serve");
+        axum::serve(listener, router(state).into_make_service()).await.expect("serve");
     });
     (addr, handle)
 }
@@ -365,4 +365,76 @@ pub fn database_url(o: &PgConnectOptions) -> String {
     } else {
         format!("postgres://{}@{}:{}/{db}", o.get_username(), o.get_host(), o.get_port())
     }
+}
+
+/// The real `standardise serve` binary, run as a child process on a free
+/// loopback port, exactly as production runs it (its own pool settings, its
+/// own runtime); killed with SIGKILL when dropped.
+pub struct ServerProcess {
+    pub addr: SocketAddr,
+    child: tokio::process::Child,
+}
+
+impl ServerProcess {
+    /// Starts `standardise serve` on `database_url`, appending its log to
+    /// `log`, and waits until it says it is listening.
+    pub async fn start(database_url: &str, log: &std::path::Path) -> ServerProcess {
+        use tokio::io::AsyncBufReadExt;
+        if let Some(dir) = log.parent() {
+            std::fs::create_dir_all(dir).expect("log folder");
+        }
+        let stderr = std::fs::OpenOptions::new().create(true).append(true).open(log).expect("server log");
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_standardise"))
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("STANDARDISE_BIND", "127.0.0.1:0")
+            .env("STANDARDISE_LOG_FORMAT", "text")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(stderr)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start standardise serve");
+        let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+        // It prints its address once it listens (port 0: the system chose a free one).
+        let addr = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(rest) = line.strip_prefix("standardise is running: open http://") {
+                    return rest.split('/').next().and_then(|a| a.parse::<SocketAddr>().ok());
+                }
+            }
+            None
+        })
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("standardise serve did not start; the end of its log ({}):\n{}", log.display(), log_tail(log)));
+        // Keep reading, so the server never blocks writing to a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        ServerProcess { addr, child }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Kills it with SIGKILL (no graceful shutdown, nothing flushed) and waits
+    /// until it is gone; returns the signal that ended it.
+    pub async fn kill(&mut self) -> Option<i32> {
+        use std::os::unix::process::ExitStatusExt;
+        self.child.start_kill().expect("SIGKILL the server");
+        self.child.wait().await.expect("wait for the killed server").signal()
+    }
+
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+/// The last lines of a log file, for a failure message.
+pub fn log_tail(log: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
 }

@@ -1,4 +1,5 @@
-//! `standardise bench`: measures the dashboard at scale on this machine.
+//! `standardise bench dashboard` (or plain `standardise bench`): measures the
+//! dashboard at scale on this machine.
 //!
 //! For each panel size it builds a meeting in a scratch database (examiners ×
 //! responses submitted marks, every response with a definitive mark), then
@@ -15,168 +16,47 @@ use axum::{
 };
 use http_body_util::BodyExt;
 use rand::{Rng, SeedableRng, rngs::StdRng};
-use sqlx::{Connection, PgConnection, PgPool, postgres::PgConnectOptions};
+use sqlx::{PgPool, postgres::PgConnectOptions};
 use tower::ServiceExt;
 use uuid::Uuid;
 
+use super::level_of;
 use crate::{
     app::{AppState, router},
-    audit::Actor,
     auth::{password, tokens},
     config::Config,
     db,
-    markscheme::{Level, PaperInfo, Question, QuestionKind, Scheme},
-    papers::{PaperId, store as papers_store, versions},
-    users::UserId,
 };
 
-/// What to measure.
-pub struct BenchArgs {
-    /// Panel sizes to try.
+/// What to measure (`standardise bench [dashboard] --examiners ...`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct DashboardArgs {
+    /// Panel sizes to measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "100,1000,5000")]
     pub examiners: Vec<usize>,
     /// Responses in the meeting (half 12-mark, half 24-mark questions).
+    #[arg(long, default_value_t = 50)]
     pub responses: usize,
     /// Timed runs per measurement.
+    #[arg(long, default_value_t = 15)]
     pub runs: usize,
 }
 
-fn scheme() -> Scheme {
-    let levels = |bounds: &[(i32, i32)]| -> Vec<Level> {
-        bounds.iter().enumerate().map(|(i, &(min, max))| Level { level: i as i32, min, max, descriptor: format!("Level {i}") }).collect()
-    };
-    Scheme {
-        paper: PaperInfo {
-            code: "BENCH1".into(),
-            title: "Benchmark paper".into(),
-            series: format!("run {}", Uuid::new_v4().simple()),
-            board: "Bench".into(),
-        },
-        guidance: String::new(),
-        questions: vec![
-            Question {
-                number: "01".into(),
-                max_mark: 12,
-                kind: QuestionKind::Levels,
-                levels: levels(&[(0, 0), (1, 2), (3, 6), (7, 9), (10, 12)]),
-                ..Question::default()
-            },
-            Question {
-                number: "02".into(),
-                max_mark: 24,
-                kind: QuestionKind::Levels,
-                levels: levels(&[(0, 0), (1, 6), (7, 11), (12, 16), (17, 21), (22, 24)]),
-                ..Question::default()
-            },
-        ],
-    }
-}
-
-fn level_of(q: &Question, mark: i32) -> i32 {
-    q.band_for(mark).map(|l| l.level).unwrap_or(0)
-}
-
-/// Builds the meeting; returns its id and the PE's API token.
+/// Builds the meeting, every examiner's mark submitted; returns its id, the
+/// PE's API token and email.
 async fn seed(pool: &PgPool, examiners: usize, responses: usize, rng: &mut StdRng) -> anyhow::Result<(Uuid, String, String)> {
-    let scheme = scheme();
     let hash = password::hash("bench password 1".into()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut tx = db::tx::begin(pool).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let tag = Uuid::new_v4().simple().to_string();
-    let pe_email = format!("pe-{tag}@bench.example");
-    let pe = sqlx::query_scalar!(
-        r#"INSERT INTO users (email, name, password_hash) VALUES ($1, 'Principal', $2) RETURNING id AS "id: UserId""#,
-        pe_email,
-        hash,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    let paper = papers_store::insert(&mut tx, &scheme, None, Actor(pe)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let question_ids =
-        sqlx::query_scalar!("SELECT id FROM questions WHERE paper_id = $1 ORDER BY position", paper as PaperId).fetch_all(&mut *tx).await?;
-    let version = versions::record(&mut tx, paper, Some(Actor(pe)), "Benchmark").await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let meeting = sqlx::query_scalar!(
-        "INSERT INTO meetings (paper_id, name, state, scheme_version_id) VALUES ($1, 'Bench meeting', 'marking', $2) RETURNING id",
-        paper as PaperId,
-        version,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query!("INSERT INTO meeting_participants (meeting_id, user_id, role) VALUES ($1, $2, 'pe')", meeting, pe as UserId)
-        .execute(&mut *tx)
-        .await?;
-    let examiner_ids = sqlx::query_scalar!(
-        "INSERT INTO users (email, name, password_hash)
-         SELECT 'ex' || i || '-' || $2 || '@bench.example', 'Examiner ' || lpad(i::text, 5, '0'), $3 FROM generate_series(1, $1) i
-         RETURNING id",
-        i32::try_from(examiners)?,
-        tag,
-        hash,
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "INSERT INTO meeting_participants (meeting_id, user_id, role) SELECT $1, unnest($2::uuid[]), 'examiner'",
-        meeting,
-        &examiner_ids,
-    )
-    .execute(&mut *tx)
-    .await?;
-    // Scripts of two responses each, in the meeting.
-    let scripts = responses.div_ceil(2);
-    let mut response_ids = Vec::new();
-    for s in 0..scripts {
-        let script = sqlx::query_scalar!(
-            "INSERT INTO scripts (paper_id, candidate) VALUES ($1, $2) RETURNING id",
-            paper as PaperId,
-            format!("{:04}", s + 1),
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query!(
-            "INSERT INTO meeting_scripts (meeting_id, paper_id, script_id, purpose, position) VALUES ($1, $2, $3, 'practice', $4)",
-            meeting,
-            paper as PaperId,
-            script,
-            i32::try_from(s)?,
-        )
-        .execute(&mut *tx)
-        .await?;
-        for (qi, qid) in question_ids.iter().enumerate() {
-            if response_ids.len() == responses {
-                break;
-            }
-            let rid = sqlx::query_scalar!(
-                "INSERT INTO responses (script_id, question_id, paper_id, text) VALUES ($1, $2, $3, 'answer') RETURNING id",
-                script,
-                qid,
-                paper as PaperId,
-            )
-            .fetch_one(&mut *tx)
-            .await?;
-            response_ids.push((rid, qi));
-        }
-    }
-    for q in &question_ids {
-        sqlx::query!("INSERT INTO meeting_tolerances (meeting_id, question_id, tolerance) VALUES ($1, $2, 1)", meeting, q)
-            .execute(&mut *tx)
-            .await?;
-    }
+    let paper = super::seed_paper(&mut tx, &hash).await?;
+    let examiner_ids = super::seed_examiners(&mut tx, &paper, examiners, "", &hash).await?;
+    let meeting = super::seed_meeting(&mut tx, &paper, &examiner_ids, responses, 0).await?;
     // Definitive marks, and every examiner's mark near them (some severe, some lenient).
     let bias: Vec<i32> = (0..examiners).map(|_| rng.gen_range(-2..=2)).collect();
-    let (mut r_col, mut e_col, mut l_col, mut m_col) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for &(rid, qi) in &response_ids {
-        let q = &scheme.questions[qi];
+    let (mut definitive_col, mut r_col, mut e_col, mut l_col, mut m_col) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for &(rid, qi) in &meeting.responses {
+        let q = &paper.scheme.questions[qi];
         let definitive = rng.gen_range(1..=q.max_mark);
-        sqlx::query!(
-            "INSERT INTO definitive_marks (meeting_id, response_id, level, mark, set_by, scheme_version_id) VALUES ($1, $2, $3, $4, $5, $6)",
-            meeting,
-            rid,
-            level_of(q, definitive),
-            definitive,
-            pe as UserId,
-            version,
-        )
-        .execute(&mut *tx)
-        .await?;
+        definitive_col.push(definitive);
         for (e, id) in examiner_ids.iter().enumerate() {
             let mark = (definitive + bias[e] + rng.gen_range(-2..=2)).clamp(0, q.max_mark);
             r_col.push(rid);
@@ -185,6 +65,8 @@ async fn seed(pool: &PgPool, examiners: usize, responses: usize, rng: &mut StdRn
             m_col.push(mark);
         }
     }
+    super::seed_definitive(&mut tx, &paper, &meeting, &definitive_col).await?;
+    let (meeting, version) = (meeting.id, paper.version);
     for chunk in (0..r_col.len()).collect::<Vec<_>>().chunks(50_000) {
         let (a, b) = (chunk[0], chunk[chunk.len() - 1] + 1);
         sqlx::query!(
@@ -200,10 +82,10 @@ async fn seed(pool: &PgPool, examiners: usize, responses: usize, rng: &mut StdRn
         .execute(&mut *tx)
         .await?;
     }
-    let token = tokens::insert(&mut tx, None, pe, "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let token = tokens::insert(&mut tx, None, paper.pe, "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?;
     tx.commit().await?;
-    sqlx::query!("ANALYZE").execute(pool).await?;
-    Ok((meeting, token, pe_email))
+    super::analyze(pool).await?;
+    Ok((meeting, token, paper.pe_email))
 }
 
 fn cookie_of(response: &axum::response::Response) -> Option<String> {
@@ -263,9 +145,9 @@ async fn time(app: &Router, runs: usize, make: impl Fn() -> anyhow::Result<Reque
 }
 
 /// Runs the benchmark on a scratch database that is dropped afterwards.
-pub async fn run(admin: PgConnectOptions, args: BenchArgs) -> anyhow::Result<()> {
-    let name = format!("standardise_bench_{}", Uuid::new_v4().simple());
-    db::discover::ensure_database(&admin, &name).await?;
+pub async fn run(admin: PgConnectOptions, args: DashboardArgs) -> anyhow::Result<()> {
+    let runs = args.runs.max(1);
+    let name = super::create_scratch(&admin).await?;
     let result = async {
         let pool = db::discover::pool(admin.clone().database(&name)).await?;
         db::migrate(&pool).await?;
@@ -279,13 +161,13 @@ pub async fn run(admin: PgConnectOptions, args: BenchArgs) -> anyhow::Result<()>
         for &n in &args.examiners {
             let (meeting, token, email) = seed(&pool, n, args.responses, &mut rng).await?;
             let cookie = sign_in(&app, &email).await?;
-            let stats = time(&app, args.runs, || {
+            let stats = time(&app, runs, || {
                 Ok(Request::get(format!("/api/v1/meetings/{meeting}/stats"))
                     .header(header::AUTHORIZATION, format!("Bearer {token}"))
                     .body(Body::empty())?)
             })
             .await?;
-            let page = time(&app, args.runs, || {
+            let page = time(&app, runs, || {
                 Ok(Request::get(format!("/meetings/{meeting}/dashboard?sort=deviation"))
                     .header(header::COOKIE, &cookie)
                     .body(Body::empty())?)
@@ -306,9 +188,6 @@ pub async fn run(admin: PgConnectOptions, args: BenchArgs) -> anyhow::Result<()>
         Ok::<_, anyhow::Error>(())
     }
     .await;
-    let mut conn = PgConnection::connect_with(&admin).await?;
-    // A database name cannot be a bound parameter, so this statement is built at
-    // run time (not checked at compile time); `name` is our own hex identifier.
-    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn).await?;
+    super::drop_scratch(&admin, &name).await?;
     result
 }

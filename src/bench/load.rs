@@ -1,0 +1,686 @@
+//! `standardise bench load`: examiners saving marks under load.
+//!
+//! A scratch database gets one paper, `--examiners` accounts with an API token
+//! each, and meetings open for marking with `--responses` responses each. The
+//! server runs as `standardise serve` in a process of its own (its memory is
+//! read from `/proc`; it does not share the load generator's runtime). Then,
+//! twice — with no live stream open, and with `--streams` open — every examiner,
+//! `--concurrency` at a time, does what the marking page does: signs in
+//! (`GET /api/v1/me` with their token), and for each response opens it, saves
+//! two drafts and submits; meanwhile `--dashboards` principal examiner's
+//! dashboards poll the statistics. The streams are examiners' marking pages
+//! (`GET .../events`, stream `i` as examiner `i mod N`), so each hears its
+//! examiner's own saves (the visibility policy), and the time from a save's
+//! answer to its event reaching every stream of that examiner is the fan-out.
+//! Last, with the server stopped, pgbench makes the same writes as a draft
+//! save for as long as the run without streams took ([`super::pgbench`]).
+
+use std::{
+    collections::BTreeMap,
+    path::PathBuf,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use http_body_util::BodyExt;
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use serde::Serialize;
+use serde_json::{Value, json};
+use sqlx::{PgPool, postgres::PgConnectOptions};
+use tokio::{
+    sync::{Semaphore, mpsc, watch},
+    task::JoinHandle,
+};
+use uuid::Uuid;
+
+use super::{
+    Paper, SeededMeeting,
+    figures::{self, FanOut, Heard, Pgbench, Save, Summary, summarise},
+    http::{Api, Reply, ServerProcess, memory_of},
+    level_of, pgbench,
+};
+use crate::{
+    auth::{password, tokens},
+    db,
+    markscheme::Question,
+    users::UserId,
+};
+
+/// What to simulate (`standardise bench load ...`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoadArgs {
+    /// Examiners marking, each with an account and an API token.
+    #[arg(long, default_value_t = 500)]
+    pub examiners: usize,
+    /// Responses each examiner marks: opens it, saves two drafts, submits.
+    #[arg(long, default_value_t = 10)]
+    pub responses: usize,
+    /// Examiners marking at the same moment (the rest wait their turn).
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Live streams open during the second run (examiners' marking pages); 0 runs once, without.
+    #[arg(long, default_value_t = 100)]
+    pub streams: usize,
+    /// Principal examiner's dashboards polling the statistics.
+    #[arg(long, default_value_t = 2)]
+    pub dashboards: usize,
+    /// Pause between a dashboard's polls, in milliseconds (the page refreshes 200 ms after a change).
+    #[arg(long, default_value_t = 200)]
+    pub poll_ms: u64,
+    /// pgbench's clients.
+    #[arg(long, default_value_t = 32)]
+    pub pgbench_clients: usize,
+    /// Leave out the pgbench comparison.
+    #[arg(long)]
+    pub no_pgbench: bool,
+    /// The pgbench program (default: on PATH, else the newest /usr/lib/postgresql/*/bin/pgbench).
+    #[arg(long)]
+    pub pgbench: Option<PathBuf>,
+    /// Also print every figure as one line of JSON, last.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The requests timed, in the order the table lists them.
+const ENDPOINTS: [&str; 5] =
+    ["GET /api/v1/me (sign in)", "GET .../responses/{rid}", "PUT .../mark (draft)", "PUT .../mark (submit)", "GET .../stats (dashboard)"];
+const ME: usize = 0;
+const RESPONSE: usize = 1;
+const DRAFT: usize = 2;
+const SUBMIT: usize = 3;
+const STATS: usize = 4;
+
+/// Everything the runs need, shared by their tasks.
+struct Setup {
+    api: Api,
+    questions: Vec<Question>,
+    pe_token: String,
+    examiner_tokens: Vec<String>,
+}
+
+/// One meeting to mark, with its responses and their question's index.
+struct Target {
+    meeting: Uuid,
+    responses: Vec<(Uuid, usize)>,
+}
+
+/// The figures of one run.
+#[derive(Debug, Serialize)]
+struct RunReport {
+    streams: usize,
+    streams_opened: usize,
+    stream_failures: usize,
+    streams_ended_early: usize,
+    resyncs: usize,
+    duration_s: f64,
+    saves: usize,
+    saves_per_s: f64,
+    errors: usize,
+    errors_by_endpoint: BTreeMap<&'static str, usize>,
+    latency_ms: BTreeMap<&'static str, Summary>,
+    fan_out: Option<FanOut>,
+    rss_before_streams_kb: Option<u64>,
+    rss_with_streams_kb: Option<u64>,
+    kb_per_stream: Option<f64>,
+    rss_peak_during_run_kb: Option<u64>,
+}
+
+/// Every figure, as printed and as the JSON line.
+#[derive(Debug, Serialize)]
+struct Report {
+    examiners: usize,
+    responses: usize,
+    concurrency: usize,
+    dashboards: usize,
+    poll_ms: u64,
+    runs: Vec<RunReport>,
+    server_peak_rss_kb: Option<u64>,
+    pgbench: Option<PgbenchReport>,
+    /// Saves/s with the streams open ÷ with none.
+    streams_ratio: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+struct PgbenchReport {
+    clients: usize,
+    duration_s: u64,
+    figures: Pgbench,
+    command: String,
+    /// Saves/s of each run ÷ pgbench's transactions per second, in the order of `runs`.
+    ratios: Vec<Option<f64>>,
+}
+
+/// Runs the benchmark on a scratch database that is dropped afterwards.
+pub async fn run(admin: PgConnectOptions, database_url: Option<&str>, args: LoadArgs) -> anyhow::Result<()> {
+    if args.examiners == 0 || args.responses == 0 || args.concurrency == 0 {
+        bail!("--examiners, --responses and --concurrency must be at least 1");
+    }
+    let pgbench_bin = if args.no_pgbench {
+        None
+    } else {
+        Some(
+            pgbench::find(args.pgbench.as_deref())
+                .context("no pgbench found (install PostgreSQL's client tools, give --pgbench PATH, or --no-pgbench)")?,
+        )
+    };
+    let name = super::create_scratch(&admin).await?;
+    let url = figures::database_url(database_url, admin.get_host(), admin.get_port(), admin.get_username(), &name);
+    let result = run_on(&admin, &name, &url, &args, pgbench_bin).await;
+    super::drop_scratch(&admin, &name).await?;
+    let report = result?;
+    print_table(&report);
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    }
+    Ok(())
+}
+
+async fn run_on(admin: &PgConnectOptions, name: &str, url: &str, args: &LoadArgs, pgbench_bin: Option<PathBuf>) -> anyhow::Result<Report> {
+    let pool = db::discover::pool(admin.clone().database(name)).await?;
+    db::migrate(&pool).await?;
+    eprintln!("Setting up {} examiners with {} responses each...", args.examiners, args.responses);
+    let seeded = seed(&pool, args).await;
+    let pairs = match (&seeded, &pgbench_bin) {
+        (Ok(s), Some(_)) => Some(pgbench::prepare(&pool, s.pgbench.id).await?),
+        _ => None,
+    };
+    super::analyze(&pool).await?;
+    pool.close().await;
+    let seeded = seeded?;
+
+    let server = ServerProcess::start(url).await?;
+    let outcome = async {
+        let setup = Arc::new(Setup {
+            api: Api::new(server.addr),
+            questions: seeded.paper.scheme.questions.clone(),
+            pe_token: seeded.pe_token.clone(),
+            examiner_tokens: seeded.examiner_tokens.clone(),
+        });
+        // Warm up: connections, prepared statements, the first statistics.
+        let warm = setup.api.get(&format!("/api/v1/meetings/{}/stats", seeded.quiet.id), Some(&setup.pe_token)).await;
+        if !warm.ok() {
+            bail!("the warm-up request failed: {}", warm.failure());
+        }
+        let mut runs = Vec::new();
+        let targets = [Some(&seeded.quiet), seeded.streamed.as_ref()];
+        for (target, streams) in targets.into_iter().zip([0, args.streams]) {
+            let Some(meeting) = target else { continue };
+            eprintln!("Marking with {streams} live streams open...");
+            let target = Target { meeting: meeting.id, responses: meeting.responses.clone() };
+            runs.push(run_once(&setup, &server, &target, streams, args).await?);
+        }
+        Ok((runs, server.memory()))
+    }
+    .await;
+    if outcome.is_err() {
+        eprintln!("The server's log ended with:\n{}", server.log_tail());
+    }
+    server.stop().await;
+    let (runs, memory) = outcome?;
+
+    let pgbench = match (pgbench_bin, pairs) {
+        (Some(bin), Some(pairs)) => {
+            let seconds = runs[0].duration_s.ceil().max(5.0) as u64;
+            eprintln!("pgbench: {} clients for {seconds} s...", args.pgbench_clients);
+            let (figures, command) = pgbench::run(pgbench::PgbenchRun {
+                bin: &bin,
+                url,
+                clients: args.pgbench_clients,
+                duration: Duration::from_secs(seconds),
+                meeting: seeded.pgbench.id,
+                version: seeded.paper.version,
+                pairs,
+            })
+            .await?;
+            let ratios = runs.iter().map(|r| figures::ratio(r.saves_per_s, figures.tps)).collect();
+            Some(PgbenchReport { clients: args.pgbench_clients, duration_s: seconds, figures, command, ratios })
+        }
+        _ => None,
+    };
+    let streams_ratio = match runs.as_slice() {
+        [quiet, streamed] => figures::ratio(streamed.saves_per_s, quiet.saves_per_s),
+        _ => None,
+    };
+    Ok(Report {
+        examiners: args.examiners,
+        responses: args.responses,
+        concurrency: args.concurrency,
+        dashboards: args.dashboards,
+        poll_ms: args.poll_ms,
+        runs,
+        server_peak_rss_kb: memory.map(|m| m.peak_kb),
+        pgbench,
+        streams_ratio,
+    })
+}
+
+/// What setting up made.
+struct Seeded {
+    paper: Paper,
+    pe_token: String,
+    examiner_tokens: Vec<String>,
+    /// Marked with no stream open.
+    quiet: SeededMeeting,
+    /// Marked with the streams open (when there are any).
+    streamed: Option<SeededMeeting>,
+    /// Written to by pgbench.
+    pgbench: SeededMeeting,
+}
+
+async fn seed(pool: &PgPool, args: &LoadArgs) -> anyhow::Result<Seeded> {
+    let mut rng = StdRng::seed_from_u64(2011);
+    let hash = password::hash("bench password 1".into()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut tx = db::tx::begin(pool).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let paper = super::seed_paper(&mut tx, &hash).await?;
+    let examiners = super::seed_examiners(&mut tx, &paper, args.examiners, "", &hash).await?;
+    let mut meetings = Vec::new();
+    for nth in 0..3 {
+        meetings.push(marked_meeting(&mut tx, &paper, &examiners, args.responses, nth, &mut rng).await?);
+    }
+    let pe_token = tokens::insert(&mut tx, None, paper.pe, "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut examiner_tokens = Vec::with_capacity(examiners.len());
+    for id in &examiners {
+        examiner_tokens.push(tokens::insert(&mut tx, None, UserId(*id), "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?);
+    }
+    tx.commit().await?;
+    let [quiet, streamed, pgbench] = <[SeededMeeting; 3]>::try_from(meetings).map_err(|_| anyhow::anyhow!("three meetings"))?;
+    let streamed = (args.streams > 0).then_some(streamed);
+    Ok(Seeded { paper, pe_token, examiner_tokens, quiet, streamed, pgbench })
+}
+
+/// The `nth` meeting of every examiner, with scripts of its own and a definitive mark on each response so
+/// the dashboards compute every figure they show.
+async fn marked_meeting(
+    tx: &mut sqlx::PgConnection,
+    paper: &Paper,
+    examiners: &[Uuid],
+    responses: usize,
+    nth: usize,
+    rng: &mut StdRng,
+) -> anyhow::Result<SeededMeeting> {
+    let meeting = super::seed_meeting(tx, paper, examiners, responses, nth * responses.div_ceil(2)).await?;
+    let definitive: Vec<i32> = meeting.responses.iter().map(|&(_, qi)| rng.gen_range(1..=paper.scheme.questions[qi].max_mark)).collect();
+    super::seed_definitive(tx, paper, &meeting, &definitive).await?;
+    Ok(meeting)
+}
+
+/// The marks an examiner gives a response: two drafts, then the second again, submitted.
+fn marks_for(max: i32, examiner: usize, response: usize) -> [i32; 3] {
+    let spread = usize::try_from(max).unwrap_or(0) + 1;
+    let first = (examiner * 7 + response * 13) % spread;
+    let second = (first + 1 + examiner % 3) % spread;
+    [first, second, second].map(|m| i32::try_from(m).unwrap_or(0))
+}
+
+/// What one examiner's marking came to.
+#[derive(Default)]
+struct ExaminerRun {
+    times: Vec<(usize, f64)>,
+    errors: Vec<(usize, String)>,
+    saves: Vec<Save>,
+}
+
+/// Notes how a request went; true when it succeeded.
+fn record(out: &mut ExaminerRun, endpoint: usize, reply: &Reply) -> bool {
+    out.times.push((endpoint, reply.ms));
+    if !reply.ok() {
+        out.errors.push((endpoint, reply.failure()));
+    }
+    reply.ok()
+}
+
+async fn examiner(setup: Arc<Setup>, target: Arc<Target>, k: usize, t0: Instant) -> ExaminerRun {
+    let token = &setup.examiner_tokens[k];
+    let mut out = ExaminerRun::default();
+    let me = setup.api.get("/api/v1/me", Some(token)).await;
+    if !record(&mut out, ME, &me) {
+        return out;
+    }
+    for (ri, &(rid, qi)) in target.responses.iter().enumerate() {
+        let base = format!("/api/v1/meetings/{}/responses/{rid}", target.meeting);
+        let opened = setup.api.get(&base, Some(token)).await;
+        if !record(&mut out, RESPONSE, &opened) {
+            continue;
+        }
+        let question = &setup.questions[qi];
+        let mut version = opened.json().and_then(|v| v["mark"]["version"].as_i64()).unwrap_or(0);
+        for (seq, mark) in marks_for(question.max_mark, k, ri).into_iter().enumerate() {
+            let submit = seq == 2;
+            let body = json!({
+                "level": level_of(question, mark),
+                "mark": mark,
+                "comment": format!("Examiner {k}: the answer reaches this level; the second point is undeveloped."),
+                "version": version,
+                "submit": submit,
+            });
+            let saved = setup.api.put_json(&format!("{base}/mark"), token, &body).await;
+            if !record(&mut out, if submit { SUBMIT } else { DRAFT }, &saved) {
+                break;
+            }
+            out.saves.push(Save { examiner: k, response: rid, seq, at_ms: t0.elapsed().as_secs_f64() * 1e3 });
+            match saved.json().and_then(|v| v["version"].as_i64()) {
+                Some(v) => version = v,
+                None => {
+                    out.errors.push((if submit { SUBMIT } else { DRAFT }, "the answer had no version".into()));
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What one stream heard.
+struct StreamRun {
+    heard: Heard,
+    resyncs: usize,
+    ended_early: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn stream(
+    api: Api,
+    path: String,
+    token: String,
+    examiner: usize,
+    opening: Arc<Semaphore>,
+    opened: mpsc::Sender<Result<(), String>>,
+    mut stop: watch::Receiver<bool>,
+    t0: Instant,
+) -> Option<StreamRun> {
+    let permit = opening.acquire_owned().await.ok()?;
+    let mut body = match api.open_stream(&path, &token).await {
+        Ok(body) => body,
+        Err(e) => {
+            let _ = opened.send(Err(e)).await;
+            return None;
+        }
+    };
+    drop(permit);
+    let _ = opened.send(Ok(())).await;
+    drop(opened);
+    let mut run = StreamRun { heard: Heard { examiner, ..Heard::default() }, resyncs: 0, ended_early: false };
+    let mut buf = Vec::new();
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            frame = body.frame() => match frame {
+                Some(Ok(frame)) => {
+                    let Some(data) = frame.data_ref() else { continue };
+                    let at = t0.elapsed().as_secs_f64() * 1e3;
+                    buf.extend_from_slice(data);
+                    for message in figures::take_sse_messages(&mut buf) {
+                        match message.kind.as_str() {
+                            "mark" => {
+                                let response = serde_json::from_str::<Value>(&message.data)
+                                    .ok()
+                                    .and_then(|v| v["response_id"].as_str().and_then(|r| r.parse::<Uuid>().ok()));
+                                if let Some(r) = response {
+                                    run.heard.marks.entry(r).or_default().push(at);
+                                }
+                            }
+                            "resync" => run.resyncs += 1,
+                            _ => {}
+                        }
+                    }
+                }
+                Some(Err(_)) | None => {
+                    run.ended_early = true;
+                    break;
+                }
+            },
+        }
+    }
+    Some(run)
+}
+
+async fn dashboard(setup: Arc<Setup>, meeting: Uuid, poll: Duration, mut stop: watch::Receiver<bool>) -> ExaminerRun {
+    let mut out = ExaminerRun::default();
+    let path = format!("/api/v1/meetings/{meeting}/stats");
+    while !*stop.borrow() {
+        let reply = setup.api.get(&path, Some(&setup.pe_token)).await;
+        out.times.push((STATS, reply.ms));
+        if !reply.ok() {
+            out.errors.push((STATS, reply.failure()));
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(poll) => {}
+            _ = stop.changed() => break,
+        }
+    }
+    out
+}
+
+/// Samples the server's resident memory until stopped; returns the most seen.
+fn sample_memory(pid: u32, mut stop: watch::Receiver<bool>) -> JoinHandle<Option<u64>> {
+    tokio::spawn(async move {
+        let mut most = None;
+        loop {
+            if let Some(m) = memory_of(pid) {
+                most = most.max(Some(m.rss_kb));
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                _ = stop.changed() => return most,
+            }
+        }
+    })
+}
+
+/// One run on one meeting: opens the streams, marks, and measures.
+async fn run_once(
+    setup: &Arc<Setup>,
+    server: &ServerProcess,
+    target: &Target,
+    streams: usize,
+    args: &LoadArgs,
+) -> anyhow::Result<RunReport> {
+    let t0 = Instant::now();
+    let target = Arc::new(Target { meeting: target.meeting, responses: target.responses.clone() });
+    let rss_before_streams = server.memory().map(|m| m.rss_kb);
+
+    // The streams, opened `concurrency` at a time as pages would be.
+    let (stop_streams, streams_stop) = watch::channel(false);
+    let (opened_tx, mut opened_rx) = mpsc::channel(streams.max(1));
+    let opening = Arc::new(Semaphore::new(args.concurrency));
+    let mut stream_tasks = Vec::with_capacity(streams);
+    for i in 0..streams {
+        let k = i % args.examiners;
+        stream_tasks.push(tokio::spawn(stream(
+            setup.api.clone(),
+            format!("/api/v1/meetings/{}/events", target.meeting),
+            setup.examiner_tokens[k].clone(),
+            k,
+            opening.clone(),
+            opened_tx.clone(),
+            streams_stop.clone(),
+            t0,
+        )));
+    }
+    drop(opened_tx);
+    let (mut streams_opened, mut stream_failures) = (0, Vec::new());
+    // Every stream says once whether it opened.
+    while let Some(result) = opened_rx.recv().await {
+        match result {
+            Ok(()) => streams_opened += 1,
+            Err(e) => stream_failures.push(e),
+        }
+    }
+    if let Some(first) = stream_failures.first() {
+        eprintln!("  {} of {streams} streams did not open; the first: {first}", stream_failures.len());
+    }
+    let rss_with_streams = if streams > 0 {
+        // Past the first check every stream makes of its listener (every 3 s).
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        server.memory().map(|m| m.rss_kb)
+    } else {
+        None
+    };
+
+    // Dashboards and the memory sampler until the marking ends.
+    let (stop_others, others_stop) = watch::channel(false);
+    let sampler = sample_memory(server.pid(), others_stop.clone());
+    let dashboards: Vec<_> = (0..args.dashboards)
+        .map(|_| tokio::spawn(dashboard(setup.clone(), target.meeting, Duration::from_millis(args.poll_ms), others_stop.clone())))
+        .collect();
+
+    // The examiners, `concurrency` at a time.
+    let started = Instant::now();
+    let in_flight = Arc::new(Semaphore::new(args.concurrency));
+    let mut examiners = Vec::with_capacity(args.examiners);
+    for k in 0..args.examiners {
+        let permit = in_flight.clone().acquire_owned().await?;
+        let (setup, target) = (setup.clone(), target.clone());
+        examiners.push(tokio::spawn(async move {
+            let out = examiner(setup, target, k, t0).await;
+            drop(permit);
+            out
+        }));
+    }
+    let mut all = ExaminerRun::default();
+    for task in examiners {
+        let out = task.await?;
+        all.times.extend(out.times);
+        all.errors.extend(out.errors);
+        all.saves.extend(out.saves);
+    }
+    let duration = started.elapsed().as_secs_f64();
+    let _ = stop_others.send(true);
+    for task in dashboards {
+        let out = task.await?;
+        all.times.extend(out.times);
+        all.errors.extend(out.errors);
+    }
+    let rss_peak = sampler.await?;
+
+    // The last events are on their way: wait a moment before closing the streams.
+    tokio::time::sleep(Duration::from_secs(if streams > 0 { 2 } else { 0 })).await;
+    let _ = stop_streams.send(true);
+    let mut heard = Vec::new();
+    let (mut resyncs, mut ended_early) = (0, 0);
+    for task in stream_tasks {
+        if let Some(run) = task.await? {
+            resyncs += run.resyncs;
+            ended_early += usize::from(run.ended_early);
+            heard.push(run.heard);
+        }
+    }
+
+    let mut by_endpoint: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+    for (endpoint, ms) in all.times {
+        by_endpoint.entry(endpoint).or_default().push(ms);
+    }
+    let latency_ms = by_endpoint.into_iter().filter_map(|(e, mut v)| Some((ENDPOINTS[e], summarise(&mut v)?))).collect();
+    let mut errors_by_endpoint = BTreeMap::new();
+    for (endpoint, _) in &all.errors {
+        *errors_by_endpoint.entry(ENDPOINTS[*endpoint]).or_insert(0) += 1;
+    }
+    for (endpoint, message) in all.errors.iter().take(5) {
+        eprintln!("  error on {}: {message}", ENDPOINTS[*endpoint]);
+    }
+    let saves = all.saves.len();
+    let kb_per_stream = match (rss_before_streams, rss_with_streams) {
+        (Some(before), Some(with)) if streams_opened > 0 => Some((with as f64 - before as f64) / streams_opened as f64),
+        _ => None,
+    };
+    Ok(RunReport {
+        streams,
+        streams_opened,
+        stream_failures: stream_failures.len(),
+        streams_ended_early: ended_early,
+        resyncs,
+        duration_s: duration,
+        saves,
+        saves_per_s: saves as f64 / duration,
+        errors: all.errors.len(),
+        errors_by_endpoint,
+        latency_ms,
+        fan_out: (streams > 0).then(|| figures::fan_out(&all.saves, &heard)),
+        rss_before_streams_kb: rss_before_streams,
+        rss_with_streams_kb: rss_with_streams,
+        kb_per_stream,
+        rss_peak_during_run_kb: rss_peak,
+    })
+}
+
+fn mb(kb: Option<u64>) -> String {
+    kb.map_or("–".into(), |kb| format!("{:.1} MB", kb as f64 / 1024.0))
+}
+
+fn ms(s: &Summary) -> String {
+    format!("{} / {} / {} ms", fmt_ms(s.p50), fmt_ms(s.p95), fmt_ms(s.p99))
+}
+
+fn print_table(r: &Report) {
+    println!(
+        "\n{} examiners × {} responses (open, two drafts, submit), {} at a time; {} dashboards polling every {} ms\n",
+        r.examiners, r.responses, r.concurrency, r.dashboards, r.poll_ms
+    );
+    let header: Vec<String> = r.runs.iter().map(|run| format!("{} streams", run.streams)).collect();
+    println!("| | {} |", header.join(" | "));
+    println!("|---|{}", "---:|".repeat(r.runs.len()));
+    let row = |label: &str, cell: &dyn Fn(&RunReport) -> String| {
+        let cells: Vec<String> = r.runs.iter().map(cell).collect();
+        println!("| {label} | {} |", cells.join(" | "));
+    };
+    row("saves/s", &|run| format!("**{:.0}**", run.saves_per_s));
+    row("saves (2xx) in", &|run| format!("{} in {:.1} s", run.saves, run.duration_s));
+    row("errors (non-2xx or none)", &|run| run.errors.to_string());
+    for name in ENDPOINTS {
+        row(&format!("{name} p50 / p95 / p99"), &|run| run.latency_ms.get(name).map_or("–".into(), ms));
+    }
+    row("slowest save", &|run| {
+        let worst = [ENDPOINTS[DRAFT], ENDPOINTS[SUBMIT]].iter().filter_map(|e| run.latency_ms.get(e)).map(|s| s.max).fold(0.0, f64::max);
+        format!("{worst:.0} ms")
+    });
+    row("fan-out p50 / p99 / max", &|run| match &run.fan_out {
+        Some(FanOut { delay: Some(d), .. }) => format!("{} / {} / {} ms", fmt_ms(d.p50), fmt_ms(d.p99), fmt_ms(d.max)),
+        _ => "–".into(),
+    });
+    row("saves whose event was measured / missed", &|run| {
+        run.fan_out.as_ref().map_or("–".into(), |f| format!("{} / {}", f.measured, f.missed))
+    });
+    row("streams open / failed / ended early", &|run| {
+        if run.streams == 0 {
+            "–".into()
+        } else {
+            format!("{} / {} / {}", run.streams_opened, run.stream_failures, run.streams_ended_early)
+        }
+    });
+    row("server RSS before → with streams", &|run| {
+        if run.streams == 0 { "–".into() } else { format!("{} → {}", mb(run.rss_before_streams_kb), mb(run.rss_with_streams_kb)) }
+    });
+    row("memory per open stream", &|run| run.kb_per_stream.map_or("–".into(), |kb| format!("{kb:.0} KB")));
+    row("server RSS, most during the run", &|run| mb(run.rss_peak_during_run_kb));
+    println!();
+    println!("Peak server memory (VmHWM): {}", mb(r.server_peak_rss_kb));
+    if let (Some(ratio), [quiet, streamed]) = (r.streams_ratio, r.runs.as_slice()) {
+        println!(
+            "Saves/s with {} streams ÷ with none: {:.0} ÷ {:.0} = {ratio:.2} (the streams cost {:.0}% of save throughput; target under 10%)",
+            streamed.streams,
+            streamed.saves_per_s,
+            quiet.saves_per_s,
+            (1.0 - ratio) * 100.0
+        );
+    }
+    if let Some(p) = &r.pgbench {
+        println!(
+            "pgbench, the draft save's two writes ({} clients, {} s, server stopped): {:.0} tps, average latency {}",
+            p.clients,
+            p.duration_s,
+            p.figures.tps,
+            p.figures.latency_ms.map_or("–".into(), |l| format!("{l:.1} ms"))
+        );
+        for (run, ratio) in r.runs.iter().zip(&p.ratios) {
+            if let Some(ratio) = ratio {
+                println!("Saves/s ({} streams) ÷ pgbench tps: {:.0} ÷ {:.0} = {ratio:.2}", run.streams, run.saves_per_s, p.figures.tps);
+            }
+        }
+        println!("  ({})", p.command);
+    }
+}
+
+fn fmt_ms(v: f64) -> String {
+    if v < 10.0 { format!("{v:.1}") } else { format!("{v:.0}") }
+}
