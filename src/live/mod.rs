@@ -401,7 +401,10 @@ where
         resync: hub.resync.subscribe(),
     };
     let closed = hub.closed();
-    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK);
+    // Streams opened together (a room of examiners starting at once) would
+    // otherwise check again together: the first check is spread over a period.
+    let first = RECHECK.mul_f64(0.5 + rand::random::<f64>());
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + first, RECHECK);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let state = (receivers, closed, viewer, ticks, recheck);
     let stream = futures_util::stream::unfold(state, |(mut rx, mut closed, mut viewer, mut ticks, recheck)| async move {

@@ -142,8 +142,8 @@ fn role_of(participant: Option<Role>, user: &User) -> Result<Role, AppError> {
 /// one statement (the hot path of every draft save). `Ok(None)` when the
 /// request carries no token. The token's last use is noted at most once a
 /// minute, as `tokens::user_for_bearer` does.
-async fn access_by_bearer(state: &AppState, parts: &Parts, meeting_id: MeetingId) -> Result<Option<Access>, AppError> {
-    let Some(digest) = tokens::bearer_digest(&parts.headers)? else {
+async fn access_by_bearer(state: &AppState, headers: &axum::http::HeaderMap, meeting_id: MeetingId) -> Result<Option<Access>, AppError> {
+    let Some(digest) = tokens::bearer_digest(headers)? else {
         return Ok(None);
     };
     let row = sqlx::query!(
@@ -194,7 +194,7 @@ impl<R: Requirement + Send + Sync> FromRequestParts<AppState> for InMeeting<R> {
         let meeting_id = params.get("id").and_then(|id| id.parse::<MeetingId>().ok());
         // The API's token, meeting and role in one statement; pages go by their session.
         let by_token = match meeting_id {
-            Some(id) if is_api(parts) => access_by_bearer(state, parts, id).await.map_err(IntoResponse::into_response)?,
+            Some(id) if is_api(parts) => access_by_bearer(state, &parts.headers, id).await.map_err(IntoResponse::into_response)?,
             _ => None,
         };
         let access = match by_token {
@@ -251,9 +251,14 @@ pub async fn still_allowed(
 ) -> Result<Option<Access>, AppError> {
     let user = match credential {
         Credential::Bearer(value) => {
+            // One statement: the token, the meeting and the role.
             let mut headers = axum::http::HeaderMap::new();
             headers.insert(AUTHORIZATION, value.clone());
-            tokens::user_for_bearer(&state.db, &headers).await.ok().flatten()
+            return match access_by_bearer(state, &headers, meeting_id).await {
+                Ok(Some(access)) if access.user.user_id() == user_id => Ok(Some(access)),
+                Ok(_) | Err(AppError::BadToken(_) | AppError::Forbidden(_) | AppError::NotFound(_)) => Ok(None),
+                Err(e) => Err(e),
+            };
         }
         Credential::Session(id) => {
             let live = sqlx::query_scalar!(
