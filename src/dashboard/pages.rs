@@ -74,7 +74,7 @@ async fn view(state: &AppState, access: crate::meetings::access::Access, filters
         access.meeting.state != MeetingState::Closed && !crate::qualification::store::is_open(&state.db, access.meeting_id()).await?;
     let figures = figures(state, &access).await?;
     let (data, stats) = &*figures;
-    Ok(build_view(access.meeting, access.role, filters, tolerances_can_change, &data, &stats))
+    Ok(build_view(access.meeting, access.role, filters, tolerances_can_change, data, stats))
 }
 
 async fn show_dashboard(
@@ -123,19 +123,19 @@ pub(crate) fn download(body: Vec<u8>, content_type: &'static str, filename: &str
 async fn export_marks(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<Response, AppError> {
     let figures = figures(&state, &access).await?;
     let (data, _) = &*figures;
-    download(export::to_csv(&export::matrix_rows(&data))?, "text/csv; charset=utf-8", "marks.csv")
+    download(export::to_csv(&export::matrix_rows(data))?, "text/csv; charset=utf-8", "marks.csv")
 }
 
 async fn export_examiners(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<Response, AppError> {
     let figures = figures(&state, &access).await?;
     let (data, stats) = &*figures;
-    download(export::to_csv(&export::examiner_rows(&data, &stats))?, "text/csv; charset=utf-8", "examiners.csv")
+    download(export::to_csv(&export::examiner_rows(data, stats))?, "text/csv; charset=utf-8", "examiners.csv")
 }
 
 async fn export_questions(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<Response, AppError> {
     let figures = figures(&state, &access).await?;
     let (data, stats) = &*figures;
-    download(export::to_csv(&export::question_rows(&data, &stats))?, "text/csv; charset=utf-8", "questions.csv")
+    download(export::to_csv(&export::question_rows(data, stats))?, "text/csv; charset=utf-8", "questions.csv")
 }
 
 async fn export_every_mark(State(state): State<AppState>, InMeeting(access, ..): InMeeting<Overseer>) -> Result<Response, AppError> {
@@ -147,7 +147,7 @@ async fn export_workbook(State(state): State<AppState>, InMeeting(access, ..): I
     let figures = figures(&state, &access).await?;
     let (data, stats) = &*figures;
     let marks = super::data::full_marks(&mut *state.db.acquire().await?, &access.meeting).await?;
-    let bytes = export::to_xlsx(&data, &stats, &marks)?;
+    let bytes = export::to_xlsx(data, stats, &marks)?;
     download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "meeting.xlsx")
 }
 
