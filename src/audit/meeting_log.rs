@@ -20,7 +20,7 @@ use super::{
 use crate::{error::AppError, meetings::MeetingId};
 
 /// An entry as read back, with names for people.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Logged {
     /// Sequence number.
     pub id: i64,

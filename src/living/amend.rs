@@ -16,7 +16,7 @@ crate::text_enum! {
 }
 
 /// An amendment as asked for.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
 pub struct Amendment {
     /// The question's number, e.g. "01".
     pub question: String,

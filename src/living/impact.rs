@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// One examiner whose outcome would change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Affected {
     /// Their email.
     pub email: String,

@@ -130,7 +130,7 @@ pub async fn amend(tx: &mut PgConnection, paper_id: PaperId, a: &Amendment, acto
 }
 
 /// An examiner whose qualification was judged on a set that uses an amended question.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QualificationAffected {
     /// The meeting.
     pub meeting: String,
@@ -194,7 +194,7 @@ pub async fn may_amend(db: impl PgExecutor<'_>, paper_id: PaperId, user: UserId,
 }
 
 /// A referral as listed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Referral {
     /// Id.
     pub id: Uuid,
@@ -462,7 +462,7 @@ pub async fn record_ruling(
 }
 
 /// One entry of a meeting's record.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RecordEntry {
     /// An adjudication.

@@ -134,7 +134,7 @@ pub async fn response_in_meeting(db: &mut PgConnection, meeting: &Meeting, respo
 }
 
 /// An examiner's stored mark.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StoredMark {
     /// Whose.
     pub examiner_id: UserId,
@@ -143,8 +143,10 @@ pub struct StoredMark {
     /// Mark (for a question marked per objective, the sum of its parts).
     pub mark: i32,
     /// The level and mark per objective, for a question marked on separate grids.
+    #[schema(value_type = Vec<Part>)]
     pub parts: Json<Vec<Part>>,
     /// The examiner's annotations on the answer.
+    #[schema(value_type = Vec<Annotation>)]
     pub annotations: Json<Vec<Annotation>>,
     /// Rationale comment.
     pub comment: String,
@@ -180,7 +182,7 @@ pub async fn own_mark(
 }
 
 /// A mark with the examiner's name, for the side-by-side view.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NamedMark {
     /// The response it is on.
     pub response_id: ResponseId,

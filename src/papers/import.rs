@@ -19,7 +19,7 @@ pub struct Imported {
 }
 
 /// The JSON `markscheme parse` prints, with the board at the top level too.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct SchemeUpload {
     /// The scheme.
     #[serde(flatten)]

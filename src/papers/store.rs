@@ -17,7 +17,7 @@ use crate::{
 };
 
 /// A row of the papers list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PaperSummary {
     /// Id.
     pub id: PaperId,

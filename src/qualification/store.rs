@@ -689,7 +689,7 @@ pub async fn seed(
 }
 
 /// A marker's result on one set.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SetScore {
     /// The set.
     pub set: i32,
@@ -704,7 +704,7 @@ pub struct SetScore {
 }
 
 /// A completed seed, as evidence.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SeedResult {
     /// Candidate.
     pub candidate: String,
@@ -718,7 +718,7 @@ pub struct SeedResult {
 }
 
 /// One marker's qualification, as the overview shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Entry {
     /// Who.
     pub email: String,
@@ -869,7 +869,7 @@ struct SeedWho {
 }
 
 /// A response of a submitted set, as its examiner sees the outcome.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Outcome {
     /// The set.
     pub set: i32,

@@ -44,7 +44,7 @@ pub async fn candidates(db: impl PgExecutor<'_>, paper_id: PaperId) -> Result<Ve
 }
 
 /// A saved script with the ids of its responses.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SavedScript {
     /// Script id.
     pub id: ScriptId,
@@ -55,7 +55,7 @@ pub struct SavedScript {
 }
 
 /// A saved response's id.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SavedResponse {
     /// Response id.
     pub id: ResponseId,
