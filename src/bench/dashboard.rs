@@ -15,12 +15,11 @@ use axum::{
     http::{Request, StatusCode, header},
 };
 use http_body_util::BodyExt;
-use rand::{Rng, SeedableRng, rngs::StdRng};
+use rand::{SeedableRng, rngs::StdRng};
 use sqlx::{PgPool, postgres::PgConnectOptions};
 use tower::ServiceExt;
 use uuid::Uuid;
 
-use super::level_of;
 use crate::{
     app::{AppState, router},
     auth::{password, tokens},
@@ -50,51 +49,21 @@ async fn seed(pool: &PgPool, examiners: usize, responses: usize, rng: &mut StdRn
     let paper = super::seed_paper(&mut tx, &hash).await?;
     let examiner_ids = super::seed_examiners(&mut tx, &paper, examiners, "", &hash).await?;
     let meeting = super::seed_meeting(&mut tx, &paper, &examiner_ids, responses, 0).await?;
-    // Definitive marks, and every examiner's mark near them (some severe, some lenient).
-    let bias: Vec<i32> = (0..examiners).map(|_| rng.gen_range(-2..=2)).collect();
-    let (mut definitive_col, mut r_col, mut e_col, mut l_col, mut m_col) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for &(rid, qi) in &meeting.responses {
-        let q = &paper.scheme.questions[qi];
-        let definitive = rng.gen_range(1..=q.max_mark);
-        definitive_col.push(definitive);
-        for (e, id) in examiner_ids.iter().enumerate() {
-            let mark = (definitive + bias[e] + rng.gen_range(-2..=2)).clamp(0, q.max_mark);
-            r_col.push(rid);
-            e_col.push(*id);
-            l_col.push(level_of(q, mark));
-            m_col.push(mark);
-        }
-    }
-    super::seed_definitive(&mut tx, &paper, &meeting, &definitive_col).await?;
-    let (meeting, version) = (meeting.id, paper.version);
-    for chunk in (0..r_col.len()).collect::<Vec<_>>().chunks(50_000) {
-        let (a, b) = (chunk[0], chunk[chunk.len() - 1] + 1);
-        sqlx::query!(
-            "INSERT INTO marks (meeting_id, response_id, examiner_id, level, mark, state, submitted_at, scheme_version_id)
-             SELECT $1, r, e, l, m, 'submitted', now(), $6 FROM unnest($2::uuid[], $3::uuid[], $4::int[], $5::int[]) AS t(r, e, l, m)",
-            meeting,
-            &r_col[a..b],
-            &e_col[a..b],
-            &l_col[a..b],
-            &m_col[a..b],
-            version,
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
+    super::seed_submitted_marks(&mut tx, &paper, &meeting, &examiner_ids, rng).await?;
     let token = tokens::insert(&mut tx, None, paper.pe, "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?;
     tx.commit().await?;
     super::analyze(pool).await?;
-    Ok((meeting, token, paper.pe_email))
+    Ok((meeting.id, token, paper.pe_email))
 }
 
-fn cookie_of(response: &axum::response::Response) -> Option<String> {
+/// The `name=value` of the cookie `name` the response sets.
+fn cookie_of(response: &axum::response::Response, name: &str) -> Option<String> {
     response
         .headers()
         .get_all(header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("standardise_session="))
+        .find(|c| c.strip_prefix(name).is_some_and(|rest| rest.starts_with('=')))
         .and_then(|c| c.split(';').next())
         .map(str::to_owned)
 }
@@ -103,10 +72,11 @@ async fn body_text(response: axum::response::Response) -> anyhow::Result<String>
     Ok(String::from_utf8(response.into_body().collect().await?.to_bytes().to_vec())?)
 }
 
-/// Signs the PE in through the pages; returns the session cookie.
+/// Signs the PE in through the pages; returns the session cookie. Signed out,
+/// the form's token lives in a cookie of its own (`standardise_login`).
 async fn sign_in(app: &Router, email: &str) -> anyhow::Result<String> {
     let page = app.clone().oneshot(Request::get("/login").body(Body::empty())?).await?;
-    let cookie = cookie_of(&page).context("no session cookie")?;
+    let cookie = cookie_of(&page, "standardise_login").context("no sign-in cookie")?;
     let html = body_text(page).await?;
     let token = html.split("name=\"csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).context("no csrf field")?.to_owned();
     let form = format!("csrf={token}&email={}&password=bench+password+1&next=%2F", crate::error::urlencode(email));
@@ -122,7 +92,7 @@ async fn sign_in(app: &Router, email: &str) -> anyhow::Result<String> {
     if response.status() != StatusCode::SEE_OTHER {
         bail!("signing in for the benchmark failed: {}", response.status());
     }
-    Ok(cookie_of(&response).unwrap_or(cookie))
+    cookie_of(&response, "standardise_session").context("signed in, but no session cookie")
 }
 
 async fn time(app: &Router, runs: usize, make: impl Fn() -> anyhow::Result<Request<Body>>) -> anyhow::Result<(Duration, Duration, usize)> {

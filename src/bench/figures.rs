@@ -93,6 +93,72 @@ pub fn status_kb(status: &str, field: &str) -> Option<u64> {
     })
 }
 
+/// The CPU time a process has used, in clock ticks (user + system), from its
+/// `/proc/{pid}/stat`. Its name, in parentheses, may hold spaces: the fields
+/// are counted after the last `)`.
+pub fn process_ticks(stat: &str) -> Option<u64> {
+    let fields: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
+    // Fields 14 and 15 of the line (utime, stime); the first after `)` is field 3.
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// A process's name, from its `/proc/{pid}/stat`.
+pub fn process_name(stat: &str) -> Option<&str> {
+    stat.get(stat.find('(')? + 1..stat.rfind(')')?)
+}
+
+/// The machine's CPU time, busy and in all, in clock ticks summed over every
+/// core, from the `cpu` line of `/proc/stat` (idle and iowait are not busy).
+pub fn machine_ticks(stat: &str) -> Option<(u64, u64)> {
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let v: Vec<u64> = line.split_whitespace().skip(1).map(|x| x.parse().ok()).collect::<Option<_>>()?;
+    // user nice system idle iowait irq softirq steal (guest time is counted in user already).
+    let total: u64 = v.iter().take(8).sum();
+    let idle = v.get(3)? + v.get(4).copied().unwrap_or(0);
+    Some((total.saturating_sub(idle), total))
+}
+
+/// How the machine's CPU was shared during a run, as fractions of every core's time.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CpuShare {
+    /// Busy, all processes.
+    pub busy: f64,
+    /// The server under test.
+    pub server: f64,
+    /// The load generator (this process).
+    pub generator: f64,
+    /// PostgreSQL's processes (the whole server, whoever uses it).
+    pub postgres: f64,
+    /// Everything else running on the machine.
+    pub rest: f64,
+}
+
+/// CPU ticks at one moment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ticks {
+    /// The server under test.
+    pub server: u64,
+    /// The load generator.
+    pub generator: u64,
+    /// Every `postgres` process together.
+    pub postgres: u64,
+    /// The machine, busy.
+    pub busy: u64,
+    /// The machine, in all.
+    pub total: u64,
+}
+
+/// The shares of the machine's time between two moments; None when no time passed.
+pub fn cpu_share(before: Ticks, after: Ticks) -> Option<CpuShare> {
+    let total = after.total.saturating_sub(before.total) as f64;
+    if total <= 0.0 {
+        return None;
+    }
+    let share = |f: fn(&Ticks) -> u64| f(&after).saturating_sub(f(&before)) as f64 / total;
+    let (busy, server, generator, postgres) = (share(|t| t.busy), share(|t| t.server), share(|t| t.generator), share(|t| t.postgres));
+    Some(CpuShare { busy, server, generator, postgres, rest: (busy - server - generator - postgres).max(0.0) })
+}
+
 /// One Server-Sent Event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SseMessage {
@@ -263,6 +329,21 @@ tps = 99.5 (excluding connections establishing)
         assert_eq!(status_kb(status, "VmRSS"), Some(70123));
         assert_eq!(status_kb(status, "VmHWM"), Some(81234));
         assert_eq!(status_kb(status, "VmSwap"), None);
+    }
+
+    #[test]
+    fn reads_cpu_time_from_proc() {
+        let stat = "4242 (standardise serve) S 1 4242 4242 0 -1 4194560 900 0 0 0 150 25 0 0 20 0 9 0 1234 0 0";
+        assert_eq!(process_ticks(stat), Some(175));
+        assert_eq!(process_name(stat), Some("standardise serve"));
+        assert_eq!(process_ticks("garbage"), None);
+        let machine = "cpu  100 5 50 800 20 0 5 0 0 0\ncpu0 50 2 25 400 10 0 3 0 0 0\n";
+        assert_eq!(machine_ticks(machine), Some((160, 980)));
+        let at = |server, generator, postgres, busy, total| Ticks { server, generator, postgres, busy, total };
+        let share = cpu_share(at(0, 0, 0, 0, 0), at(40, 10, 30, 90, 100)).unwrap();
+        assert_eq!((share.busy, share.server, share.generator, share.postgres), (0.9, 0.4, 0.1, 0.3));
+        assert!((share.rest - 0.1).abs() < 1e-9);
+        assert_eq!(cpu_share(at(0, 0, 0, 0, 5), at(1, 1, 1, 1, 5)), None);
     }
 
     #[test]

@@ -21,7 +21,7 @@ use hyper_util::{
 };
 use serde_json::Value;
 
-use super::figures::status_kb;
+use super::figures::{self, Ticks, status_kb};
 
 /// Longest the load generator waits for one answer (the server gives up at 30 s).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -142,6 +142,35 @@ impl Reply {
 pub fn memory_of(pid: u32) -> Option<Memory> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     Some(Memory { rss_kb: status_kb(&status, "VmRSS")?, peak_kb: status_kb(&status, "VmHWM")? })
+}
+
+/// CPU ticks used so far by process `pid` (`self` for this one).
+pub fn ticks_of(pid: &str) -> Option<u64> {
+    figures::process_ticks(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// CPU ticks so far of the server (`pid`, if running), this process, PostgreSQL and the machine.
+pub fn ticks(server_pid: Option<u32>) -> Option<Ticks> {
+    let (busy, total) = figures::machine_ticks(&std::fs::read_to_string("/proc/stat").ok()?)?;
+    let mut postgres = 0;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let is_pid = entry.file_name().to_str().is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
+        if let Some(stat) = is_pid.then(|| std::fs::read_to_string(entry.path().join("stat")).ok()).flatten()
+            && figures::process_name(&stat) == Some("postgres")
+        {
+            postgres += figures::process_ticks(&stat).unwrap_or(0);
+        }
+    }
+    let server = match server_pid {
+        Some(pid) => ticks_of(&pid.to_string())?,
+        None => 0,
+    };
+    Some(Ticks { server, generator: ticks_of("self")?, postgres, busy, total })
+}
+
+/// The 1-minute load average, to show how busy the machine already was.
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next()?.parse().ok()
 }
 
 /// A client of the server under test, sharing connections between requests.

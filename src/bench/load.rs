@@ -27,7 +27,7 @@ use http_body_util::BodyExt;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde::Serialize;
 use serde_json::{Value, json};
-use sqlx::{PgPool, postgres::PgConnectOptions};
+use sqlx::{Connection, PgConnection, PgPool, postgres::PgConnectOptions};
 use tokio::{
     sync::{Semaphore, mpsc, watch},
     task::JoinHandle,
@@ -36,8 +36,8 @@ use uuid::Uuid;
 
 use super::{
     Paper, SeededMeeting,
-    figures::{self, FanOut, Heard, Pgbench, Save, Summary, summarise},
-    http::{Api, Reply, ServerProcess, memory_of},
+    figures::{self, CpuShare, FanOut, Heard, Pgbench, Save, Summary, summarise},
+    http::{self, Api, Reply, ServerProcess, memory_of},
     level_of, pgbench,
 };
 use crate::{
@@ -116,6 +116,8 @@ struct RunReport {
     duration_s: f64,
     saves: usize,
     saves_per_s: f64,
+    /// Requests of every kind answered during the marking (dashboards included).
+    requests: usize,
     errors: usize,
     errors_by_endpoint: BTreeMap<&'static str, usize>,
     latency_ms: BTreeMap<&'static str, Summary>,
@@ -124,6 +126,14 @@ struct RunReport {
     rss_with_streams_kb: Option<u64>,
     kb_per_stream: Option<f64>,
     rss_peak_during_run_kb: Option<u64>,
+    /// The 1-minute load average as the marking began.
+    load_before: Option<f64>,
+    /// How the machine's CPU was shared while the examiners marked.
+    cpu: Option<CpuShare>,
+    /// The server's CPU time per save (everything it did, divided by the saves).
+    server_cpu_ms_per_save: Option<f64>,
+    /// PostgreSQL's CPU time per save (everything it did, divided by the saves).
+    postgres_cpu_ms_per_save: Option<f64>,
 }
 
 /// Every figure, as printed and as the JSON line.
@@ -149,6 +159,8 @@ struct PgbenchReport {
     command: String,
     /// Saves/s of each run ÷ pgbench's transactions per second, in the order of `runs`.
     ratios: Vec<Option<f64>>,
+    /// PostgreSQL's CPU time per pgbench transaction.
+    postgres_cpu_ms_per_transaction: Option<f64>,
 }
 
 /// Runs the benchmark on a scratch database that is dropped afterwards.
@@ -197,20 +209,16 @@ async fn run_on(admin: &PgConnectOptions, name: &str, url: &str, args: &LoadArgs
             pe_token: seeded.pe_token.clone(),
             examiner_tokens: seeded.examiner_tokens.clone(),
         });
-        // Warm up: connections, prepared statements, the first statistics.
-        let warm = setup.api.get(&format!("/api/v1/meetings/{}/stats", seeded.quiet.id), Some(&setup.pe_token)).await;
-        if !warm.ok() {
-            bail!("the warm-up request failed: {}", warm.failure());
-        }
+        warm_up(&setup, &seeded.runs[0].0, args.concurrency).await?;
         let mut runs = Vec::new();
-        let targets = [Some(&seeded.quiet), seeded.streamed.as_ref()];
-        for (target, streams) in targets.into_iter().zip([0, args.streams]) {
-            let Some(meeting) = target else { continue };
+        for (meeting, streams) in &seeded.runs {
+            let streams = *streams;
+            vacuum(admin, name).await?;
             eprintln!("Marking with {streams} live streams open...");
             let target = Target { meeting: meeting.id, responses: meeting.responses.clone() };
             runs.push(run_once(&setup, &server, &target, streams, args).await?);
         }
-        Ok((runs, server.memory()))
+        Ok::<_, anyhow::Error>((runs, server.memory()))
     }
     .await;
     if outcome.is_err() {
@@ -222,7 +230,9 @@ async fn run_on(admin: &PgConnectOptions, name: &str, url: &str, args: &LoadArgs
     let pgbench = match (pgbench_bin, pairs) {
         (Some(bin), Some(pairs)) => {
             let seconds = runs[0].duration_s.ceil().max(5.0) as u64;
+            vacuum(admin, name).await?;
             eprintln!("pgbench: {} clients for {seconds} s...", args.pgbench_clients);
+            let before = http::ticks(None);
             let (figures, command) = pgbench::run(pgbench::PgbenchRun {
                 bin: &bin,
                 url,
@@ -233,13 +243,22 @@ async fn run_on(admin: &PgConnectOptions, name: &str, url: &str, args: &LoadArgs
                 pairs,
             })
             .await?;
+            let postgres_ms = before.zip(http::ticks(None)).map(|(b, a)| a.postgres.saturating_sub(b.postgres) as f64 * 10.0);
+            let postgres_cpu_ms_per_transaction = postgres_ms.zip(figures.transactions).and_then(|(ms, n)| figures::ratio(ms, n as f64));
             let ratios = runs.iter().map(|r| figures::ratio(r.saves_per_s, figures.tps)).collect();
-            Some(PgbenchReport { clients: args.pgbench_clients, duration_s: seconds, figures, command, ratios })
+            Some(PgbenchReport {
+                clients: args.pgbench_clients,
+                duration_s: seconds,
+                figures,
+                command,
+                ratios,
+                postgres_cpu_ms_per_transaction,
+            })
         }
         _ => None,
     };
     let streams_ratio = match runs.as_slice() {
-        [quiet, streamed] => figures::ratio(streamed.saves_per_s, quiet.saves_per_s),
+        [before, streamed, after] => figures::ratio(streamed.saves_per_s, (before.saves_per_s + after.saves_per_s) / 2.0),
         _ => None,
     };
     Ok(Report {
@@ -255,15 +274,60 @@ async fn run_on(admin: &PgConnectOptions, name: &str, url: &str, args: &LoadArgs
     })
 }
 
+/// `VACUUM ANALYZE` of the scratch database before each run, as autovacuum
+/// would do between runs on an ordinary server: each run starts from tables
+/// of known size and no dead rows, whatever the runs before left, and whether
+/// or not autovacuum is on (it is often off on test servers).
+async fn vacuum(admin: &PgConnectOptions, name: &str) -> anyhow::Result<()> {
+    let mut conn = PgConnection::connect_with(&admin.clone().database(name)).await?;
+    // A utility statement: nothing for the compile-time check to check.
+    sqlx::raw_sql("VACUUM ANALYZE").execute(&mut conn).await?;
+    conn.close().await?;
+    Ok(())
+}
+
+/// Fills the server's connection pool and each connection's prepared
+/// statements before anything is timed: `concurrency` examiners at once sign
+/// in and open a response (nothing is saved), and the statistics are read once.
+async fn warm_up(setup: &Arc<Setup>, meeting: &SeededMeeting, concurrency: usize) -> anyhow::Result<()> {
+    let Some(&(rid, _)) = meeting.responses.first() else { return Ok(()) };
+    let mut tasks = Vec::new();
+    for k in 0..concurrency.min(setup.examiner_tokens.len()) {
+        let (setup, path) = (setup.clone(), format!("/api/v1/meetings/{}/responses/{rid}", meeting.id));
+        tasks.push(tokio::spawn(async move {
+            let token = &setup.examiner_tokens[k];
+            for reply in [setup.api.get("/api/v1/me", Some(token)).await, setup.api.get(&path, Some(token)).await] {
+                if !reply.ok() {
+                    return Err(reply.failure());
+                }
+            }
+            Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await?.map_err(|e| anyhow::anyhow!("a warm-up request failed: {e}"))?;
+    }
+    let stats = setup.api.get(&format!("/api/v1/meetings/{}/stats", meeting.id), Some(&setup.pe_token)).await;
+    if !stats.ok() {
+        bail!("the warm-up request for the statistics failed: {}", stats.failure());
+    }
+    Ok(())
+}
+
+/// The streams each run opens: none; then `streams`, and none again, so that
+/// whatever drifts during the runs (the tables grow, the machine warms) is
+/// seen, and the run with streams is compared with both runs without.
+fn plan(streams: usize) -> Vec<usize> {
+    if streams == 0 { vec![0] } else { vec![0, streams, 0] }
+}
+
 /// What setting up made.
 struct Seeded {
     paper: Paper,
     pe_token: String,
     examiner_tokens: Vec<String>,
-    /// Marked with no stream open.
-    quiet: SeededMeeting,
-    /// Marked with the streams open (when there are any).
-    streamed: Option<SeededMeeting>,
+    /// One meeting per run, with the streams that run opens.
+    runs: Vec<(SeededMeeting, usize)>,
     /// Written to by pgbench.
     pgbench: SeededMeeting,
 }
@@ -274,19 +338,22 @@ async fn seed(pool: &PgPool, args: &LoadArgs) -> anyhow::Result<Seeded> {
     let mut tx = db::tx::begin(pool).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let paper = super::seed_paper(&mut tx, &hash).await?;
     let examiners = super::seed_examiners(&mut tx, &paper, args.examiners, "", &hash).await?;
-    let mut meetings = Vec::new();
-    for nth in 0..3 {
-        meetings.push(marked_meeting(&mut tx, &paper, &examiners, args.responses, nth, &mut rng).await?);
+    let mut runs = Vec::new();
+    for (nth, streams) in plan(args.streams).into_iter().enumerate() {
+        runs.push((marked_meeting(&mut tx, &paper, &examiners, args.responses, nth, &mut rng).await?, streams));
     }
+    let pgbench = marked_meeting(&mut tx, &paper, &examiners, args.responses, runs.len(), &mut rng).await?;
+    // An earlier meeting, marked to the end, so that the tables are not empty
+    // when PostgreSQL first plans the queries (an empty table is read whole).
+    let past = super::seed_meeting(&mut tx, &paper, &examiners, args.responses, (runs.len() + 1) * args.responses.div_ceil(2)).await?;
+    super::seed_submitted_marks(&mut tx, &paper, &past, &examiners, &mut rng).await?;
     let pe_token = tokens::insert(&mut tx, None, paper.pe, "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut examiner_tokens = Vec::with_capacity(examiners.len());
     for id in &examiners {
         examiner_tokens.push(tokens::insert(&mut tx, None, UserId(*id), "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?);
     }
     tx.commit().await?;
-    let [quiet, streamed, pgbench] = <[SeededMeeting; 3]>::try_from(meetings).map_err(|_| anyhow::anyhow!("three meetings"))?;
-    let streamed = (args.streams > 0).then_some(streamed);
-    Ok(Seeded { paper, pe_token, examiner_tokens, quiet, streamed, pgbench })
+    Ok(Seeded { paper, pe_token, examiner_tokens, runs, pgbench })
 }
 
 /// The `nth` meeting of every examiner, with scripts of its own and a definitive mark on each response so
@@ -526,6 +593,8 @@ async fn run_once(
         .collect();
 
     // The examiners, `concurrency` at a time.
+    let load_before = http::load_average();
+    let ticks_before = http::ticks(Some(server.pid()));
     let started = Instant::now();
     let in_flight = Arc::new(Semaphore::new(args.concurrency));
     let mut examiners = Vec::with_capacity(args.examiners);
@@ -546,6 +615,13 @@ async fn run_once(
         all.saves.extend(out.saves);
     }
     let duration = started.elapsed().as_secs_f64();
+    let ticks_after = http::ticks(Some(server.pid()));
+    let cpu = ticks_before.zip(ticks_after).and_then(|(before, after)| figures::cpu_share(before, after));
+    // USER_HZ: /proc counts in hundredths of a second on Linux.
+    let cpu_ms = |of: fn(&figures::Ticks) -> u64| {
+        ticks_before.zip(ticks_after).map(|(before, after)| of(&after).saturating_sub(of(&before)) as f64 * 10.0)
+    };
+    let (server_cpu_ms, postgres_cpu_ms) = (cpu_ms(|t| t.server), cpu_ms(|t| t.postgres));
     let _ = stop_others.send(true);
     for task in dashboards {
         let out = task.await?;
@@ -567,6 +643,7 @@ async fn run_once(
         }
     }
 
+    let requests = all.times.len();
     let mut by_endpoint: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
     for (endpoint, ms) in all.times {
         by_endpoint.entry(endpoint).or_default().push(ms);
@@ -593,6 +670,7 @@ async fn run_once(
         duration_s: duration,
         saves,
         saves_per_s: saves as f64 / duration,
+        requests,
         errors: all.errors.len(),
         errors_by_endpoint,
         latency_ms,
@@ -601,6 +679,10 @@ async fn run_once(
         rss_with_streams_kb: rss_with_streams,
         kb_per_stream,
         rss_peak_during_run_kb: rss_peak,
+        load_before,
+        cpu,
+        server_cpu_ms_per_save: server_cpu_ms.and_then(|ms| figures::ratio(ms, saves as f64)),
+        postgres_cpu_ms_per_save: postgres_cpu_ms.and_then(|ms| figures::ratio(ms, saves as f64)),
     })
 }
 
@@ -617,7 +699,17 @@ fn print_table(r: &Report) {
         "\n{} examiners × {} responses (open, two drafts, submit), {} at a time; {} dashboards polling every {} ms\n",
         r.examiners, r.responses, r.concurrency, r.dashboards, r.poll_ms
     );
-    let header: Vec<String> = r.runs.iter().map(|run| format!("{} streams", run.streams)).collect();
+    let header: Vec<String> = r
+        .runs
+        .iter()
+        .enumerate()
+        .map(|(i, run)| match (run.streams, i) {
+            (0, 0) if r.runs.len() > 1 => "0 streams (before)".into(),
+            (0, _) if i > 0 => "0 streams (after)".into(),
+            (1, _) => "1 stream".into(),
+            (n, _) => format!("{n} streams"),
+        })
+        .collect();
     println!("| | {} |", header.join(" | "));
     println!("|---|{}", "---:|".repeat(r.runs.len()));
     let row = |label: &str, cell: &dyn Fn(&RunReport) -> String| {
@@ -625,7 +717,8 @@ fn print_table(r: &Report) {
         println!("| {label} | {} |", cells.join(" | "));
     };
     row("saves/s", &|run| format!("**{:.0}**", run.saves_per_s));
-    row("saves (2xx) in", &|run| format!("{} in {:.1} s", run.saves, run.duration_s));
+    row("saves (2xx) / marking time", &|run| format!("{} / {:.1} s", run.saves, run.duration_s));
+    row("requests/s, every kind", &|run| format!("{:.0}", run.requests as f64 / run.duration_s));
     row("errors (non-2xx or none)", &|run| run.errors.to_string());
     for name in ENDPOINTS {
         row(&format!("{name} p50 / p95 / p99"), &|run| run.latency_ms.get(name).map_or("–".into(), ms));
@@ -653,24 +746,37 @@ fn print_table(r: &Report) {
     });
     row("memory per open stream", &|run| run.kb_per_stream.map_or("–".into(), |kb| format!("{kb:.0} KB")));
     row("server RSS, most during the run", &|run| mb(run.rss_peak_during_run_kb));
+    row("CPU busy (all cores) = server + PostgreSQL + load generator + other processes", &|run| {
+        run.cpu.map_or("–".into(), |c| {
+            let pc = |f: f64| format!("{:.0}%", f * 100.0);
+            format!("{} = {} + {} + {} + {}", pc(c.busy), pc(c.server), pc(c.postgres), pc(c.generator), pc(c.rest))
+        })
+    });
+    row("CPU per save: server / PostgreSQL (all they did ÷ saves)", &|run| {
+        let f = |ms: Option<f64>| ms.map_or("–".into(), |ms| format!("{ms:.2}"));
+        format!("{} / {} ms", f(run.server_cpu_ms_per_save), f(run.postgres_cpu_ms_per_save))
+    });
     println!();
     println!("Peak server memory (VmHWM): {}", mb(r.server_peak_rss_kb));
-    if let (Some(ratio), [quiet, streamed]) = (r.streams_ratio, r.runs.as_slice()) {
+    if let (Some(ratio), [before, streamed, after]) = (r.streams_ratio, r.runs.as_slice()) {
         println!(
-            "Saves/s with {} streams ÷ with none: {:.0} ÷ {:.0} = {ratio:.2} (the streams cost {:.0}% of save throughput; target under 10%)",
+            "Saves/s with {} streams ÷ with none (the mean of the runs before and after): {:.0} ÷ {:.0} = {ratio:.2}: \
+             the streams cost {:+.0}% of save throughput (target: under 10%)",
             streamed.streams,
             streamed.saves_per_s,
-            quiet.saves_per_s,
+            (before.saves_per_s + after.saves_per_s) / 2.0,
             (1.0 - ratio) * 100.0
         );
     }
     if let Some(p) = &r.pgbench {
         println!(
-            "pgbench, the draft save's two writes ({} clients, {} s, server stopped): {:.0} tps, average latency {}",
+            "pgbench, the draft save's two writes ({} clients, {} s, server stopped): {:.0} tps, average latency {}, \
+             PostgreSQL CPU {} per transaction",
             p.clients,
             p.duration_s,
             p.figures.tps,
-            p.figures.latency_ms.map_or("–".into(), |l| format!("{l:.1} ms"))
+            p.figures.latency_ms.map_or("–".into(), |l| format!("{l:.1} ms")),
+            p.postgres_cpu_ms_per_transaction.map_or("–".into(), |ms| format!("{ms:.2} ms")),
         );
         for (run, ratio) in r.runs.iter().zip(&p.ratios) {
             if let Some(ratio) = ratio {

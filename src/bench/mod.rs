@@ -19,6 +19,7 @@ mod pgbench;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use rand::{Rng, rngs::StdRng};
 use sqlx::{Connection, PgConnection, PgPool, postgres::PgConnectOptions};
 use uuid::Uuid;
 
@@ -260,6 +261,49 @@ async fn seed_definitive(tx: &mut PgConnection, paper: &Paper, meeting: &SeededM
             level_of(q, definitive),
             definitive,
             pe as UserId,
+            version,
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Definitive marks, and every examiner's mark near them, submitted (some
+/// examiners severe, some lenient): a meeting marked to the end.
+async fn seed_submitted_marks(
+    tx: &mut PgConnection,
+    paper: &Paper,
+    meeting: &SeededMeeting,
+    examiner_ids: &[Uuid],
+    rng: &mut StdRng,
+) -> anyhow::Result<()> {
+    let bias: Vec<i32> = (0..examiner_ids.len()).map(|_| rng.gen_range(-2..=2)).collect();
+    let (mut definitive_col, mut r_col, mut e_col, mut l_col, mut m_col) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for &(rid, qi) in &meeting.responses {
+        let q = &paper.scheme.questions[qi];
+        let definitive = rng.gen_range(1..=q.max_mark);
+        definitive_col.push(definitive);
+        for (e, id) in examiner_ids.iter().enumerate() {
+            let mark = (definitive + bias[e] + rng.gen_range(-2..=2)).clamp(0, q.max_mark);
+            r_col.push(rid);
+            e_col.push(*id);
+            l_col.push(level_of(q, mark));
+            m_col.push(mark);
+        }
+    }
+    seed_definitive(tx, paper, meeting, &definitive_col).await?;
+    let (meeting, version) = (meeting.id, paper.version);
+    for chunk in (0..r_col.len()).collect::<Vec<_>>().chunks(50_000) {
+        let (a, b) = (chunk[0], chunk[chunk.len() - 1] + 1);
+        sqlx::query!(
+            "INSERT INTO marks (meeting_id, response_id, examiner_id, level, mark, state, submitted_at, scheme_version_id)
+             SELECT $1, r, e, l, m, 'submitted', now(), $6 FROM unnest($2::uuid[], $3::uuid[], $4::int[], $5::int[]) AS t(r, e, l, m)",
+            meeting,
+            &r_col[a..b],
+            &e_col[a..b],
+            &l_col[a..b],
+            &m_col[a..b],
             version,
         )
         .execute(&mut *tx)
