@@ -152,20 +152,12 @@ pub async fn user_for_bearer(db: impl PgExecutor<'_>, headers: &HeaderMap) -> Re
     let Some(digest) = bearer_digest(headers)? else {
         return Ok(None);
     };
-    // One statement: find the live token of an active user, and note its use
-    // at most once a minute. Most requests only read: no row lock (several
-    // connections using one token do not queue behind each other) and no
-    // commit to wait for.
+    // One statement: the live token's active user (`api_token_user` notes the
+    // token's use at most once a minute, so most requests only read).
     let user = sqlx::query_as!(
         User,
-        "WITH found AS (
-             SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL),
-         touched AS (
-             UPDATE api_tokens t SET last_used_at = now() FROM found
-             WHERE t.id = found.id AND (found.last_used_at IS NULL OR found.last_used_at < now() - interval '1 minute')
-               AND t.revoked_at IS NULL)
-         SELECT u.id, u.email, u.name, u.is_admin, u.active, u.must_change_password, u.created_at, u.sessions_valid_after
-         FROM users u JOIN found ON found.user_id = u.id WHERE u.active",
+        "SELECT u.id, u.email, u.name, u.is_admin, u.active, u.must_change_password, u.created_at, u.sessions_valid_after
+         FROM (SELECT api_token_user($1) AS id) AS caller JOIN users u ON u.id = caller.id WHERE u.active",
         &digest[..],
     )
     .fetch_optional(db)

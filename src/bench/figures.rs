@@ -49,6 +49,27 @@ pub fn ratio(a: f64, b: f64) -> Option<f64> {
     (b > 0.0 && b.is_finite() && a.is_finite()).then(|| a / b)
 }
 
+/// Saves/s with streams open against without, over runs of (streams open, saves/s).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct StreamsCost {
+    /// Mean saves/s of the runs with streams open.
+    pub with: f64,
+    /// Mean saves/s of the runs without.
+    pub without: f64,
+    /// `with / without`.
+    pub ratio: f64,
+}
+
+/// Compares the runs with streams open with those without; None unless there are both.
+pub fn streams_cost(runs: &[(usize, f64)]) -> Option<StreamsCost> {
+    let mean = |open: bool| {
+        let v: Vec<f64> = runs.iter().filter(|(s, _)| (*s > 0) == open).map(|(_, r)| *r).collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    let (with, without) = (mean(true)?, mean(false)?);
+    Some(StreamsCost { with, without, ratio: ratio(with, without)? })
+}
+
 /// What a pgbench run printed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Pgbench {
@@ -94,12 +115,15 @@ pub fn status_kb(status: &str, field: &str) -> Option<u64> {
 }
 
 /// The CPU time a process has used, in clock ticks (user + system), from its
-/// `/proc/{pid}/stat`. Its name, in parentheses, may hold spaces: the fields
-/// are counted after the last `)`.
-pub fn process_ticks(stat: &str) -> Option<u64> {
+/// `/proc/{pid}/stat`; with `children`, also that of its children that have
+/// ended (PostgreSQL's postmaster collects its finished backends' that way).
+/// Its name, in parentheses, may hold spaces: the fields are counted after the last `)`.
+pub fn process_ticks(stat: &str, children: bool) -> Option<u64> {
     let fields: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
-    // Fields 14 and 15 of the line (utime, stime); the first after `)` is field 3.
-    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+    // Fields 14–17 of the line (utime, stime, cutime, cstime); the first after `)` is field 3.
+    let field = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+    let own = field(11)? + field(12)?;
+    Some(if children { own + field(13)? + field(14)? } else { own })
 }
 
 /// A process's name, from its `/proc/{pid}/stat`.
@@ -292,6 +316,10 @@ mod tests {
         assert_eq!(ratio(450.0, 900.0), Some(0.5));
         assert_eq!(ratio(1.0, 0.0), None);
         assert_eq!(ratio(1.0, f64::NAN), None);
+        let cost = streams_cost(&[(0, 1000.0), (100, 900.0), (0, 980.0), (100, 880.0), (0, 1020.0)]).unwrap();
+        assert_eq!((cost.with, cost.without), (890.0, 1000.0));
+        assert!((cost.ratio - 0.89).abs() < 1e-9);
+        assert_eq!(streams_cost(&[(0, 1000.0)]), None);
     }
 
     #[test]
@@ -333,10 +361,11 @@ tps = 99.5 (excluding connections establishing)
 
     #[test]
     fn reads_cpu_time_from_proc() {
-        let stat = "4242 (standardise serve) S 1 4242 4242 0 -1 4194560 900 0 0 0 150 25 0 0 20 0 9 0 1234 0 0";
-        assert_eq!(process_ticks(stat), Some(175));
+        let stat = "4242 (standardise serve) S 1 4242 4242 0 -1 4194560 900 0 0 0 150 25 7 3 20 0 9 0 1234 0 0";
+        assert_eq!(process_ticks(stat, false), Some(175));
+        assert_eq!(process_ticks(stat, true), Some(185));
         assert_eq!(process_name(stat), Some("standardise serve"));
-        assert_eq!(process_ticks("garbage"), None);
+        assert_eq!(process_ticks("garbage", false), None);
         let machine = "cpu  100 5 50 800 20 0 5 0 0 0\ncpu0 50 2 25 400 10 0 3 0 0 0\n";
         assert_eq!(machine_ticks(machine), Some((160, 980)));
         let at = |server, generator, postgres, busy, total| Ticks { server, generator, postgres, busy, total };

@@ -146,7 +146,7 @@ pub fn memory_of(pid: u32) -> Option<Memory> {
 
 /// CPU ticks used so far by process `pid` (`self` for this one).
 pub fn ticks_of(pid: &str) -> Option<u64> {
-    figures::process_ticks(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+    figures::process_ticks(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?, false)
 }
 
 /// CPU ticks so far of the server (`pid`, if running), this process, PostgreSQL and the machine.
@@ -158,7 +158,8 @@ pub fn ticks(server_pid: Option<u32>) -> Option<Ticks> {
         if let Some(stat) = is_pid.then(|| std::fs::read_to_string(entry.path().join("stat")).ok()).flatten()
             && figures::process_name(&stat) == Some("postgres")
         {
-            postgres += figures::process_ticks(&stat).unwrap_or(0);
+            // With the backends that ended meanwhile, which the postmaster has collected.
+            postgres += figures::process_ticks(&stat, true).unwrap_or(0);
         }
     }
     let server = match server_pid {

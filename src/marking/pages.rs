@@ -502,24 +502,17 @@ async fn save_mark(
     let result = match parsed {
         Err(message) => Err(AppError::invalid(message)),
         Ok(PostedMark { level, mark, parts, annotations, version }) => {
-            async {
-                crate::transact!(&state, |tx| {
-                    let input = MarkInput {
-                        level,
-                        mark,
-                        parts: parts.clone(),
-                        annotations: annotations.clone(),
-                        comment: shown.comment.clone(),
-                        credited: shown.credited.clone(),
-                        submit,
-                        version,
-                    };
-                    let r = store::response_in_meeting(tx, &access.meeting, response_id).await?;
-                    let stored = store::save_mark(tx, &access.meeting, &r, access.user_id(), input).await?;
-                    Ok((r, stored))
-                })
-            }
-            .await
+            let input = MarkInput {
+                level,
+                mark,
+                parts,
+                annotations,
+                comment: shown.comment.clone(),
+                credited: shown.credited.clone(),
+                submit,
+                version,
+            };
+            store::save(&state, &access.meeting, response_id, access.user_id(), input).await
         }
     };
     match result {

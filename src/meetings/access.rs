@@ -138,34 +138,56 @@ fn role_of(participant: Option<Role>, user: &User) -> Result<Role, AppError> {
     }
 }
 
+/// Decides a bearer token's access to a meeting from what one statement found:
+/// the token's active user (401 without), the meeting (404 without) and their
+/// part in it (403 without, unless they are an administrator), then `R`.
+pub fn admit<R: Requirement>(user: Option<User>, meeting: Option<Meeting>, participant: Option<Role>) -> Result<Access, AppError> {
+    let user = user.ok_or_else(tokens::invalid_token)?;
+    let meeting = meeting.ok_or_else(|| AppError::not_found("That meeting"))?;
+    let role = role_of(participant, &user)?;
+    require::<R>(Access { user, meeting, role })
+}
+
+/// `access` if its role passes `R`, else 403.
+pub fn require<R: Requirement>(access: Access) -> Result<Access, AppError> {
+    if R::allows(access.role) { Ok(access) } else { Err(AppError::Forbidden(R::REFUSAL.into())) }
+}
+
+/// The participant roles that pass `R`, for a statement that checks them itself.
+pub fn roles_passing<R: Requirement>() -> Vec<&'static str> {
+    Role::ALL.iter().filter(|r| **r != Role::Admin && R::allows(**r)).map(|r| r.as_str()).collect()
+}
+
 /// For an API request: the token's user, the meeting and their role in it in
-/// one statement (the hot path of every draft save). `Ok(None)` when the
-/// request carries no token. The token's last use is noted at most once a
-/// minute, as `tokens::user_for_bearer` does.
-async fn access_by_bearer(state: &AppState, headers: &axum::http::HeaderMap, meeting_id: MeetingId) -> Result<Option<Access>, AppError> {
-    let Some(digest) = tokens::bearer_digest(headers)? else {
-        return Ok(None);
-    };
+/// one statement (the hot path of every API request in a meeting), checked
+/// against `R`. `Ok(None)` when the request carries no token.
+async fn access_by_bearer<R: Requirement>(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    meeting_id: MeetingId,
+) -> Result<Option<Access>, AppError> {
+    match tokens::bearer_digest(headers)? {
+        Some(digest) => access_by_digest::<R>(state, &digest, meeting_id).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A bearer token's access to a meeting, by the token's digest, checked against `R`.
+pub async fn access_by_digest<R: Requirement>(state: &AppState, digest: &[u8], meeting_id: MeetingId) -> Result<Access, AppError> {
     let row = sqlx::query!(
-        r#"WITH found AS (
-               SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL),
-           touched AS (
-               UPDATE api_tokens t SET last_used_at = now() FROM found
-               WHERE t.id = found.id AND (found.last_used_at IS NULL OR found.last_used_at < now() - interval '1 minute')
-                 AND t.revoked_at IS NULL)
-           SELECT u.id, u.email, u.name AS user_name, u.is_admin, u.active, u.must_change_password, u.created_at AS user_created_at,
+        r#"SELECT u.id, u.email, u.name AS user_name, u.is_admin, u.active, u.must_change_password, u.created_at AS user_created_at,
                   u.sessions_valid_after,
                   m.id AS "meeting_id?", m.paper_id AS "paper_id?: PaperId", m.name AS "meeting_name?", m.held_on,
                   m.state AS "state?: MeetingState", m.created_at AS "meeting_created_at?", p.role AS "role?: Role"
-           FROM found JOIN users u ON u.id = found.user_id AND u.active
+           FROM (SELECT api_token_user($1) AS id) AS caller JOIN users u ON u.id = caller.id AND u.active
            LEFT JOIN meetings m ON m.id = $2
            LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.user_id = u.id"#,
-        &digest[..],
+        digest,
         meeting_id as MeetingId,
     )
     .fetch_optional(&state.db)
-    .await?
-    .ok_or_else(tokens::invalid_token)?;
+    .await?;
+    let Some(row) = row else { return admit::<R>(None, None, None) };
     let user = User {
         id: row.id,
         email: row.email,
@@ -176,14 +198,13 @@ async fn access_by_bearer(state: &AppState, headers: &axum::http::HeaderMap, mee
         created_at: row.user_created_at,
         sessions_valid_after: row.sessions_valid_after,
     };
-    let (Some(id), Some(paper_id), Some(name), Some(state), Some(created_at)) =
-        (row.meeting_id, row.paper_id, row.meeting_name, row.state, row.meeting_created_at)
-    else {
-        return Err(AppError::not_found("That meeting"));
+    let meeting = match (row.meeting_id, row.paper_id, row.meeting_name, row.state, row.meeting_created_at) {
+        (Some(id), Some(paper_id), Some(name), Some(state), Some(created_at)) => {
+            Some(Meeting { id, paper_id, name, held_on: row.held_on, state, created_at })
+        }
+        _ => None,
     };
-    let meeting = Meeting { id, paper_id, name, held_on: row.held_on, state, created_at };
-    let role = role_of(row.role, &user)?;
-    Ok(Some(Access { user, meeting, role }))
+    admit::<R>(Some(user), meeting, row.role)
 }
 
 impl<R: Requirement + Send + Sync> FromRequestParts<AppState> for InMeeting<R> {
@@ -194,7 +215,7 @@ impl<R: Requirement + Send + Sync> FromRequestParts<AppState> for InMeeting<R> {
         let meeting_id = params.get("id").and_then(|id| id.parse::<MeetingId>().ok());
         // The API's token, meeting and role in one statement; pages go by their session.
         let by_token = match meeting_id {
-            Some(id) if is_api(parts) => access_by_bearer(state, &parts.headers, id).await.map_err(IntoResponse::into_response)?,
+            Some(id) if is_api(parts) => access_by_bearer::<R>(state, &parts.headers, id).await.map_err(IntoResponse::into_response)?,
             _ => None,
         };
         let access = match by_token {
@@ -205,12 +226,10 @@ impl<R: Requirement + Send + Sync> FromRequestParts<AppState> for InMeeting<R> {
             None => {
                 let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
                 let meeting_id = meeting_id.ok_or_else(|| AppError::not_found("That meeting").into_response())?;
-                access(state, user, meeting_id).await.map_err(IntoResponse::into_response)?
+                let access = access(state, user, meeting_id).await.map_err(IntoResponse::into_response)?;
+                require::<R>(access).map_err(IntoResponse::into_response)?
             }
         };
-        if !R::allows(access.role) {
-            return Err(AppError::Forbidden(R::REFUSAL.into()).into_response());
-        }
         Ok(InMeeting(access, PhantomData))
     }
 }
@@ -254,7 +273,7 @@ pub async fn still_allowed(
             // One statement: the token, the meeting and the role.
             let mut headers = axum::http::HeaderMap::new();
             headers.insert(AUTHORIZATION, value.clone());
-            return match access_by_bearer(state, &headers, meeting_id).await {
+            return match access_by_bearer::<Participant>(state, &headers, meeting_id).await {
                 Ok(Some(access)) if access.user.user_id() == user_id => Ok(Some(access)),
                 Ok(_) | Err(AppError::BadToken(_) | AppError::Forbidden(_) | AppError::NotFound(_)) => Ok(None),
                 Err(e) => Err(e),

@@ -79,3 +79,93 @@ async fn a_request_cancelled_while_its_transaction_begins_leaves_no_connection_i
     drop(conn);
     assert_eq!(idle_in_transaction(&db).await, 0);
 }
+
+/// Once the server knows a response, an API draft save is one statement that
+/// checks the token, the meeting and the caller's role itself: it must refuse
+/// exactly as the checks before every other request do, and keep the mark,
+/// its version and its audit entry right.
+#[tokio::test]
+async fn a_draft_saved_in_one_statement_checks_the_caller_as_every_request_does() {
+    let f = crate::fixture::MeetingFixture::open().await;
+    let rid = f.responses[0].0;
+    let path = format!("/responses/{rid}/mark");
+    let draft = |mark: i32, version: i32| serde_json::json!({"level": 2, "mark": mark, "comment": "first thoughts", "version": version});
+
+    // The first save goes the long way; from then on the response is known.
+    let first = f.put(&f.examiners[0], &path, draft(5, 0)).await;
+    assert_eq!(first.status(), 200, "{:?}", first.text().await);
+    let second = f.put(&f.examiners[0], &path, draft(6, 1)).await;
+    assert_eq!(second.status(), 200);
+    let stored: serde_json::Value = second.json().await.unwrap();
+    assert_eq!((stored["mark"].as_i64(), stored["version"].as_i64()), (Some(6), Some(2)));
+    assert_eq!(stored["examiner_id"], f.examiners[0].user.id.to_string());
+
+    // Each refusal as the extractor gives it, and nothing written.
+    let audit = f.audit_count().await;
+    let code = |r: reqwest::Response| async move {
+        let status = r.status().as_u16();
+        let body: serde_json::Value = r.json().await.unwrap();
+        (status, body["error"]["code"].as_str().unwrap_or_default().to_owned())
+    };
+    for (who, status) in [(&f.pe, 403), (&f.admin, 403), (&f.outsider, 403)] {
+        assert_eq!(code(f.put(who, &path, draft(4, 0)).await).await.0, status, "{}", who.user.email);
+    }
+    let unknown = format!("std_{}", "A".repeat(43));
+    let r = f.examiners[0].api.http.put(f.app.url(&f.url(&path))).bearer_auth(&unknown).json(&draft(4, 2)).send().await.unwrap();
+    assert_eq!(code(r).await, (401, "invalid_token".to_owned()));
+    // Another meeting's id in the path: no such meeting.
+    let elsewhere = format!("/api/v1/meetings/{}/responses/{rid}/mark", uuid::Uuid::new_v4());
+    let r =
+        f.examiners[0].api.http.put(f.app.url(&elsewhere)).bearer_auth(&f.examiners[0].api.token).json(&draft(4, 2)).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    // A stale version, a mark outside the level, and a body that is not JSON.
+    assert_eq!(code(f.put(&f.examiners[0], &path, draft(4, 1)).await).await.0, 409);
+    assert_eq!(code(f.put(&f.examiners[0], &path, draft(30, 2)).await).await.0, 422);
+    let r = f.examiners[0]
+        .api
+        .http
+        .put(f.app.url(&f.url(&path)))
+        .bearer_auth(&f.examiners[0].api.token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // ... but a caller who may not save hears that first, not what was wrong with the body.
+    let r =
+        f.pe.api
+            .http
+            .put(f.app.url(&f.url(&path)))
+            .bearer_auth(&f.pe.api.token)
+            .header("content-type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(f.audit_count().await, audit, "no refused save is audited");
+
+    // A revoked token and a deactivated account are refused at once.
+    standardise::auth::tokens::revoke(&f.app.db.pool, f.examiners[1].user.user_id(), "test").await.unwrap();
+    assert_eq!(code(f.put(&f.examiners[1], &path, draft(4, 0)).await).await.0, 401);
+
+    // The audit names the examiner, with the old and new values.
+    let (actor, old, new): (uuid::Uuid, serde_json::Value, serde_json::Value) = sqlx::query_as(
+        "SELECT actor_id, old_value, new_value FROM audit_log WHERE meeting_id = $1 AND action = 'mark.draft' ORDER BY id DESC LIMIT 1",
+    )
+    .bind(f.meeting)
+    .fetch_one(&f.app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(actor, f.examiners[0].user.id);
+    assert_eq!((old["mark"].as_i64(), new["mark"].as_i64()), (Some(5), Some(6)));
+
+    // Once the script is released its marks are final, however the save goes.
+    for (response, level, mark) in [(rid, 3, 8), (f.responses[1].0, 3, 14)] {
+        let definitive = serde_json::json!({"level": level, "mark": mark, "rationale": "Agreed."});
+        assert_eq!(f.put(&f.pe, &format!("/responses/{response}/definitive"), definitive).await.status(), 200);
+    }
+    assert_eq!(f.post(&f.pe, &format!("/responses/{rid}/release"), serde_json::json!({})).await.status(), 200);
+    assert_eq!(code(f.put(&f.examiners[0], &path, draft(4, 2)).await).await.0, 409);
+}
