@@ -4,12 +4,13 @@
 use std::collections::HashMap;
 
 use sqlx::{PgConnection, types::Json};
+use uuid::Uuid;
 
 use crate::{
     error::AppError,
     marking::{MarkState, rules::Part},
     markscheme::Level,
-    meetings::{Meeting, Purpose, store as meetings_store},
+    meetings::{Meeting, MeetingId, Purpose, store as meetings_store},
     papers::store as papers_store,
     scripts::ResponseId,
     users::UserId,
@@ -106,7 +107,8 @@ struct ResponseRow {
     released: bool,
 }
 
-struct MarkRow {
+/// A mark as the dashboard reads it.
+pub struct MarkRow {
     response_id: ResponseId,
     examiner_id: UserId,
     level: Option<i32>,
@@ -201,6 +203,61 @@ pub async fn load(db: &mut PgConnection, meeting: &Meeting) -> Result<MeetingDat
     Ok(MeetingData { questions, responses, examiners, cells, definitive })
 }
 
+/// The marks of a meeting's (response, examiner) pairs as they are now: one query.
+pub async fn marks_of(db: &mut PgConnection, meeting_id: MeetingId, pairs: &[(Uuid, Uuid)]) -> Result<Vec<MarkRow>, AppError> {
+    let (responses, examiners): (Vec<Uuid>, Vec<Uuid>) = pairs.iter().copied().unzip();
+    Ok(sqlx::query_as!(
+        MarkRow,
+        r#"SELECT m.response_id, m.examiner_id, m.level, m.mark, m.state = 'submitted' AS "submitted!"
+           FROM unnest($2::uuid[], $3::uuid[]) AS p (response_id, examiner_id)
+           JOIN marks m ON m.meeting_id = $1 AND m.response_id = p.response_id AND m.examiner_id = p.examiner_id"#,
+        meeting_id as MeetingId,
+        &responses,
+        &examiners,
+    )
+    .fetch_all(&mut *db)
+    .await?)
+}
+
+/// Marks to write into a meeting's data: by (response, examiner) index, the
+/// mark now, or None where there is none any more.
+pub struct Patch(HashMap<(usize, usize), Option<Cell>>);
+
+impl MeetingData {
+    /// What `rows` (the marks of the `pairs` now) change; None when a pair's
+    /// response or examiner is not in the data.
+    pub fn patch(&self, pairs: &[(Uuid, Uuid)], rows: Vec<MarkRow>) -> Option<Patch> {
+        let response_index: HashMap<Uuid, usize> = self.responses.iter().enumerate().map(|(i, r)| (r.id.0, i)).collect();
+        let examiner_index: HashMap<Uuid, usize> = self.examiners.iter().enumerate().map(|(i, e)| (e.id.0, i)).collect();
+        let index = |(response, examiner): (Uuid, Uuid)| Some((*response_index.get(&response)?, *examiner_index.get(&examiner)?));
+        let mut patch = HashMap::with_capacity(pairs.len());
+        for &pair in pairs {
+            patch.insert(index(pair)?, None);
+        }
+        for row in rows {
+            let (response, examiner) = index((row.response_id.0, row.examiner_id.0))?;
+            patch.insert(
+                (response, examiner),
+                Some(Cell { response, examiner, level: row.level, mark: row.mark, submitted: row.submitted }),
+            );
+        }
+        Some(Patch(patch))
+    }
+
+    /// Writes a patch into the marks: one pass over them.
+    pub fn apply(&mut self, Patch(mut patch): Patch) {
+        self.cells.retain_mut(|cell| match patch.remove(&(cell.response, cell.examiner)) {
+            Some(Some(now)) => {
+                *cell = now;
+                true
+            }
+            Some(None) => false,
+            None => true,
+        });
+        self.cells.extend(patch.into_values().flatten());
+    }
+}
+
 /// One examiner's mark in full, with the definitive mark beside it: a row of
 /// the "every mark" export.
 #[derive(Debug, Clone)]
@@ -256,4 +313,39 @@ pub async fn full_marks(db: &mut PgConnection, meeting: &Meeting) -> Result<Vec<
     )
     .fetch_all(&mut *db)
     .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn examiner(id: Uuid) -> ExaminerInfo {
+        ExaminerInfo { id: UserId(id), email: format!("{id}@board.example"), name: id.to_string(), team_leader: None }
+    }
+
+    fn response(id: Uuid) -> ResponseInfo {
+        ResponseInfo { id: ResponseId(id), candidate: "0001".into(), question: 0, purpose: Purpose::Practice, released: false }
+    }
+
+    #[test]
+    fn a_patch_changes_adds_and_removes_only_the_marks_named() {
+        let (r0, r1, e0, e1) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let cell = |response, examiner, mark| Cell { response, examiner, level: Some(1), mark, submitted: true };
+        let mut data = MeetingData {
+            responses: vec![response(r0), response(r1)],
+            examiners: vec![examiner(e0), examiner(e1)],
+            cells: vec![cell(0, 0, 5), cell(0, 1, 6), cell(1, 0, 7)],
+            ..MeetingData::default()
+        };
+        let row = |r, e, mark| MarkRow { response_id: ResponseId(r), examiner_id: UserId(e), level: Some(2), mark, submitted: false };
+        // (r0, e0) changed, (r1, e1) is new, (r1, e0) is gone; (r0, e1) untouched.
+        let pairs = [(r0, e0), (r1, e1), (r1, e0)];
+        let patch = data.patch(&pairs, vec![row(r0, e0, 9), row(r1, e1, 3)]).expect("every pair is known");
+        data.apply(patch);
+        let mut now: Vec<(usize, usize, i32, bool)> = data.cells.iter().map(|c| (c.response, c.examiner, c.mark, c.submitted)).collect();
+        now.sort();
+        assert_eq!(now, vec![(0, 0, 9, false), (0, 1, 6, true), (1, 1, 3, false)]);
+        // Someone the data does not know: everything must be read again.
+        assert!(data.patch(&[(r0, Uuid::new_v4())], vec![]).is_none());
+    }
 }

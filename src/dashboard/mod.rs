@@ -40,7 +40,8 @@ pub struct Cache {
 
 struct Cached {
     generation: (u64, u64),
-    at: Instant,
+    /// When the figures' data was last read in full.
+    loaded_at: Instant,
     figures: Arc<Figures>,
 }
 
@@ -52,19 +53,56 @@ impl Cache {
 }
 
 /// A meeting's figures: from the cache while nothing has changed since they
-/// were computed, else loaded and computed (once, however many ask at the same moment).
+/// were computed; when only marks have, the cached data with those marks read
+/// again (one small query) and the figures computed from it; else loaded and
+/// computed afresh — once, however many ask at the same moment.
 pub async fn figures(state: &AppState, access: &Access) -> Result<Arc<Figures>, AppError> {
     let meeting = access.meeting.id;
     let slot = state.figures.slot(meeting);
     let mut cached = slot.lock().await;
     // Read before loading: a change heard while loading makes the next request load again.
     let generation = state.live.generation(meeting);
-    if let Some(c) = cached.as_ref().filter(|c| c.generation == generation && c.at.elapsed() < MAX_AGE) {
-        return Ok(c.figures.clone());
+    if let Some(c) = cached.as_ref().filter(|c| c.loaded_at.elapsed() < MAX_AGE) {
+        if c.generation == generation {
+            return Ok(c.figures.clone());
+        }
+        if let Some(marks) = state.live.marks_changed_since(meeting, c.generation)
+            && let Some(figures) = patch_figures(state, access, &c.figures.0, &marks).await?
+        {
+            let figures = Arc::new(figures);
+            *cached = Some(Cached { generation, loaded_at: c.loaded_at, figures: figures.clone() });
+            return Ok(figures);
+        }
     }
     let figures = Arc::new(compute_figures(state, access).await?);
-    *cached = Some(Cached { generation, at: Instant::now(), figures: figures.clone() });
+    *cached = Some(Cached { generation, loaded_at: Instant::now(), figures: figures.clone() });
     Ok(figures)
+}
+
+/// The figures of `base` with the marks `changed` (response, examiner) read
+/// again; None when one of them is not in `base` (someone joined, say).
+async fn patch_figures(
+    state: &AppState,
+    access: &Access,
+    base: &data::MeetingData,
+    changed: &[(Uuid, Uuid)],
+) -> Result<Option<Figures>, AppError> {
+    let started = std::time::Instant::now();
+    let mut conn = state.db.acquire().await?;
+    let rows = data::marks_of(&mut conn, access.meeting_id(), changed).await?;
+    drop(conn);
+    let Some(patch) = base.patch(changed, rows) else { return Ok(None) };
+    let base = base.clone();
+    let figures = tokio::task::spawn_blocking(move || {
+        let mut data = base;
+        data.apply(patch);
+        let stats = compute::compute(&data);
+        (data, stats)
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?;
+    tracing::debug!(marks = changed.len(), total_ms = started.elapsed().as_secs_f64() * 1e3, "dashboard figures patched");
+    Ok(Some(figures))
 }
 
 /// Loads and computes a meeting's figures afresh.

@@ -191,6 +191,47 @@ fn audiences(event: &Event) -> Vec<Audience> {
     }
 }
 
+/// What a process has heard of one meeting's changes.
+#[derive(Debug, Default)]
+struct Heard {
+    /// How many.
+    generation: u64,
+    /// The latest, numbered: the (response, examiner) of a mark, None for any other change.
+    recent: std::collections::VecDeque<(u64, Option<(Uuid, Uuid)>)>,
+}
+
+/// How many of a meeting's latest changes are remembered.
+const REMEMBERED: usize = 512;
+
+impl Heard {
+    fn note(&mut self, event: &Event) {
+        self.generation += 1;
+        let mark = match (event.kind.as_str(), event.response_id, event.examiner_id) {
+            ("mark", Some(response), Some(examiner)) => Some((response, examiner)),
+            _ => None,
+        };
+        if self.recent.len() == REMEMBERED {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((self.generation, mark));
+    }
+
+    fn marks_since(&self, since: u64) -> Option<Vec<(Uuid, Uuid)>> {
+        if since > self.generation {
+            return None;
+        }
+        // Every change after `since` must still be remembered.
+        if since < self.generation && self.recent.front().is_none_or(|(n, _)| *n > since + 1) {
+            return None;
+        }
+        let mut marks: Vec<(Uuid, Uuid)> =
+            self.recent.iter().filter(|(n, _)| *n > since).map(|(_, mark)| *mark).collect::<Option<Vec<_>>>()?;
+        marks.sort_unstable();
+        marks.dedup();
+        Some(marks)
+    }
+}
+
 /// Capacity of a meeting-wide channel and of one person's.
 const WIDE: usize = 256;
 const PERSONAL: usize = 16;
@@ -200,8 +241,9 @@ pub struct Hub {
     id: Uuid,
     channels: Mutex<HashMap<(Uuid, Audience), broadcast::Sender<Event>>>,
     resync: broadcast::Sender<Event>,
-    /// Per meeting, how many changes this process has heard of (dashboards cache by it).
-    generations: Mutex<HashMap<Uuid, u64>>,
+    /// Per meeting, how many changes this process has heard of and the latest
+    /// of them (dashboards cache by it, and patch what they cached).
+    generations: Mutex<HashMap<Uuid, Heard>>,
     /// Bumped by a resync: everything may have changed.
     epoch: AtomicU64,
     outbox: mpsc::UnboundedSender<Event>,
@@ -279,7 +321,7 @@ impl Hub {
             return;
         }
         if let Ok(mut g) = self.generations.lock() {
-            *g.entry(event.meeting_id).or_default() += 1;
+            g.entry(event.meeting_id).or_default().note(event);
         }
         let Ok(mut channels) = self.channels.lock() else { return };
         for audience in audiences(event) {
@@ -304,8 +346,20 @@ impl Hub {
     /// after which anything may have changed): a cache of the meeting's figures
     /// is good while this stays the same.
     pub fn generation(&self, meeting: Uuid) -> (u64, u64) {
-        let heard = self.generations.lock().map(|g| g.get(&meeting).copied().unwrap_or(0)).unwrap_or(0);
+        let heard = self.generations.lock().map(|g| g.get(&meeting).map_or(0, |h| h.generation)).unwrap_or(0);
         (self.epoch.load(Ordering::Relaxed), heard)
+    }
+
+    /// The marks changed in a meeting since `since` (a [`Hub::generation`]),
+    /// by (response, examiner), when every change since then was a mark and
+    /// this process still remembers them all; None when anything else changed,
+    /// or too much: then everything must be read again.
+    pub fn marks_changed_since(&self, meeting: Uuid, since: (u64, u64)) -> Option<Vec<(Uuid, Uuid)>> {
+        if since.0 != self.epoch.load(Ordering::Relaxed) {
+            return None;
+        }
+        let g = self.generations.lock().ok()?;
+        g.get(&meeting)?.marks_since(since.1)
     }
 
     /// Ends every open stream, so a graceful shutdown does not wait on them.
@@ -476,6 +530,30 @@ mod tests {
         assert!(!visible_to(&elsewhere, &pe));
         let resync = Event { meeting_id: Uuid::nil(), ..ev("resync", None) };
         assert!(visible_to(&resync, &ex), "everyone fetches afresh after a reconnect");
+    }
+
+    #[test]
+    fn a_dashboard_learns_which_marks_changed_unless_something_else_did_or_too_much() {
+        let (meeting, r1, r2, ex) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let mark = |response| Event { meeting_id: meeting, kind: "mark".into(), response_id: Some(response), examiner_id: Some(ex) };
+        let mut heard = Heard::default();
+        assert_eq!(heard.marks_since(0), Some(vec![]), "nothing changed");
+        heard.note(&mark(r1));
+        heard.note(&mark(r2));
+        heard.note(&mark(r1));
+        let mut both = vec![(r1, ex), (r2, ex)];
+        both.sort();
+        assert_eq!(heard.marks_since(0), Some(both), "each changed mark once");
+        assert_eq!(heard.marks_since(2), Some(vec![(r1, ex)]));
+        assert_eq!(heard.marks_since(4), None, "a generation not yet reached");
+        heard.note(&Event { kind: "definitive".into(), examiner_id: None, ..mark(r2) });
+        assert_eq!(heard.marks_since(3), None, "a definitive mark changed: read everything");
+        for _ in 0..REMEMBERED {
+            heard.note(&mark(r2));
+        }
+        assert_eq!(heard.marks_since(3), None, "the changes since then are forgotten");
+        assert_eq!(heard.marks_since(4), Some(vec![(r2, ex)]), "all remembered since the definitive mark");
+        assert_eq!(heard.marks_since(heard.generation - 1), Some(vec![(r2, ex)]));
     }
 
     #[test]
