@@ -5,19 +5,27 @@
 //! PostgreSQL plans the queries), and one meeting open for marking, with
 //! `--responses` responses, per run. The server runs as `standardise serve` in
 //! a process of its own (its memory and CPU are read from `/proc`; it does not
-//! share the load generator's runtime). Each run, every examiner, up to
-//! `--concurrency` at a time, does what the marking page does: signs in
-//! (`GET /api/v1/me` with their token), and for each response opens it, saves
-//! two drafts and submits; meanwhile `--dashboards` principal examiner's
-//! dashboards poll the statistics. The first run has no live stream open; then
-//! each of `--rounds` rounds is a run with `--streams` open and one without, so
-//! that drift falls on both sides. The streams are examiners' marking pages
-//! (`GET .../events`, stream `i` as examiner `i mod N`), so each hears its
+//! share the load generator's runtime).
+//!
+//! First, `--autosave-rounds` times: pgbench makes the writes of a draft save
+//! ([`super::pgbench`]) for `--pgbench-seconds` while the server idles, then
+//! every examiner, up to `--concurrency` at a time, autosaves `--drafts`
+//! drafts, nothing else open: the ratio of the means is the one the target is
+//! set on, and the machine's drift falls on both sides of it.
+//!
+//! Then the marking runs: every examiner, up to `--concurrency` at a time,
+//! does what the marking page does: signs in (`GET /api/v1/me` with their
+//! token), and for each response opens it, saves two drafts and submits;
+//! meanwhile `--dashboards` principal examiner's dashboards poll the
+//! statistics. The first marking run has no live stream open; then each of
+//! `--rounds` rounds is a run with `--streams` open and one without, so that
+//! drift falls on both sides. The streams are examiners' marking pages (`GET
+//! .../events`, stream `i` as examiner `i mod N`), so each hears its
 //! examiner's own saves (the visibility policy); the time from a save's answer
-//! to its event reaching every stream of that examiner is the fan-out. Before
-//! each run the database is vacuumed and analysed, as autovacuum would between
-//! runs. Last, with the server stopped, pgbench makes the writes of a draft
-//! save for as long as the first run took ([`super::pgbench`]).
+//! to its event reaching every stream of that examiner is the fan-out.
+//!
+//! Before each run the database is vacuumed and analysed, as autovacuum would
+//! between runs, and checkpointed.
 
 use std::{
     collections::BTreeMap,
@@ -68,6 +76,13 @@ pub struct LoadArgs {
     /// dashboard or stream; its saves/s are set against pgbench's. 0 leaves it out.
     #[arg(long, default_value_t = 40)]
     pub drafts: usize,
+    /// Autosave runs, each just after a pgbench run of its own (the server idle
+    /// meanwhile), so that the machine's drift falls on both sides of the ratio.
+    #[arg(long, default_value_t = 3)]
+    pub autosave_rounds: usize,
+    /// How long each pgbench run lasts, in seconds.
+    #[arg(long, default_value_t = 8)]
+    pub pgbench_seconds: u64,
     /// Live streams open during the second run (examiners' marking pages); 0 runs once, without.
     #[arg(long, default_value_t = 100)]
     pub streams: usize,
@@ -183,13 +198,14 @@ struct Report {
 struct PgbenchReport {
     clients: usize,
     duration_s: u64,
-    figures: Pgbench,
+    /// Each run, in the order made (each just before an autosave run).
+    runs: Vec<Pgbench>,
+    /// Mean transactions per second over the runs.
+    tps: f64,
     command: String,
-    /// Saves/s of each run ÷ pgbench's transactions per second, in the order of `runs`.
-    ratios: Vec<Option<f64>>,
-    /// The autosave run's saves/s ÷ pgbench's transactions per second: the ratio the target is set on.
+    /// Mean autosave saves/s ÷ mean pgbench tps: the ratio the target is set on.
     autosave_ratio: Option<f64>,
-    /// PostgreSQL's CPU time per pgbench transaction.
+    /// PostgreSQL's CPU time per pgbench transaction, over every run.
     postgres_cpu_ms_per_transaction: Option<f64>,
 }
 
@@ -245,7 +261,28 @@ async fn run_on(admin: &PgConnectOptions, name: &str, url: &str, args: &LoadArgs
         });
         warm_up(&setup, &seeded.runs[0].0, args.concurrency).await?;
         let mut runs = Vec::new();
-        if let Some(meeting) = &seeded.autosave {
+        let mut pgbench_runs = Vec::new();
+        let (mut pgbench_postgres_ms, mut command) = (Some(0.0), String::new());
+        for meeting in &seeded.autosave {
+            if let (Some(bin), Some(pairs)) = (&pgbench_bin, pairs) {
+                vacuum(admin, name).await?;
+                eprintln!("pgbench: {} clients for {} s (the server idle)...", args.pgbench_clients, args.pgbench_seconds);
+                let before = http::ticks(None);
+                let (figures, shown) = pgbench::run(pgbench::PgbenchRun {
+                    bin,
+                    url,
+                    clients: args.pgbench_clients,
+                    duration: Duration::from_secs(args.pgbench_seconds),
+                    meeting: seeded.pgbench.id,
+                    version: seeded.paper.version,
+                    pairs,
+                })
+                .await?;
+                let ms = before.zip(http::ticks(None)).map(|(b, a)| a.postgres.saturating_sub(b.postgres) as f64 * 10.0);
+                pgbench_postgres_ms = pgbench_postgres_ms.zip(ms).map(|(sum, ms)| sum + ms);
+                command = shown;
+                pgbench_runs.push(figures);
+            }
             vacuum(admin, name).await?;
             eprintln!("Autosaving drafts, {} per examiner...", args.drafts);
             let target = Target { meeting: meeting.id, responses: meeting.responses.clone() };
@@ -258,47 +295,31 @@ async fn run_on(admin: &PgConnectOptions, name: &str, url: &str, args: &LoadArgs
             let target = Target { meeting: meeting.id, responses: meeting.responses.clone() };
             runs.push(run_once(&setup, &server, &target, Kind::Marking, streams, args).await?);
         }
-        Ok::<_, anyhow::Error>((runs, server.memory()))
+        Ok::<_, anyhow::Error>((runs, pgbench_runs, pgbench_postgres_ms, command, server.memory()))
     }
     .await;
     if outcome.is_err() {
         eprintln!("The server's log ended with:\n{}", server.log_tail());
     }
     server.stop().await;
-    let (runs, memory) = outcome?;
+    let (runs, pgbench_runs, pgbench_postgres_ms, command, memory) = outcome?;
 
-    let pgbench = match (pgbench_bin, pairs) {
-        (Some(bin), Some(pairs)) => {
-            // As long as the run it is set against took.
-            let seconds = runs[0].duration_s.ceil().max(10.0) as u64;
-            vacuum(admin, name).await?;
-            eprintln!("pgbench: {} clients for {seconds} s...", args.pgbench_clients);
-            let before = http::ticks(None);
-            let (figures, command) = pgbench::run(pgbench::PgbenchRun {
-                bin: &bin,
-                url,
-                clients: args.pgbench_clients,
-                duration: Duration::from_secs(seconds),
-                meeting: seeded.pgbench.id,
-                version: seeded.paper.version,
-                pairs,
-            })
-            .await?;
-            let postgres_ms = before.zip(http::ticks(None)).map(|(b, a)| a.postgres.saturating_sub(b.postgres) as f64 * 10.0);
-            let postgres_cpu_ms_per_transaction = postgres_ms.zip(figures.transactions).and_then(|(ms, n)| figures::ratio(ms, n as f64));
-            let ratios = runs.iter().map(|r| figures::ratio(r.saves_per_s, figures.tps)).collect();
-            let autosave_ratio = runs.iter().find(|r| r.kind == Kind::Autosave).and_then(|r| figures::ratio(r.saves_per_s, figures.tps));
+    let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+    let pgbench = match mean(&pgbench_runs.iter().map(|p| p.tps).collect::<Vec<_>>()) {
+        Some(tps) => {
+            let autosave = mean(&runs.iter().filter(|r| r.kind == Kind::Autosave).map(|r| r.saves_per_s).collect::<Vec<_>>());
+            let transactions: Option<u64> = pgbench_runs.iter().map(|p| p.transactions).sum();
             Some(PgbenchReport {
-                autosave_ratio,
                 clients: args.pgbench_clients,
-                duration_s: seconds,
-                figures,
+                duration_s: args.pgbench_seconds,
+                tps,
+                autosave_ratio: autosave.and_then(|a| figures::ratio(a, tps)),
+                postgres_cpu_ms_per_transaction: pgbench_postgres_ms.zip(transactions).and_then(|(ms, n)| figures::ratio(ms, n as f64)),
+                runs: pgbench_runs,
                 command,
-                ratios,
-                postgres_cpu_ms_per_transaction,
             })
         }
-        _ => None,
+        None => None,
     };
     let marking: Vec<(usize, f64)> = runs.iter().filter(|r| r.kind == Kind::Marking).map(|r| (r.streams, r.saves_per_s)).collect();
     let streams = figures::streams_cost(&marking);
@@ -381,8 +402,8 @@ struct Seeded {
     examiner_tokens: Vec<String>,
     /// One meeting per run, with the streams that run opens.
     runs: Vec<(SeededMeeting, usize)>,
-    /// Marked in the autosave run, unless `--drafts 0`.
-    autosave: Option<SeededMeeting>,
+    /// One per autosave run (none with `--drafts 0`).
+    autosave: Vec<SeededMeeting>,
     /// Written to by pgbench.
     pgbench: SeededMeeting,
 }
@@ -398,13 +419,14 @@ async fn seed(pool: &PgPool, args: &LoadArgs) -> anyhow::Result<Seeded> {
         runs.push((marked_meeting(&mut tx, &paper, &examiners, args.responses, nth, &mut rng).await?, streams));
     }
     let pgbench = marked_meeting(&mut tx, &paper, &examiners, args.responses, runs.len(), &mut rng).await?;
-    let autosave = match args.drafts {
-        0 => None,
-        _ => Some(marked_meeting(&mut tx, &paper, &examiners, args.responses, runs.len() + 1, &mut rng).await?),
-    };
+    let mut autosave = Vec::new();
+    for round in 0..if args.drafts == 0 { 0 } else { args.autosave_rounds } {
+        autosave.push(marked_meeting(&mut tx, &paper, &examiners, args.responses, runs.len() + 1 + round, &mut rng).await?);
+    }
     // An earlier meeting, marked to the end, so that the tables are not empty
     // when PostgreSQL first plans the queries (an empty table is read whole).
-    let past = super::seed_meeting(&mut tx, &paper, &examiners, args.responses, (runs.len() + 2) * args.responses.div_ceil(2)).await?;
+    let nth = runs.len() + 1 + autosave.len();
+    let past = super::seed_meeting(&mut tx, &paper, &examiners, args.responses, nth * args.responses.div_ceil(2)).await?;
     super::seed_submitted_marks(&mut tx, &paper, &past, &examiners, &mut rng).await?;
     let pe_token = tokens::insert(&mut tx, None, paper.pe, "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut examiner_tokens = Vec::with_capacity(examiners.len());
@@ -669,8 +691,8 @@ async fn run_once(
         eprintln!("  {} of {streams} streams did not open; the first: {first}", stream_failures.len());
     }
     let rss_with_streams = if streams > 0 {
-        // Past the first check every stream makes of its listener (every 3 s).
-        tokio::time::sleep(Duration::from_secs(4)).await;
+        // Past the first check every stream makes of its listener (within one RECHECK).
+        tokio::time::sleep(crate::live::RECHECK + Duration::from_secs(1)).await;
         server.memory().map(|m| m.rss_kb)
     } else {
         None
@@ -865,31 +887,36 @@ fn print_table(r: &Report) {
         );
     }
     if let Some(p) = &r.pgbench {
+        let tps: Vec<String> = p.runs.iter().map(|run| format!("{:.0}", run.tps)).collect();
         println!(
-            "pgbench, the draft save's two writes ({} clients, {} s, server stopped): {:.0} tps, average latency {}, \
-             PostgreSQL CPU {} per transaction",
+            "pgbench, the draft save's two writes ({} clients, {} s a run, the server idle), before each autosave run: \
+             {} tps (mean {:.0}); PostgreSQL CPU {} per transaction",
             p.clients,
             p.duration_s,
-            p.figures.tps,
-            p.figures.latency_ms.map_or("–".into(), |l| format!("{l:.1} ms")),
+            tps.join(", "),
+            p.tps,
             p.postgres_cpu_ms_per_transaction.map_or("–".into(), |ms| format!("{ms:.2} ms")),
         );
-        if let (Some(ratio), Some(run)) = (p.autosave_ratio, r.runs.iter().find(|run| run.kind == Kind::Autosave)) {
+        let autosave: Vec<&RunReport> = r.runs.iter().filter(|run| run.kind == Kind::Autosave).collect();
+        if let Some(ratio) = p.autosave_ratio {
+            let each: Vec<String> = autosave.iter().map(|run| format!("{:.0}", run.saves_per_s)).collect();
+            let mean = autosave.iter().map(|run| run.saves_per_s).sum::<f64>() / autosave.len().max(1) as f64;
             println!(
-                "Autosave: draft saves/s ÷ pgbench tps: {:.0} ÷ {:.0} = **{ratio:.2}** (target: at least 0.6)",
-                run.saves_per_s, p.figures.tps
+                "Autosave: draft saves/s ({}; mean {mean:.0}) ÷ pgbench tps (mean {:.0}) = **{ratio:.2}** (target: at least 0.6)",
+                each.join(", "),
+                p.tps
             );
         }
         let without = r.streams.map(|c| c.without).or(r.runs.iter().find(|run| run.kind == Kind::Marking).map(|run| run.saves_per_s));
         if let Some(without) = without
-            && let Some(ratio) = figures::ratio(without, p.figures.tps)
+            && let Some(ratio) = figures::ratio(without, p.tps)
         {
-            println!("Marking, saves/s with no stream open ÷ pgbench tps: {without:.0} ÷ {:.0} = {ratio:.2}", p.figures.tps);
+            println!("Marking, saves/s with no stream open ÷ pgbench tps: {without:.0} ÷ {:.0} = {ratio:.2}", p.tps);
         }
         if let Some(cost) = &r.streams
-            && let Some(ratio) = figures::ratio(cost.with, p.figures.tps)
+            && let Some(ratio) = figures::ratio(cost.with, p.tps)
         {
-            println!("Marking, saves/s with the streams open ÷ pgbench tps: {:.0} ÷ {:.0} = {ratio:.2}", cost.with, p.figures.tps);
+            println!("Marking, saves/s with the streams open ÷ pgbench tps: {:.0} ÷ {:.0} = {ratio:.2}", cost.with, p.tps);
         }
         println!("  ({})", p.command);
     }

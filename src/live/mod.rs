@@ -424,8 +424,11 @@ pub fn visible_to(event: &Event, viewer: &Viewer) -> bool {
     policy::hears(viewer.role, change)
 }
 
-/// How often a live stream checks that its listener may still listen.
-pub const RECHECK: Duration = Duration::from_secs(3);
+/// How often a live stream checks that its listener may still listen: a
+/// revoked token or a signed-out session stops being heard within this. Each
+/// check is a statement, so a room of a thousand open pages checking every few
+/// seconds would cost the database hundreds of statements a second.
+pub const RECHECK: Duration = Duration::from_secs(10);
 
 /// The outcome of checking a listener again.
 #[derive(Debug, Clone)]
@@ -456,8 +459,9 @@ where
     };
     let closed = hub.closed();
     // Streams opened together (a room of examiners starting at once) would
-    // otherwise check again together: the first check is spread over a period.
-    let first = RECHECK.mul_f64(0.5 + rand::random::<f64>());
+    // otherwise check again together: the first check is spread over the
+    // second half of the period (never later than one period).
+    let first = RECHECK.mul_f64(0.5 + rand::random::<f64>() / 2.0);
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + first, RECHECK);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let state = (receivers, closed, viewer, ticks, recheck);

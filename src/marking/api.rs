@@ -180,7 +180,7 @@ async fn put_mark(
     let access = match caller {
         SaveCaller::Checked(access) => access,
         SaveCaller::Token(digest) => match store::save_by_token(&state, &digest, meeting_id, response_id, &input).await? {
-            Some((_, stored)) => return Ok(Json(stored).into_response()),
+            Some(stored) => return Ok(Json(stored).into_response()),
             None => access::access_by_digest::<Marker>(&state, &digest, meeting_id).await?,
         },
     };

@@ -19,20 +19,20 @@ use super::{
 };
 use crate::{
     audit::{self, Actor},
+    auth::tokens,
     error::AppError,
     live,
     markscheme::Question,
     meetings::{
         Meeting, MeetingId, MeetingState, Purpose, Role,
-        access::{self, Access, Marker, Requirement},
+        access::{self, Marker, Requirement},
         policy::{self, Facts, Relation},
     },
-    papers::PaperId,
     papers::versions::{self, Point},
     qualification::store as qualification,
     scripts::{ResponseId, ScriptId},
     state::AppState,
-    users::{User, UserId},
+    users::UserId,
 };
 
 /// A response as marked in a meeting, with its question and release state.
@@ -413,7 +413,7 @@ pub async fn save(
     let meeting_id = meeting.meeting_id();
     if meeting.state == MeetingState::Marking
         && let Some(ctx) = practice_hint(meeting_id, response_id)
-        && let Some(stored) = save_practice(state, meeting_id, &ctx, Caller::Known(examiner), &input).await?.1
+        && let Some(stored) = save_practice(state, meeting_id, &ctx, Caller::Known(examiner), &input).await?
     {
         return Ok((ctx, stored));
     }
@@ -430,12 +430,9 @@ pub async fn save_by_token(
     meeting_id: MeetingId,
     response_id: ResponseId,
     input: &MarkInput,
-) -> Result<Option<(Access, StoredMark)>, AppError> {
+) -> Result<Option<StoredMark>, AppError> {
     let Some(ctx) = practice_hint(meeting_id, response_id) else { return Ok(None) };
-    match save_practice(state, meeting_id, &ctx, Caller::Token(digest), input).await? {
-        (Some(access), Some(stored)) => Ok(Some((access, stored))),
-        _ => Ok(None),
-    }
+    save_practice(state, meeting_id, &ctx, Caller::Token(digest), input).await
 }
 
 /// A practice script's save in one autocommitted statement, which no
@@ -447,17 +444,20 @@ async fn save_practice(
     ctx: &Arc<ResponseCtx>,
     caller: Caller<'_>,
     input: &MarkInput,
-) -> Result<(Option<Access>, Option<StoredMark>), AppError> {
+) -> Result<Option<StoredMark>, AppError> {
     let checked = check_input(ctx, input)?;
     let mut conn = state.db.acquire().await?;
     let written = write_mark(&mut conn, meeting_id, ctx, caller, input, &checked).await?;
     drop(conn);
+    if let Some((token_id, last_used_at)) = written.token {
+        tokens::note_use(&state.db, token_id, last_used_at);
+    }
     match &written.stored {
         Some(stored) => live::Publish::publish(state, vec![mark_event(meeting_id, ctx.response_id, stored.examiner_id)]),
         // No longer for practice, or marked under another version: the long way.
         None => set_practice_hint(meeting_id, None, ctx.response_id),
     }
-    Ok((written.access, written.stored))
+    Ok(written.stored)
 }
 
 /// The long way: the response's context and [`save_mark`] in a transaction;
@@ -556,13 +556,14 @@ pub enum Caller<'a> {
     Token(&'a [u8]),
 }
 
-/// What the statement of a save found and did.
+/// What the statement of a save did.
 struct Written {
-    /// For a [`Caller::Token`]: the caller's access to the meeting.
-    access: Option<Access>,
     /// The stored mark; None when the script's purpose or the meeting's scheme
-    /// version is no longer the context's.
+    /// version is no longer the context's (or, for a token, the script is no
+    /// longer in the meeting): the long way then decides.
     stored: Option<StoredMark>,
+    /// The token that let a [`Caller::Token`] in, and when it was last noted as used.
+    token: Option<(Uuid, Option<OffsetDateTime>)>,
 }
 
 /// The one statement of a save: finds the caller (for a token, its active
@@ -595,18 +596,15 @@ async fn write_mark(
     // find no row to lock, and the second must not overwrite the first.
     let row = sqlx::query!(
         r#"WITH who AS (
-               SELECT u.id, u.email, u.name, u.is_admin, u.must_change_password, u.created_at, u.sessions_valid_after
-               FROM (SELECT COALESCE($3::uuid, api_token_user($17::bytea)) AS id) AS caller
-               JOIN users u ON u.id = caller.id AND u.active),
-           member AS (
-               SELECT m.id, m.paper_id, m.name, m.held_on, m.state, m.created_at, p.role
-               FROM meetings m LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.user_id = (SELECT id FROM who)
-               WHERE m.id = $1),
+               SELECT id, is_admin, NULL::uuid AS token_id, NULL::timestamptz AS last_used_at FROM users WHERE id = $3 AND active
+               UNION ALL
+               SELECT user_id, is_admin, token_id, last_used_at FROM live_api_tokens WHERE token_hash = $17),
+           member AS (SELECT p.role FROM meeting_participants p WHERE p.meeting_id = $1 AND p.user_id = (SELECT id FROM who)),
            locked AS (
                SELECT m.state AS meeting_state, ms.released_at IS NOT NULL AS released,
                       ms.purpose = $16 AND m.scheme_version_id IS NOT DISTINCT FROM $9 AS current
                FROM meetings m JOIN meeting_scripts ms ON ms.meeting_id = m.id AND ms.script_id = $12
-               WHERE m.id = $1 AND (SELECT role FROM member) = ANY($18::text[]) FOR SHARE OF m, ms),
+               WHERE m.id = $1 FOR SHARE OF m, ms),
            old AS (
                SELECT o.id, o.level, o.mark, o.parts, o.annotations, o.comment, o.state, o.version
                FROM marks o WHERE o.meeting_id = $1 AND o.response_id = $2 AND o.examiner_id = (SELECT id FROM who) FOR UPDATE),
@@ -616,6 +614,7 @@ async fn write_mark(
                SELECT $1, $2, (SELECT id FROM who), $4, $5, $6, $7, CASE WHEN $7 = 'submitted' THEN now() END, $9, $10, $11
                FROM locked LEFT JOIN old ON true
                WHERE locked.meeting_state = 'marking' AND NOT locked.released AND locked.current
+                 AND (SELECT role FROM member) = ANY($18::text[])
                  AND (old.id IS NULL OR old.state <> 'submitted')
                  AND ($8::int IS NULL OR $8 = COALESCE(old.version, 0))
                ON CONFLICT (meeting_id, response_id, examiner_id) DO UPDATE SET
@@ -635,12 +634,8 @@ async fn write_mark(
                           'annotations', jsonb_array_length(old.annotations), 'comment', old.comment, 'state', old.state) END,
                       $15::jsonb
                FROM up LEFT JOIN old ON true)
-           SELECT who.id AS "user_id?", who.email AS "email?", who.name AS "user_name?", who.is_admin AS "is_admin?",
-                  who.must_change_password AS "must_change_password?", who.created_at AS "user_created_at?",
-                  who.sessions_valid_after AS "sessions_valid_after?",
-                  member.id AS "meeting_id?", member.paper_id AS "paper_id?: PaperId", member.name AS "meeting_name?",
-                  member.held_on AS "held_on?", member.state AS "state_of_meeting?: MeetingState",
-                  member.created_at AS "meeting_created_at?", member.role AS "role?: Role",
+           SELECT who.id AS "user_id?", who.is_admin AS "is_admin?", who.token_id AS "token_id?", who.last_used_at,
+                  member.role AS "role?: Role",
                   locked.meeting_state AS "meeting_state?: MeetingState", locked.released AS "released?", locked.current AS "current?",
                   old.state AS "old_state?: MarkState", old.version AS "old_version?",
                   up.level AS "level?", up.mark AS "mark?", up.parts AS "parts?: Json<Vec<Part>>",
@@ -669,37 +664,23 @@ async fn write_mark(
     )
     .fetch_one(&mut *db)
     .await?;
+    let token = row.token_id.map(|id| (id, row.last_used_at));
     // Who is asking first, as the extractor would have refused them.
-    let access = match caller {
+    match caller {
         Caller::Token(_) => {
-            let user = match (row.user_id, row.email, row.user_name, row.is_admin, row.must_change_password, row.user_created_at) {
-                (Some(id), Some(email), Some(name), Some(is_admin), Some(must_change_password), Some(created_at)) => Some(User {
-                    id,
-                    email,
-                    name,
-                    is_admin,
-                    active: true,
-                    must_change_password,
-                    created_at,
-                    sessions_valid_after: row.sessions_valid_after.unwrap_or(created_at),
-                }),
-                _ => None,
-            };
-            let meeting = match (row.meeting_id, row.paper_id, row.meeting_name, row.state_of_meeting, row.meeting_created_at) {
-                (Some(id), Some(paper_id), Some(name), Some(state), Some(created_at)) => {
-                    Some(Meeting { id, paper_id, name, held_on: row.held_on, state, created_at })
-                }
-                _ => None,
-            };
-            Some(access::admit::<Marker>(user, meeting, row.role)?)
+            let is_admin = row.is_admin.ok_or_else(tokens::invalid_token)?;
+            if row.meeting_state.is_none() {
+                // No such meeting, or the script is no longer in it: the long way says which.
+                return Ok(Written { stored: None, token: None });
+            }
+            access::decide::<Marker>(is_admin, row.role)?;
         }
         Caller::Known(_) => {
             if !row.role.is_some_and(Marker::allows) {
                 return Err(AppError::Forbidden(Marker::REFUSAL.into()));
             }
-            None
         }
-    };
+    }
     let Some(meeting_state) = row.meeting_state else {
         return Err(AppError::NotFound("That response is no longer one of this meeting's.".into()));
     };
@@ -708,7 +689,7 @@ async fn write_mark(
         return Err(released_refusal());
     }
     if row.current != Some(true) {
-        return Ok(Written { access, stored: None });
+        return Ok(Written { stored: None, token });
     }
     let (Some(mark), Some(parts), Some(annotations), Some(comment), Some(saved_state), Some(version), Some(updated_at)) =
         (row.mark, row.parts, row.annotations, row.comment, row.state, row.version, row.updated_at)
@@ -741,7 +722,7 @@ async fn write_mark(
         version,
         updated_at,
     };
-    Ok(Written { access, stored: Some(stored) })
+    Ok(Written { stored: Some(stored), token })
 }
 
 fn released_refusal() -> AppError {

@@ -124,18 +124,8 @@ pub async fn access(state: &AppState, user: User, meeting_id: MeetingId) -> Resu
     .ok_or_else(|| AppError::not_found("That meeting"))?;
     let meeting =
         Meeting { id: row.id, paper_id: row.paper_id, name: row.name, held_on: row.held_on, state: row.state, created_at: row.created_at };
-    let role = role_of(row.role, &user)?;
+    let role = decide::<Participant>(user.is_admin, row.role)?;
     Ok(Access { user, meeting, role })
-}
-
-/// The role someone has in a meeting: the one they take part in it with, or
-/// for an administrator who does not take part, `Role::Admin`.
-fn role_of(participant: Option<Role>, user: &User) -> Result<Role, AppError> {
-    match participant {
-        Some(role) => Ok(role),
-        None if user.is_admin => Ok(Role::Admin),
-        None => Err(AppError::Forbidden("You are not taking part in this meeting.".into())),
-    }
 }
 
 /// Decides a bearer token's access to a meeting from what one statement found:
@@ -144,8 +134,19 @@ fn role_of(participant: Option<Role>, user: &User) -> Result<Role, AppError> {
 pub fn admit<R: Requirement>(user: Option<User>, meeting: Option<Meeting>, participant: Option<Role>) -> Result<Access, AppError> {
     let user = user.ok_or_else(tokens::invalid_token)?;
     let meeting = meeting.ok_or_else(|| AppError::not_found("That meeting"))?;
-    let role = role_of(participant, &user)?;
-    require::<R>(Access { user, meeting, role })
+    let role = decide::<R>(user.is_admin, participant)?;
+    Ok(Access { user, meeting, role })
+}
+
+/// The role someone found to take part in a meeting (`participant`, or for an
+/// administrator who does not, `Role::Admin`) passes `R`, or the refusal.
+pub fn decide<R: Requirement>(is_admin: bool, participant: Option<Role>) -> Result<Role, AppError> {
+    let role = match participant {
+        Some(role) => role,
+        None if is_admin => Role::Admin,
+        None => return Err(AppError::Forbidden("You are not taking part in this meeting.".into())),
+    };
+    if R::allows(role) { Ok(role) } else { Err(AppError::Forbidden(R::REFUSAL.into())) }
 }
 
 /// `access` if its role passes `R`, else 403.
@@ -175,25 +176,28 @@ async fn access_by_bearer<R: Requirement>(
 /// A bearer token's access to a meeting, by the token's digest, checked against `R`.
 pub async fn access_by_digest<R: Requirement>(state: &AppState, digest: &[u8], meeting_id: MeetingId) -> Result<Access, AppError> {
     let row = sqlx::query!(
-        r#"SELECT u.id, u.email, u.name AS user_name, u.is_admin, u.active, u.must_change_password, u.created_at AS user_created_at,
-                  u.sessions_valid_after,
+        r#"SELECT t.token_id AS "token_id!", t.last_used_at, t.user_id AS "id!", t.email AS "email!", t.name AS "user_name!",
+                  t.is_admin AS "is_admin!", t.must_change_password AS "must_change_password!", t.created_at AS "user_created_at!",
+                  t.sessions_valid_after AS "sessions_valid_after!",
                   m.id AS "meeting_id?", m.paper_id AS "paper_id?: PaperId", m.name AS "meeting_name?", m.held_on,
                   m.state AS "state?: MeetingState", m.created_at AS "meeting_created_at?", p.role AS "role?: Role"
-           FROM (SELECT api_token_user($1) AS id) AS caller JOIN users u ON u.id = caller.id AND u.active
+           FROM live_api_tokens t
            LEFT JOIN meetings m ON m.id = $2
-           LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.user_id = u.id"#,
+           LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.user_id = t.user_id
+           WHERE t.token_hash = $1"#,
         digest,
         meeting_id as MeetingId,
     )
     .fetch_optional(&state.db)
     .await?;
     let Some(row) = row else { return admit::<R>(None, None, None) };
+    tokens::note_use(&state.db, row.token_id, row.last_used_at);
     let user = User {
         id: row.id,
         email: row.email,
         name: row.user_name,
         is_admin: row.is_admin,
-        active: row.active,
+        active: true,
         must_change_password: row.must_change_password,
         created_at: row.user_created_at,
         sessions_valid_after: row.sessions_valid_after,

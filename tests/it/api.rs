@@ -16,6 +16,21 @@ async fn a_valid_token_identifies_the_caller() {
     let stored: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_one(&app.db.pool).await.unwrap();
     assert_eq!(stored.len(), 32);
     assert!(!String::from_utf8_lossy(&stored).contains(&token[4..]), "only a hash is stored");
+
+    // Its use is noted (off the request's path, so soon after rather than at once).
+    let mut noted = None;
+    for _ in 0..50 {
+        noted = sqlx::query_scalar::<_, Option<time::OffsetDateTime>>("SELECT last_used_at FROM api_tokens")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+        if noted.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let noted = noted.expect("the token's last use is noted");
+    assert!(time::OffsetDateTime::now_utc() - noted < time::Duration::minutes(1));
 }
 
 async fn error_of(r: reqwest::Response) -> (u16, Option<String>, Value) {
