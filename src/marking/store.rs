@@ -591,9 +591,13 @@ async fn write_mark(
     let action = if input.submit { "mark.submit" } else { "mark.draft" };
     let new = json!({"level": checked.level, "mark": checked.mark, "parts": checked.parts, "annotations": checked.annotations.len(),
                      "comment": input.comment, "state": state});
-    // `old` is read (and locked) as the input of the upsert, so before it; the
-    // upsert repeats the conditions because two first saves at the same moment
-    // find no row to lock, and the second must not overwrite the first.
+    // `old` is read as the input of the upsert, so before it; the upsert
+    // repeats the conditions because two first saves at the same moment find
+    // no row, and the second must not overwrite the first. A save based on a
+    // version needs no lock on the old mark: the upsert changes the row only
+    // if it is still at that version, which is then the one `old` read (every
+    // change raises the version). Without one, the old mark is locked, so the
+    // audit records what was really replaced.
     let row = sqlx::query!(
         r#"WITH who AS (
                SELECT id, is_admin, NULL::uuid AS token_id, NULL::timestamptz AS last_used_at FROM users WHERE id = $3 AND active
@@ -605,9 +609,15 @@ async fn write_mark(
                       ms.purpose = $16 AND m.scheme_version_id IS NOT DISTINCT FROM $9 AS current
                FROM meetings m JOIN meeting_scripts ms ON ms.meeting_id = m.id AND ms.script_id = $12
                WHERE m.id = $1 FOR SHARE OF m, ms),
-           old AS (
+           locked_old AS (
                SELECT o.id, o.level, o.mark, o.parts, o.annotations, o.comment, o.state, o.version
-               FROM marks o WHERE o.meeting_id = $1 AND o.response_id = $2 AND o.examiner_id = (SELECT id FROM who) FOR UPDATE),
+               FROM marks o WHERE $8::int IS NULL AND o.meeting_id = $1 AND o.response_id = $2 AND o.examiner_id = (SELECT id FROM who)
+               FOR UPDATE),
+           old AS (
+               SELECT * FROM locked_old
+               UNION ALL
+               SELECT o.id, o.level, o.mark, o.parts, o.annotations, o.comment, o.state, o.version
+               FROM marks o WHERE $8::int IS NOT NULL AND o.meeting_id = $1 AND o.response_id = $2 AND o.examiner_id = (SELECT id FROM who)),
            up AS (
                INSERT INTO marks AS m (meeting_id, response_id, examiner_id, level, mark, comment, state, submitted_at,
                                        scheme_version_id, parts, annotations)
