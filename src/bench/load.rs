@@ -83,12 +83,13 @@ pub struct LoadArgs {
     /// How long each pgbench run lasts, in seconds.
     #[arg(long, default_value_t = 8)]
     pub pgbench_seconds: u64,
-    /// Live streams open during the second run (examiners' marking pages); 0 runs once, without.
-    #[arg(long, default_value_t = 100)]
+    /// Live streams open in the runs with streams: examiners' pages, idle (on another meeting)
+    /// or hearing their own saves; 0 marks once, with none.
+    #[arg(long, default_value_t = 1000)]
     pub streams: usize,
-    /// Runs with the streams open, each followed by one without (the first run is without):
-    /// more rounds give a steadier comparison.
-    #[arg(long, default_value_t = 1)]
+    /// Rounds of four marking runs — idle streams, none, streams hearing, none (the order of
+    /// the two kinds alternates) — after a first run with none: more give a steadier comparison.
+    #[arg(long, default_value_t = 2)]
     pub rounds: usize,
     /// Principal examiner's dashboards polling the statistics.
     #[arg(long, default_value_t = 2)]
@@ -125,6 +126,12 @@ const STATS: usize = 4;
 /// Everything the runs need, shared by their tasks.
 struct Setup {
     api: Api,
+    /// The scratch database, for a change made as another process would make it.
+    db: PgPool,
+    pe: UserId,
+    paper: crate::papers::PaperId,
+    /// Where idle streams listen: pgbench's meeting, where nothing is marked while the examiners mark.
+    idle_meeting: Uuid,
     questions: Vec<Question>,
     pe_token: String,
     examiner_tokens: Vec<String>,
@@ -146,10 +153,32 @@ enum Kind {
     Marking,
 }
 
+/// What a run's live streams hear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Listen {
+    /// Examiners' pages on another meeting, where nothing is being marked: idle viewers.
+    Idle,
+    /// Examiners' marking pages on the meeting being marked: each hears its examiner's saves.
+    Own,
+}
+
+/// How long, after a meeting-wide change made by another process, every open
+/// stream took to hear it.
+#[derive(Debug, Clone, Copy, Serialize)]
+struct ReachAll {
+    heard: usize,
+    missed: usize,
+    /// Milliseconds from the change's commit to the last stream hearing it.
+    last_ms: Option<f64>,
+}
+
 /// The figures of one run.
 #[derive(Debug, Serialize)]
 struct RunReport {
     kind: Kind,
+    listen: Option<Listen>,
+    reach_all: Option<ReachAll>,
     streams: usize,
     streams_opened: usize,
     stream_failures: usize,
@@ -190,8 +219,10 @@ struct Report {
     runs: Vec<RunReport>,
     server_peak_rss_kb: Option<u64>,
     pgbench: Option<PgbenchReport>,
-    /// Saves/s with the streams open against without (means over the runs).
+    /// Saves/s with streams hearing their examiners' saves open against without (means over the runs).
     streams: Option<StreamsCost>,
+    /// Saves/s with idle streams open against without.
+    idle_streams: Option<StreamsCost>,
 }
 
 #[derive(Debug, Serialize)]
@@ -255,6 +286,10 @@ async fn run_on(admin: &PgConnectOptions, name: &str, url: &str, args: &LoadArgs
     let outcome = async {
         let setup = Arc::new(Setup {
             api: Api::new(server.addr),
+            db: db::discover::pool(admin.clone().database(name)).await?,
+            pe: UserId(seeded.paper.pe.0),
+            paper: seeded.paper.id,
+            idle_meeting: seeded.pgbench.id,
             questions: seeded.paper.scheme.questions.clone(),
             pe_token: seeded.pe_token.clone(),
             examiner_tokens: seeded.examiner_tokens.clone(),
@@ -286,14 +321,18 @@ async fn run_on(admin: &PgConnectOptions, name: &str, url: &str, args: &LoadArgs
             vacuum(admin, name).await?;
             eprintln!("Autosaving drafts, {} per examiner...", args.drafts);
             let target = Target { meeting: meeting.id, responses: meeting.responses.clone() };
-            runs.push(run_once(&setup, &server, &target, Kind::Autosave, 0, args).await?);
+            runs.push(run_once(&setup, &server, &target, Kind::Autosave, (0, None), args).await?);
         }
-        for (meeting, streams) in &seeded.runs {
-            let streams = *streams;
+        for (meeting, streams, listen) in &seeded.runs {
+            let (streams, listen) = (*streams, *listen);
             vacuum(admin, name).await?;
-            eprintln!("Marking with {streams} live streams open...");
+            match listen {
+                Some(Listen::Idle) => eprintln!("Marking with {streams} idle live streams open (on another meeting)..."),
+                Some(Listen::Own) => eprintln!("Marking with {streams} live streams open, each hearing its examiner's saves..."),
+                None => eprintln!("Marking with no live stream open..."),
+            }
             let target = Target { meeting: meeting.id, responses: meeting.responses.clone() };
-            runs.push(run_once(&setup, &server, &target, Kind::Marking, streams, args).await?);
+            runs.push(run_once(&setup, &server, &target, Kind::Marking, (streams, listen), args).await?);
         }
         Ok::<_, anyhow::Error>((runs, pgbench_runs, pgbench_postgres_ms, command, server.memory()))
     }
@@ -321,8 +360,15 @@ async fn run_on(admin: &PgConnectOptions, name: &str, url: &str, args: &LoadArgs
         }
         None => None,
     };
-    let marking: Vec<(usize, f64)> = runs.iter().filter(|r| r.kind == Kind::Marking).map(|r| (r.streams, r.saves_per_s)).collect();
-    let streams = figures::streams_cost(&marking);
+    let cost = |listen: Listen| {
+        let runs: Vec<(usize, f64)> = runs
+            .iter()
+            .filter(|r| r.kind == Kind::Marking && (r.listen.is_none() || r.listen == Some(listen)))
+            .map(|r| (r.streams, r.saves_per_s))
+            .collect();
+        figures::streams_cost(&runs)
+    };
+    let (streams, idle_streams) = (cost(Listen::Own), cost(Listen::Idle));
     Ok(Report {
         examiners: args.examiners,
         drafts: args.drafts,
@@ -334,6 +380,7 @@ async fn run_on(admin: &PgConnectOptions, name: &str, url: &str, args: &LoadArgs
         server_peak_rss_kb: memory.map(|m| m.peak_kb),
         pgbench,
         streams,
+        idle_streams,
     })
 }
 
@@ -382,14 +429,17 @@ async fn warm_up(setup: &Arc<Setup>, meeting: &SeededMeeting, concurrency: usize
     Ok(())
 }
 
-/// The streams each run opens: none; then, each round, `streams` and none
-/// again, so that whatever drifts during the runs (the tables grow, the
-/// machine warms) falls on both sides of the comparison.
-fn plan(streams: usize, rounds: usize) -> Vec<usize> {
-    let mut runs = vec![0];
+/// The streams each run opens: none; then, each round, `streams` idle, none,
+/// `streams` hearing their examiners' saves, and none again — idle first in
+/// one round, hearing first in the next — so that whatever drifts during the
+/// runs (the tables grow, the machine warms) falls on both sides of each
+/// comparison.
+fn plan(streams: usize, rounds: usize) -> Vec<(usize, Option<Listen>)> {
+    let mut runs = vec![(0, None)];
     if streams > 0 {
-        for _ in 0..rounds.max(1) {
-            runs.extend([streams, 0]);
+        for round in 0..rounds.max(1) {
+            let (first, second) = if round % 2 == 0 { (Listen::Idle, Listen::Own) } else { (Listen::Own, Listen::Idle) };
+            runs.extend([(streams, Some(first)), (0, None), (streams, Some(second)), (0, None)]);
         }
     }
     runs
@@ -401,7 +451,7 @@ struct Seeded {
     pe_token: String,
     examiner_tokens: Vec<String>,
     /// One meeting per run, with the streams that run opens.
-    runs: Vec<(SeededMeeting, usize)>,
+    runs: Vec<(SeededMeeting, usize, Option<Listen>)>,
     /// One per autosave run (none with `--drafts 0`).
     autosave: Vec<SeededMeeting>,
     /// Written to by pgbench.
@@ -415,8 +465,8 @@ async fn seed(pool: &PgPool, args: &LoadArgs) -> anyhow::Result<Seeded> {
     let paper = super::seed_paper(&mut tx, &hash).await?;
     let examiners = super::seed_examiners(&mut tx, &paper, args.examiners, "", &hash).await?;
     let mut runs = Vec::new();
-    for (nth, streams) in plan(args.streams, args.rounds).into_iter().enumerate() {
-        runs.push((marked_meeting(&mut tx, &paper, &examiners, args.responses, nth, &mut rng).await?, streams));
+    for (nth, (streams, listen)) in plan(args.streams, args.rounds).into_iter().enumerate() {
+        runs.push((marked_meeting(&mut tx, &paper, &examiners, args.responses, nth, &mut rng).await?, streams, listen));
     }
     let pgbench = marked_meeting(&mut tx, &paper, &examiners, args.responses, runs.len(), &mut rng).await?;
     let mut autosave = Vec::new();
@@ -553,6 +603,8 @@ async fn autosaver(setup: Arc<Setup>, target: Arc<Target>, k: usize, drafts: usi
 /// What one stream heard.
 struct StreamRun {
     heard: Heard,
+    /// When the meeting-wide change was heard, in ms from the start of the run.
+    released_at: Option<f64>,
     resyncs: usize,
     ended_early: bool,
 }
@@ -579,7 +631,7 @@ async fn stream(
     drop(permit);
     let _ = opened.send(Ok(())).await;
     drop(opened);
-    let mut run = StreamRun { heard: Heard { examiner, ..Heard::default() }, resyncs: 0, ended_early: false };
+    let mut run = StreamRun { heard: Heard { examiner, ..Heard::default() }, released_at: None, resyncs: 0, ended_early: false };
     let mut buf = Vec::new();
     loop {
         tokio::select! {
@@ -600,6 +652,7 @@ async fn stream(
                                 }
                             }
                             "resync" => run.resyncs += 1,
+                            "release" => run.released_at = run.released_at.or(Some(at)),
                             _ => {}
                         }
                     }
@@ -653,9 +706,10 @@ async fn run_once(
     server: &ServerProcess,
     target: &Target,
     kind: Kind,
-    streams: usize,
+    (streams, listen): (usize, Option<Listen>),
     args: &LoadArgs,
 ) -> anyhow::Result<RunReport> {
+    let listening_on = if listen == Some(Listen::Idle) { setup.idle_meeting } else { target.meeting };
     let t0 = Instant::now();
     let target = Arc::new(Target { meeting: target.meeting, responses: target.responses.clone() });
     let rss_before_streams = server.memory().map(|m| m.rss_kb);
@@ -669,7 +723,7 @@ async fn run_once(
         let k = i % args.examiners;
         stream_tasks.push(tokio::spawn(stream(
             setup.api.clone(),
-            format!("/api/v1/meetings/{}/events", target.meeting),
+            format!("/api/v1/meetings/{listening_on}/events"),
             setup.examiner_tokens[k].clone(),
             k,
             opening.clone(),
@@ -749,16 +803,51 @@ async fn run_once(
 
     // The last events are on their way: wait a moment before closing the streams.
     tokio::time::sleep(Duration::from_secs(if streams > 0 { 2 } else { 0 })).await;
+    // A meeting-wide change (a script released), made by another process, which
+    // every open stream hears: the server learns of it through PostgreSQL's NOTIFY.
+    let changed_at = if streams > 0 {
+        let meeting = crate::meetings::Meeting {
+            id: listening_on,
+            paper_id: setup.paper,
+            name: "Bench meeting".into(),
+            held_on: None,
+            state: crate::meetings::MeetingState::Marking,
+            created_at: time::OffsetDateTime::now_utc(),
+        };
+        // At run time: the bench's own choice of script, nothing for the compile-time check.
+        let script: Uuid = sqlx::query_scalar(
+            "SELECT script_id FROM meeting_scripts WHERE meeting_id = $1 AND released_at IS NULL ORDER BY position LIMIT 1",
+        )
+        .bind(listening_on)
+        .fetch_one(&setup.db)
+        .await?;
+        let pe = crate::audit::Actor(setup.pe);
+        crate::transact!(&setup.db, |tx| {
+            crate::marking::adjudication::release(tx, &meeting, Some(crate::scripts::ScriptId(script)), pe).await
+        })
+        .map_err(|e| anyhow::anyhow!("the meeting-wide change failed: {e}"))?;
+        let at = t0.elapsed().as_secs_f64() * 1e3;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        Some(at)
+    } else {
+        None
+    };
     let _ = stop_streams.send(true);
     let mut heard = Vec::new();
     let (mut resyncs, mut ended_early) = (0, 0);
+    let (mut wide_heard, mut wide_last) = (0, None::<f64>);
     for task in stream_tasks {
         if let Some(run) = task.await? {
             resyncs += run.resyncs;
             ended_early += usize::from(run.ended_early);
+            if let (Some(at), Some(changed)) = (run.released_at, changed_at) {
+                wide_heard += 1;
+                wide_last = Some(wide_last.unwrap_or(0.0).max((at - changed).max(0.0)));
+            }
             heard.push(run.heard);
         }
     }
+    let reach_all = changed_at.map(|_| ReachAll { heard: wide_heard, missed: streams_opened - wide_heard, last_ms: wide_last });
 
     let requests = all.times.len();
     let mut by_endpoint: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
@@ -780,6 +869,8 @@ async fn run_once(
     };
     Ok(RunReport {
         kind,
+        listen,
+        reach_all,
         streams,
         streams_opened,
         stream_failures: stream_failures.len(),
@@ -792,7 +883,7 @@ async fn run_once(
         errors: all.errors.len(),
         errors_by_endpoint,
         latency_ms,
-        fan_out: (streams > 0).then(|| figures::fan_out(&all.saves, &heard)),
+        fan_out: (listen == Some(Listen::Own)).then(|| figures::fan_out(&all.saves, &heard)),
         rss_before_streams_kb: rss_before_streams,
         rss_with_streams_kb: rss_with_streams,
         kb_per_stream,
@@ -821,10 +912,11 @@ fn print_table(r: &Report) {
     let header: Vec<String> = r
         .runs
         .iter()
-        .map(|run| match (run.kind, run.streams) {
+        .map(|run| match (run.kind, run.listen) {
             (Kind::Autosave, _) => "autosave".into(),
-            (Kind::Marking, 1) => "marking, 1 stream".into(),
-            (Kind::Marking, n) => format!("marking, {n} streams"),
+            (Kind::Marking, None) => "marking, no stream".into(),
+            (Kind::Marking, Some(Listen::Idle)) => format!("marking, {} idle streams", run.streams),
+            (Kind::Marking, Some(Listen::Own)) => format!("marking, {} streams hearing", run.streams),
         })
         .collect();
     println!("| | {} |", header.join(" | "));
@@ -847,6 +939,12 @@ fn print_table(r: &Report) {
     row("fan-out p50 / p99 / max", &|run| match &run.fan_out {
         Some(FanOut { delay: Some(d), .. }) => format!("{} / {} / {} ms", fmt_ms(d.p50), fmt_ms(d.p99), fmt_ms(d.max)),
         _ => "–".into(),
+    });
+    row("a meeting-wide change from another process: streams that heard it / missed, last after", &|run| match run.reach_all {
+        Some(ReachAll { heard, missed, last_ms }) => {
+            format!("{heard} / {missed}, {}", last_ms.map_or("–".into(), |ms| format!("{} ms", fmt_ms(ms))))
+        }
+        None => "–".into(),
     });
     row("saves whose event was measured / missed", &|run| {
         run.fan_out.as_ref().map_or("–".into(), |f| format!("{} / {}", f.measured, f.missed))
@@ -875,16 +973,20 @@ fn print_table(r: &Report) {
     });
     println!();
     println!("Peak server memory (VmHWM): {}", mb(r.server_peak_rss_kb));
-    if let Some(cost) = &r.streams {
-        let open = r.runs.iter().map(|run| run.streams).max().unwrap_or(0);
-        println!(
-            "Saves/s with {open} streams open ÷ with none (means over the runs): {:.0} ÷ {:.0} = {:.2}: \
-             the streams cost {:+.0}% of save throughput (target: under 10%)",
-            cost.with,
-            cost.without,
-            cost.ratio,
-            (1.0 - cost.ratio) * 100.0
-        );
+    let open = r.runs.iter().map(|run| run.streams).max().unwrap_or(0);
+    for (cost, what) in
+        [(&r.idle_streams, "idle streams (viewers of another meeting)"), (&r.streams, "streams hearing their examiners' saves")]
+    {
+        if let Some(cost) = cost {
+            println!(
+                "Saves/s with {open} {what} ÷ with none (means over the runs): {:.0} ÷ {:.0} = {:.2}: \
+                 they cost {:+.0}% of save throughput (target: under 10%)",
+                cost.with,
+                cost.without,
+                cost.ratio,
+                (1.0 - cost.ratio) * 100.0
+            );
+        }
     }
     if let Some(p) = &r.pgbench {
         let tps: Vec<String> = p.runs.iter().map(|run| format!("{:.0}", run.tps)).collect();
