@@ -116,7 +116,8 @@ pub struct MarkRow {
     submitted: bool,
 }
 
-struct DefRow {
+/// A definitive mark as the dashboard reads it.
+pub struct DefRow {
     response_id: ResponseId,
     level: Option<i32>,
     mark: i32,
@@ -219,34 +220,57 @@ pub async fn marks_of(db: &mut PgConnection, meeting_id: MeetingId, pairs: &[(Uu
     .await?)
 }
 
-/// Marks to write into a meeting's data: by (response, examiner) index, the
-/// mark now, or None where there is none any more.
-pub struct Patch(HashMap<(usize, usize), Option<Cell>>);
+/// The definitive marks of some of a meeting's responses as they are now: one query.
+pub async fn definitive_of(db: &mut PgConnection, meeting_id: MeetingId, responses: &[Uuid]) -> Result<Vec<DefRow>, AppError> {
+    Ok(sqlx::query_as!(
+        DefRow,
+        "SELECT response_id, level, mark FROM definitive_marks WHERE meeting_id = $1 AND response_id = ANY($2)",
+        meeting_id as MeetingId,
+        responses,
+    )
+    .fetch_all(&mut *db)
+    .await?)
+}
+
+/// What to write into a meeting's data: marks by (response, examiner) index,
+/// and definitive marks by response index — each as it is now, or None where
+/// there is none any more.
+pub struct Patch {
+    cells: HashMap<(usize, usize), Option<Cell>>,
+    definitive: Vec<(usize, Option<Def>)>,
+}
 
 impl MeetingData {
-    /// What `rows` (the marks of the `pairs` now) change; None when a pair's
-    /// response or examiner is not in the data.
-    pub fn patch(&self, pairs: &[(Uuid, Uuid)], rows: Vec<MarkRow>) -> Option<Patch> {
+    /// What `marks` and `definitive` (those `changed` names, as they are now)
+    /// change; None when a response or examiner named is not in the data.
+    pub fn patch(&self, changed: &crate::live::Changed, marks: Vec<MarkRow>, definitive: Vec<DefRow>) -> Option<Patch> {
         let response_index: HashMap<Uuid, usize> = self.responses.iter().enumerate().map(|(i, r)| (r.id.0, i)).collect();
         let examiner_index: HashMap<Uuid, usize> = self.examiners.iter().enumerate().map(|(i, e)| (e.id.0, i)).collect();
         let index = |(response, examiner): (Uuid, Uuid)| Some((*response_index.get(&response)?, *examiner_index.get(&examiner)?));
-        let mut patch = HashMap::with_capacity(pairs.len());
-        for &pair in pairs {
-            patch.insert(index(pair)?, None);
+        let mut cells = HashMap::with_capacity(changed.marks.len());
+        for &pair in &changed.marks {
+            cells.insert(index(pair)?, None);
         }
-        for row in rows {
+        for row in marks {
             let (response, examiner) = index((row.response_id.0, row.examiner_id.0))?;
-            patch.insert(
+            cells.insert(
                 (response, examiner),
                 Some(Cell { response, examiner, level: row.level, mark: row.mark, submitted: row.submitted }),
             );
         }
-        Some(Patch(patch))
+        let mut defs: HashMap<usize, Option<Def>> = HashMap::new();
+        for response in &changed.definitive {
+            defs.insert(*response_index.get(response)?, None);
+        }
+        for row in definitive {
+            defs.insert(*response_index.get(&row.response_id.0)?, Some(Def { level: row.level, mark: row.mark }));
+        }
+        Some(Patch { cells, definitive: defs.into_iter().collect() })
     }
 
-    /// Writes a patch into the marks: one pass over them.
-    pub fn apply(&mut self, Patch(mut patch): Patch) {
-        self.cells.retain_mut(|cell| match patch.remove(&(cell.response, cell.examiner)) {
+    /// Writes a patch into the data: one pass over the marks.
+    pub fn apply(&mut self, Patch { mut cells, definitive }: Patch) {
+        self.cells.retain_mut(|cell| match cells.remove(&(cell.response, cell.examiner)) {
             Some(Some(now)) => {
                 *cell = now;
                 true
@@ -254,7 +278,10 @@ impl MeetingData {
             Some(None) => false,
             None => true,
         });
-        self.cells.extend(patch.into_values().flatten());
+        self.cells.extend(cells.into_values().flatten());
+        for (response, def) in definitive {
+            self.definitive[response] = def;
+        }
     }
 }
 
@@ -335,17 +362,22 @@ mod tests {
             responses: vec![response(r0), response(r1)],
             examiners: vec![examiner(e0), examiner(e1)],
             cells: vec![cell(0, 0, 5), cell(0, 1, 6), cell(1, 0, 7)],
+            definitive: vec![None, None],
             ..MeetingData::default()
         };
         let row = |r, e, mark| MarkRow { response_id: ResponseId(r), examiner_id: UserId(e), level: Some(2), mark, submitted: false };
         // (r0, e0) changed, (r1, e1) is new, (r1, e0) is gone; (r0, e1) untouched.
         let pairs = [(r0, e0), (r1, e1), (r1, e0)];
-        let patch = data.patch(&pairs, vec![row(r0, e0, 9), row(r1, e1, 3)]).expect("every pair is known");
+        let changed = crate::live::Changed { marks: pairs.to_vec(), definitive: vec![r1] };
+        let def = DefRow { response_id: ResponseId(r1), level: Some(1), mark: 4 };
+        let patch = data.patch(&changed, vec![row(r0, e0, 9), row(r1, e1, 3)], vec![def]).expect("every pair is known");
         data.apply(patch);
         let mut now: Vec<(usize, usize, i32, bool)> = data.cells.iter().map(|c| (c.response, c.examiner, c.mark, c.submitted)).collect();
         now.sort();
         assert_eq!(now, vec![(0, 0, 9, false), (0, 1, 6, true), (1, 1, 3, false)]);
+        assert_eq!(data.definitive, vec![None, Some(Def { level: Some(1), mark: 4 })]);
         // Someone the data does not know: everything must be read again.
-        assert!(data.patch(&[(r0, Uuid::new_v4())], vec![]).is_none());
+        let stranger = crate::live::Changed { marks: vec![(r0, Uuid::new_v4())], definitive: vec![] };
+        assert!(data.patch(&stranger, vec![], vec![]).is_none());
     }
 }

@@ -66,8 +66,8 @@ pub async fn figures(state: &AppState, access: &Access) -> Result<Arc<Figures>, 
         if c.generation == generation {
             return Ok(c.figures.clone());
         }
-        if let Some(marks) = state.live.marks_changed_since(meeting, c.generation)
-            && let Some(figures) = patch_figures(state, access, &c.figures.0, &marks).await?
+        if let Some(changed) = state.live.changes_since(meeting, c.generation)
+            && let Some(figures) = patch_figures(state, access, &c.figures.0, &changed).await?
         {
             let figures = Arc::new(figures);
             *cached = Some(Cached { generation, loaded_at: c.loaded_at, figures: figures.clone() });
@@ -79,19 +79,24 @@ pub async fn figures(state: &AppState, access: &Access) -> Result<Arc<Figures>, 
     Ok(figures)
 }
 
-/// The figures of `base` with the marks `changed` (response, examiner) read
+/// The figures of `base` with the marks and definitive marks `changed` read
 /// again; None when one of them is not in `base` (someone joined, say).
 async fn patch_figures(
     state: &AppState,
     access: &Access,
     base: &data::MeetingData,
-    changed: &[(Uuid, Uuid)],
+    changed: &crate::live::Changed,
 ) -> Result<Option<Figures>, AppError> {
     let started = std::time::Instant::now();
     let mut conn = state.db.acquire().await?;
-    let rows = data::marks_of(&mut conn, access.meeting_id(), changed).await?;
+    let marks = if changed.marks.is_empty() { Vec::new() } else { data::marks_of(&mut conn, access.meeting_id(), &changed.marks).await? };
+    let definitive = if changed.definitive.is_empty() {
+        Vec::new()
+    } else {
+        data::definitive_of(&mut conn, access.meeting_id(), &changed.definitive).await?
+    };
     drop(conn);
-    let Some(patch) = base.patch(changed, rows) else { return Ok(None) };
+    let Some(patch) = base.patch(changed, marks, definitive) else { return Ok(None) };
     let base = base.clone();
     let figures = tokio::task::spawn_blocking(move || {
         let mut data = base;
@@ -101,7 +106,12 @@ async fn patch_figures(
     })
     .await
     .map_err(|e| AppError::Internal(e.into()))?;
-    tracing::debug!(marks = changed.len(), total_ms = started.elapsed().as_secs_f64() * 1e3, "dashboard figures patched");
+    tracing::debug!(
+        marks = changed.marks.len(),
+        definitive = changed.definitive.len(),
+        total_ms = started.elapsed().as_secs_f64() * 1e3,
+        "dashboard figures patched"
+    );
     Ok(Some(figures))
 }
 

@@ -196,8 +196,26 @@ fn audiences(event: &Event) -> Vec<Audience> {
 struct Heard {
     /// How many.
     generation: u64,
-    /// The latest, numbered: the (response, examiner) of a mark, None for any other change.
-    recent: std::collections::VecDeque<(u64, Option<(Uuid, Uuid)>)>,
+    /// The latest, numbered: what a dashboard can patch, None for any other change.
+    recent: std::collections::VecDeque<(u64, Option<Patchable>)>,
+}
+
+/// A change a dashboard can patch its cached figures with.
+#[derive(Debug, Clone, Copy)]
+enum Patchable {
+    /// A mark, by (response, examiner).
+    Mark(Uuid, Uuid),
+    /// A response's definitive mark.
+    Definitive(Uuid),
+}
+
+/// The marks and definitive marks changed in a meeting since a generation.
+#[derive(Debug, Default, PartialEq)]
+pub struct Changed {
+    /// Marks, by (response, examiner), each once.
+    pub marks: Vec<(Uuid, Uuid)>,
+    /// Responses whose definitive mark changed, each once.
+    pub definitive: Vec<Uuid>,
 }
 
 /// How many of a meeting's latest changes are remembered.
@@ -206,17 +224,18 @@ const REMEMBERED: usize = 512;
 impl Heard {
     fn note(&mut self, event: &Event) {
         self.generation += 1;
-        let mark = match (event.kind.as_str(), event.response_id, event.examiner_id) {
-            ("mark", Some(response), Some(examiner)) => Some((response, examiner)),
+        let patchable = match (event.kind.as_str(), event.response_id, event.examiner_id) {
+            ("mark", Some(response), Some(examiner)) => Some(Patchable::Mark(response, examiner)),
+            ("definitive", Some(response), _) => Some(Patchable::Definitive(response)),
             _ => None,
         };
         if self.recent.len() == REMEMBERED {
             self.recent.pop_front();
         }
-        self.recent.push_back((self.generation, mark));
+        self.recent.push_back((self.generation, patchable));
     }
 
-    fn marks_since(&self, since: u64) -> Option<Vec<(Uuid, Uuid)>> {
+    fn changes_since(&self, since: u64) -> Option<Changed> {
         if since > self.generation {
             return None;
         }
@@ -224,11 +243,18 @@ impl Heard {
         if since < self.generation && self.recent.front().is_none_or(|(n, _)| *n > since + 1) {
             return None;
         }
-        let mut marks: Vec<(Uuid, Uuid)> =
-            self.recent.iter().filter(|(n, _)| *n > since).map(|(_, mark)| *mark).collect::<Option<Vec<_>>>()?;
-        marks.sort_unstable();
-        marks.dedup();
-        Some(marks)
+        let mut changed = Changed::default();
+        for (_, change) in self.recent.iter().filter(|(n, _)| *n > since) {
+            match (*change)? {
+                Patchable::Mark(response, examiner) => changed.marks.push((response, examiner)),
+                Patchable::Definitive(response) => changed.definitive.push(response),
+            }
+        }
+        changed.marks.sort_unstable();
+        changed.marks.dedup();
+        changed.definitive.sort_unstable();
+        changed.definitive.dedup();
+        Some(changed)
     }
 }
 
@@ -350,16 +376,16 @@ impl Hub {
         (self.epoch.load(Ordering::Relaxed), heard)
     }
 
-    /// The marks changed in a meeting since `since` (a [`Hub::generation`]),
-    /// by (response, examiner), when every change since then was a mark and
-    /// this process still remembers them all; None when anything else changed,
+    /// The marks and definitive marks changed in a meeting since `since` (a
+    /// [`Hub::generation`]), when nothing else changed since then and this
+    /// process still remembers every change; None when something else changed,
     /// or too much: then everything must be read again.
-    pub fn marks_changed_since(&self, meeting: Uuid, since: (u64, u64)) -> Option<Vec<(Uuid, Uuid)>> {
+    pub fn changes_since(&self, meeting: Uuid, since: (u64, u64)) -> Option<Changed> {
         if since.0 != self.epoch.load(Ordering::Relaxed) {
             return None;
         }
         let g = self.generations.lock().ok()?;
-        g.get(&meeting)?.marks_since(since.1)
+        g.get(&meeting)?.changes_since(since.1)
     }
 
     /// Ends every open stream, so a graceful shutdown does not wait on them.
@@ -540,24 +566,27 @@ mod tests {
     fn a_dashboard_learns_which_marks_changed_unless_something_else_did_or_too_much() {
         let (meeting, r1, r2, ex) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
         let mark = |response| Event { meeting_id: meeting, kind: "mark".into(), response_id: Some(response), examiner_id: Some(ex) };
+        let marks = |marks: Vec<(Uuid, Uuid)>| Some(Changed { marks, definitive: vec![] });
         let mut heard = Heard::default();
-        assert_eq!(heard.marks_since(0), Some(vec![]), "nothing changed");
+        assert_eq!(heard.changes_since(0), marks(vec![]), "nothing changed");
         heard.note(&mark(r1));
         heard.note(&mark(r2));
         heard.note(&mark(r1));
         let mut both = vec![(r1, ex), (r2, ex)];
         both.sort();
-        assert_eq!(heard.marks_since(0), Some(both), "each changed mark once");
-        assert_eq!(heard.marks_since(2), Some(vec![(r1, ex)]));
-        assert_eq!(heard.marks_since(4), None, "a generation not yet reached");
+        assert_eq!(heard.changes_since(0), marks(both), "each changed mark once");
+        assert_eq!(heard.changes_since(2), marks(vec![(r1, ex)]));
+        assert_eq!(heard.changes_since(4), None, "a generation not yet reached");
         heard.note(&Event { kind: "definitive".into(), examiner_id: None, ..mark(r2) });
-        assert_eq!(heard.marks_since(3), None, "a definitive mark changed: read everything");
+        assert_eq!(heard.changes_since(3), Some(Changed { marks: vec![], definitive: vec![r2] }), "a definitive mark changed");
+        heard.note(&Event { kind: "tolerance".into(), response_id: None, examiner_id: None, ..mark(r2) });
+        assert_eq!(heard.changes_since(3), None, "a tolerance changed: read everything");
+        assert!(heard.changes_since(5).is_some(), "nothing patchable is needed since the tolerance");
         for _ in 0..REMEMBERED {
             heard.note(&mark(r2));
         }
-        assert_eq!(heard.marks_since(3), None, "the changes since then are forgotten");
-        assert_eq!(heard.marks_since(4), Some(vec![(r2, ex)]), "all remembered since the definitive mark");
-        assert_eq!(heard.marks_since(heard.generation - 1), Some(vec![(r2, ex)]));
+        assert_eq!(heard.changes_since(4), None, "the changes since then are forgotten");
+        assert_eq!(heard.changes_since(5), marks(vec![(r2, ex)]), "all remembered since the tolerance");
     }
 
     #[test]

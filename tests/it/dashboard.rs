@@ -277,3 +277,34 @@ async fn a_mark_submitted_on_one_server_reaches_viewers_of_another_within_a_seco
     assert_eq!(f.post(&f.pe, &format!("/responses/{rid}/release"), json!({})).await.status(), 200);
     assert!(next_event(&mut other_stream, "release", Duration::from_secs(1)).await.is_some());
 }
+
+/// The figures are cached between changes and patched when only marks or
+/// definitive marks changed: what the principal examiner reads after each
+/// change is what a fresh computation gives.
+#[tokio::test]
+async fn the_figures_follow_each_mark_and_definitive_mark_as_they_change() {
+    let f = MeetingFixture::open().await;
+    let stats = || async { f.get(&f.pe, "/stats").await.json::<Value>().await.unwrap() };
+    let before = stats().await;
+    assert_eq!(before["responses"][0]["n"], 0, "nothing marked yet (and the figures are now cached)");
+    mark_scenario(&f).await;
+    let s = stats().await;
+    let r0 = &s["responses"][0];
+    assert_eq!((r0["n"].as_i64(), r0["mean"].as_f64(), r0["definitive"].as_i64()), (Some(4), Some(8.25), Some(8)));
+    assert_eq!(r0["outside_tolerance"], 2);
+    assert_eq!(s["responses"][2]["n"], 1, "the draft does not count");
+
+    // The principal examiner changes their mind: 6, not 8. Deviations 2, 0, 4, 3: three beyond ±1.
+    let r0_id = f.responses[0].0;
+    let changed = json!({"level": 2, "mark": 6, "rationale": "On reflection, level 2.", "version": 1});
+    assert_eq!(f.put(&f.pe, &format!("/responses/{r0_id}/definitive"), changed).await.status(), 200);
+    let s = stats().await;
+    assert_eq!((s["responses"][0]["definitive"].as_i64(), s["responses"][0]["outside_tolerance"].as_i64()), (Some(6), Some(3)));
+
+    // The draft on candidate 0002's Q01 is submitted: it counts now.
+    let r2_id = f.responses[2].0;
+    let submit = json!({"level": 2, "mark": 5, "submit": true});
+    assert_eq!(f.put(&f.examiners[1], &format!("/responses/{r2_id}/mark"), submit).await.status(), 200);
+    let s = stats().await;
+    assert_eq!((s["responses"][2]["n"].as_i64(), s["responses"][2]["mean"].as_f64()), (Some(2), Some(4.5)));
+}
