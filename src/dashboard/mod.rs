@@ -97,15 +97,9 @@ async fn patch_figures(
     };
     drop(conn);
     let Some(patch) = base.patch(changed, marks, definitive) else { return Ok(None) };
-    let base = base.clone();
-    let figures = tokio::task::spawn_blocking(move || {
-        let mut data = base;
-        data.apply(patch);
-        let stats = compute::compute(&data);
-        (data, stats)
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))?;
+    let mut data = base.clone();
+    data.apply(patch);
+    let figures = computed(data).await?;
     tracing::debug!(
         marks = changed.marks.len(),
         definitive = changed.definitive.len(),
@@ -122,13 +116,7 @@ async fn compute_figures(state: &AppState, access: &Access) -> Result<Figures, A
     let data = data::load(&mut conn, &access.meeting).await?;
     drop(conn);
     let loaded = started.elapsed();
-    // The arithmetic is CPU work: keep it off the async threads.
-    let (data, stats) = tokio::task::spawn_blocking(move || {
-        let stats = compute::compute(&data);
-        (data, stats)
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))?;
+    let (data, stats) = computed(data).await?;
     tracing::debug!(
         marks = data.cells.len(),
         load_ms = loaded.as_secs_f64() * 1e3,
@@ -136,4 +124,14 @@ async fn compute_figures(state: &AppState, access: &Access) -> Result<Figures, A
         "dashboard figures"
     );
     Ok((data, stats))
+}
+
+/// The figures of `data`, computed off the async threads (the arithmetic is CPU work).
+async fn computed(data: data::MeetingData) -> Result<Figures, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let stats = compute::compute(&data);
+        (data, stats)
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))
 }

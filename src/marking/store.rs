@@ -25,7 +25,7 @@ use crate::{
     markscheme::Question,
     meetings::{
         Meeting, MeetingId, MeetingState, Purpose, Role,
-        access::{self, Marker, Requirement},
+        access::{self, Marker},
         policy::{self, Facts, Relation},
     },
     papers::versions::{self, Point},
@@ -375,7 +375,7 @@ fn practice_hint(meeting_id: MeetingId, response_id: ResponseId) -> Option<Arc<R
 /// Whether the process knows the response as a practice script of the meeting
 /// (so that its save can be one statement).
 pub fn knows_practice(meeting_id: MeetingId, response_id: ResponseId) -> bool {
-    PRACTICE.lock().is_ok_and(|c| c.contains_key(&(meeting_id, response_id)))
+    practice_hint(meeting_id, response_id).is_some()
 }
 
 fn set_practice_hint(meeting_id: MeetingId, ctx: Option<Arc<ResponseCtx>>, response_id: ResponseId) {
@@ -417,7 +417,18 @@ pub async fn save(
     {
         return Ok((ctx, stored));
     }
-    save_in_transaction(state, meeting, response_id, examiner, input).await
+    // The long way: the response's context and [`save_mark`] in a transaction;
+    // a practice script's context is then kept for the saves after.
+    let (ctx, stored) = crate::transact!(state, |tx| {
+        let ctx = response_in_meeting(tx, meeting, response_id).await?;
+        let stored = save_mark(tx, meeting, &ctx, examiner, input.clone()).await?;
+        Ok((Arc::new(ctx), stored))
+    })?;
+    // Stored, so the meeting is being marked under `ctx`'s version.
+    if ctx.purpose == Purpose::Practice {
+        set_practice_hint(meeting_id, Some(ctx.clone()), response_id);
+    }
+    Ok((ctx, stored))
 }
 
 /// [`save`] for an API token the caller has not checked yet, which the save's
@@ -458,27 +469,6 @@ async fn save_practice(
         None => set_practice_hint(meeting_id, None, ctx.response_id),
     }
     Ok(written.stored)
-}
-
-/// The long way: the response's context and [`save_mark`] in a transaction;
-/// a practice script's context is then kept for the saves after.
-async fn save_in_transaction(
-    state: &AppState,
-    meeting: &Meeting,
-    response_id: ResponseId,
-    examiner: UserId,
-    input: MarkInput,
-) -> Result<(Arc<ResponseCtx>, StoredMark), AppError> {
-    let (ctx, stored) = crate::transact!(state, |tx| {
-        let ctx = response_in_meeting(tx, meeting, response_id).await?;
-        let stored = save_mark(tx, meeting, &ctx, examiner, input.clone()).await?;
-        Ok((Arc::new(ctx), stored))
-    })?;
-    // Stored, so the meeting is being marked under `ctx`'s version.
-    if ctx.purpose == Purpose::Practice {
-        set_practice_hint(meeting.meeting_id(), Some(ctx.clone()), response_id);
-    }
-    Ok((ctx, stored))
 }
 
 /// A mark's input checked against its question, ready to write.
@@ -676,21 +666,14 @@ async fn write_mark(
     .await?;
     let token = row.token_id.map(|id| (id, row.last_used_at));
     // Who is asking first, as the extractor would have refused them.
-    match caller {
-        Caller::Token(_) => {
-            let is_admin = row.is_admin.ok_or_else(tokens::invalid_token)?;
-            if row.meeting_state.is_none() {
-                // No such meeting, or the script is no longer in it: the long way says which.
-                return Ok(Written { stored: None, token: None });
-            }
-            access::decide::<Marker>(is_admin, row.role)?;
-        }
-        Caller::Known(_) => {
-            if !row.role.is_some_and(Marker::allows) {
-                return Err(AppError::Forbidden(Marker::REFUSAL.into()));
-            }
+    if let Caller::Token(_) = caller {
+        row.is_admin.ok_or_else(tokens::invalid_token)?;
+        if row.meeting_state.is_none() {
+            // No such meeting, or the script is no longer in it: the long way says which.
+            return Ok(Written { stored: None, token: None });
         }
     }
+    access::decide::<Marker>(row.is_admin.unwrap_or(false), row.role)?;
     let Some(meeting_state) = row.meeting_state else {
         return Err(AppError::NotFound("That response is no longer one of this meeting's.".into()));
     };

@@ -146,12 +146,18 @@ pub fn decide<R: Requirement>(is_admin: bool, participant: Option<Role>) -> Resu
         None if is_admin => Role::Admin,
         None => return Err(AppError::Forbidden("You are not taking part in this meeting.".into())),
     };
-    if R::allows(role) { Ok(role) } else { Err(AppError::Forbidden(R::REFUSAL.into())) }
+    passes::<R>(role)
 }
 
 /// `access` if its role passes `R`, else 403.
 pub fn require<R: Requirement>(access: Access) -> Result<Access, AppError> {
-    if R::allows(access.role) { Ok(access) } else { Err(AppError::Forbidden(R::REFUSAL.into())) }
+    passes::<R>(access.role)?;
+    Ok(access)
+}
+
+/// `role` if it passes `R`, else `R`'s refusal.
+fn passes<R: Requirement>(role: Role) -> Result<Role, AppError> {
+    if R::allows(role) { Ok(role) } else { Err(AppError::Forbidden(R::REFUSAL.into())) }
 }
 
 /// The participant roles that pass `R`, for a statement that checks them itself.

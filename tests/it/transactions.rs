@@ -110,43 +110,26 @@ async fn a_draft_saved_in_one_statement_checks_the_caller_as_every_request_does(
     for (who, status) in [(&f.pe, 403), (&f.admin, 403), (&f.outsider, 403)] {
         assert_eq!(code(f.put(who, &path, draft(4, 0)).await).await.0, status, "{}", who.user.email);
     }
+    // A PUT of a raw JSON body with any token to any address.
+    let put_raw = |address: String, token: String, body: String| {
+        let request = f.examiners[0].api.http.put(f.app.url(&address));
+        async move { request.bearer_auth(token).header("content-type", "application/json").body(body).send().await.unwrap() }
+    };
+    let (mine, own_token, draft_body) = (f.url(&path), f.examiners[0].api.token.clone(), draft(4, 2).to_string());
     let unknown = format!("std_{}", "A".repeat(43));
-    let r = f.examiners[0].api.http.put(f.app.url(&f.url(&path))).bearer_auth(&unknown).json(&draft(4, 2)).send().await.unwrap();
-    assert_eq!(code(r).await, (401, "invalid_token".to_owned()));
+    assert_eq!(code(put_raw(mine.clone(), unknown, draft_body.clone()).await).await, (401, "invalid_token".to_owned()));
     // Another meeting's id in the path: no such meeting.
     let elsewhere = format!("/api/v1/meetings/{}/responses/{rid}/mark", uuid::Uuid::new_v4());
-    let r =
-        f.examiners[0].api.http.put(f.app.url(&elsewhere)).bearer_auth(&f.examiners[0].api.token).json(&draft(4, 2)).send().await.unwrap();
-    assert_eq!(r.status(), 404);
+    assert_eq!(put_raw(elsewhere, own_token.clone(), draft_body).await.status(), 404);
     // A stale version, a mark outside the level, and a body that is not JSON.
     assert_eq!(code(f.put(&f.examiners[0], &path, draft(4, 1)).await).await.0, 409);
     assert_eq!(code(f.put(&f.examiners[0], &path, draft(30, 2)).await).await.0, 422);
-    let r = f.examiners[0]
-        .api
-        .http
-        .put(f.app.url(&f.url(&path)))
-        .bearer_auth(&f.examiners[0].api.token)
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
+    assert_eq!(put_raw(mine.clone(), own_token, "{not json".into()).await.status(), 400);
     // ... but a caller who may not save hears that first, not what was wrong with the body.
-    let r =
-        f.pe.api
-            .http
-            .put(f.app.url(&f.url(&path)))
-            .bearer_auth(&f.pe.api.token)
-            .header("content-type", "application/json")
-            .body("{not json")
-            .send()
-            .await
-            .unwrap();
-    assert_eq!(r.status(), 403);
+    assert_eq!(put_raw(mine, f.pe.api.token.clone(), "{not json".into()).await.status(), 403);
     assert_eq!(f.audit_count().await, audit, "no refused save is audited");
 
-    // A revoked token and a deactivated account are refused at once.
+    // A revoked token is refused at once.
     standardise::auth::tokens::revoke(&f.app.db.pool, f.examiners[1].user.user_id(), "test").await.unwrap();
     assert_eq!(code(f.put(&f.examiners[1], &path, draft(4, 0)).await).await.0, 401);
 
