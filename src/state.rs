@@ -18,13 +18,16 @@ pub struct AppState {
     pub live: Arc<live::Hub>,
     /// Each meeting's dashboard figures, until it changes.
     pub figures: Arc<crate::dashboard::Cache>,
+    /// Where practice marks' saves are gathered into statements.
+    pub marks: crate::marking::writer::MarkWriter,
 }
 
 impl AppState {
     /// The state for a pool, starting the live-update listener on it.
     pub fn new(db: PgPool, config: Config) -> AppState {
         let live = live::Hub::start(db.clone());
-        AppState { db, config: Arc::new(config), live, figures: Arc::default() }
+        let marks = crate::marking::writer::MarkWriter::start(db.clone());
+        AppState { db, config: Arc::new(config), live, figures: Arc::default(), marks }
     }
 }
 

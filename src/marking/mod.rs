@@ -9,6 +9,7 @@ pub mod pages;
 pub mod rules;
 pub mod store;
 pub mod view;
+pub mod writer;
 
 crate::text_enum! {
     /// Where an examiner's mark is.

@@ -400,7 +400,8 @@ fn set_practice_hint(meeting_id: MeetingId, ctx: Option<Arc<ResponseCtx>>, respo
 ///
 /// The hot path of a meeting (every draft autosave). A practice script's save,
 /// once the process has seen the response, is one autocommitted statement
-/// ([`write_mark`]), which no cancelled request can leave half done; the rest
+/// ([`write_marks`]), shared with the saves arriving at the same moment
+/// ([`super::writer`]) and which no cancelled request can leave half done; the rest
 /// (the first save of a response, qualification and seed scripts, whose rules
 /// need more) run [`save_mark`] in a transaction.
 pub async fn save(
@@ -446,8 +447,9 @@ pub async fn save_by_token(
     save_practice(state, meeting_id, &ctx, Caller::Token(digest), input).await
 }
 
-/// A practice script's save in one autocommitted statement, which no
-/// cancelled request can leave half done, its event published once stored.
+/// A practice script's save in one autocommitted statement (with those of
+/// the same moment, [`super::writer`]), which no cancelled request can leave
+/// half done, its event published once stored.
 /// Forgets the hint when the statement finds it out of date.
 async fn save_practice(
     state: &AppState,
@@ -456,10 +458,9 @@ async fn save_practice(
     caller: Caller<'_>,
     input: &MarkInput,
 ) -> Result<Option<StoredMark>, AppError> {
-    let checked = check_input(ctx, input)?;
-    let mut conn = state.db.acquire().await?;
-    let written = write_mark(&mut conn, meeting_id, ctx, caller, input, &checked).await?;
-    drop(conn);
+    let write = MarkWrite::new(meeting_id, ctx, caller, input, check_input(ctx, input)?);
+    let outcome = state.marks.write(write.clone()).await?;
+    let written = judge(&write, outcome)?;
     if let Some((token_id, last_used_at)) = written.token {
         tokens::note_use(&state.db, token_id, last_used_at);
     }
@@ -521,7 +522,7 @@ pub async fn save_mark(
         }
         qualification::check_may_mark(tx, meeting.meeting_id(), ctx.script_id, ctx.purpose, examiner).await?;
     }
-    let written = write_mark(tx, meeting.meeting_id(), ctx, Caller::Known(examiner), &input, &checked).await?;
+    let written = write_mark(tx, meeting.meeting_id(), ctx, Caller::Known(examiner), &input, checked).await?;
     let stored = written.stored.ok_or_else(|| {
         AppError::Conflict(
             "This script's place in the meeting, or the mark scheme it is marked under, changed as you saved. \
@@ -556,117 +557,267 @@ struct Written {
     token: Option<(Uuid, Option<OffsetDateTime>)>,
 }
 
-/// The one statement of a save: finds the caller (for a token, its active
-/// user) and their role in the meeting, which must be one that marks; takes
-/// the share locks on the meeting and the script (in the one order every
-/// writer uses: meeting, script, mark); checks the meeting is being marked,
-/// the script unreleased and still for `ctx`'s purpose under `ctx`'s scheme
-/// version; locks the old mark, writes the new one, its credited points and
-/// the audit entry. Who may mark is decided by [`access`] (the roles are
-/// passed in from there); refusals come back as errors.
+/// One save as [`write_marks`] writes it: the caller, the response in its
+/// meeting and the mark, checked already against the question.
+#[derive(Debug, Clone)]
+pub(super) struct MarkWrite {
+    meeting_id: MeetingId,
+    response_id: ResponseId,
+    script_id: ScriptId,
+    scheme_version_id: Uuid,
+    purpose: Purpose,
+    known: Option<UserId>,
+    digest: Option<Vec<u8>>,
+    level: Option<i32>,
+    mark: i32,
+    comment: String,
+    state: MarkState,
+    version: Option<i32>,
+    parts: Json<Vec<Part>>,
+    annotations: Json<Vec<Annotation>>,
+    credited: Vec<Uuid>,
+    new: serde_json::Value,
+}
+
+impl MarkWrite {
+    fn new(meeting_id: MeetingId, ctx: &ResponseCtx, caller: Caller<'_>, input: &MarkInput, checked: Checked) -> MarkWrite {
+        let (known, digest) = match caller {
+            Caller::Known(id) => (Some(id), None),
+            Caller::Token(digest) => (None, Some(digest.to_vec())),
+        };
+        let state = if input.submit { MarkState::Submitted } else { MarkState::Draft };
+        let new = json!({"level": checked.level, "mark": checked.mark, "parts": checked.parts,
+                         "annotations": checked.annotations.len(), "comment": input.comment, "state": state});
+        MarkWrite {
+            meeting_id,
+            response_id: ctx.response_id,
+            script_id: ctx.script_id,
+            scheme_version_id: ctx.scheme_version_id,
+            purpose: ctx.purpose,
+            known,
+            digest,
+            level: checked.level,
+            mark: checked.mark,
+            comment: input.comment.clone(),
+            state,
+            version: input.version,
+            parts: Json(checked.parts),
+            annotations: Json(checked.annotations),
+            credited: checked.credited,
+            new,
+        }
+    }
+
+    /// Two writes of the same mark by the same caller cannot share a
+    /// statement (an upsert changes a row once); the later waits for the next.
+    pub(super) fn same_mark_as(&self, other: &MarkWrite) -> bool {
+        self.meeting_id == other.meeting_id
+            && self.response_id == other.response_id
+            && self.known == other.known
+            && self.digest == other.digest
+    }
+}
+
+/// What the statement found and did for one [`MarkWrite`]; [`judge`] reads it.
+#[derive(Debug)]
+pub(super) struct WriteOutcome {
+    user_id: Option<Uuid>,
+    is_admin: Option<bool>,
+    token_id: Option<Uuid>,
+    last_used_at: Option<OffsetDateTime>,
+    role: Option<Role>,
+    meeting_state: Option<MeetingState>,
+    released: Option<bool>,
+    current: Option<bool>,
+    old_state: Option<MarkState>,
+    old_version: Option<i32>,
+    level: Option<i32>,
+    mark: Option<i32>,
+    parts: Option<Json<Vec<Part>>>,
+    annotations: Option<Json<Vec<Annotation>>>,
+    comment: Option<String>,
+    state: Option<MarkState>,
+    version: Option<i32>,
+    updated_at: Option<OffsetDateTime>,
+}
+
+/// Writes one save inside the caller's transaction or as a statement of its
+/// own, and judges what the statement found.
 async fn write_mark(
     db: &mut PgConnection,
     meeting_id: MeetingId,
     ctx: &ResponseCtx,
     caller: Caller<'_>,
     input: &MarkInput,
-    checked: &Checked,
+    checked: Checked,
 ) -> Result<Written, AppError> {
-    let (known, digest) = match caller {
-        Caller::Known(id) => (Some(id.0), None),
-        Caller::Token(digest) => (None, Some(digest)),
-    };
+    let write = MarkWrite::new(meeting_id, ctx, caller, input, checked);
+    let mut outcomes = write_marks(db, std::slice::from_ref(&write)).await?;
+    let outcome = outcomes.pop().ok_or_else(|| AppError::Internal(anyhow::anyhow!("a save's statement returned no row")))?;
+    judge(&write, outcome)
+}
+
+/// The one statement of any number of saves (one per [`MarkWrite`], each
+/// judged alone): for each, finds the caller (for a token, its active user)
+/// and their role in the meeting, which must be one that marks; takes the
+/// share locks on the meeting and the script (in the one order every writer
+/// uses: meeting, script, mark); checks the meeting is being marked, the
+/// script unreleased and still for the save's purpose under its scheme
+/// version; locks the old mark, writes the new one, its credited points and
+/// the audit entry. Who may mark is decided by [`access`] (the roles are
+/// passed in from there). Returns one outcome per write, in their order.
+///
+/// Many saves in one statement are what lets the server keep up with
+/// examiners: PostgreSQL's cost is mostly per statement and per commit, not
+/// per row ([`super::writer`] gathers them).
+pub(super) async fn write_marks(db: &mut PgConnection, writes: &[MarkWrite]) -> Result<Vec<WriteOutcome>, sqlx::Error> {
     let roles = access::roles_passing::<Marker>();
-    let state = if input.submit { MarkState::Submitted } else { MarkState::Draft };
-    let action = if input.submit { "mark.submit" } else { "mark.draft" };
-    let new = json!({"level": checked.level, "mark": checked.mark, "parts": checked.parts, "annotations": checked.annotations.len(),
-                     "comment": input.comment, "state": state});
-    // `old` is read as the input of the upsert, so before it; the upsert
-    // repeats the conditions because two first saves at the same moment find
-    // no row, and the second must not overwrite the first. A save based on a
-    // version needs no lock on the old mark: the upsert changes the row only
+    let column = |f: &dyn Fn(&MarkWrite) -> Uuid| writes.iter().map(f).collect::<Vec<Uuid>>();
+    let (meetings, responses, scripts, versions) =
+        (column(&|w| w.meeting_id.0), column(&|w| w.response_id.0), column(&|w| w.script_id.0), column(&|w| w.scheme_version_id));
+    let known: Vec<Option<Uuid>> = writes.iter().map(|w| w.known.map(|u| u.0)).collect();
+    let digests: Vec<Option<Vec<u8>>> = writes.iter().map(|w| w.digest.clone()).collect();
+    let levels: Vec<Option<i32>> = writes.iter().map(|w| w.level).collect();
+    let marks: Vec<i32> = writes.iter().map(|w| w.mark).collect();
+    let comments: Vec<&str> = writes.iter().map(|w| w.comment.as_str()).collect();
+    let states: Vec<&str> = writes.iter().map(|w| w.state.as_str()).collect();
+    let input_versions: Vec<Option<i32>> = writes.iter().map(|w| w.version).collect();
+    let parts: Vec<&Json<Vec<Part>>> = writes.iter().map(|w| &w.parts).collect();
+    let annotations: Vec<&Json<Vec<Annotation>>> = writes.iter().map(|w| &w.annotations).collect();
+    let purposes: Vec<&str> = writes.iter().map(|w| w.purpose.as_str()).collect();
+    let actions: Vec<&str> = writes.iter().map(|w| if w.state == MarkState::Submitted { "mark.submit" } else { "mark.draft" }).collect();
+    let news: Vec<&serde_json::Value> = writes.iter().map(|w| &w.new).collect();
+    let (credit_of, credit_point): (Vec<i64>, Vec<Uuid>) =
+        writes.iter().zip(1i64..).flat_map(|(w, n)| w.credited.iter().map(move |p| (n, *p))).unzip();
+    // Two saves of one mark cannot share the upsert (it changes a row once;
+    // two tokens of one examiner can send them): the first is written, and
+    // the other finds it changed at the same moment, as it would a moment
+    // later. `old` is read as the input of the upsert, so before it. A save based on
+    // a version needs no lock on the old mark: the upsert changes the row only
     // if it is still at that version, which is then the one `old` read (every
     // change raises the version). Without one, the old mark is locked, so the
-    // audit records what was really replaced.
-    let row = sqlx::query!(
-        r#"WITH who AS (
-               SELECT id, is_admin, NULL::uuid AS token_id, NULL::timestamptz AS last_used_at FROM users WHERE id = $3 AND active
+    // audit records what was really replaced, and its version is the one
+    // expected. The upsert repeats the expected version (as the inserted
+    // version less one) because two first saves at the same moment find no
+    // row, and the second must not overwrite the first.
+    sqlx::query_as!(
+        WriteOutcome,
+        r#"WITH input AS (
+               SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bytea[], $5::int[], $6::int[], $7::text[], $8::text[],
+                                    $9::int[], $10::uuid[], $11::jsonb[], $12::jsonb[], $13::uuid[], $14::text[], $15::text[], $16::jsonb[])
+                   WITH ORDINALITY AS i (meeting_id, response_id, known, digest, level, mark, comment, state,
+                                         version, scheme_version_id, parts, annotations, script_id, purpose, action, new, n)),
+           who AS (
+               SELECT i.n, u.id, u.is_admin, NULL::uuid AS token_id, NULL::timestamptz AS last_used_at
+               FROM input i JOIN users u ON u.id = i.known AND u.active
                UNION ALL
-               SELECT user_id, is_admin, token_id, last_used_at FROM live_api_tokens WHERE token_hash = $17),
-           member AS (SELECT p.role FROM meeting_participants p WHERE p.meeting_id = $1 AND p.user_id = (SELECT id FROM who)),
+               SELECT i.n, t.user_id, t.is_admin, t.token_id, t.last_used_at FROM input i JOIN live_api_tokens t ON t.token_hash = i.digest),
+           target AS (
+               SELECT w.n, w.id AS examiner_id,
+                      row_number() OVER (PARTITION BY i.meeting_id, i.response_id, w.id ORDER BY w.n) = 1 AS first
+               FROM input i JOIN who w ON w.n = i.n),
+           member AS (
+               SELECT w.n, p.role FROM who w JOIN input i ON i.n = w.n
+               JOIN meeting_participants p ON p.meeting_id = i.meeting_id AND p.user_id = w.id),
            locked AS (
-               SELECT m.state AS meeting_state, ms.released_at IS NOT NULL AS released,
-                      ms.purpose = $16 AND m.scheme_version_id IS NOT DISTINCT FROM $9 AS current
-               FROM meetings m JOIN meeting_scripts ms ON ms.meeting_id = m.id AND ms.script_id = $12
-               WHERE m.id = $1 FOR SHARE OF m, ms),
+               SELECT i.n, m.state AS meeting_state, ms.released_at IS NOT NULL AS released,
+                      ms.purpose = i.purpose AND m.scheme_version_id IS NOT DISTINCT FROM i.scheme_version_id AS current
+               FROM input i JOIN meetings m ON m.id = i.meeting_id
+               JOIN meeting_scripts ms ON ms.meeting_id = m.id AND ms.script_id = i.script_id
+               FOR SHARE OF m, ms),
            locked_old AS (
-               SELECT o.id, o.level, o.mark, o.parts, o.annotations, o.comment, o.state, o.version
-               FROM marks o WHERE $8::int IS NULL AND o.meeting_id = $1 AND o.response_id = $2 AND o.examiner_id = (SELECT id FROM who)
-               FOR UPDATE),
+               SELECT w.n, o.id, o.level, o.mark, o.parts, o.annotations, o.comment, o.state, o.version
+               FROM input i JOIN who w ON w.n = i.n
+               JOIN marks o ON o.meeting_id = i.meeting_id AND o.response_id = i.response_id AND o.examiner_id = w.id
+               WHERE i.version IS NULL
+               FOR UPDATE OF o),
            old AS (
                SELECT * FROM locked_old
                UNION ALL
-               SELECT o.id, o.level, o.mark, o.parts, o.annotations, o.comment, o.state, o.version
-               FROM marks o WHERE $8::int IS NOT NULL AND o.meeting_id = $1 AND o.response_id = $2 AND o.examiner_id = (SELECT id FROM who)),
+               SELECT w.n, o.id, o.level, o.mark, o.parts, o.annotations, o.comment, o.state, o.version
+               FROM input i JOIN who w ON w.n = i.n
+               JOIN marks o ON o.meeting_id = i.meeting_id AND o.response_id = i.response_id AND o.examiner_id = w.id
+               WHERE i.version IS NOT NULL),
            up AS (
                INSERT INTO marks AS m (meeting_id, response_id, examiner_id, level, mark, comment, state, submitted_at,
-                                       scheme_version_id, parts, annotations)
-               SELECT $1, $2, (SELECT id FROM who), $4, $5, $6, $7, CASE WHEN $7 = 'submitted' THEN now() END, $9, $10, $11
-               FROM locked LEFT JOIN old ON true
-               WHERE locked.meeting_state = 'marking' AND NOT locked.released AND locked.current
-                 AND (SELECT role FROM member) = ANY($18::text[])
+                                       scheme_version_id, parts, annotations, version)
+               SELECT i.meeting_id, i.response_id, w.id, i.level, i.mark, i.comment, i.state,
+                      CASE WHEN i.state = 'submitted' THEN now() END, i.scheme_version_id, i.parts, i.annotations,
+                      COALESCE(i.version, old.version, 0) + 1
+               FROM input i JOIN who w ON w.n = i.n JOIN target t ON t.n = i.n AND t.first
+               JOIN member p ON p.n = i.n JOIN locked l ON l.n = i.n
+               LEFT JOIN old ON old.n = i.n
+               WHERE l.meeting_state = 'marking' AND NOT l.released AND l.current
+                 AND p.role = ANY($17::text[])
                  AND (old.id IS NULL OR old.state <> 'submitted')
-                 AND ($8::int IS NULL OR $8 = COALESCE(old.version, 0))
+                 AND (i.version IS NULL OR i.version = COALESCE(old.version, 0))
+               ORDER BY i.n
                ON CONFLICT (meeting_id, response_id, examiner_id) DO UPDATE SET
                  level = EXCLUDED.level, mark = EXCLUDED.mark, parts = EXCLUDED.parts, annotations = EXCLUDED.annotations,
                  comment = EXCLUDED.comment, scheme_version_id = EXCLUDED.scheme_version_id,
                  state = EXCLUDED.state, submitted_at = EXCLUDED.submitted_at, version = m.version + 1, updated_at = now()
-               WHERE m.state <> 'submitted' AND ($8::int IS NULL OR m.version = $8)
-               RETURNING m.id, m.examiner_id, m.level, m.mark, m.parts, m.annotations, m.comment, m.state, m.version, m.updated_at),
-           gone AS (DELETE FROM mark_credits c USING up WHERE c.mark_id = up.id AND c.point_id <> ALL($13)),
+               WHERE m.state <> 'submitted' AND m.version = EXCLUDED.version - 1
+               RETURNING m.id, m.meeting_id, m.response_id, m.examiner_id, m.level, m.mark, m.parts, m.annotations,
+                         m.comment, m.state, m.version, m.updated_at),
+           saved AS (
+               SELECT i.n, up.* FROM up JOIN target t ON t.first AND t.examiner_id = up.examiner_id
+               JOIN input i ON i.n = t.n AND i.meeting_id = up.meeting_id AND i.response_id = up.response_id),
+           credits AS (SELECT * FROM unnest($18::int8[], $19::uuid[]) AS k (n, point_id)),
+           gone AS (
+               DELETE FROM mark_credits c USING saved s WHERE c.mark_id = s.id
+                 AND NOT EXISTS (SELECT 1 FROM credits k WHERE k.n = s.n AND k.point_id = c.point_id)),
            added AS (
-               INSERT INTO mark_credits (mark_id, point_id) SELECT up.id, p FROM up, unnest($13::uuid[]) AS p ON CONFLICT DO NOTHING),
+               INSERT INTO mark_credits (mark_id, point_id)
+               SELECT s.id, k.point_id FROM saved s, credits k WHERE k.n = s.n
+               ON CONFLICT DO NOTHING),
            logged AS (
                INSERT INTO audit_log (meeting_id, actor_id, action, response_id, subject_id, old_value, new_value)
-               SELECT $1, up.examiner_id, $14, $2, up.examiner_id,
+               SELECT i.meeting_id, s.examiner_id, i.action, i.response_id, s.examiner_id,
                       CASE WHEN old.id IS NOT NULL THEN jsonb_build_object(
                           'level', old.level, 'mark', old.mark, 'parts', old.parts,
                           'annotations', jsonb_array_length(old.annotations), 'comment', old.comment, 'state', old.state) END,
-                      $15::jsonb
-               FROM up LEFT JOIN old ON true)
-           SELECT who.id AS "user_id?", who.is_admin AS "is_admin?", who.token_id AS "token_id?", who.last_used_at,
-                  member.role AS "role?: Role",
-                  locked.meeting_state AS "meeting_state?: MeetingState", locked.released AS "released?", locked.current AS "current?",
+                      i.new
+               FROM saved s JOIN input i ON i.n = s.n LEFT JOIN old ON old.n = s.n)
+           SELECT w.id AS "user_id?", w.is_admin AS "is_admin?", w.token_id AS "token_id?", w.last_used_at AS "last_used_at?",
+                  p.role AS "role?: Role",
+                  l.meeting_state AS "meeting_state?: MeetingState", l.released AS "released?", l.current AS "current?",
                   old.state AS "old_state?: MarkState", old.version AS "old_version?",
-                  up.level AS "level?", up.mark AS "mark?", up.parts AS "parts?: Json<Vec<Part>>",
-                  up.annotations AS "annotations?: Json<Vec<Annotation>>", up.comment AS "comment?",
-                  up.state AS "state?: MarkState", up.version AS "version?", up.updated_at AS "updated_at?"
-           FROM (SELECT 1) AS one LEFT JOIN who ON true LEFT JOIN member ON true LEFT JOIN locked ON true
-                LEFT JOIN old ON true LEFT JOIN up ON true"#,
-        meeting_id as MeetingId,
-        ctx.response_id as ResponseId,
-        known,
-        checked.level,
-        checked.mark,
-        input.comment,
-        state as MarkState,
-        input.version,
-        ctx.scheme_version_id,
-        Json(&checked.parts) as _,
-        Json(&checked.annotations) as _,
-        ctx.script_id as ScriptId,
-        &checked.credited,
-        action,
-        new,
-        ctx.purpose as Purpose,
-        digest,
+                  s.level AS "level?", s.mark AS "mark?", s.parts AS "parts?: Json<Vec<Part>>",
+                  s.annotations AS "annotations?: Json<Vec<Annotation>>", s.comment AS "comment?",
+                  s.state AS "state?: MarkState", s.version AS "version?", s.updated_at AS "updated_at?"
+           FROM input i LEFT JOIN who w ON w.n = i.n LEFT JOIN member p ON p.n = i.n LEFT JOIN locked l ON l.n = i.n
+                LEFT JOIN old ON old.n = i.n LEFT JOIN saved s ON s.n = i.n
+           ORDER BY i.n"#,
+        &meetings,
+        &responses,
+        &known as &[Option<Uuid>],
+        &digests as &[Option<Vec<u8>>],
+        &levels as &[Option<i32>],
+        &marks,
+        &comments as &[&str],
+        &states as &[&str],
+        &input_versions as &[Option<i32>],
+        &versions,
+        &parts as _,
+        &annotations as _,
+        &scripts,
+        &purposes as &[&str],
+        &actions as &[&str],
+        &news as _,
         &roles[..] as &[&str],
+        &credit_of,
+        &credit_point,
     )
-    .fetch_one(&mut *db)
-    .await?;
+    .fetch_all(&mut *db)
+    .await
+}
+
+/// What one save's outcome means: the stored mark, the long way (None), or
+/// the refusal the caller gets — who is asking first, as the extractor would
+/// have refused them.
+fn judge(write: &MarkWrite, row: WriteOutcome) -> Result<Written, AppError> {
     let token = row.token_id.map(|id| (id, row.last_used_at));
-    // Who is asking first, as the extractor would have refused them.
-    if let Caller::Token(_) = caller {
+    if write.digest.is_some() {
         row.is_admin.ok_or_else(tokens::invalid_token)?;
         if row.meeting_state.is_none() {
             // No such meeting, or the script is no longer in it: the long way says which.
@@ -693,7 +844,7 @@ async fn write_mark(
             ));
         }
         let current = row.old_version.unwrap_or(0);
-        if let Some(v) = input.version.filter(|v| *v != current) {
+        if let Some(v) = write.version.filter(|v| *v != current) {
             return Err(stale(current, v));
         }
         return Err(AppError::Conflict(
@@ -710,7 +861,7 @@ async fn write_mark(
         parts,
         annotations,
         comment,
-        credited: checked.credited.clone(),
+        credited: write.credited.clone(),
         state: saved_state,
         version,
         updated_at,

@@ -152,3 +152,99 @@ async fn a_draft_saved_in_one_statement_checks_the_caller_as_every_request_does(
     assert_eq!(f.post(&f.pe, &format!("/responses/{rid}/release"), serde_json::json!({})).await.status(), 200);
     assert_eq!(code(f.put(&f.examiners[0], &path, draft(4, 2)).await).await.0, 409);
 }
+
+/// Saves that arrive together are written together (one statement for all
+/// that wait), yet each is answered as if it had been alone: a stale version
+/// or a text PostgreSQL refuses fails only its own save, and two saves of the
+/// same mark at once are taken one after the other.
+#[tokio::test]
+async fn saves_made_at_the_same_moment_are_each_answered_as_if_alone() {
+    let f = crate::fixture::MeetingFixture::open().await;
+    let markers: Vec<&crate::fixture::Person> = f.examiners.iter().chain([&f.leader]).collect();
+    let responses: Vec<uuid::Uuid> = f.responses.iter().filter(|r| r.2 == "01").map(|r| r.0).collect();
+    assert_eq!(responses.len(), 2);
+    let draft =
+        |mark: i32, version: i32, comment: &str| serde_json::json!({"level": 2, "mark": mark, "comment": comment, "version": version});
+    for who in &markers {
+        for rid in &responses {
+            let r = f.put(who, &format!("/responses/{rid}/mark"), draft(5, 0, "first")).await;
+            assert_eq!(r.status(), 200, "{:?}", r.text().await);
+        }
+    }
+    let audit = f.audit_count().await;
+
+    // Everyone's every response at once; among them a stale version, a NUL,
+    // and the last marker's second response saved twice at the same moment.
+    let mut saves = Vec::new();
+    for (m, who) in markers.iter().enumerate() {
+        for (r, rid) in responses.iter().enumerate() {
+            let body = match (m, r) {
+                (0, 0) => draft(6, 7, "stale"),
+                (1, 1) => draft(6, 1, "not\u{0}text"),
+                _ => draft(6, 1, "second"),
+            };
+            saves.push((*who, *rid, body));
+        }
+    }
+    let twice = (markers[3], responses[1], draft(4, 1, "the same mark again"));
+    saves.push(twice.clone());
+    // ... and the second marker's first response through a token of their own.
+    let second_token = f.app.token_for(&markers[1].user).await;
+    saves.push((markers[1], responses[0], draft(3, 1, "through another token")));
+    let f = &f;
+    let second_token = &second_token;
+    let answers = futures_util::future::join_all(saves.iter().enumerate().map(|(i, (who, rid, body))| async move {
+        let r = if i == 9 {
+            let url = format!("{}{}", who.api.base, f.url(&format!("/responses/{rid}/mark")));
+            who.api.http.put(url).bearer_auth(second_token).json(body).send().await.unwrap()
+        } else {
+            f.put(who, &format!("/responses/{rid}/mark"), body.clone()).await
+        };
+        let status = r.status().as_u16();
+        (status, r.json::<serde_json::Value>().await.unwrap())
+    }))
+    .await;
+
+    let statuses: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
+    assert_eq!(statuses[0], 409, "the stale version: {:?}", answers[0].1);
+    assert_eq!(statuses[3], 422, "the NUL: {:?}", answers[3].1);
+    for i in [1, 4, 5, 6] {
+        assert_eq!(statuses[i], 200, "save {i}: {:?}", answers[i].1);
+        assert_eq!((answers[i].1["mark"].as_i64(), answers[i].1["version"].as_i64()), (Some(6), Some(2)), "save {i}");
+    }
+    // The same mark twice: one is written, the other finds it changed.
+    let mut same_token = [statuses[7], statuses[8]];
+    same_token.sort();
+    assert_eq!(same_token, [200, 409], "{:?}", &answers[7..9]);
+    let mut two_tokens = [statuses[2], statuses[9]];
+    two_tokens.sort();
+    assert_eq!(two_tokens, [200, 409], "{:?} {:?}", answers[2], answers[9]);
+    // Every mark answered is the save's own.
+    for (i, (status, body)) in answers.iter().enumerate() {
+        if *status == 200 {
+            assert_eq!(body["comment"], saves[i].2["comment"], "save {i} was answered with another save's mark");
+        }
+    }
+
+    // What is stored is what was answered.
+    let stored: Vec<(uuid::Uuid, uuid::Uuid, i32, i32)> =
+        sqlx::query_as("SELECT examiner_id, response_id, mark, version FROM marks WHERE meeting_id = $1 AND response_id = ANY($2)")
+            .bind(f.meeting)
+            .bind(&responses)
+            .fetch_all(&f.app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(stored.len(), 8);
+    for (examiner, response, mark, version) in stored {
+        let m = markers.iter().position(|p| p.user.id == examiner).unwrap();
+        let r = responses.iter().position(|id| *id == response).unwrap();
+        let expected = match (m, r) {
+            (0, 0) | (1, 1) => (5, 1),
+            (3, 1) => (if statuses[7] == 200 { 6 } else { 4 }, 2),
+            (1, 0) => (if statuses[2] == 200 { 6 } else { 3 }, 2),
+            _ => (6, 2),
+        };
+        assert_eq!((mark, version), expected, "marker {m}, response {r}");
+    }
+    assert_eq!(f.audit_count().await, audit + 6, "one audit row per save written");
+}
