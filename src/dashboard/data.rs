@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use foldhash::fast::RandomState;
+use futures_util::TryStreamExt;
 use sqlx::{PgConnection, types::Json};
 use uuid::Uuid;
 
@@ -159,7 +161,6 @@ pub async fn load(db: &mut PgConnection, meeting: &Meeting) -> Result<MeetingDat
             })
         })
         .collect();
-    let response_index: HashMap<ResponseId, usize> = responses.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
 
     let examiners = sqlx::query_as!(
         ExaminerInfo,
@@ -170,27 +171,24 @@ pub async fn load(db: &mut PgConnection, meeting: &Meeting) -> Result<MeetingDat
     )
     .fetch_all(&mut *db)
     .await?;
-    let examiner_index: HashMap<UserId, usize> = examiners.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
 
-    let marks = sqlx::query_as!(
+    // The marks are the bulk (a row per examiner per response): each is put
+    // in its place as it arrives, with a hash quick on random ids.
+    let response_index: HashMap<ResponseId, usize, RandomState> = responses.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+    let examiner_index: HashMap<UserId, usize, RandomState> = examiners.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
+    let mut cells = Vec::new();
+    let mut marks = sqlx::query_as!(
         MarkRow,
         r#"SELECT response_id, examiner_id, level, mark, state = 'submitted' AS "submitted!" FROM marks WHERE meeting_id = $1"#,
         meeting.id,
     )
-    .fetch_all(&mut *db)
-    .await?;
-    let cells = marks
-        .into_iter()
-        .filter_map(|m| {
-            Some(Cell {
-                response: *response_index.get(&m.response_id)?,
-                examiner: *examiner_index.get(&m.examiner_id)?,
-                level: m.level,
-                mark: m.mark,
-                submitted: m.submitted,
-            })
-        })
-        .collect();
+    .fetch(&mut *db);
+    while let Some(m) = marks.try_next().await? {
+        if let (Some(&response), Some(&examiner)) = (response_index.get(&m.response_id), examiner_index.get(&m.examiner_id)) {
+            cells.push(Cell { response, examiner, level: m.level, mark: m.mark, submitted: m.submitted });
+        }
+    }
+    drop(marks);
 
     let defs = sqlx::query_as!(DefRow, "SELECT response_id, level, mark FROM definitive_marks WHERE meeting_id = $1", meeting.id)
         .fetch_all(&mut *db)
@@ -244,8 +242,8 @@ impl MeetingData {
     /// What `marks` and `definitive` (those `changed` names, as they are now)
     /// change; None when a response or examiner named is not in the data.
     pub fn patch(&self, changed: &crate::live::Changed, marks: Vec<MarkRow>, definitive: Vec<DefRow>) -> Option<Patch> {
-        let response_index: HashMap<Uuid, usize> = self.responses.iter().enumerate().map(|(i, r)| (r.id.0, i)).collect();
-        let examiner_index: HashMap<Uuid, usize> = self.examiners.iter().enumerate().map(|(i, e)| (e.id.0, i)).collect();
+        let response_index: HashMap<Uuid, usize, RandomState> = self.responses.iter().enumerate().map(|(i, r)| (r.id.0, i)).collect();
+        let examiner_index: HashMap<Uuid, usize, RandomState> = self.examiners.iter().enumerate().map(|(i, e)| (e.id.0, i)).collect();
         let index = |(response, examiner): (Uuid, Uuid)| Some((*response_index.get(&response)?, *examiner_index.get(&examiner)?));
         let mut cells = HashMap::with_capacity(changed.marks.len());
         for &pair in &changed.marks {

@@ -40,11 +40,15 @@ pub fn within_tolerance(deviation: i32, tolerance: i32) -> bool {
 /// Smallest whole t ≥ 0 such that at least 90% of |deviations| are ≤ t; `None` when empty.
 pub fn suggested_tolerance(deviations: &[i32]) -> Option<i32> {
     let mut abs: Vec<u32> = deviations.iter().map(|d| d.unsigned_abs()).collect();
-    abs.sort_unstable();
-    // Need count ≥ 0.9·n, i.e. count ≥ ceil(9n/10); the answer is that order statistic.
+    // Need count ≥ 0.9·n, i.e. count ≥ ceil(9n/10); the answer is that order
+    // statistic, which selection finds without sorting everything.
     let need = (9 * abs.len()).div_ceil(10);
-    let t = *abs.get(need.checked_sub(1)?)?;
-    i32::try_from(t).ok()
+    let k = need.checked_sub(1)?;
+    if k >= abs.len() {
+        return None;
+    }
+    let (_, t, _) = abs.select_nth_unstable(k);
+    i32::try_from(*t).ok()
 }
 
 /// Who a suggested tolerance rests on, worked out with the same rule as
@@ -65,10 +69,10 @@ pub struct SuggestionDrivers {
 
 /// The drivers of the suggestion for `deviations` as (examiner index, mark −
 /// definitive mark); `None` when there is no suggestion. Removing an examiner's
-/// deviations is answered without re-sorting: with every |deviation| sorted once,
-/// the suggestion without them is the smallest t at which the count of the
-/// others' |deviations| ≤ t reaches 90% of the others, which a binary search
-/// finds, so a panel of thousands costs no more than sorting its deviations.
+/// deviations is answered without sorting them again: with the count of every
+/// distinct |deviation| (few: marks are small), the suggestion without them is
+/// the smallest t at which the count of the others' |deviations| ≤ t reaches
+/// 90% of the others, so a panel of thousands costs one pass over its deviations.
 pub fn suggestion_drivers(deviations: &[(usize, i32)]) -> Option<SuggestionDrivers> {
     let all: Vec<i32> = deviations.iter().map(|&(_, d)| d).collect();
     let suggested = suggested_tolerance(&all)?;
@@ -77,14 +81,40 @@ pub fn suggestion_drivers(deviations: &[(usize, i32)]) -> Option<SuggestionDrive
         return Some(drivers);
     }
     let s = suggested.unsigned_abs();
-    let mut abs: Vec<u32> = all.iter().map(|d| d.unsigned_abs()).collect();
-    abs.sort_unstable();
-    let mut by_examiner: std::collections::BTreeMap<usize, Vec<u32>> = std::collections::BTreeMap::new();
-    for &(e, d) in deviations {
-        by_examiner.entry(e).or_default().push(d.unsigned_abs());
+    // Every distinct |deviation| below the suggestion, with how many are at most it.
+    let mut below: std::collections::BTreeMap<u32, usize> = std::collections::BTreeMap::new();
+    for d in &all {
+        let x = d.unsigned_abs();
+        if x < s {
+            *below.entry(x).or_default() += 1;
+        }
     }
-    let at_most = |xs: &[u32], t: u32| xs.partition_point(|&x| x <= t);
-    for (&e, mine) in by_examiner.iter_mut() {
+    let mut at_most_all = Vec::with_capacity(below.len());
+    let mut running = 0;
+    for (t, n) in below {
+        running += n;
+        at_most_all.push((t, running));
+    }
+    // Each examiner's |deviations|, grouped by examiner index in one counting pass.
+    let examiners = deviations.iter().map(|&(e, _)| e + 1).max().unwrap_or(0);
+    let mut start = vec![0usize; examiners + 1];
+    for &(e, _) in deviations {
+        start[e + 1] += 1;
+    }
+    for e in 0..examiners {
+        start[e + 1] += start[e];
+    }
+    let mut next = start.clone();
+    let mut grouped = vec![0u32; deviations.len()];
+    for &(e, d) in deviations {
+        grouped[next[e]] = d.unsigned_abs();
+        next[e] += 1;
+    }
+    for e in 0..examiners {
+        let mine = &mut grouped[start[e]..start[e + 1]];
+        if mine.is_empty() {
+            continue;
+        }
         mine.sort_unstable();
         let setting = mine.iter().filter(|&&x| x == s).count();
         if setting > 0 {
@@ -94,16 +124,14 @@ pub fn suggestion_drivers(deviations: &[(usize, i32)]) -> Option<SuggestionDrive
         if mine.last().is_none_or(|&x| x < s) {
             continue;
         }
-        let rest = abs.len() - mine.len();
+        let rest = all.len() - mine.len();
         if rest == 0 {
             drivers.lowered_without.push((e, None));
             continue;
         }
         let need = (9 * rest).div_ceil(10);
-        let i = abs.partition_point(|&t| at_most(&abs, t) - at_most(mine, t) < need);
-        if let Some(&t) = abs.get(i)
-            && t < s
-        {
+        let lowered = at_most_all.iter().find(|&&(t, n)| n - mine.partition_point(|&x| x <= t) >= need);
+        if let Some(&(t, _)) = lowered {
             drivers.lowered_without.push((e, i32::try_from(t).ok()));
         }
     }
