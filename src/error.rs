@@ -119,14 +119,14 @@ impl AppError {
     }
 }
 
-/// What a database error means for the person who caused it, by its kind and
-/// SQLSTATE; `None` for errors that are bugs (answered 500).
 /// True when the database is down or unreachable: the request may well
 /// succeed later, and nothing was done.
 pub fn is_outage(err: &sqlx::Error) -> bool {
     matches!(classify(err), Some(AppError::Unavailable))
 }
 
+/// What a database error means for the person who caused it, by its kind and
+/// SQLSTATE; `None` for errors that are bugs (answered 500).
 fn classify(err: &sqlx::Error) -> Option<AppError> {
     match err {
         // A database that is down or unreachable is an outage, not a bug.

@@ -153,7 +153,8 @@ pub async fn user_for_bearer(db: &PgPool, headers: &HeaderMap) -> Result<Option<
         return Ok(None);
     };
     // One statement, a read: the live token and its active user.
-    let row = sqlx::query!(
+    let row = sqlx::query_as!(
+        LiveToken,
         r#"SELECT token_id AS "token_id!", last_used_at, user_id AS "user_id!", email AS "email!", name AS "name!",
                   is_admin AS "is_admin!", must_change_password AS "must_change_password!", created_at AS "created_at!",
                   sessions_valid_after AS "sessions_valid_after!"
@@ -162,20 +163,49 @@ pub async fn user_for_bearer(db: &PgPool, headers: &HeaderMap) -> Result<Option<
     )
     .fetch_optional(db)
     .await?;
-    let user = row.map(|r| {
-        note_use(db, r.token_id, r.last_used_at);
-        User {
-            id: r.user_id,
-            email: r.email,
-            name: r.name,
-            is_admin: r.is_admin,
-            active: true,
-            must_change_password: r.must_change_password,
-            created_at: r.created_at,
-            sessions_valid_after: r.sessions_valid_after,
-        }
-    });
+    let user = row.map(|token| token.admit(db));
     user.map(Some).ok_or_else(invalid_token)
+}
+
+/// A row of `live_api_tokens`: a token that lets someone in, with its user.
+#[derive(Debug)]
+pub struct LiveToken {
+    /// The token.
+    pub token_id: Uuid,
+    /// When its use was last noted.
+    pub last_used_at: Option<time::OffsetDateTime>,
+    /// Its user, and what the request needs of them.
+    pub user_id: Uuid,
+    /// Email.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// Administrator.
+    pub is_admin: bool,
+    /// Must choose a password before anything else.
+    pub must_change_password: bool,
+    /// When the account was made.
+    pub created_at: time::OffsetDateTime,
+    /// Sessions signed in before this are void.
+    pub sessions_valid_after: time::OffsetDateTime,
+}
+
+impl LiveToken {
+    /// The user the token lets in (the view lists only active accounts'
+    /// tokens), its use noted.
+    pub fn admit(self, db: &PgPool) -> User {
+        note_use(db, self.token_id, self.last_used_at);
+        User {
+            id: self.user_id,
+            email: self.email,
+            name: self.name,
+            is_admin: self.is_admin,
+            active: true,
+            must_change_password: self.must_change_password,
+            created_at: self.created_at,
+            sessions_valid_after: self.sessions_valid_after,
+        }
+    }
 }
 
 /// Tokens whose use this process noted in the last minute.

@@ -105,7 +105,7 @@ enum Before {
     Nothing,
     /// A mark is saved (its event is published): the cached figures are patched.
     Mark(MeetingId, ResponseId, UserId),
-    /// Some other change (a definitive mark, a tolerance, set-up): everything is read again.
+    /// Some other change (a tolerance, set-up, a release): everything is read again.
     Other(MeetingId),
 }
 

@@ -173,9 +173,9 @@ pub async fn load(db: &mut PgConnection, meeting: &Meeting) -> Result<MeetingDat
     .await?;
 
     // The marks are the bulk (a row per examiner per response): each is put
-    // in its place as it arrives, with a hash quick on random ids.
-    let response_index: HashMap<ResponseId, usize, RandomState> = responses.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
-    let examiner_index: HashMap<UserId, usize, RandomState> = examiners.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
+    // in its place as it arrives.
+    let response_index = positions(responses.iter().map(|r| r.id));
+    let examiner_index = positions(examiners.iter().map(|e| e.id));
     let mut cells = Vec::new();
     let mut marks = sqlx::query_as!(
         MarkRow,
@@ -200,6 +200,11 @@ pub async fn load(db: &mut PgConnection, meeting: &Meeting) -> Result<MeetingDat
         }
     }
     Ok(MeetingData { questions, responses, examiners, cells, definitive })
+}
+
+/// Each id's place in a list, by a hash quick on random ids.
+fn positions<K: std::hash::Hash + Eq>(ids: impl Iterator<Item = K>) -> HashMap<K, usize, RandomState> {
+    ids.enumerate().map(|(i, id)| (id, i)).collect()
 }
 
 /// The marks of a meeting's (response, examiner) pairs as they are now: one query.
@@ -242,8 +247,8 @@ impl MeetingData {
     /// What `marks` and `definitive` (those `changed` names, as they are now)
     /// change; None when a response or examiner named is not in the data.
     pub fn patch(&self, changed: &crate::live::Changed, marks: Vec<MarkRow>, definitive: Vec<DefRow>) -> Option<Patch> {
-        let response_index: HashMap<Uuid, usize, RandomState> = self.responses.iter().enumerate().map(|(i, r)| (r.id.0, i)).collect();
-        let examiner_index: HashMap<Uuid, usize, RandomState> = self.examiners.iter().enumerate().map(|(i, e)| (e.id.0, i)).collect();
+        let response_index = positions(self.responses.iter().map(|r| r.id.0));
+        let examiner_index = positions(self.examiners.iter().map(|e| e.id.0));
         let index = |(response, examiner): (Uuid, Uuid)| Some((*response_index.get(&response)?, *examiner_index.get(&examiner)?));
         let mut cells = HashMap::with_capacity(changed.marks.len());
         for &pair in &changed.marks {

@@ -1,5 +1,6 @@
-//! Marks and definitive marks in the database: versioned, audited, one
-//! transaction per change.
+//! Marks and definitive marks in the database: versioned, audited, each
+//! change in one transaction (a practice save: one statement, which it may
+//! share with the saves of the same moment).
 
 use std::{
     collections::HashMap,
@@ -459,7 +460,7 @@ async fn save_practice(
     input: &MarkInput,
 ) -> Result<Option<StoredMark>, AppError> {
     let write = MarkWrite::new(meeting_id, ctx, caller, input, check_input(ctx, input)?);
-    let outcome = state.marks.write(write.clone()).await?;
+    let (write, outcome) = state.marks.write(write).await?;
     let written = judge(&write, outcome)?;
     if let Some((token_id, last_used_at)) = written.token {
         tokens::note_use(&state.db, token_id, last_used_at);
@@ -559,7 +560,7 @@ struct Written {
 
 /// One save as [`write_marks`] writes it: the caller, the response in its
 /// meeting and the mark, checked already against the question.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(super) struct MarkWrite {
     meeting_id: MeetingId,
     response_id: ResponseId,
@@ -641,8 +642,8 @@ pub(super) struct WriteOutcome {
     updated_at: Option<OffsetDateTime>,
 }
 
-/// Writes one save inside the caller's transaction or as a statement of its
-/// own, and judges what the statement found.
+/// Writes one save inside the caller's transaction, and judges what the
+/// statement found.
 async fn write_mark(
     db: &mut PgConnection,
     meeting_id: MeetingId,
@@ -652,9 +653,14 @@ async fn write_mark(
     checked: Checked,
 ) -> Result<Written, AppError> {
     let write = MarkWrite::new(meeting_id, ctx, caller, input, checked);
-    let mut outcomes = write_marks(db, std::slice::from_ref(&write)).await?;
-    let outcome = outcomes.pop().ok_or_else(|| AppError::Internal(anyhow::anyhow!("a save's statement returned no row")))?;
+    let outcome = write_one(db, &write).await?;
     judge(&write, outcome)
+}
+
+/// [`write_marks`] for one save.
+pub(super) async fn write_one(db: &mut PgConnection, write: &MarkWrite) -> Result<WriteOutcome, AppError> {
+    let mut outcomes = write_marks(db, std::slice::from_ref(write)).await?;
+    outcomes.pop().ok_or_else(|| AppError::Internal(anyhow::anyhow!("a save's statement returned no row")))
 }
 
 /// The one statement of any number of saves (one per [`MarkWrite`], each

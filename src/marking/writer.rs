@@ -31,9 +31,12 @@ const WRITERS: usize = 2;
 /// Saves waiting for a writer, beyond which a save waits to be queued.
 const QUEUE: usize = 1024;
 
+/// What a save is answered with: its outcome, with the save handed back to be judged.
+type Answer = Result<(MarkWrite, WriteOutcome), AppError>;
+
 struct Job {
     write: MarkWrite,
-    reply: oneshot::Sender<Result<WriteOutcome, AppError>>,
+    reply: oneshot::Sender<Answer>,
 }
 
 /// Where saves are queued for the writers; cloned into every request's state.
@@ -55,8 +58,8 @@ impl MarkWriter {
     }
 
     /// Writes one save with whatever others are waiting; its outcome once the
-    /// statement has committed.
-    pub(super) async fn write(&self, write: MarkWrite) -> Result<WriteOutcome, AppError> {
+    /// statement has committed, with the save.
+    pub(super) async fn write(&self, write: MarkWrite) -> Answer {
         let (reply, outcome) = oneshot::channel();
         self.queue.send(Job { write, reply }).await.map_err(|_| AppError::Unavailable)?;
         outcome.await.map_err(|_| AppError::Internal(anyhow::anyhow!("the mark writer stopped before answering")))?
@@ -99,6 +102,7 @@ async fn run(db: PgPool, jobs: Arc<Mutex<mpsc::Receiver<Job>>>) {
     }
 }
 
+/// Answers saves that were not written because the database is not answering.
 fn unavailable(jobs: Vec<Job>) {
     for job in jobs {
         let _ = job.reply.send(Err(AppError::Unavailable));
@@ -125,62 +129,54 @@ fn rounds<T>(group: Vec<T>, same: impl Fn(&T, &T) -> bool) -> Vec<Vec<T>> {
 /// outage (a deadlock with another group, a text PostgreSQL refuses), each
 /// save is written again alone, so one save's failure is its own.
 async fn write_group(db: &PgPool, group: Vec<Job>) -> bool {
-    let writes: Vec<MarkWrite> = group.iter().map(|j| j.write.clone()).collect();
-    match write(db, &writes).await {
-        Ok(outcomes) if outcomes.len() == group.len() => {
-            for (job, outcome) in group.into_iter().zip(outcomes) {
-                let _ = job.reply.send(Ok(outcome));
+    let (writes, replies): (Vec<MarkWrite>, Vec<_>) = group.into_iter().map(|j| (j.write, j.reply)).unzip();
+    let written = match db.acquire().await {
+        Ok(mut conn) => store::write_marks(&mut conn, &writes).await,
+        Err(err) => Err(err),
+    };
+    match written {
+        Ok(outcomes) if outcomes.len() == writes.len() => {
+            for ((write, reply), outcome) in writes.into_iter().zip(replies).zip(outcomes) {
+                let _ = reply.send(Ok((write, outcome)));
             }
             false
         }
         Ok(_) => {
-            for job in group {
-                let _ = job.reply.send(Err(AppError::Internal(anyhow::anyhow!("a save's statement did not answer every save"))));
+            for reply in replies {
+                let _ = reply.send(Err(AppError::Internal(anyhow::anyhow!("a save's statement did not answer every save"))));
             }
             false
         }
-        Err(err) if crate::error::is_outage(&err) => {
-            let mut jobs = group.into_iter();
-            if let Some(job) = jobs.next() {
-                // Logged once, as any request meeting an outage is.
-                let _ = job.reply.send(Err(AppError::from(err)));
-            }
-            unavailable(jobs.collect());
-            true
-        }
-        Err(err) if group.len() > 1 => {
-            tracing::debug!(error = %err, saves = group.len(), "a group of saves failed: each is written alone");
+        Err(err) if writes.len() > 1 && !crate::error::is_outage(&err) => {
+            tracing::debug!(error = %err, saves = writes.len(), "a group of saves failed: each is written alone");
             let mut outage = false;
-            for job in group {
-                if outage {
-                    let _ = job.reply.send(Err(AppError::Unavailable));
-                    continue;
-                }
-                let outcome = match write(db, std::slice::from_ref(&job.write)).await {
-                    Ok(mut o) => o.pop().ok_or_else(|| AppError::Internal(anyhow::anyhow!("a save's statement returned no row"))),
-                    Err(err) => {
-                        outage = crate::error::is_outage(&err);
-                        Err(AppError::from(err))
-                    }
-                };
-                let _ = job.reply.send(outcome);
+            for (write, reply) in writes.into_iter().zip(replies) {
+                let answer = if outage { Err(AppError::Unavailable) } else { write_alone(db, write).await };
+                outage = matches!(answer, Err(AppError::Unavailable));
+                let _ = reply.send(answer);
             }
             outage
         }
         Err(err) => {
-            // A group of one: its own failure.
-            if let Some(job) = group.into_iter().next() {
-                let _ = job.reply.send(Err(AppError::from(err)));
+            let outage = crate::error::is_outage(&err);
+            let mut replies = replies.into_iter();
+            if let Some(reply) = replies.next() {
+                // Its own failure, or the outage, logged once as any request meeting it is.
+                let _ = reply.send(Err(AppError::from(err)));
             }
-            false
+            for reply in replies {
+                let _ = reply.send(Err(AppError::Unavailable));
+            }
+            outage
         }
     }
 }
 
-/// A pooled connection and the statement.
-async fn write(db: &PgPool, writes: &[MarkWrite]) -> Result<Vec<WriteOutcome>, sqlx::Error> {
+/// One save in a statement of its own.
+async fn write_alone(db: &PgPool, write: MarkWrite) -> Answer {
     let mut conn = db.acquire().await?;
-    store::write_marks(&mut conn, writes).await
+    let outcome = store::write_one(&mut conn, &write).await?;
+    Ok((write, outcome))
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use crate::{
 };
 use axum::{
     extract::{FromRequestParts, Path},
-    http::{HeaderValue, header::AUTHORIZATION, request::Parts},
+    http::request::Parts,
     response::{IntoResponse, Response},
 };
 
@@ -197,17 +197,18 @@ pub async fn access_by_digest<R: Requirement>(state: &AppState, digest: &[u8], m
     .fetch_optional(&state.db)
     .await?;
     let Some(row) = row else { return admit::<R>(None, None, None) };
-    tokens::note_use(&state.db, row.token_id, row.last_used_at);
-    let user = User {
-        id: row.id,
+    let user = tokens::LiveToken {
+        token_id: row.token_id,
+        last_used_at: row.last_used_at,
+        user_id: row.id,
         email: row.email,
         name: row.user_name,
         is_admin: row.is_admin,
-        active: true,
         must_change_password: row.must_change_password,
         created_at: row.user_created_at,
         sessions_valid_after: row.sessions_valid_after,
-    };
+    }
+    .admit(&state.db);
     let meeting = match (row.meeting_id, row.paper_id, row.meeting_name, row.state, row.meeting_created_at) {
         (Some(id), Some(paper_id), Some(name), Some(state), Some(created_at)) => {
             Some(Meeting { id, paper_id, name, held_on: row.held_on, state, created_at })
@@ -248,8 +249,8 @@ impl<R: Requirement + Send + Sync> FromRequestParts<AppState> for InMeeting<R> {
 /// live event stream) can check that it still holds.
 #[derive(Debug, Clone)]
 pub enum Credential {
-    /// An API request's bearer token.
-    Bearer(HeaderValue),
+    /// An API request's bearer token, by its digest.
+    Bearer(Vec<u8>),
     /// A page's session, by its id in the session store.
     Session(String),
 }
@@ -259,8 +260,11 @@ impl FromRequestParts<AppState> for Credential {
 
     async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
         if is_api(parts) {
-            let header = parts.headers.get(AUTHORIZATION).cloned();
-            return header.map(Credential::Bearer).ok_or_else(|| AppError::Unauthenticated.into_response());
+            return match tokens::bearer_digest(&parts.headers) {
+                Ok(Some(digest)) => Ok(Credential::Bearer(digest)),
+                Ok(None) => Err(AppError::Unauthenticated.into_response()),
+                Err(e) => Err(e.into_response()),
+            };
         }
         let session = session_of(parts).map_err(IntoResponse::into_response)?;
         session.id().map(|id| Credential::Session(id.to_string())).ok_or_else(|| AppError::Unauthenticated.into_response())
@@ -279,12 +283,10 @@ pub async fn still_allowed(
     since: time::OffsetDateTime,
 ) -> Result<Option<Access>, AppError> {
     let user = match credential {
-        Credential::Bearer(value) => {
+        Credential::Bearer(digest) => {
             // One statement: the token, the meeting and the role.
-            let mut headers = axum::http::HeaderMap::new();
-            headers.insert(AUTHORIZATION, value.clone());
-            return match access_by_bearer::<Participant>(state, &headers, meeting_id).await {
-                Ok(Some(access)) if access.user.user_id() == user_id => Ok(Some(access)),
+            return match access_by_digest::<Participant>(state, digest, meeting_id).await {
+                Ok(access) if access.user.user_id() == user_id => Ok(Some(access)),
                 Ok(_) | Err(AppError::BadToken(_) | AppError::Forbidden(_) | AppError::NotFound(_)) => Ok(None),
                 Err(e) => Err(e),
             };
