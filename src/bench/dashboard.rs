@@ -105,8 +105,12 @@ enum Before {
     Nothing,
     /// A mark is saved (its event is published): the cached figures are patched.
     Mark(MeetingId, ResponseId, UserId),
-    /// Some other change (a tolerance, set-up, a release): everything is read again.
+    /// Some other change (a tolerance; a release, set-up, the scheme are alike):
+    /// all but the marks is read again, the marks kept.
     Other(MeetingId),
+    /// A reconnection to the database, after which anything may have changed
+    /// (as on the first request after the server starts): everything is read again.
+    Everything,
 }
 
 /// Times `runs` requests, each after `before`, following one untimed run
@@ -127,6 +131,7 @@ async fn time(
                 hub.publish_events(vec![live::Event::about(meeting, "mark", Some(response), Some(examiner))])
             }
             Before::Other(meeting) => hub.publish_events(vec![live::Event::about(meeting, "tolerance", None, None)]),
+            Before::Everything => hub.publish_events(vec![live::Event::resync()]),
         }
         let started = Instant::now();
         let response = app.clone().oneshot(make()?).await?;
@@ -154,9 +159,9 @@ pub async fn run(admin: PgConnectOptions, args: DashboardArgs) -> anyhow::Result
         let app = router(state);
         let mut rng = StdRng::seed_from_u64(2011);
         println!(
-            "| examiners | responses | marks | request | unchanged: median / slowest | after a mark is saved | after another change |"
+            "| examiners | responses | marks | request | unchanged: median / slowest | after a mark is saved | after another change | read in full |"
         );
-        println!("|---:|---:|---:|---|---:|---:|---:|");
+        println!("|---:|---:|---:|---|---:|---:|---:|---:|");
         let ms = |(median, slowest, _): (Duration, Duration, usize)| {
             format!("{:.1} / {:.1} ms", median.as_secs_f64() * 1e3, slowest.as_secs_f64() * 1e3)
         };
@@ -170,7 +175,8 @@ pub async fn run(admin: PgConnectOptions, args: DashboardArgs) -> anyhow::Result
                     .fetch_one(&pool)
                     .await?;
             let id = MeetingId(meeting);
-            let changes = [Before::Nothing, Before::Mark(id, ResponseId(response), UserId(examiner)), Before::Other(id)];
+            let changes =
+                [Before::Nothing, Before::Mark(id, ResponseId(response), UserId(examiner)), Before::Other(id), Before::Everything];
             let stats = || {
                 Ok(Request::get(format!("/api/v1/meetings/{meeting}/stats"))
                     .header(header::AUTHORIZATION, format!("Bearer {token}"))
@@ -191,7 +197,7 @@ pub async fn run(admin: PgConnectOptions, args: DashboardArgs) -> anyhow::Result
                 }
                 println!("| {n} | {} | {} | {label} | {} |", args.responses, n * args.responses, cells.join(" | "));
             }
-            eprintln!("  ({n} examiners: stats body {} KB, page {} KB)", sizes[0] / 1024, sizes[3] / 1024);
+            eprintln!("  ({n} examiners: stats body {} KB, page {} KB)", sizes[0] / 1024, sizes[changes.len()] / 1024);
         }
         pool.close().await;
         Ok::<_, anyhow::Error>(())

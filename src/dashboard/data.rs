@@ -125,9 +125,42 @@ pub struct DefRow {
     mark: i32,
 }
 
-/// Loads a meeting's data: the paper (four queries) plus one query each for
-/// responses, markers, marks, definitive marks and tolerances.
+/// Loads a meeting's data: its frame ([`frame`]) and its marks (one query).
 pub async fn load(db: &mut PgConnection, meeting: &Meeting) -> Result<MeetingData, AppError> {
+    let started = std::time::Instant::now();
+    let mut data = frame(&mut *db, meeting).await?;
+    let framed = started.elapsed();
+    // The marks are the bulk (a row per examiner per response): each is put
+    // in its place as it arrives. (Tried and slower on this 2-core machine:
+    // a response's marks as arrays in one row, which PostgreSQL builds more
+    // slowly than it sends rows; half the marks on each of two connections.)
+    let response_index = positions(data.responses.iter().map(|r| r.id));
+    let examiner_index = positions(data.examiners.iter().map(|e| e.id));
+    let mut marks = sqlx::query_as!(
+        MarkRow,
+        r#"SELECT response_id, examiner_id, level, mark, state = 'submitted' AS "submitted!" FROM marks WHERE meeting_id = $1"#,
+        meeting.id,
+    )
+    .fetch(&mut *db);
+    while let Some(m) = marks.try_next().await? {
+        if let (Some(&response), Some(&examiner)) = (response_index.get(&m.response_id), examiner_index.get(&m.examiner_id)) {
+            data.cells.push(Cell { response, examiner, level: m.level, mark: m.mark, submitted: m.submitted });
+        }
+    }
+    drop(marks);
+    tracing::debug!(
+        frame_ms = framed.as_secs_f64() * 1e3,
+        marks_ms = (started.elapsed() - framed).as_secs_f64() * 1e3,
+        "dashboard data read"
+    );
+    Ok(data)
+}
+
+/// A meeting's data without its marks: the paper (four queries) plus one
+/// query each for tolerances, responses, markers and definitive marks — all
+/// small beside the marks, and all a change to the meeting's settings, set-up
+/// or scheme can touch.
+pub async fn frame(db: &mut PgConnection, meeting: &Meeting) -> Result<MeetingData, AppError> {
     let paper = papers_store::load(db, meeting.paper_id).await?.ok_or_else(|| AppError::not_found("The meeting's paper"))?;
     let tolerances = meetings_store::tolerances(&mut *db, meeting.meeting_id()).await?;
     let questions: Vec<QuestionInfo> = paper
@@ -172,24 +205,7 @@ pub async fn load(db: &mut PgConnection, meeting: &Meeting) -> Result<MeetingDat
     .fetch_all(&mut *db)
     .await?;
 
-    // The marks are the bulk (a row per examiner per response): each is put
-    // in its place as it arrives.
     let response_index = positions(responses.iter().map(|r| r.id));
-    let examiner_index = positions(examiners.iter().map(|e| e.id));
-    let mut cells = Vec::new();
-    let mut marks = sqlx::query_as!(
-        MarkRow,
-        r#"SELECT response_id, examiner_id, level, mark, state = 'submitted' AS "submitted!" FROM marks WHERE meeting_id = $1"#,
-        meeting.id,
-    )
-    .fetch(&mut *db);
-    while let Some(m) = marks.try_next().await? {
-        if let (Some(&response), Some(&examiner)) = (response_index.get(&m.response_id), examiner_index.get(&m.examiner_id)) {
-            cells.push(Cell { response, examiner, level: m.level, mark: m.mark, submitted: m.submitted });
-        }
-    }
-    drop(marks);
-
     let defs = sqlx::query_as!(DefRow, "SELECT response_id, level, mark FROM definitive_marks WHERE meeting_id = $1", meeting.id)
         .fetch_all(&mut *db)
         .await?;
@@ -199,7 +215,7 @@ pub async fn load(db: &mut PgConnection, meeting: &Meeting) -> Result<MeetingDat
             definitive[i] = Some(Def { level: d.level, mark: d.mark });
         }
     }
-    Ok(MeetingData { questions, responses, examiners, cells, definitive })
+    Ok(MeetingData { questions, responses, examiners, cells: Vec::new(), definitive })
 }
 
 /// Each id's place in a list, by a hash quick on random ids.
@@ -269,6 +285,29 @@ impl MeetingData {
             defs.insert(*response_index.get(&row.response_id.0)?, Some(Def { level: row.level, mark: row.mark }));
         }
         Some(Patch { cells, definitive: defs.into_iter().collect() })
+    }
+
+    /// This data's marks in `frame`, the meeting's frame read again after a
+    /// change that was not to its marks (marks change only with a `mark`
+    /// event, or go with a response or marker leaving the meeting); None when
+    /// the frame has a response or marker this data has not, whose marks
+    /// were never read.
+    pub fn reframed(&self, mut frame: MeetingData) -> Option<MeetingData> {
+        let responses = positions(frame.responses.iter().map(|r| r.id));
+        let examiners = positions(frame.examiners.iter().map(|e| e.id));
+        let response_map: Vec<Option<usize>> = self.responses.iter().map(|r| responses.get(&r.id).copied()).collect();
+        let examiner_map: Vec<Option<usize>> = self.examiners.iter().map(|e| examiners.get(&e.id).copied()).collect();
+        // Every one of the frame's is one of ours: as many of ours map as it has.
+        if response_map.iter().flatten().count() != frame.responses.len() || examiner_map.iter().flatten().count() != frame.examiners.len()
+        {
+            return None;
+        }
+        frame.cells = self
+            .cells
+            .iter()
+            .filter_map(|c| Some(Cell { response: response_map[c.response]?, examiner: examiner_map[c.examiner]?, ..*c }))
+            .collect();
+        Some(frame)
     }
 
     /// Writes a patch into the data: one pass over the marks.
@@ -371,7 +410,7 @@ mod tests {
         let row = |r, e, mark| MarkRow { response_id: ResponseId(r), examiner_id: UserId(e), level: Some(2), mark, submitted: false };
         // (r0, e0) changed, (r1, e1) is new, (r1, e0) is gone; (r0, e1) untouched.
         let pairs = [(r0, e0), (r1, e1), (r1, e0)];
-        let changed = crate::live::Changed { marks: pairs.to_vec(), definitive: vec![r1] };
+        let changed = crate::live::Changed { marks: pairs.to_vec(), definitive: vec![r1], frame: false };
         let def = DefRow { response_id: ResponseId(r1), level: Some(1), mark: 4 };
         let patch = data.patch(&changed, vec![row(r0, e0, 9), row(r1, e1, 3)], vec![def]).expect("every pair is known");
         data.apply(patch);
@@ -380,7 +419,38 @@ mod tests {
         assert_eq!(now, vec![(0, 0, 9, false), (0, 1, 6, true), (1, 1, 3, false)]);
         assert_eq!(data.definitive, vec![None, Some(Def { level: Some(1), mark: 4 })]);
         // Someone the data does not know: everything must be read again.
-        let stranger = crate::live::Changed { marks: vec![(r0, Uuid::new_v4())], definitive: vec![] };
+        let stranger = crate::live::Changed { marks: vec![(r0, Uuid::new_v4())], ..Default::default() };
         assert!(data.patch(&stranger, vec![], vec![]).is_none());
+    }
+
+    #[test]
+    fn marks_are_kept_in_a_frame_read_again_unless_someone_new_is_in_it() {
+        let (r0, r1, e0, e1) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let cell = |response, examiner, mark| Cell { response, examiner, level: None, mark, submitted: true };
+        let data = MeetingData {
+            responses: vec![response(r0), response(r1)],
+            examiners: vec![examiner(e0), examiner(e1)],
+            cells: vec![cell(0, 0, 5), cell(0, 1, 6), cell(1, 0, 7), cell(1, 1, 8)],
+            definitive: vec![None, None],
+            ..MeetingData::default()
+        };
+        // Responses now in the other order (one released, say); examiner 0 has left.
+        let frame = MeetingData {
+            responses: vec![ResponseInfo { released: true, ..response(r1) }, response(r0)],
+            examiners: vec![examiner(e1)],
+            definitive: vec![Some(Def { level: None, mark: 8 }), None],
+            ..MeetingData::default()
+        };
+        let now = data.reframed(frame.clone()).expect("no one new");
+        let mut cells: Vec<(usize, usize, i32)> = now.cells.iter().map(|c| (c.response, c.examiner, c.mark)).collect();
+        cells.sort();
+        assert_eq!(cells, vec![(0, 0, 8), (1, 0, 6)], "examiner 1's marks, in the responses' new places");
+        assert!(now.responses[0].released);
+        assert_eq!(now.definitive[0], Some(Def { level: None, mark: 8 }));
+        // Someone joined: their marks were never read.
+        let joined = MeetingData { examiners: vec![examiner(e1), examiner(Uuid::new_v4())], ..frame.clone() };
+        assert!(data.reframed(joined).is_none());
+        let added = MeetingData { responses: vec![response(r0), response(Uuid::new_v4())], ..frame };
+        assert!(data.reframed(added).is_none());
     }
 }

@@ -12,6 +12,7 @@ pub mod svg;
 pub mod view;
 
 use std::{
+    borrow::Cow,
     collections::HashMap,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -53,9 +54,10 @@ impl Cache {
 }
 
 /// A meeting's figures: from the cache while nothing has changed since they
-/// were computed; when only marks have, the cached data with those marks read
-/// again (one small query) and the figures computed from it; else loaded and
-/// computed afresh — once, however many ask at the same moment.
+/// were computed; when the changes say what they touched, the cached data
+/// with that read again (a few marks; or everything but the marks) and the
+/// figures computed from it; else loaded and computed afresh — once, however
+/// many ask at the same moment.
 pub async fn figures(state: &AppState, access: &Access) -> Result<Arc<Figures>, AppError> {
     let meeting = access.meeting.id;
     let slot = state.figures.slot(meeting);
@@ -79,8 +81,10 @@ pub async fn figures(state: &AppState, access: &Access) -> Result<Arc<Figures>, 
     Ok(figures)
 }
 
-/// The figures of `base` with the marks and definitive marks `changed` read
-/// again; None when one of them is not in `base` (someone joined, say).
+/// The figures of `base` with what `changed` names read again — the marks
+/// and definitive marks, and all but the marks when something else changed;
+/// None when the change brings in a response or marker `base` does not have
+/// (someone joined, say): their marks were never read.
 async fn patch_figures(
     state: &AppState,
     access: &Access,
@@ -89,6 +93,13 @@ async fn patch_figures(
 ) -> Result<Option<Figures>, AppError> {
     let started = std::time::Instant::now();
     let mut conn = state.db.acquire().await?;
+    let base = if changed.frame {
+        let frame = data::frame(&mut conn, &access.meeting).await?;
+        let Some(data) = base.reframed(frame) else { return Ok(None) };
+        Cow::Owned(data)
+    } else {
+        Cow::Borrowed(base)
+    };
     let marks = if changed.marks.is_empty() { Vec::new() } else { data::marks_of(&mut conn, access.meeting_id(), &changed.marks).await? };
     let definitive = if changed.definitive.is_empty() {
         Vec::new()
@@ -97,12 +108,13 @@ async fn patch_figures(
     };
     drop(conn);
     let Some(patch) = base.patch(changed, marks, definitive) else { return Ok(None) };
-    let mut data = base.clone();
+    let mut data = base.into_owned();
     data.apply(patch);
     let figures = computed(data).await?;
     tracing::debug!(
         marks = changed.marks.len(),
         definitive = changed.definitive.len(),
+        frame = changed.frame,
         total_ms = started.elapsed().as_secs_f64() * 1e3,
         "dashboard figures patched"
     );

@@ -26,7 +26,7 @@ use std::{
 };
 
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgExecutor, PgPool, postgres::PgListener};
 use tokio::sync::{broadcast, mpsc, watch};
@@ -77,7 +77,9 @@ impl Event {
         Event { meeting_id: meeting.0, kind: kind.into(), response_id: response.map(|r| r.0), examiner_id: examiner.map(|e| e.0) }
     }
 
-    fn resync() -> Event {
+    /// "Fetch everything again": this process may have missed changes (its
+    /// listener reconnected), so every cache and open page starts afresh.
+    pub fn resync() -> Event {
         Event { meeting_id: Uuid::nil(), kind: "resync".into(), response_id: None, examiner_id: None }
     }
 }
@@ -207,15 +209,22 @@ enum Patchable {
     Mark(Uuid, Uuid),
     /// A response's definitive mark.
     Definitive(Uuid),
+    /// Anything but a mark: a tolerance, a release, the meeting's set-up, the
+    /// scheme. Marks change only with a `mark` event of their own (or go with
+    /// a response or marker leaving the meeting), so the rest of the figures'
+    /// data — small beside the marks — is read again and the marks kept.
+    Frame,
 }
 
-/// The marks and definitive marks changed in a meeting since a generation.
+/// What changed in a meeting since a generation, when it can be patched.
 #[derive(Debug, Default, PartialEq)]
 pub struct Changed {
     /// Marks, by (response, examiner), each once.
     pub marks: Vec<(Uuid, Uuid)>,
     /// Responses whose definitive mark changed, each once.
     pub definitive: Vec<Uuid>,
+    /// Something other than marks changed: everything but the marks is read again.
+    pub frame: bool,
 }
 
 /// How many of a meeting's latest changes are remembered.
@@ -227,7 +236,9 @@ impl Heard {
         let patchable = match (event.kind.as_str(), event.response_id, event.examiner_id) {
             ("mark", Some(response), Some(examiner)) => Some(Patchable::Mark(response, examiner)),
             ("definitive", Some(response), _) => Some(Patchable::Definitive(response)),
-            _ => None,
+            // Which mark is not known: everything must be read again.
+            ("mark" | "definitive", ..) => None,
+            _ => Some(Patchable::Frame),
         };
         if self.recent.len() == REMEMBERED {
             self.recent.pop_front();
@@ -248,6 +259,7 @@ impl Heard {
             match (*change)? {
                 Patchable::Mark(response, examiner) => changed.marks.push((response, examiner)),
                 Patchable::Definitive(response) => changed.definitive.push(response),
+                Patchable::Frame => changed.frame = true,
             }
         }
         changed.marks.sort_unstable();
@@ -376,10 +388,10 @@ impl Hub {
         (self.epoch.load(Ordering::Relaxed), heard)
     }
 
-    /// The marks and definitive marks changed in a meeting since `since` (a
-    /// [`Hub::generation`]), when nothing else changed since then and this
-    /// process still remembers every change; None when something else changed,
-    /// or too much: then everything must be read again.
+    /// What changed in a meeting since `since` (a [`Hub::generation`]), when
+    /// this process still remembers every change and each says what it
+    /// touched; None after a resync, or too many changes, or a change that
+    /// could be to any mark: then everything must be read again.
     pub fn changes_since(&self, meeting: Uuid, since: (u64, u64)) -> Option<Changed> {
         if since.0 != self.epoch.load(Ordering::Relaxed) {
             return None;
@@ -467,11 +479,19 @@ pub enum Recheck {
     Refused,
 }
 
+/// The least time between two writes to one stream. The first change after
+/// a quiet spell goes out at once; what follows it within this time goes out
+/// together at its end, in one write. Pages refresh at most this often anyway
+/// (`static/app.js` waits 200 ms after a change), and a thousand open pages
+/// each written to on every save would cost the server (and every reader) a
+/// system call per page per save.
+pub const PACE: Duration = Duration::from_millis(200);
+
 /// The event stream for one viewer: only what they may hear, as
-/// `{"kind", "response_id"}`, with keep-alives. Every [`RECHECK`] it asks
-/// `recheck` who the viewer is now (their role or team may have changed) and
-/// ends when they may no longer listen: signed out, token revoked, account
-/// deactivated, or removed from the meeting.
+/// `{"kind", "response_id"}`, with keep-alives, at most one write per
+/// [`PACE`]. Every [`RECHECK`] it asks `recheck` who the viewer is now (their
+/// role or team may have changed) and ends when they may no longer listen:
+/// signed out, token revoked, account deactivated, or removed from the meeting.
 pub fn stream<F, Fut>(hub: &Hub, viewer: Viewer, recheck: F) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<F, Fut>>
 where
     F: Fn() -> Fut + Send + 'static,
@@ -482,6 +502,7 @@ where
         watchers: policy::sees_others_marks(viewer.role).then(|| hub.channel(viewer.meeting_id, Audience::Watchers)),
         own: hub.channel(viewer.meeting_id, Audience::Person(viewer.user_id)),
         resync: hub.resync.subscribe(),
+        pending: Vec::new(),
     };
     let closed = hub.closed();
     // Streams opened together (a room of examiners starting at once) would
@@ -490,41 +511,76 @@ where
     let first = RECHECK.mul_f64(0.5 + rand::random::<f64>() / 2.0);
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + first, RECHECK);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let state = (receivers, closed, viewer, ticks, recheck);
-    let stream = futures_util::stream::unfold(state, |(mut rx, mut closed, mut viewer, mut ticks, recheck)| async move {
+    let state = Listening { rx: receivers, closed, viewer, ticks, recheck, quiet_until: None };
+    let batches = futures_util::stream::unfold(state, |mut s| async move {
         loop {
-            let received = tokio::select! {
-                _ = closed.changed() => return None,
-                _ = ticks.tick() => {
-                    match recheck().await {
-                        Recheck::Allowed(now) => viewer = now,
-                        Recheck::Unknown => {}
-                        Recheck::Refused => return None,
+            // Just written to: what comes within the pace waits in the
+            // channels (they hold far more than one person's changes in that
+            // time; beyond it the page is told to fetch everything).
+            if let Some(until) = s.quiet_until.take() {
+                tokio::select! {
+                    _ = s.closed.changed() => return None,
+                    _ = tokio::time::sleep_until(until) => {}
+                }
+            } else {
+                let received = tokio::select! {
+                    _ = s.closed.changed() => return None,
+                    _ = s.ticks.tick() => {
+                        match (s.recheck)().await {
+                            Recheck::Allowed(now) => s.viewer = now,
+                            Recheck::Unknown => {}
+                            Recheck::Refused => return None,
+                        }
+                        continue;
                     }
-                    continue;
-                }
-                r = rx.everyone.recv() => r,
-                r = async { match rx.watchers.as_mut() { Some(w) => w.recv().await, None => std::future::pending().await } } => r,
-                r = rx.own.recv() => r,
-                r = rx.resync.recv() => r,
-            };
-            match received {
-                Ok(event) if visible_to(&event, &viewer) => {
-                    let data = serde_json::json!({"kind": event.kind, "response_id": event.response_id}).to_string();
-                    let sse = SseEvent::default().event(event.kind.clone()).data(data);
-                    return Some((Ok(sse), (rx, closed, viewer, ticks, recheck)));
-                }
-                Ok(_) => continue,
-                // Too slow to keep up: tell the page to fetch everything again.
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let sse = SseEvent::default().event("resync").data("{}");
-                    return Some((Ok(sse), (rx, closed, viewer, ticks, recheck)));
-                }
-                Err(broadcast::error::RecvError::Closed) => return None,
+                    r = s.rx.everyone.recv() => r,
+                    r = async { match s.rx.watchers.as_mut() { Some(w) => w.recv().await, None => std::future::pending().await } } => r,
+                    r = s.rx.own.recv() => r,
+                    r = s.rx.resync.recv() => r,
+                };
+                s.rx.pending.push(received.map_err(Missed::from));
+            }
+            let mut batch = Vec::new();
+            if !s.rx.take(&s.viewer, &mut batch) {
+                return None;
+            }
+            if !batch.is_empty() {
+                s.quiet_until = Some(tokio::time::Instant::now() + PACE);
+                return Some((batch, s));
             }
         }
     });
+    // A batch's events are ready together, so they are written together.
+    let stream = batches.flat_map(|batch| futures_util::stream::iter(batch.into_iter().map(Ok)));
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// One open stream's state between writes.
+struct Listening<F> {
+    rx: Receivers,
+    closed: watch::Receiver<bool>,
+    viewer: Viewer,
+    ticks: tokio::time::Interval,
+    recheck: F,
+    /// Nothing more is written before this.
+    quiet_until: Option<tokio::time::Instant>,
+}
+
+/// Why an event was not received.
+enum Missed {
+    /// The stream fell behind and events were dropped.
+    Lagged,
+    /// The hub is gone.
+    Closed,
+}
+
+impl From<broadcast::error::RecvError> for Missed {
+    fn from(e: broadcast::error::RecvError) -> Missed {
+        match e {
+            broadcast::error::RecvError::Lagged(_) => Missed::Lagged,
+            broadcast::error::RecvError::Closed => Missed::Closed,
+        }
+    }
 }
 
 /// The channels one stream listens on.
@@ -533,6 +589,45 @@ struct Receivers {
     watchers: Option<broadcast::Receiver<Event>>,
     own: broadcast::Receiver<Event>,
     resync: broadcast::Receiver<Event>,
+    /// Received while waiting, not yet written.
+    pending: Vec<Result<Event, Missed>>,
+}
+
+impl Receivers {
+    /// Everything received or waiting in the channels, as the events this
+    /// viewer may hear; false when the hub has gone (the stream ends).
+    fn take(&mut self, viewer: &Viewer, out: &mut Vec<SseEvent>) -> bool {
+        let mut waiting = std::mem::take(&mut self.pending);
+        for rx in [Some(&mut self.everyone), self.watchers.as_mut(), Some(&mut self.own), Some(&mut self.resync)].into_iter().flatten() {
+            loop {
+                match rx.try_recv() {
+                    Ok(event) => waiting.push(Ok(event)),
+                    Err(broadcast::error::TryRecvError::Empty) => break,
+                    Err(broadcast::error::TryRecvError::Lagged(_)) => waiting.push(Err(Missed::Lagged)),
+                    Err(broadcast::error::TryRecvError::Closed) => waiting.push(Err(Missed::Closed)),
+                }
+            }
+        }
+        let mut resync = false;
+        for got in waiting {
+            match got {
+                Ok(event) if visible_to(&event, viewer) => {
+                    resync |= event.kind == "resync";
+                    let data = serde_json::json!({"kind": event.kind, "response_id": event.response_id}).to_string();
+                    out.push(SseEvent::default().event(event.kind.clone()).data(data));
+                }
+                Ok(_) => {}
+                // Too slow to keep up: tell the page to fetch everything again (once).
+                Err(Missed::Lagged) if !resync => {
+                    resync = true;
+                    out.push(SseEvent::default().event("resync").data("{}"));
+                }
+                Err(Missed::Lagged) => {}
+                Err(Missed::Closed) => return false,
+            }
+        }
+        true
+    }
 }
 
 #[cfg(test)]
@@ -566,7 +661,7 @@ mod tests {
     fn a_dashboard_learns_which_marks_changed_unless_something_else_did_or_too_much() {
         let (meeting, r1, r2, ex) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
         let mark = |response| Event { meeting_id: meeting, kind: "mark".into(), response_id: Some(response), examiner_id: Some(ex) };
-        let marks = |marks: Vec<(Uuid, Uuid)>| Some(Changed { marks, definitive: vec![] });
+        let marks = |marks: Vec<(Uuid, Uuid)>| Some(Changed { marks, ..Changed::default() });
         let mut heard = Heard::default();
         assert_eq!(heard.changes_since(0), marks(vec![]), "nothing changed");
         heard.note(&mark(r1));
@@ -578,15 +673,22 @@ mod tests {
         assert_eq!(heard.changes_since(2), marks(vec![(r1, ex)]));
         assert_eq!(heard.changes_since(4), None, "a generation not yet reached");
         heard.note(&Event { kind: "definitive".into(), examiner_id: None, ..mark(r2) });
-        assert_eq!(heard.changes_since(3), Some(Changed { marks: vec![], definitive: vec![r2] }), "a definitive mark changed");
+        assert_eq!(heard.changes_since(3), Some(Changed { definitive: vec![r2], ..Changed::default() }), "a definitive mark changed");
         heard.note(&Event { kind: "tolerance".into(), response_id: None, examiner_id: None, ..mark(r2) });
-        assert_eq!(heard.changes_since(3), None, "a tolerance changed: read everything");
-        assert!(heard.changes_since(5).is_some(), "nothing patchable is needed since the tolerance");
+        assert_eq!(
+            heard.changes_since(3),
+            Some(Changed { definitive: vec![r2], frame: true, ..Changed::default() }),
+            "a tolerance changed: all but the marks is read again"
+        );
+        heard.note(&Event { examiner_id: None, ..mark(r1) });
+        assert_eq!(heard.changes_since(3), None, "a mark changed, but whose is not said: read everything");
+        assert_eq!(heard.changes_since(6), marks(vec![]), "nothing since");
+        heard.note(&mark(r2));
         for _ in 0..REMEMBERED {
             heard.note(&mark(r2));
         }
-        assert_eq!(heard.changes_since(4), None, "the changes since then are forgotten");
-        assert_eq!(heard.changes_since(5), marks(vec![(r2, ex)]), "all remembered since the tolerance");
+        assert_eq!(heard.changes_since(6), None, "the changes since then are forgotten");
+        assert_eq!(heard.changes_since(7), marks(vec![(r2, ex)]), "all remembered since then");
     }
 
     #[test]
