@@ -514,31 +514,34 @@ where
     let state = Listening { rx: receivers, closed, viewer, ticks, recheck, quiet_until: None };
     let batches = futures_util::stream::unfold(state, |mut s| async move {
         loop {
-            // Just written to: what comes within the pace waits in the
-            // channels (they hold far more than one person's changes in that
-            // time; beyond it the page is told to fetch everything).
-            if let Some(until) = s.quiet_until.take() {
-                tokio::select! {
-                    _ = s.closed.changed() => return None,
-                    _ = tokio::time::sleep_until(until) => {}
+            // Just written to: what comes within the pace is kept until its end.
+            let quiet_until = s.quiet_until;
+            let received = tokio::select! {
+                _ = s.closed.changed() => return None,
+                _ = async { match quiet_until { Some(t) => tokio::time::sleep_until(t).await, None => std::future::pending().await } } => {
+                    s.quiet_until = None;
+                    None
                 }
-            } else {
-                let received = tokio::select! {
-                    _ = s.closed.changed() => return None,
-                    _ = s.ticks.tick() => {
-                        match (s.recheck)().await {
-                            Recheck::Allowed(now) => s.viewer = now,
-                            Recheck::Unknown => {}
-                            Recheck::Refused => return None,
-                        }
-                        continue;
+                _ = s.ticks.tick() => {
+                    match (s.recheck)().await {
+                        Recheck::Allowed(now) => s.viewer = now,
+                        Recheck::Unknown => {}
+                        Recheck::Refused => return None,
                     }
-                    r = s.rx.everyone.recv() => r,
-                    r = async { match s.rx.watchers.as_mut() { Some(w) => w.recv().await, None => std::future::pending().await } } => r,
-                    r = s.rx.own.recv() => r,
-                    r = s.rx.resync.recv() => r,
-                };
-                s.rx.pending.push(received.map_err(Missed::from));
+                    continue;
+                }
+                r = s.rx.everyone.recv() => Some(r),
+                r = async { match s.rx.watchers.as_mut() { Some(w) => w.recv().await, None => std::future::pending().await } } => Some(r),
+                r = s.rx.own.recv() => Some(r),
+                r = s.rx.resync.recv() => Some(r),
+            };
+            match received {
+                Some(Err(broadcast::error::RecvError::Closed)) => return None,
+                Some(got) => s.rx.keep(got.map_err(Missed::from)),
+                None => {}
+            }
+            if s.quiet_until.is_some() {
+                continue;
             }
             let mut batch = Vec::new();
             if !s.rx.take(&s.viewer, &mut batch) {
@@ -593,7 +596,20 @@ struct Receivers {
     pending: Vec<Result<Event, Missed>>,
 }
 
+/// Most events kept for one stream between writes; past this the page is
+/// told to fetch everything again.
+const MOST_PENDING: usize = WIDE;
+
 impl Receivers {
+    /// Keeps what was received until the next write.
+    fn keep(&mut self, got: Result<Event, Missed>) {
+        if self.pending.len() < MOST_PENDING {
+            self.pending.push(got);
+        } else if !matches!(self.pending.last(), Some(Err(Missed::Lagged))) {
+            *self.pending.last_mut().expect("full") = Err(Missed::Lagged);
+        }
+    }
+
     /// Everything received or waiting in the channels, as the events this
     /// viewer may hear; false when the hub has gone (the stream ends).
     fn take(&mut self, viewer: &Viewer, out: &mut Vec<SseEvent>) -> bool {

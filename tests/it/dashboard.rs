@@ -308,3 +308,42 @@ async fn the_figures_follow_each_mark_and_definitive_mark_as_they_change() {
     let s = stats().await;
     assert_eq!((s["responses"][2]["n"].as_i64(), s["responses"][2]["mean"].as_f64()), (Some(2), Some(4.5)));
 }
+
+/// Every event that arrives on a stream within `within`, by kind.
+async fn events_within(stream: &mut reqwest::Response, within: Duration) -> Vec<String> {
+    let deadline = Instant::now() + within;
+    let (mut buffer, mut kinds) = (String::new(), Vec::new());
+    while Instant::now() < deadline {
+        let Ok(Ok(Some(chunk))) = tokio::time::timeout(deadline - Instant::now(), stream.chunk()).await else { break };
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            kinds.extend(block.lines().filter_map(|l| l.strip_prefix("event: ").map(str::to_owned)));
+        }
+    }
+    kinds
+}
+
+/// A stream is written to at most once per pace, so what happens in between
+/// waits: a burst of an examiner's saves — more than their channel holds —
+/// must still be heard, every one, with no "fetch everything again".
+#[tokio::test]
+async fn a_burst_of_saves_is_heard_in_full_by_the_examiners_page() {
+    let f = MeetingFixture::open().await;
+    let ex = &f.examiners[0];
+    let mut stream = f.get(ex, "/events").await;
+    assert_eq!(stream.status(), 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // 40 drafts at once, across the responses (the first goes out at once, the rest wait).
+    let f = &f;
+    let saves = (0..40).map(|i| async move {
+        let (rid, _, q) = &f.responses[i % f.responses.len()];
+        let (level, mark) = if q == "01" { (3, 8) } else { (3, 14) };
+        f.put(ex, &format!("/responses/{rid}/mark"), json!({"level": level, "mark": mark, "comment": format!("draft {i}")})).await
+    });
+    let saved = futures_util::future::join_all(saves).await.iter().filter(|r| r.status() == 200).count();
+    assert!(saved > 16, "more saves than one person's channel holds: {saved}");
+    let kinds = events_within(&mut stream, Duration::from_secs(2)).await;
+    assert!(!kinds.iter().any(|k| k == "resync"), "nothing was dropped: {kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| *k == "mark").count(), saved, "one event per save: {kinds:?}");
+}
