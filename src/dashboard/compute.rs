@@ -136,74 +136,82 @@ pub fn compute(data: &MeetingData) -> MeetingStats {
         }
     }
 
-    let summaries: Vec<ResponseSummary> = data
-        .responses
-        .iter()
-        .enumerate()
-        .map(|(i, r)| summarise_response(&by_response[i], data.definitive[i].map(|d| d.mark), data.questions[r.question].tolerance))
-        .collect();
-    let order = discussion_order(&summaries);
-    let mut rank = vec![0; nr];
-    for (place, &i) in order.iter().enumerate() {
-        rank[i] = place + 1;
-    }
-    let responses = summaries
-        .into_iter()
-        .enumerate()
-        .map(|(i, summary)| ResponseStats {
-            reason: discussion_reason(&summary, data.questions[data.responses[i].question].tolerance),
-            summary,
-            definitive: data.definitive[i],
-            rank: rank[i],
-        })
-        .collect();
-
-    let examiners = pairs
-        .iter()
-        .enumerate()
-        .map(|(e, ps)| {
-            let s = examiner_stats(ps);
-            let flag_reasons = s.flags.iter().map(|f| f.reason(&s)).collect();
-            let kappa = (0..nq)
-                .map(|q| {
-                    let (a, b): (Vec<i32>, Vec<i32>) = ps.iter().filter(|p| p.question == q).map(|p| (p.mark, p.definitive_mark)).unzip();
-                    let k = if a.len() >= MIN_KAPPA_N { quadratic_weighted_kappa(&a, &b, 0, data.questions[q].max_mark) } else { None };
-                    (k, a.len())
+    // The examiners' figures on a second thread while this one does the
+    // responses' and the questions': at 5,000 examiners each is tens of
+    // milliseconds, and the principal examiner waits for both.
+    let (examiners, (responses, order, questions)) = std::thread::scope(|scope| {
+        let examiners = scope.spawn(|| {
+            pairs
+                .iter()
+                .enumerate()
+                .map(|(e, ps)| {
+                    let s = examiner_stats(ps);
+                    let flag_reasons = s.flags.iter().map(|f| f.reason(&s)).collect();
+                    let kappa = (0..nq)
+                        .map(|q| {
+                            let (a, b): (Vec<i32>, Vec<i32>) =
+                                ps.iter().filter(|p| p.question == q).map(|p| (p.mark, p.definitive_mark)).unzip();
+                            let k =
+                                if a.len() >= MIN_KAPPA_N { quadratic_weighted_kappa(&a, &b, 0, data.questions[q].max_mark) } else { None };
+                            (k, a.len())
+                        })
+                        .collect();
+                    ExaminerRow { stats: s, flag_reasons, kappa, submitted: submitted[e], drafts: drafts[e] }
                 })
-                .collect();
-            ExaminerRow { stats: s, flag_reasons, kappa, submitted: submitted[e], drafts: drafts[e] }
-        })
-        .collect();
-
-    let questions = (0..nq)
-        .map(|q| {
-            let devs: Vec<i32> = deviations[q].iter().map(|&(_, d)| d).collect();
-            let as_f64: Vec<f64> = devs.iter().map(|&d| f64::from(d)).collect();
-            let abs: Vec<f64> = as_f64.iter().map(|d| d.abs()).collect();
-            let tolerance = data.questions[q].tolerance;
-            let within = devs.iter().filter(|&&d| within_tolerance(d, tolerance)).count();
-            let suggested = suggested_tolerance(&devs);
-            let up_to = suggested.unwrap_or(0).max(tolerance).saturating_add(2);
-            QuestionStats {
-                alpha: krippendorff_alpha_interval(&units[q]),
-                icc: icc_a1_complete_units(&units[q]),
-                n_responses: units[q].len(),
-                n_marks: units[q].iter().map(|u| u.iter().flatten().count()).sum(),
-                mean_mark: mean(&marks_of[q]),
-                sd_mark: sd(&marks_of[q]),
-                n_compared: devs.len(),
-                mean_deviation: mean(&as_f64),
-                sd_deviation: sd(&as_f64),
-                mean_abs_deviation: mean(&abs),
-                within_rate: (!devs.is_empty()).then(|| within as f64 / devs.len() as f64),
-                pairable: units[q].iter().filter(|u| u.iter().flatten().count() >= 2).count(),
-                complete: units[q].iter().filter(|u| !u.is_empty() && u.iter().all(Option::is_some)).count(),
-                suggested,
-                drivers: suggestion_drivers(&deviations[q]),
-                pass_rates: pass_rates(&devs, up_to),
-            }
-        })
-        .collect();
+                .collect()
+        });
+        let summaries: Vec<ResponseSummary> = data
+            .responses
+            .iter()
+            .enumerate()
+            .map(|(i, r)| summarise_response(&by_response[i], data.definitive[i].map(|d| d.mark), data.questions[r.question].tolerance))
+            .collect();
+        let order = discussion_order(&summaries);
+        let mut rank = vec![0; nr];
+        for (place, &i) in order.iter().enumerate() {
+            rank[i] = place + 1;
+        }
+        let responses = summaries
+            .into_iter()
+            .enumerate()
+            .map(|(i, summary)| ResponseStats {
+                reason: discussion_reason(&summary, data.questions[data.responses[i].question].tolerance),
+                summary,
+                definitive: data.definitive[i],
+                rank: rank[i],
+            })
+            .collect();
+        let questions = (0..nq)
+            .map(|q| {
+                let devs: Vec<i32> = deviations[q].iter().map(|&(_, d)| d).collect();
+                let as_f64: Vec<f64> = devs.iter().map(|&d| f64::from(d)).collect();
+                let abs: Vec<f64> = as_f64.iter().map(|d| d.abs()).collect();
+                let tolerance = data.questions[q].tolerance;
+                let within = devs.iter().filter(|&&d| within_tolerance(d, tolerance)).count();
+                let suggested = suggested_tolerance(&devs);
+                let up_to = suggested.unwrap_or(0).max(tolerance).saturating_add(2);
+                QuestionStats {
+                    alpha: krippendorff_alpha_interval(&units[q]),
+                    icc: icc_a1_complete_units(&units[q]),
+                    n_responses: units[q].len(),
+                    n_marks: units[q].iter().map(|u| u.iter().flatten().count()).sum(),
+                    mean_mark: mean(&marks_of[q]),
+                    sd_mark: sd(&marks_of[q]),
+                    n_compared: devs.len(),
+                    mean_deviation: mean(&as_f64),
+                    sd_deviation: sd(&as_f64),
+                    mean_abs_deviation: mean(&abs),
+                    within_rate: (!devs.is_empty()).then(|| within as f64 / devs.len() as f64),
+                    pairable: units[q].iter().filter(|u| u.iter().flatten().count() >= 2).count(),
+                    complete: units[q].iter().filter(|u| !u.is_empty() && u.iter().all(Option::is_some)).count(),
+                    suggested,
+                    drivers: suggestion_drivers(&deviations[q]),
+                    pass_rates: pass_rates(&devs, up_to),
+                }
+            })
+            .collect();
+        (examiners.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), (responses, order, questions))
+    });
     MeetingStats { responses, order, examiners, questions }
 }
 

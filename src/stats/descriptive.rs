@@ -17,7 +17,7 @@ pub fn mean(xs: &[f64]) -> Option<f64> {
 /// Median (mean of the two middle values for even n); `None` for empty or non-finite input.
 pub fn median(xs: &[f64]) -> Option<f64> {
     let mut v = finite(xs)?.to_vec();
-    v.sort_by(f64::total_cmp);
+    v.sort_unstable_by(f64::total_cmp);
     let n = v.len();
     let mid = n / 2;
     Some(if n % 2 == 1 { v[mid] } else { v[mid - 1] / 2.0 + v[mid] / 2.0 })

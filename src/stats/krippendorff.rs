@@ -24,7 +24,7 @@ fn pairable(units: &[Vec<Option<f64>>]) -> Option<Vec<Vec<f64>>> {
 fn alpha_with(units: &[Vec<Option<f64>>], delta: impl Fn(&[f64], &[f64], usize, usize) -> f64) -> Option<f64> {
     let units = pairable(units)?;
     let mut values: Vec<f64> = units.iter().flatten().copied().collect();
-    values.sort_by(f64::total_cmp);
+    values.sort_unstable_by(f64::total_cmp);
     values.dedup();
     let idx = |v: f64| values.binary_search_by(|x| x.total_cmp(&v)).ok();
     let m = values.len();
