@@ -347,3 +347,31 @@ async fn a_burst_of_saves_is_heard_in_full_by_the_examiners_page() {
     assert!(!kinds.iter().any(|k| k == "resync"), "nothing was dropped: {kinds:?}");
     assert_eq!(kinds.iter().filter(|k| *k == "mark").count(), saved, "one event per save: {kinds:?}");
 }
+
+/// A change no event announces (made outside the application) reaches the
+/// figures once they have aged: the first request after that is answered from
+/// the cache while they are read again in the background, and later ones see it.
+#[tokio::test]
+async fn figures_are_read_again_in_the_background_once_aged() {
+    let f = MeetingFixture::open().await;
+    mark_scenario(&f).await;
+    let mean_r0 = || async { f.get(&f.pe, "/stats").await.json::<Value>().await.unwrap()["responses"][0]["mean"].as_f64() };
+    assert_eq!(mean_r0().await, Some(8.25), "8, 6, 10, 9 (and the figures are now cached)");
+    // Examiner 0's 8 becomes 12 behind the application's back: no event.
+    sqlx::query("UPDATE marks SET mark = 12 WHERE meeting_id = $1 AND response_id = $2 AND examiner_id = $3")
+        .bind(f.meeting)
+        .bind(f.responses[0].0)
+        .bind(f.examiners[0].user.id)
+        .execute(&f.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(mean_r0().await, Some(8.25), "not yet read again");
+    tokio::time::sleep(Duration::from_millis(5_500)).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut seen = mean_r0().await;
+    while seen != Some(9.25) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        seen = mean_r0().await;
+    }
+    assert_eq!(seen, Some(9.25), "12, 6, 10, 9 once read again");
+}
