@@ -128,9 +128,9 @@ async fn time(
         match before {
             Before::Nothing => {}
             Before::Mark(meeting, response, examiner) => {
-                hub.publish_events(vec![live::Event::about(meeting, "mark", Some(response), Some(examiner))])
+                hub.publish_events(vec![live::Event::about(meeting, live::Kind::Mark, Some(response), Some(examiner))])
             }
-            Before::Other(meeting) => hub.publish_events(vec![live::Event::about(meeting, "tolerance", None, None)]),
+            Before::Other(meeting) => hub.publish_events(vec![live::Event::about(meeting, live::Kind::Tolerance, None, None)]),
             Before::Everything => hub.publish_events(vec![live::Event::resync()]),
         }
         let started = Instant::now();

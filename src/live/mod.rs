@@ -58,13 +58,59 @@ pub struct Viewer {
 /// The NOTIFY channel.
 pub const CHANNEL: &str = "standardise_events";
 
+/// What changed. On the wire (NOTIFY between processes, and the event
+/// names pages listen for) each is its snake_case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// An examiner's mark (saved, submitted, reopened).
+    Mark,
+    /// A response's definitive mark.
+    Definitive,
+    /// Scripts released to examiners.
+    Release,
+    /// A question's tolerance.
+    Tolerance,
+    /// A qualification result.
+    Qualification,
+    /// A referral to the principal examiner, or its answer.
+    Referral,
+    /// An amendment to the mark scheme.
+    Amendment,
+    /// The meeting changed in a way no viewer is told about (its set-up).
+    Changed,
+    /// Fetch everything again: changes may have been missed.
+    Resync,
+    /// A kind this version does not know (sent by a newer process).
+    #[serde(other)]
+    Unknown,
+}
+
+impl Kind {
+    /// Its name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Mark => "mark",
+            Kind::Definitive => "definitive",
+            Kind::Release => "release",
+            Kind::Tolerance => "tolerance",
+            Kind::Qualification => "qualification",
+            Kind::Referral => "referral",
+            Kind::Amendment => "amendment",
+            Kind::Changed => "changed",
+            Kind::Resync => "resync",
+            Kind::Unknown => "unknown",
+        }
+    }
+}
+
 /// Something changed in a meeting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// The meeting.
     pub meeting_id: Uuid,
-    /// `mark`, `definitive`, `release`, `tolerance`, or `resync` (fetch everything again).
-    pub kind: String,
+    /// What changed.
+    pub kind: Kind,
     /// The response concerned, if one.
     pub response_id: Option<Uuid>,
     /// Whose mark, for `mark` events (used to filter, never sent to viewers).
@@ -73,14 +119,14 @@ pub struct Event {
 
 impl Event {
     /// A `kind` event in a meeting, about a response and whose mark if given.
-    pub fn about(meeting: MeetingId, kind: &str, response: Option<ResponseId>, examiner: Option<UserId>) -> Event {
-        Event { meeting_id: meeting.0, kind: kind.into(), response_id: response.map(|r| r.0), examiner_id: examiner.map(|e| e.0) }
+    pub fn about(meeting: MeetingId, kind: Kind, response: Option<ResponseId>, examiner: Option<UserId>) -> Event {
+        Event { meeting_id: meeting.0, kind, response_id: response.map(|r| r.0), examiner_id: examiner.map(|e| e.0) }
     }
 
     /// "Fetch everything again": this process may have missed changes (its
     /// listener reconnected), so every cache and open page starts afresh.
     pub fn resync() -> Event {
-        Event { meeting_id: Uuid::nil(), kind: "resync".into(), response_id: None, examiner_id: None }
+        Event { meeting_id: Uuid::nil(), kind: Kind::Resync, response_id: None, examiner_id: None }
     }
 }
 
@@ -106,7 +152,7 @@ pub async fn notify(db: impl PgExecutor<'_>, event: &Event) -> Result<(), AppErr
 /// about (its set-up, say): caches of its figures end at the commit. Outside
 /// `transact!` it does nothing (the caches' age limit covers it).
 pub fn changed(meeting_id: Uuid) {
-    let _ = PENDING.try_with(|p| p.borrow_mut().push(Event { meeting_id, kind: "changed".into(), response_id: None, examiner_id: None }));
+    let _ = PENDING.try_with(|p| p.borrow_mut().push(Event { meeting_id, kind: Kind::Changed, response_id: None, examiner_id: None }));
 }
 
 /// Runs `work`, collecting the events it raises (for `transact!`).
@@ -182,14 +228,14 @@ enum Audience {
 
 /// The channels an event goes to: what the visibility policy could let hear it.
 fn audiences(event: &Event) -> Vec<Audience> {
-    match event.kind.as_str() {
-        "mark" | "qualification" | "referral" => {
+    match event.kind {
+        Kind::Mark | Kind::Qualification | Kind::Referral => {
             let mut to = vec![Audience::Watchers];
             to.extend(event.examiner_id.map(Audience::Person));
             to
         }
-        "definitive" => vec![Audience::Watchers],
-        _ => vec![Audience::Everyone],
+        Kind::Definitive => vec![Audience::Watchers],
+        Kind::Release | Kind::Tolerance | Kind::Amendment | Kind::Changed | Kind::Resync | Kind::Unknown => vec![Audience::Everyone],
     }
 }
 
@@ -233,12 +279,14 @@ const REMEMBERED: usize = 512;
 impl Heard {
     fn note(&mut self, event: &Event) {
         self.generation += 1;
-        let patchable = match (event.kind.as_str(), event.response_id, event.examiner_id) {
-            ("mark", Some(response), Some(examiner)) => Some(Patchable::Mark(response, examiner)),
-            ("definitive", Some(response), _) => Some(Patchable::Definitive(response)),
-            // Which mark is not known: everything must be read again.
-            ("mark" | "definitive", ..) => None,
-            _ => Some(Patchable::Frame),
+        let patchable = match (event.kind, event.response_id, event.examiner_id) {
+            (Kind::Mark, Some(response), Some(examiner)) => Some(Patchable::Mark(response, examiner)),
+            (Kind::Definitive, Some(response), _) => Some(Patchable::Definitive(response)),
+            // Which mark is not known, or what changed: everything must be read again.
+            (Kind::Mark | Kind::Definitive | Kind::Resync | Kind::Unknown, ..) => None,
+            (Kind::Release | Kind::Tolerance | Kind::Qualification | Kind::Referral | Kind::Amendment | Kind::Changed, ..) => {
+                Some(Patchable::Frame)
+            }
         };
         if self.recent.len() == REMEMBERED {
             self.recent.pop_front();
@@ -353,7 +401,7 @@ impl Hub {
     }
 
     fn dispatch(&self, event: &Event) {
-        if event.kind == "resync" {
+        if event.kind == Kind::Resync {
             self.epoch.fetch_add(1, Ordering::Relaxed);
             let _ = self.resync.send(event.clone());
             return;
@@ -438,7 +486,7 @@ async fn listen(pool: &PgPool, hub: &std::sync::Weak<Hub>) -> Result<(), sqlx::E
 /// Whether a viewer may hear of this event (the visibility policy decides).
 pub fn visible_to(event: &Event, viewer: &Viewer) -> bool {
     // "Fetch again" says nothing about any meeting: everyone may hear it.
-    if event.kind == "resync" {
+    if event.kind == Kind::Resync {
         return true;
     }
     if event.meeting_id != viewer.meeting_id {
@@ -449,15 +497,15 @@ pub fn visible_to(event: &Event, viewer: &Viewer) -> bool {
         Some(e) if viewer.team.contains(&e) => Relation::TeamMember,
         _ => Relation::Other,
     };
-    let change = match event.kind.as_str() {
-        "mark" => Change::Mark(relation),
-        "qualification" => Change::Qualification(relation),
-        "referral" => Change::Referral(relation),
-        "amendment" => Change::Amendment,
-        "definitive" => Change::Definitive,
-        "release" => Change::Release,
-        "tolerance" => Change::Tolerance,
-        _ => return false,
+    let change = match event.kind {
+        Kind::Mark => Change::Mark(relation),
+        Kind::Qualification => Change::Qualification(relation),
+        Kind::Referral => Change::Referral(relation),
+        Kind::Amendment => Change::Amendment,
+        Kind::Definitive => Change::Definitive,
+        Kind::Release => Change::Release,
+        Kind::Tolerance => Change::Tolerance,
+        Kind::Changed | Kind::Resync | Kind::Unknown => return false,
     };
     policy::hears(viewer.role, change)
 }
@@ -628,9 +676,9 @@ impl Receivers {
         for got in waiting {
             match got {
                 Ok(event) if visible_to(&event, viewer) => {
-                    resync |= event.kind == "resync";
+                    resync |= event.kind == Kind::Resync;
                     let data = serde_json::json!({"kind": event.kind, "response_id": event.response_id}).to_string();
-                    out.push(SseEvent::default().event(event.kind.clone()).data(data));
+                    out.push(SseEvent::default().event(event.kind.as_str()).data(data));
                 }
                 Ok(_) => {}
                 // Too slow to keep up: tell the page to fetch everything again (once).
@@ -657,26 +705,26 @@ mod tests {
     #[test]
     fn examiners_hear_only_their_own_marks_and_releases() {
         let (me, other, meeting) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
-        let ev = |kind: &str, examiner| Event { meeting_id: meeting, kind: kind.into(), response_id: None, examiner_id: examiner };
+        let ev = |kind: Kind, examiner| Event { meeting_id: meeting, kind, response_id: None, examiner_id: examiner };
         let ex = viewer(Role::Examiner, me, meeting, vec![]);
-        assert!(visible_to(&ev("mark", Some(me)), &ex));
-        assert!(!visible_to(&ev("mark", Some(other)), &ex));
-        assert!(!visible_to(&ev("definitive", None), &ex));
-        assert!(visible_to(&ev("release", None), &ex));
+        assert!(visible_to(&ev(Kind::Mark, Some(me)), &ex));
+        assert!(!visible_to(&ev(Kind::Mark, Some(other)), &ex));
+        assert!(!visible_to(&ev(Kind::Definitive, None), &ex));
+        assert!(visible_to(&ev(Kind::Release, None), &ex));
         let tl = viewer(Role::TeamLeader, me, meeting, vec![other]);
-        assert!(visible_to(&ev("mark", Some(other)), &tl));
+        assert!(visible_to(&ev(Kind::Mark, Some(other)), &tl));
         let pe = viewer(Role::Pe, me, meeting, vec![]);
-        assert!(visible_to(&ev("definitive", None), &pe));
-        let elsewhere = Event { meeting_id: Uuid::new_v4(), ..ev("release", None) };
+        assert!(visible_to(&ev(Kind::Definitive, None), &pe));
+        let elsewhere = Event { meeting_id: Uuid::new_v4(), ..ev(Kind::Release, None) };
         assert!(!visible_to(&elsewhere, &pe));
-        let resync = Event { meeting_id: Uuid::nil(), ..ev("resync", None) };
+        let resync = Event { meeting_id: Uuid::nil(), ..ev(Kind::Resync, None) };
         assert!(visible_to(&resync, &ex), "everyone fetches afresh after a reconnect");
     }
 
     #[test]
     fn a_dashboard_learns_which_marks_changed_unless_something_else_did_or_too_much() {
         let (meeting, r1, r2, ex) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
-        let mark = |response| Event { meeting_id: meeting, kind: "mark".into(), response_id: Some(response), examiner_id: Some(ex) };
+        let mark = |response| Event { meeting_id: meeting, kind: Kind::Mark, response_id: Some(response), examiner_id: Some(ex) };
         let marks = |marks: Vec<(Uuid, Uuid)>| Some(Changed { marks, ..Changed::default() });
         let mut heard = Heard::default();
         assert_eq!(heard.changes_since(0), marks(vec![]), "nothing changed");
@@ -688,9 +736,9 @@ mod tests {
         assert_eq!(heard.changes_since(0), marks(both), "each changed mark once");
         assert_eq!(heard.changes_since(2), marks(vec![(r1, ex)]));
         assert_eq!(heard.changes_since(4), None, "a generation not yet reached");
-        heard.note(&Event { kind: "definitive".into(), examiner_id: None, ..mark(r2) });
+        heard.note(&Event { kind: Kind::Definitive, examiner_id: None, ..mark(r2) });
         assert_eq!(heard.changes_since(3), Some(Changed { definitive: vec![r2], ..Changed::default() }), "a definitive mark changed");
-        heard.note(&Event { kind: "tolerance".into(), response_id: None, examiner_id: None, ..mark(r2) });
+        heard.note(&Event { kind: Kind::Tolerance, response_id: None, examiner_id: None, ..mark(r2) });
         assert_eq!(
             heard.changes_since(3),
             Some(Changed { definitive: vec![r2], frame: true, ..Changed::default() }),
@@ -710,31 +758,48 @@ mod tests {
     #[test]
     fn an_event_goes_only_to_the_channels_that_may_hear_it() {
         let (me, meeting) = (Uuid::new_v4(), Uuid::new_v4());
-        let ev = |kind: &str, examiner| Event { meeting_id: meeting, kind: kind.into(), response_id: None, examiner_id: examiner };
-        assert_eq!(audiences(&ev("mark", Some(me))), vec![Audience::Watchers, Audience::Person(me)]);
-        assert_eq!(audiences(&ev("definitive", None)), vec![Audience::Watchers]);
-        assert_eq!(audiences(&ev("release", None)), vec![Audience::Everyone]);
+        let ev = |kind: Kind, examiner| Event { meeting_id: meeting, kind, response_id: None, examiner_id: examiner };
+        assert_eq!(audiences(&ev(Kind::Mark, Some(me))), vec![Audience::Watchers, Audience::Person(me)]);
+        assert_eq!(audiences(&ev(Kind::Definitive, None)), vec![Audience::Watchers]);
+        assert_eq!(audiences(&ev(Kind::Release, None)), vec![Audience::Everyone]);
         // Every role that hears a kind listens on one of its channels.
         for role in [Role::Examiner, Role::TeamLeader, Role::Pe] {
             let listens = |a: &Audience| match a {
                 Audience::Everyone | Audience::Person(_) => true,
                 Audience::Watchers => policy::sees_others_marks(role),
             };
-            for (kind, examiner) in [("mark", Some(me)), ("definitive", None), ("release", None), ("referral", Some(me))] {
+            for (kind, examiner) in [(Kind::Mark, Some(me)), (Kind::Definitive, None), (Kind::Release, None), (Kind::Referral, Some(me))] {
                 let e = ev(kind, examiner);
                 let v = viewer(role, if role == Role::Examiner { me } else { Uuid::new_v4() }, meeting, vec![me]);
                 if visible_to(&e, &v) {
-                    assert!(audiences(&e).iter().any(|a| listens(a) && (*a != Audience::Person(me) || v.user_id == me)), "{role:?} {kind}");
+                    assert!(
+                        audiences(&e).iter().any(|a| listens(a) && (*a != Audience::Person(me) || v.user_id == me)),
+                        "{role:?} {kind:?}"
+                    );
                 }
             }
         }
+    }
+
+    #[test]
+    fn kinds_keep_their_names_on_the_wire_and_a_newer_kind_is_understood_as_unknown() {
+        let event = Event::about(MeetingId(Uuid::nil()), Kind::Mark, None, None);
+        let wire = serde_json::to_value(&event).unwrap();
+        assert_eq!(wire["kind"], "mark");
+        assert_eq!(serde_json::from_value::<Event>(wire).unwrap(), event);
+        let newer = serde_json::json!({"meeting_id": Uuid::nil(), "kind": "something_new", "response_id": null, "examiner_id": null});
+        let heard = serde_json::from_value::<Event>(newer).unwrap();
+        assert_eq!(heard.kind, Kind::Unknown);
+        let mut seen = Heard::default();
+        seen.note(&heard);
+        assert_eq!(seen.changes_since(0), None, "what an unknown change touched is not known: read everything");
     }
 
     #[tokio::test]
     async fn events_raised_in_a_transaction_are_collected_not_sent() {
         let meeting = MeetingId(Uuid::new_v4());
         let (n, events) = collecting(async {
-            PENDING.with(|p| p.borrow_mut().push(Event::about(meeting, "mark", None, None)));
+            PENDING.with(|p| p.borrow_mut().push(Event::about(meeting, Kind::Mark, None, None)));
             7
         })
         .await;

@@ -18,7 +18,7 @@ use crate::{
 };
 
 /// The live event kind for referrals and amendments.
-pub const EVENT: &str = "referral";
+pub const EVENT: live::Kind = live::Kind::Referral;
 
 /// Where the amendment came from, when it came from the meeting.
 #[derive(Debug, Clone, Copy, Default)]
@@ -109,7 +109,7 @@ pub async fn amend(tx: &mut PgConnection, paper_id: PaperId, a: &Amendment, acto
             },
         )
         .await?;
-        live::notify(&mut *tx, &live::Event::about(meeting_id, "amendment", None, None)).await?;
+        live::notify(&mut *tx, &live::Event::about(meeting_id, live::Kind::Amendment, None, None)).await?;
     }
     if let Some(r) = origin.referral_id {
         sqlx::query!("UPDATE referrals SET amendment_id = $2 WHERE id = $1", r, amendment_id).execute(&mut *tx).await?;

@@ -176,7 +176,7 @@ pub async fn save_definitive(
         },
     )
     .await?;
-    let event = live::Event::about(meeting.meeting_id(), "definitive", Some(ctx.response_id), None);
+    let event = live::Event::about(meeting.meeting_id(), live::Kind::Definitive, Some(ctx.response_id), None);
     live::notify(&mut *tx, &event).await?;
     Ok(stored)
 }
@@ -248,6 +248,6 @@ pub async fn release(tx: &mut PgConnection, meeting: &Meeting, script: Option<Sc
         },
     )
     .await?;
-    live::notify(&mut *tx, &live::Event::about(meeting.meeting_id(), "release", None, None)).await?;
+    live::notify(&mut *tx, &live::Event::about(meeting.meeting_id(), live::Kind::Release, None, None)).await?;
     Ok(released.len())
 }

@@ -880,7 +880,7 @@ fn released_refusal() -> AppError {
 }
 
 fn mark_event(meeting_id: MeetingId, response_id: ResponseId, examiner: UserId) -> live::Event {
-    live::Event::about(meeting_id, "mark", Some(response_id), Some(examiner))
+    live::Event::about(meeting_id, live::Kind::Mark, Some(response_id), Some(examiner))
 }
 
 /// Reopens a submitted mark so the examiner can change it (principal examiner).

@@ -714,7 +714,7 @@ pub async fn set_tolerance(
         },
     )
     .await?;
-    live::notify(&mut *tx, &live::Event::about(meeting_id, "tolerance", None, None)).await
+    live::notify(&mut *tx, &live::Event::about(meeting_id, live::Kind::Tolerance, None, None)).await
 }
 
 /// The meetings a user can see: all for administrators, else those they take part in.

@@ -19,7 +19,7 @@ use crate::{
 };
 
 /// The kind of live event qualification changes send.
-pub const EVENT: &str = "qualification";
+pub const EVENT: live::Kind = live::Kind::Qualification;
 
 /// The meeting's state and when qualification opened, under the meeting row's
 /// lock that set-up changes and opening take (`FOR NO KEY UPDATE`): making sets,
