@@ -241,6 +241,36 @@ pub async fn marks_of(db: &mut PgConnection, meeting_id: MeetingId, pairs: &[(Uu
     .await?)
 }
 
+/// Responses and markers in a meeting's frame read again that were not in its data.
+#[derive(Debug, Default, PartialEq)]
+pub struct Newcomers {
+    /// Responses (a script added).
+    pub responses: Vec<Uuid>,
+    /// Markers (someone joined, or came back).
+    pub examiners: Vec<Uuid>,
+}
+
+impl Newcomers {
+    /// No one new.
+    pub fn is_empty(&self) -> bool {
+        self.responses.is_empty() && self.examiners.is_empty()
+    }
+}
+
+/// Every mark of a meeting on the newcomers' responses or by the newcomers: one query.
+pub async fn marks_of_newcomers(db: &mut PgConnection, meeting_id: MeetingId, newcomers: &Newcomers) -> Result<Vec<MarkRow>, AppError> {
+    Ok(sqlx::query_as!(
+        MarkRow,
+        r#"SELECT response_id, examiner_id, level, mark, state = 'submitted' AS "submitted!"
+           FROM marks WHERE meeting_id = $1 AND (response_id = ANY($2) OR examiner_id = ANY($3))"#,
+        meeting_id as MeetingId,
+        &newcomers.responses,
+        &newcomers.examiners,
+    )
+    .fetch_all(&mut *db)
+    .await?)
+}
+
 /// The definitive marks of some of a meeting's responses as they are now: one query.
 pub async fn definitive_of(db: &mut PgConnection, meeting_id: MeetingId, responses: &[Uuid]) -> Result<Vec<DefRow>, AppError> {
     Ok(sqlx::query_as!(
@@ -291,25 +321,36 @@ impl MeetingData {
 
     /// This data's marks in `frame`, the meeting's frame read again after a
     /// change that was not to its marks (marks change only with a `mark`
-    /// event, or go with a response or marker leaving the meeting); None when
-    /// the frame has a response or marker this data has not, whose marks
-    /// were never read.
-    pub fn reframed(&self, mut frame: MeetingData) -> Option<MeetingData> {
+    /// event, or go with a response or marker leaving the meeting), and who
+    /// is in the frame but not in this data (joined since): their marks were
+    /// never read.
+    pub fn reframed(&self, mut frame: MeetingData) -> (MeetingData, Newcomers) {
         let responses = positions(frame.responses.iter().map(|r| r.id));
         let examiners = positions(frame.examiners.iter().map(|e| e.id));
         let response_map: Vec<Option<usize>> = self.responses.iter().map(|r| responses.get(&r.id).copied()).collect();
         let examiner_map: Vec<Option<usize>> = self.examiners.iter().map(|e| examiners.get(&e.id).copied()).collect();
-        // Every one of the frame's is one of ours: as many of ours map as it has.
-        if response_map.iter().flatten().count() != frame.responses.len() || examiner_map.iter().flatten().count() != frame.examiners.len()
-        {
-            return None;
-        }
+        let (ours_r, ours_e) = (positions(self.responses.iter().map(|r| r.id)), positions(self.examiners.iter().map(|e| e.id)));
+        let newcomers = Newcomers {
+            responses: frame.responses.iter().map(|r| r.id.0).filter(|id| !ours_r.contains_key(&ResponseId(*id))).collect(),
+            examiners: frame.examiners.iter().map(|e| e.id.0).filter(|id| !ours_e.contains_key(&UserId(*id))).collect(),
+        };
         frame.cells = self
             .cells
             .iter()
             .filter_map(|c| Some(Cell { response: response_map[c.response]?, examiner: examiner_map[c.examiner]?, ..*c }))
             .collect();
-        Some(frame)
+        (frame, newcomers)
+    }
+
+    /// Adds the marks of newcomers (none of which is in the data yet).
+    pub fn add_marks(&mut self, rows: Vec<MarkRow>) {
+        let responses = positions(self.responses.iter().map(|r| r.id));
+        let examiners = positions(self.examiners.iter().map(|e| e.id));
+        for m in rows {
+            if let (Some(&response), Some(&examiner)) = (responses.get(&m.response_id), examiners.get(&m.examiner_id)) {
+                self.cells.push(Cell { response, examiner, level: m.level, mark: m.mark, submitted: m.submitted });
+            }
+        }
     }
 
     /// Writes a patch into the data: one pass over the marks.
@@ -426,7 +467,7 @@ mod tests {
     }
 
     #[test]
-    fn marks_are_kept_in_a_frame_read_again_unless_someone_new_is_in_it() {
+    fn marks_are_kept_in_a_frame_read_again_and_newcomers_named() {
         let (r0, r1, e0, e1) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
         let cell = |response, examiner, mark| Cell { response, examiner, level: None, mark, submitted: true };
         let data = MeetingData {
@@ -443,16 +484,28 @@ mod tests {
             definitive: vec![Some(Def { level: None, mark: 8 }), None],
             ..MeetingData::default()
         };
-        let now = data.reframed(frame.clone()).expect("no one new");
+        let (now, newcomers) = data.reframed(frame.clone());
+        assert!(newcomers.is_empty());
         let mut cells: Vec<(usize, usize, i32)> = now.cells.iter().map(|c| (c.response, c.examiner, c.mark)).collect();
         cells.sort();
         assert_eq!(cells, vec![(0, 0, 8), (1, 0, 6)], "examiner 1's marks, in the responses' new places");
         assert!(now.responses[0].released);
         assert_eq!(now.definitive[0], Some(Def { level: None, mark: 8 }));
-        // Someone joined: their marks were never read.
-        let joined = MeetingData { examiners: vec![examiner(e1), examiner(Uuid::new_v4())], ..frame.clone() };
-        assert!(data.reframed(joined).is_none());
-        let added = MeetingData { responses: vec![response(r0), response(Uuid::new_v4())], ..frame };
-        assert!(data.reframed(added).is_none());
+        // Someone joined, and a script was added: their marks were never read.
+        let (e2, r2) = (Uuid::new_v4(), Uuid::new_v4());
+        let joined = MeetingData {
+            examiners: vec![examiner(e1), examiner(e2)],
+            responses: vec![response(r0), response(r2)],
+            definitive: vec![None, None],
+            ..frame
+        };
+        let (mut now, newcomers) = data.reframed(joined);
+        assert_eq!(newcomers, Newcomers { responses: vec![r2], examiners: vec![e2] });
+        assert_eq!(now.cells.len(), 1, "examiner 1 on response 0");
+        let row = |r, e, mark| MarkRow { response_id: ResponseId(r), examiner_id: UserId(e), level: None, mark, submitted: true };
+        now.add_marks(vec![row(r2, e1, 3), row(r0, e2, 4), row(r2, e2, 5)]);
+        let mut cells: Vec<(usize, usize, i32)> = now.cells.iter().map(|c| (c.response, c.examiner, c.mark)).collect();
+        cells.sort();
+        assert_eq!(cells, vec![(0, 0, 6), (0, 1, 4), (1, 0, 3), (1, 1, 5)]);
     }
 }

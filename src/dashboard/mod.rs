@@ -122,9 +122,9 @@ fn refresh_in_background(state: AppState, access: Access, slot: Arc<tokio::sync:
 }
 
 /// The figures of `base` with what `changed` names read again — the marks
-/// and definitive marks, and all but the marks when something else changed;
-/// None when the change brings in a response or marker `base` does not have
-/// (someone joined, say): their marks were never read.
+/// and definitive marks, and when something else changed all but the marks,
+/// with the marks of anyone (and on any response) new to the meeting; None
+/// when a changed mark is not of a response or marker in the meeting.
 async fn patch_figures(
     state: &AppState,
     access: &Access,
@@ -135,7 +135,10 @@ async fn patch_figures(
     let mut conn = state.db.acquire().await?;
     let base = if changed.frame {
         let frame = data::frame(&mut conn, &access.meeting).await?;
-        let Some(data) = base.reframed(frame) else { return Ok(None) };
+        let (mut data, newcomers) = base.reframed(frame);
+        if !newcomers.is_empty() {
+            data.add_marks(data::marks_of_newcomers(&mut conn, access.meeting_id(), &newcomers).await?);
+        }
         Cow::Owned(data)
     } else {
         Cow::Borrowed(base)

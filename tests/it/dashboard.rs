@@ -375,3 +375,25 @@ async fn figures_are_read_again_in_the_background_once_aged() {
     }
     assert_eq!(seen, Some(9.25), "12, 6, 10, 9 once read again");
 }
+
+/// Someone who joins after the figures are cached is in them, with their
+/// marks, without everyone's marks being read again.
+#[tokio::test]
+async fn an_examiner_who_joins_during_the_meeting_is_counted() {
+    let f = MeetingFixture::open().await;
+    mark_scenario(&f).await;
+    let stats = || async { f.get(&f.pe, "/stats").await.json::<Value>().await.unwrap() };
+    let before = stats().await;
+    assert_eq!(before["responses"][0]["n"], 4, "8, 6, 10 and the leader's 9 (and the figures are now cached)");
+    let late = crate::fixture::person(&f.app, "late@board.example", "Lena Late", false).await;
+    assert!(f.post(&f.pe, "/people", json!({"examiners": ["late@board.example"]})).await.status().is_success());
+    let r0 = f.responses[0].0;
+    let r = f.put(&late, &format!("/responses/{r0}/mark"), json!({"level": 3, "mark": 8, "submit": true})).await;
+    assert_eq!(r.status(), 200);
+    let after = stats().await;
+    assert_eq!(after["responses"][0]["n"], 5);
+    let examiners = after["examiners"].as_array().unwrap();
+    assert_eq!(examiners.len(), before["examiners"].as_array().unwrap().len() + 1);
+    let lena = examiners.iter().find(|e| e["email"] == "late@board.example").expect("the newcomer is listed");
+    assert_eq!(lena["submitted"], 1);
+}
