@@ -28,7 +28,8 @@ pub type Figures = (data::MeetingData, compute::MeetingStats);
 /// How long figures go without being read in full. Every change to marks,
 /// definitive marks, tolerances, releases and the meeting's set-up raises a
 /// live event, which patches or ends the cached figures at once; this bounds
-/// what a change made outside the application could leave stale. Aged
+/// what a change made outside the application (or to the paper, which is
+/// audited as the paper's) could leave stale. Aged
 /// figures are still served while they are read again in the background, so
 /// no one waits for a full read (at 5,000 examiners, a fifth of a second)
 /// just because time has passed.
@@ -44,7 +45,7 @@ pub struct Cache {
 
 struct Cached {
     generation: (u64, u64),
-    /// When the figures' data was last read in full.
+    /// When the figures' data was last read in full, or such a read began.
     loaded_at: Instant,
     figures: Arc<Figures>,
 }
@@ -68,19 +69,23 @@ pub async fn figures(state: &AppState, access: &Access) -> Result<Arc<Figures>, 
     // Read before loading: a change heard while loading makes the next request load again.
     let generation = state.live.generation(meeting);
     if let Some(c) = cached.as_mut() {
-        if c.loaded_at.elapsed() >= MAX_AGE {
-            // Once per period: the next full read is due when this one is.
-            c.loaded_at = Instant::now();
-            refresh_in_background(state.clone(), access.clone(), slot.clone());
-        }
-        if c.generation == generation {
-            return Ok(c.figures.clone());
-        }
-        if let Some(changed) = state.live.changes_since(meeting, c.generation)
+        let served = if c.generation == generation {
+            Some(c.figures.clone())
+        } else if let Some(changed) = state.live.changes_since(meeting, c.generation)
             && let Some(figures) = patch_figures(state, access, &c.figures.0, &changed).await?
         {
-            let figures = Arc::new(figures);
-            *cached = Some(Cached { generation, loaded_at: c.loaded_at, figures: figures.clone() });
+            c.generation = generation;
+            c.figures = Arc::new(figures);
+            Some(c.figures.clone())
+        } else {
+            None
+        };
+        if let Some(figures) = served {
+            if c.loaded_at.elapsed() >= MAX_AGE {
+                // Once per period: the next full read is due when this one is.
+                c.loaded_at = Instant::now();
+                refresh_in_background(state.clone(), access.clone(), slot.clone());
+            }
             return Ok(figures);
         }
     }
@@ -96,28 +101,33 @@ fn refresh_in_background(state: AppState, access: Access, slot: Arc<tokio::sync:
     tokio::spawn(async move {
         let meeting = access.meeting.id;
         let read_at = (Instant::now(), state.live.generation(meeting));
-        let fresh = match compute_figures(&state, &access).await {
+        let fresh = compute_figures(&state, &access).await;
+        let mut cached = slot.lock().await;
+        let fresh = match fresh {
             Ok(fresh) => fresh,
             Err(e) => {
                 tracing::warn!(error = %e, %meeting, "dashboard: could not read the figures again");
+                // Due again at the next request.
+                if let Some(c) = cached.as_mut() {
+                    c.loaded_at = Instant::now().checked_sub(MAX_AGE).unwrap_or(c.loaded_at);
+                }
                 return;
             }
         };
-        let mut cached = slot.lock().await;
         let now = state.live.generation(meeting);
-        let figures = if now == read_at.1 {
-            fresh
-        } else {
-            match state.live.changes_since(meeting, read_at.1) {
-                Some(changed) => match patch_figures(&state, &access, &fresh.0, &changed).await {
-                    Ok(Some(patched)) => patched,
-                    // Someone joined, or the database is away: the next request reads in full.
-                    _ => return,
-                },
-                None => return,
-            }
+        let patched = match state.live.changes_since(meeting, read_at.1) {
+            _ if now == read_at.1 => None,
+            Some(changed) => patch_figures(&state, &access, &fresh.0, &changed).await.ok().flatten(),
+            None => None,
         };
-        *cached = Some(Cached { generation: now, loaded_at: read_at.0, figures: Arc::new(figures) });
+        // Patched up to now; or, when that cannot be done (too much changed,
+        // the database is away), as read: the next request patches them or
+        // reads in full, never keeps what this read was to replace.
+        let (generation, figures) = match patched {
+            Some(patched) => (now, patched),
+            None => (read_at.1, fresh),
+        };
+        *cached = Some(Cached { generation, loaded_at: read_at.0, figures: Arc::new(figures) });
     });
 }
 

@@ -60,7 +60,7 @@ pub const CHANNEL: &str = "standardise_events";
 
 /// What changed. On the wire (NOTIFY between processes, and the event
 /// names pages listen for) each is its snake_case name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// An examiner's mark (saved, submitted, reopened).
@@ -274,7 +274,7 @@ pub struct Changed {
 }
 
 /// How many of a meeting's latest changes are remembered.
-const REMEMBERED: usize = 512;
+const REMEMBERED: usize = 4096;
 
 impl Heard {
     fn note(&mut self, event: &Event) {
@@ -585,7 +585,7 @@ where
             };
             match received {
                 Some(Err(broadcast::error::RecvError::Closed)) => return None,
-                Some(got) => s.rx.keep(got.map_err(Missed::from)),
+                Some(got) => s.rx.keep(got.map_err(Missed::from), &s.viewer),
                 None => {}
             }
             if s.quiet_until.is_some() {
@@ -649,8 +649,22 @@ struct Receivers {
 const MOST_PENDING: usize = WIDE;
 
 impl Receivers {
-    /// Keeps what was received until the next write.
-    fn keep(&mut self, got: Result<Event, Missed>) {
+    /// Keeps what was received, if the viewer may hear it, until the next
+    /// write. When too much has come (a principal examiner's page hears every
+    /// mark of a busy meeting), changes of the same kind to the same response
+    /// are kept once — a page fetches what changed, not each change — and
+    /// past that the page is told to fetch everything again.
+    fn keep(&mut self, got: Result<Event, Missed>, viewer: &Viewer) {
+        if matches!(&got, Ok(event) if !visible_to(event, viewer)) {
+            return;
+        }
+        if self.pending.len() >= MOST_PENDING {
+            let mut seen = std::collections::HashSet::new();
+            self.pending.retain(|kept| match kept {
+                Ok(e) => seen.insert((e.kind, e.response_id)),
+                Err(_) => true,
+            });
+        }
         if self.pending.len() < MOST_PENDING {
             self.pending.push(got);
         } else if !matches!(self.pending.last(), Some(Err(Missed::Lagged))) {
@@ -684,7 +698,7 @@ impl Receivers {
                 // Too slow to keep up: tell the page to fetch everything again (once).
                 Err(Missed::Lagged) if !resync => {
                     resync = true;
-                    out.push(SseEvent::default().event("resync").data("{}"));
+                    out.push(SseEvent::default().event(Kind::Resync.as_str()).data("{}"));
                 }
                 Err(Missed::Lagged) => {}
                 Err(Missed::Closed) => return false,
@@ -779,6 +793,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn every_kind_is_named_as_serde_names_it() {
+        use Kind::*;
+        for kind in [Mark, Definitive, Release, Tolerance, Qualification, Referral, Amendment, Changed, Resync, Unknown] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str(), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_busy_page_keeps_each_change_once_when_too_much_comes_and_hears_nothing_it_may_not() {
+        let (pe, meeting, ex) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let viewer = viewer(Role::Pe, pe, meeting, vec![]);
+        let (_tx, rx) = broadcast::channel::<Event>(1);
+        let mut r = Receivers { everyone: rx.resubscribe(), watchers: None, own: rx.resubscribe(), resync: rx, pending: Vec::new() };
+        let responses: Vec<Uuid> = (0..10).map(|_| Uuid::new_v4()).collect();
+        let mark = |i: usize| Event { meeting_id: meeting, kind: Kind::Mark, response_id: Some(responses[i % 10]), examiner_id: Some(ex) };
+        r.keep(Ok(Event { meeting_id: Uuid::new_v4(), ..mark(0) }), &viewer);
+        assert!(r.pending.is_empty(), "another meeting's change is not kept");
+        for i in 0..MOST_PENDING * 3 {
+            r.keep(Ok(mark(i)), &viewer);
+        }
+        assert!(r.pending.len() < MOST_PENDING);
+        assert!(!r.pending.iter().any(|kept| matches!(kept, Err(Missed::Lagged))), "no need to fetch everything");
+        let mut out = Vec::new();
+        assert!(r.take(&viewer, &mut out));
+        assert!(out.len() >= 10, "every response changed is told");
+        assert!(r.pending.is_empty());
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::{
     users::UserId,
 };
 
-/// The live event kind for referrals and amendments.
+/// The live event kind for referrals (amendments raise `live::Kind::Amendment`).
 pub const EVENT: live::Kind = live::Kind::Referral;
 
 /// Where the amendment came from, when it came from the meeting.

@@ -333,6 +333,10 @@ pub async fn remove_script(tx: &mut PgConnection, meeting: &Meeting, script_id: 
             },
         )
         .await?;
+        // A removed mark is a changed mark: whoever caches the marks reads it again.
+        let event =
+            live::Event::about(meeting.meeting_id(), live::Kind::Mark, Some(ResponseId(m.response_id)), Some(UserId(m.examiner_id)));
+        live::notify(&mut *tx, &event).await?;
     }
     audit::record(
         &mut *tx,
