@@ -136,8 +136,7 @@ pub async fn load(db: &mut PgConnection, meeting: &Meeting) -> Result<MeetingDat
     // slowly than it sends rows; half the marks on each of two connections;
     // PostgreSQL's parallel scan. `COPY` in the binary format, read by hand,
     // saved about 20 ms of 130: not worth a parser of our own.)
-    let response_index = positions(data.responses.iter().map(|r| r.id));
-    let examiner_index = positions(data.examiners.iter().map(|e| e.id));
+    let places = Places::of(&data);
     let mut marks = sqlx::query_as!(
         MarkRow,
         r#"SELECT response_id, examiner_id, level, mark, state = 'submitted' AS "submitted!" FROM marks WHERE meeting_id = $1"#,
@@ -145,9 +144,7 @@ pub async fn load(db: &mut PgConnection, meeting: &Meeting) -> Result<MeetingDat
     )
     .fetch(&mut *db);
     while let Some(m) = marks.try_next().await? {
-        if let (Some(&response), Some(&examiner)) = (response_index.get(&m.response_id), examiner_index.get(&m.examiner_id)) {
-            data.cells.push(Cell { response, examiner, level: m.level, mark: m.mark, submitted: m.submitted });
-        }
+        data.cells.extend(places.cell(&m));
     }
     drop(marks);
     tracing::debug!(
@@ -225,6 +222,40 @@ fn positions<K: std::hash::Hash + Eq>(ids: impl Iterator<Item = K>) -> HashMap<K
     ids.enumerate().map(|(i, id)| (id, i)).collect()
 }
 
+/// Where a meeting's responses and markers are in its data: what a mark's
+/// cell is found by.
+struct Places {
+    responses: HashMap<Uuid, usize, RandomState>,
+    examiners: HashMap<Uuid, usize, RandomState>,
+}
+
+impl Places {
+    fn of(data: &MeetingData) -> Places {
+        Places { responses: positions(data.responses.iter().map(|r| r.id.0)), examiners: positions(data.examiners.iter().map(|e| e.id.0)) }
+    }
+
+    /// A response's place.
+    fn response(&self, id: Uuid) -> Option<usize> {
+        self.responses.get(&id).copied()
+    }
+
+    /// A marker's place.
+    fn examiner(&self, id: Uuid) -> Option<usize> {
+        self.examiners.get(&id).copied()
+    }
+
+    /// A (response, marker)'s cell's place.
+    fn pair(&self, (response, examiner): (Uuid, Uuid)) -> Option<(usize, usize)> {
+        Some((self.response(response)?, self.examiner(examiner)?))
+    }
+
+    /// A mark as a cell; None when its response or marker is not in the data.
+    fn cell(&self, m: &MarkRow) -> Option<Cell> {
+        let (response, examiner) = self.pair((m.response_id.0, m.examiner_id.0))?;
+        Some(Cell { response, examiner, level: m.level, mark: m.mark, submitted: m.submitted })
+    }
+}
+
 /// The marks of a meeting's (response, examiner) pairs as they are now: one query.
 pub async fn marks_of(db: &mut PgConnection, meeting_id: MeetingId, pairs: &[(Uuid, Uuid)]) -> Result<Vec<MarkRow>, AppError> {
     let (responses, examiners): (Vec<Uuid>, Vec<Uuid>) = pairs.iter().copied().unzip();
@@ -295,26 +326,21 @@ impl MeetingData {
     /// What `marks` and `definitive` (those `changed` names, as they are now)
     /// change; None when a response or examiner named is not in the data.
     pub fn patch(&self, changed: &crate::live::Changed, marks: Vec<MarkRow>, definitive: Vec<DefRow>) -> Option<Patch> {
-        let response_index = positions(self.responses.iter().map(|r| r.id.0));
-        let examiner_index = positions(self.examiners.iter().map(|e| e.id.0));
-        let index = |(response, examiner): (Uuid, Uuid)| Some((*response_index.get(&response)?, *examiner_index.get(&examiner)?));
+        let places = Places::of(self);
         let mut cells = HashMap::with_capacity(changed.marks.len());
         for &pair in &changed.marks {
-            cells.insert(index(pair)?, None);
+            cells.insert(places.pair(pair)?, None);
         }
         for row in marks {
-            let (response, examiner) = index((row.response_id.0, row.examiner_id.0))?;
-            cells.insert(
-                (response, examiner),
-                Some(Cell { response, examiner, level: row.level, mark: row.mark, submitted: row.submitted }),
-            );
+            let cell = places.cell(&row)?;
+            cells.insert((cell.response, cell.examiner), Some(cell));
         }
         let mut defs: HashMap<usize, Option<Def>> = HashMap::new();
         for response in &changed.definitive {
-            defs.insert(*response_index.get(response)?, None);
+            defs.insert(places.response(*response)?, None);
         }
         for row in definitive {
-            defs.insert(*response_index.get(&row.response_id.0)?, Some(Def { level: row.level, mark: row.mark }));
+            defs.insert(places.response(row.response_id.0)?, Some(Def { level: row.level, mark: row.mark }));
         }
         Some(Patch { cells, definitive: defs.into_iter().collect() })
     }
@@ -325,14 +351,12 @@ impl MeetingData {
     /// is in the frame but not in this data (joined since): their marks were
     /// never read.
     pub fn reframed(&self, mut frame: MeetingData) -> (MeetingData, Newcomers) {
-        let responses = positions(frame.responses.iter().map(|r| r.id));
-        let examiners = positions(frame.examiners.iter().map(|e| e.id));
-        let response_map: Vec<Option<usize>> = self.responses.iter().map(|r| responses.get(&r.id).copied()).collect();
-        let examiner_map: Vec<Option<usize>> = self.examiners.iter().map(|e| examiners.get(&e.id).copied()).collect();
-        let (ours_r, ours_e) = (positions(self.responses.iter().map(|r| r.id)), positions(self.examiners.iter().map(|e| e.id)));
+        let (theirs, ours) = (Places::of(&frame), Places::of(self));
+        let response_map: Vec<Option<usize>> = self.responses.iter().map(|r| theirs.response(r.id.0)).collect();
+        let examiner_map: Vec<Option<usize>> = self.examiners.iter().map(|e| theirs.examiner(e.id.0)).collect();
         let newcomers = Newcomers {
-            responses: frame.responses.iter().map(|r| r.id.0).filter(|id| !ours_r.contains_key(&ResponseId(*id))).collect(),
-            examiners: frame.examiners.iter().map(|e| e.id.0).filter(|id| !ours_e.contains_key(&UserId(*id))).collect(),
+            responses: frame.responses.iter().map(|r| r.id.0).filter(|id| ours.response(*id).is_none()).collect(),
+            examiners: frame.examiners.iter().map(|e| e.id.0).filter(|id| ours.examiner(*id).is_none()).collect(),
         };
         frame.cells = self
             .cells
@@ -344,13 +368,8 @@ impl MeetingData {
 
     /// Adds the marks of newcomers (none of which is in the data yet).
     pub fn add_marks(&mut self, rows: Vec<MarkRow>) {
-        let responses = positions(self.responses.iter().map(|r| r.id));
-        let examiners = positions(self.examiners.iter().map(|e| e.id));
-        for m in rows {
-            if let (Some(&response), Some(&examiner)) = (responses.get(&m.response_id), examiners.get(&m.examiner_id)) {
-                self.cells.push(Cell { response, examiner, level: m.level, mark: m.mark, submitted: m.submitted });
-            }
-        }
+        let places = Places::of(self);
+        self.cells.extend(rows.iter().filter_map(|m| places.cell(m)));
     }
 
     /// Writes a patch into the data: one pass over the marks.

@@ -29,10 +29,9 @@ pub type Figures = (data::MeetingData, compute::MeetingStats);
 /// definitive marks, tolerances, releases and the meeting's set-up raises a
 /// live event, which patches or ends the cached figures at once; this bounds
 /// what a change made outside the application (or to the paper, which is
-/// audited as the paper's) could leave stale. Aged
-/// figures are still served while they are read again in the background, so
-/// no one waits for a full read (at 5,000 examiners, a fifth of a second)
-/// just because time has passed.
+/// audited as the paper's) could leave stale. Aged figures are still served
+/// while they are read again in the background, so no one waits for a full
+/// read (at 5,000 examiners, a fifth of a second) just because time has passed.
 const MAX_AGE: Duration = Duration::from_secs(5);
 
 /// Each meeting's figures, computed once and shared by every dashboard,

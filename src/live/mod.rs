@@ -584,8 +584,9 @@ where
                 r = s.rx.resync.recv() => Some(r),
             };
             match received {
+                Some(Ok(event)) => keep(&mut s.rx.pending, Ok(event), &s.viewer),
+                Some(Err(broadcast::error::RecvError::Lagged(_))) => keep(&mut s.rx.pending, Err(Lagged), &s.viewer),
                 Some(Err(broadcast::error::RecvError::Closed)) => return None,
-                Some(got) => s.rx.keep(got.map_err(Missed::from), &s.viewer),
                 None => {}
             }
             if s.quiet_until.is_some() {
@@ -617,22 +618,8 @@ struct Listening<F> {
     quiet_until: Option<tokio::time::Instant>,
 }
 
-/// Why an event was not received.
-enum Missed {
-    /// The stream fell behind and events were dropped.
-    Lagged,
-    /// The hub is gone.
-    Closed,
-}
-
-impl From<broadcast::error::RecvError> for Missed {
-    fn from(e: broadcast::error::RecvError) -> Missed {
-        match e {
-            broadcast::error::RecvError::Lagged(_) => Missed::Lagged,
-            broadcast::error::RecvError::Closed => Missed::Closed,
-        }
-    }
-}
+/// The stream fell behind its channel and events were dropped.
+struct Lagged;
 
 /// The channels one stream listens on.
 struct Receivers {
@@ -641,54 +628,54 @@ struct Receivers {
     own: broadcast::Receiver<Event>,
     resync: broadcast::Receiver<Event>,
     /// Received while waiting, not yet written.
-    pending: Vec<Result<Event, Missed>>,
+    pending: Vec<Result<Event, Lagged>>,
 }
 
-/// Most events kept for one stream between writes; past this the page is
-/// told to fetch everything again.
+/// Most events kept for one stream between writes (see [`keep`]).
 const MOST_PENDING: usize = WIDE;
 
-impl Receivers {
-    /// Keeps what was received, if the viewer may hear it, until the next
-    /// write. When too much has come (a principal examiner's page hears every
-    /// mark of a busy meeting), changes of the same kind to the same response
-    /// are kept once — a page fetches what changed, not each change — and
-    /// past that the page is told to fetch everything again.
-    fn keep(&mut self, got: Result<Event, Missed>, viewer: &Viewer) {
-        if matches!(&got, Ok(event) if !visible_to(event, viewer)) {
-            return;
-        }
-        if self.pending.len() >= MOST_PENDING {
-            let mut seen = std::collections::HashSet::new();
-            self.pending.retain(|kept| match kept {
-                Ok(e) => seen.insert((e.kind, e.response_id)),
-                Err(_) => true,
-            });
-        }
-        if self.pending.len() < MOST_PENDING {
-            self.pending.push(got);
-        } else if !matches!(self.pending.last(), Some(Err(Missed::Lagged))) {
-            *self.pending.last_mut().expect("full") = Err(Missed::Lagged);
-        }
+/// Keeps what was received, if the viewer may hear it, until the next write.
+/// When too much has come (a principal examiner's page hears every mark of a
+/// busy meeting), changes of the same kind to the same response are kept
+/// once — a page fetches what changed, not each change — and past that the
+/// page is told to fetch everything again.
+fn keep(pending: &mut Vec<Result<Event, Lagged>>, got: Result<Event, Lagged>, viewer: &Viewer) {
+    if matches!(&got, Ok(event) if !visible_to(event, viewer)) {
+        return;
     }
+    if pending.len() >= MOST_PENDING {
+        let mut seen = std::collections::HashSet::new();
+        pending.retain(|kept| match kept {
+            Ok(e) => seen.insert((e.kind, e.response_id)),
+            Err(Lagged) => true,
+        });
+    }
+    if pending.len() < MOST_PENDING {
+        pending.push(got);
+    } else if !matches!(pending.last(), Some(Err(Lagged))) {
+        *pending.last_mut().expect("full") = Err(Lagged);
+    }
+}
 
-    /// Everything received or waiting in the channels, as the events this
-    /// viewer may hear; false when the hub has gone (the stream ends).
+impl Receivers {
+    /// What was kept and what is still waiting in the channels, as the
+    /// events this viewer may hear; false when the hub has gone (the stream ends).
     fn take(&mut self, viewer: &Viewer, out: &mut Vec<SseEvent>) -> bool {
-        let mut waiting = std::mem::take(&mut self.pending);
-        for rx in [Some(&mut self.everyone), self.watchers.as_mut(), Some(&mut self.own), Some(&mut self.resync)].into_iter().flatten() {
+        let Receivers { everyone, watchers, own, resync, pending } = self;
+        for rx in [Some(everyone), watchers.as_mut(), Some(own), Some(resync)].into_iter().flatten() {
             loop {
                 match rx.try_recv() {
-                    Ok(event) => waiting.push(Ok(event)),
+                    Ok(event) => keep(pending, Ok(event), viewer),
                     Err(broadcast::error::TryRecvError::Empty) => break,
-                    Err(broadcast::error::TryRecvError::Lagged(_)) => waiting.push(Err(Missed::Lagged)),
-                    Err(broadcast::error::TryRecvError::Closed) => waiting.push(Err(Missed::Closed)),
+                    Err(broadcast::error::TryRecvError::Lagged(_)) => keep(pending, Err(Lagged), viewer),
+                    Err(broadcast::error::TryRecvError::Closed) => return false,
                 }
             }
         }
         let mut resync = false;
-        for got in waiting {
+        for got in pending.drain(..) {
             match got {
+                // Heard again: their role may have changed since it was kept.
                 Ok(event) if visible_to(&event, viewer) => {
                     resync |= event.kind == Kind::Resync;
                     let data = serde_json::json!({"kind": event.kind, "response_id": event.response_id}).to_string();
@@ -696,12 +683,11 @@ impl Receivers {
                 }
                 Ok(_) => {}
                 // Too slow to keep up: tell the page to fetch everything again (once).
-                Err(Missed::Lagged) if !resync => {
+                Err(Lagged) if !resync => {
                     resync = true;
                     out.push(SseEvent::default().event(Kind::Resync.as_str()).data("{}"));
                 }
-                Err(Missed::Lagged) => {}
-                Err(Missed::Closed) => return false,
+                Err(Lagged) => {}
             }
         }
         true
@@ -811,13 +797,13 @@ mod tests {
         let mut r = Receivers { everyone: rx.resubscribe(), watchers: None, own: rx.resubscribe(), resync: rx, pending: Vec::new() };
         let responses: Vec<Uuid> = (0..10).map(|_| Uuid::new_v4()).collect();
         let mark = |i: usize| Event { meeting_id: meeting, kind: Kind::Mark, response_id: Some(responses[i % 10]), examiner_id: Some(ex) };
-        r.keep(Ok(Event { meeting_id: Uuid::new_v4(), ..mark(0) }), &viewer);
+        keep(&mut r.pending, Ok(Event { meeting_id: Uuid::new_v4(), ..mark(0) }), &viewer);
         assert!(r.pending.is_empty(), "another meeting's change is not kept");
         for i in 0..MOST_PENDING * 3 {
-            r.keep(Ok(mark(i)), &viewer);
+            keep(&mut r.pending, Ok(mark(i)), &viewer);
         }
         assert!(r.pending.len() < MOST_PENDING);
-        assert!(!r.pending.iter().any(|kept| matches!(kept, Err(Missed::Lagged))), "no need to fetch everything");
+        assert!(!r.pending.iter().any(|kept| matches!(kept, Err(Lagged))), "no need to fetch everything");
         let mut out = Vec::new();
         assert!(r.take(&viewer, &mut out));
         assert!(out.len() >= 10, "every response changed is told");
