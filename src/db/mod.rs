@@ -1,5 +1,6 @@
 //! The database: finding it, connecting, and migrations.
 
+pub mod binary_copy;
 pub mod discover;
 pub mod id;
 pub mod text_enum;
