@@ -180,9 +180,7 @@ async fn compute_figures(state: &AppState, access: &Access) -> Result<Figures, A
     // On a task of its own: sqlx enters the caller's tracing span for every
     // row it yields, and the request's span costs a tenth of a 250,000-mark read.
     let meeting = access.meeting.clone();
-    let data = tokio::spawn(async move { data::load(&mut conn, &meeting).await })
-        .await
-        .map_err(|e| AppError::Internal(e.into()))??;
+    let data = tokio::spawn(async move { data::load(&mut conn, &meeting).await }).await.map_err(|e| AppError::Internal(e.into()))??;
     let loaded = started.elapsed();
     let (data, stats) = computed(data).await?;
     tracing::debug!(

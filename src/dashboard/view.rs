@@ -1,6 +1,8 @@
 //! The dashboard's view: the figures arranged as the page shows them, with
 //! filters, sorting and paging of examiners applied. Pure.
 
+use std::collections::HashSet;
+
 use serde::Deserialize;
 
 use super::{
@@ -215,9 +217,18 @@ pub fn build_view(
             *g = vec![None; shown.len()];
         }
     }
+    // Each shown response's submitted marks (its strip plot) and the shown
+    // examiners' cells, in one pass over the marks.
+    let mut marks_of: Vec<Vec<i32>> = vec![Vec::new(); data.responses.len()];
     for c in &data.cells {
+        if !keep(c.response) {
+            continue;
+        }
+        if c.submitted {
+            marks_of[c.response].push(c.mark);
+        }
         let col = column_of[c.examiner];
-        if col != usize::MAX && keep(c.response) {
+        if col != usize::MAX {
             grid[c.response][col] = Some((c.mark, c.level, c.submitted));
         }
     }
@@ -258,7 +269,6 @@ pub fn build_view(
                     }
                 })
                 .collect();
-            let marks: Vec<i32> = data.cells.iter().filter(|c| c.response == i && c.submitted).map(|c| c.mark).collect();
             let shown = |d: super::data::Def| format!("{}{}", d.mark, d.level.map(|l| format!(" (L{l})")).unwrap_or_default());
             // The matrix and the responses table are apart on the page: each explains its own "–".
             let definitive = matrix_notes.add(Fig::of(def, shown, Gap::NoDefinitive));
@@ -275,7 +285,7 @@ pub fn build_view(
                 spread: n(Fig::of(s.summary.min.zip(s.summary.max), |(a, b)| format!("{a}–{b}"), Gap::NoMarks)),
                 outside: n(Fig::of(s.summary.outside_tolerance, |o| o.to_string(), Gap::NoDefinitive)),
                 rank: s.rank,
-                plot: strip_plot(&marks, q.max_mark, &q.levels, def.map(|d| d.mark), q.tolerance),
+                plot: strip_plot(&marks_of[i], q.max_mark, &q.levels, def.map(|d| d.mark), q.tolerance),
                 cells,
             }
         })
@@ -347,13 +357,8 @@ pub fn build_view(
             }
         })
         .collect();
-    let mut teams: Vec<(UserId, String)> = data
-        .examiners
-        .iter()
-        .filter(|e| data.examiners.iter().any(|m| m.team_leader == Some(e.id)))
-        .map(|e| (e.id, e.name.clone()))
-        .collect();
-    teams.dedup();
+    let leaders: HashSet<UserId> = data.examiners.iter().filter_map(|e| e.team_leader).collect();
+    let teams: Vec<(UserId, String)> = data.examiners.iter().filter(|e| leaders.contains(&e.id)).map(|e| (e.id, e.name.clone())).collect();
     DashboardView {
         query: filters.query(),
         meeting,
