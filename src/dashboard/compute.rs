@@ -97,50 +97,33 @@ pub fn compute(data: &MeetingData) -> MeetingStats {
     let nr = data.responses.len();
     let ne = data.examiners.len();
     let nq = data.questions.len();
-    let mut by_response: Vec<Vec<(i32, Option<i32>)>> = vec![Vec::new(); nr];
-    let mut pairs: Vec<Vec<MarkPair>> = vec![Vec::new(); ne];
-    let mut submitted = vec![0usize; ne];
-    let mut drafts = vec![0usize; ne];
-    // Per question: units (responses) × coders (examiners), for alpha and ICC.
-    let mut unit_of: Vec<usize> = vec![0; nr];
-    let mut units: Vec<Vec<Vec<Option<f64>>>> = vec![Vec::new(); nq];
-    for (i, r) in data.responses.iter().enumerate() {
-        unit_of[i] = units[r.question].len();
-        units[r.question].push(vec![None; ne]);
-    }
-    // Per question: (examiner, mark − definitive mark), so a suggestion can name who drives it.
-    let mut deviations: Vec<Vec<(usize, i32)>> = vec![Vec::new(); nq];
-    let mut marks_of: Vec<Vec<f64>> = vec![Vec::new(); nq];
-
-    for c in &data.cells {
-        if !c.submitted {
-            drafts[c.examiner] += 1;
-            continue;
-        }
-        submitted[c.examiner] += 1;
-        let r = &data.responses[c.response];
-        let q = &data.questions[r.question];
-        by_response[c.response].push((c.mark, c.level));
-        units[r.question][unit_of[c.response]][c.examiner] = Some(f64::from(c.mark));
-        marks_of[r.question].push(f64::from(c.mark));
-        if let Some(d) = data.definitive[c.response] {
-            pairs[c.examiner].push(MarkPair {
-                question: r.question,
-                mark: c.mark,
-                level: c.level,
-                definitive_mark: d.mark,
-                definitive_level: d.level,
-                tolerance: q.tolerance,
-            });
-            deviations[r.question].push((c.examiner, c.mark - d.mark));
-        }
-    }
-
     // The examiners' figures on a second thread while this one does the
     // responses' and the questions': at 5,000 examiners each is tens of
-    // milliseconds, and the principal examiner waits for both.
+    // milliseconds, and the principal examiner waits for both. Each thread
+    // walks the marks for what it needs itself, so that pass is split too.
     let (examiners, (responses, order, questions)) = std::thread::scope(|scope| {
         let examiners = scope.spawn(|| {
+            let mut pairs: Vec<Vec<MarkPair>> = vec![Vec::new(); ne];
+            let mut submitted = vec![0usize; ne];
+            let mut drafts = vec![0usize; ne];
+            for c in &data.cells {
+                if !c.submitted {
+                    drafts[c.examiner] += 1;
+                    continue;
+                }
+                submitted[c.examiner] += 1;
+                if let Some(d) = data.definitive[c.response] {
+                    let question = data.responses[c.response].question;
+                    pairs[c.examiner].push(MarkPair {
+                        question,
+                        mark: c.mark,
+                        level: c.level,
+                        definitive_mark: d.mark,
+                        definitive_level: d.level,
+                        tolerance: data.questions[question].tolerance,
+                    });
+                }
+            }
             pairs
                 .iter()
                 .enumerate()
@@ -160,6 +143,26 @@ pub fn compute(data: &MeetingData) -> MeetingStats {
                 })
                 .collect()
         });
+        let mut by_response: Vec<Vec<(i32, Option<i32>)>> = vec![Vec::new(); nr];
+        // Per question: units (responses) × coders (examiners), for alpha and ICC.
+        let mut unit_of: Vec<usize> = vec![0; nr];
+        let mut units: Vec<Vec<Vec<Option<f64>>>> = vec![Vec::new(); nq];
+        for (i, r) in data.responses.iter().enumerate() {
+            unit_of[i] = units[r.question].len();
+            units[r.question].push(vec![None; ne]);
+        }
+        // Per question: (examiner, mark − definitive mark), so a suggestion can name who drives it.
+        let mut deviations: Vec<Vec<(usize, i32)>> = vec![Vec::new(); nq];
+        let mut marks_of: Vec<Vec<f64>> = vec![Vec::new(); nq];
+        for c in data.cells.iter().filter(|c| c.submitted) {
+            let question = data.responses[c.response].question;
+            by_response[c.response].push((c.mark, c.level));
+            units[question][unit_of[c.response]][c.examiner] = Some(f64::from(c.mark));
+            marks_of[question].push(f64::from(c.mark));
+            if let Some(d) = data.definitive[c.response] {
+                deviations[question].push((c.examiner, c.mark - d.mark));
+            }
+        }
         let summaries: Vec<ResponseSummary> = data
             .responses
             .iter()
