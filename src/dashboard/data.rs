@@ -345,6 +345,8 @@ pub struct Patch {
 impl MeetingData {
     /// What `marks` and `definitive` (those `changed` names, as they are now)
     /// change; None when a response or examiner named is not in the data.
+    /// When the frame was read again (`changed.frame`, this data being it),
+    /// its definitive marks are already as they are now: only marks are patched.
     pub fn patch(&self, changed: &crate::live::Changed, marks: Vec<MarkRow>, definitive: Vec<DefRow>) -> Option<Patch> {
         let places = Places::of(self);
         let mut cells = HashMap::with_capacity(changed.marks.len());
@@ -356,7 +358,7 @@ impl MeetingData {
             cells.insert((cell.response, cell.examiner), Some(cell));
         }
         let mut defs: HashMap<usize, Option<Def>> = HashMap::new();
-        for response in &changed.definitive {
+        for response in changed.definitive.iter().filter(|_| !changed.frame) {
             defs.insert(places.response(*response)?, None);
         }
         for row in definitive {
@@ -499,6 +501,12 @@ mod tests {
         let mut now: Vec<(usize, usize, i32, bool)> = data.cells.iter().map(|c| (c.response, c.examiner, c.mark, c.submitted)).collect();
         now.sort();
         assert_eq!(now, vec![(0, 0, 9, false), (0, 1, 6, true), (1, 1, 3, false)]);
+        assert_eq!(data.definitive, vec![None, Some(Def { level: Some(1), mark: 4 })]);
+        // With the frame read again, its definitive marks are current: a
+        // changed definitive mark is not read, nor blanked.
+        let reframed = crate::live::Changed { marks: vec![], definitive: vec![r1], frame: true };
+        let patch = data.patch(&reframed, vec![], vec![]).expect("every response is known");
+        data.apply(patch);
         assert_eq!(data.definitive, vec![None, Some(Def { level: Some(1), mark: 4 })]);
         // Someone the data does not know: everything must be read again.
         let stranger = crate::live::Changed { marks: vec![(r0, Uuid::new_v4())], ..Default::default() };

@@ -153,7 +153,8 @@ async fn patch_figures(
         Cow::Borrowed(base)
     };
     let marks = if changed.marks.is_empty() { Vec::new() } else { data::marks_of(&mut conn, access.meeting_id(), &changed.marks).await? };
-    let definitive = if changed.definitive.is_empty() {
+    // A frame read again holds the definitive marks as they are now.
+    let definitive = if changed.definitive.is_empty() || changed.frame {
         Vec::new()
     } else {
         data::definitive_of(&mut conn, access.meeting_id(), &changed.definitive).await?
