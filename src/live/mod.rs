@@ -590,6 +590,11 @@ where
                 None => {}
             }
             if s.quiet_until.is_some() {
+                // Whatever else has come is kept now too: one pass through
+                // the select (and its timer) per wake, not per event.
+                if !s.rx.drain(&s.viewer) {
+                    return None;
+                }
                 continue;
             }
             let mut batch = Vec::new();
@@ -658,9 +663,8 @@ fn keep(pending: &mut Vec<Result<Event, Lagged>>, got: Result<Event, Lagged>, vi
 }
 
 impl Receivers {
-    /// What was kept and what is still waiting in the channels, as the
-    /// events this viewer may hear; false when the hub has gone (the stream ends).
-    fn take(&mut self, viewer: &Viewer, out: &mut Vec<SseEvent>) -> bool {
+    /// Keeps what is waiting in the channels; false when the hub has gone.
+    fn drain(&mut self, viewer: &Viewer) -> bool {
         let Receivers { everyone, watchers, own, resync, pending } = self;
         for rx in [Some(everyone), watchers.as_mut(), Some(own), Some(resync)].into_iter().flatten() {
             loop {
@@ -672,8 +676,17 @@ impl Receivers {
                 }
             }
         }
+        true
+    }
+
+    /// What was kept and what is still waiting in the channels, as the
+    /// events this viewer may hear; false when the hub has gone (the stream ends).
+    fn take(&mut self, viewer: &Viewer, out: &mut Vec<SseEvent>) -> bool {
+        if !self.drain(viewer) {
+            return false;
+        }
         let mut resync = false;
-        for got in pending.drain(..) {
+        for got in self.pending.drain(..) {
             match got {
                 // Heard again: their role may have changed since it was kept.
                 Ok(event) if visible_to(&event, viewer) => {
