@@ -45,8 +45,8 @@ pub struct DashboardArgs {
 }
 
 /// Builds the meeting, every examiner's mark submitted; returns its id, the
-/// PE's API token and email.
-async fn seed(pool: &PgPool, examiners: usize, responses: usize, rng: &mut StdRng) -> anyhow::Result<(Uuid, String, String)> {
+/// PE's API token and email. (Tests build large meetings with it too.)
+pub async fn seed(pool: &PgPool, examiners: usize, responses: usize, rng: &mut StdRng) -> anyhow::Result<(Uuid, String, String)> {
     let hash = password::hash("bench password 1".into()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut tx = db::tx::begin(pool).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let paper = super::seed_paper(&mut tx, &hash).await?;

@@ -397,3 +397,40 @@ async fn an_examiner_who_joins_during_the_meeting_is_counted() {
     let lena = examiners.iter().find(|e| e["email"] == "late@board.example").expect("the newcomer is listed");
     assert_eq!(lena["submitted"], 1);
 }
+
+#[tokio::test]
+async fn a_large_meetings_marks_read_in_two_halves_are_the_marks_read_whole() {
+    use rand::SeedableRng;
+    use standardise::dashboard::data::{Halves, load};
+
+    let db = crate::helpers::TestDb::new().await;
+    let pool = db.pool.clone();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    // 120 examiners × 50 responses: 6,000 marks over a hundred pages or so.
+    let (meeting, _, _) = standardise::bench::dashboard::seed(&pool, 120, 50, &mut rng).await.expect("seeded");
+    let (in_lower_half, all): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE ctid < format('(%s,0)', pg_relation_size('marks') / current_setting('block_size')::bigint / 2)::tid),
+                count(*)
+         FROM marks WHERE meeting_id = $1",
+    )
+    .bind(meeting)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(in_lower_half > 0 && in_lower_half < all, "each half holds some of the marks ({in_lower_half} of {all})");
+    let row: standardise::meetings::Meeting =
+        sqlx::query_as("SELECT id, paper_id, name, held_on, state, created_at FROM meetings WHERE id = $1")
+            .bind(meeting)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let cells = |data: standardise::dashboard::data::MeetingData| {
+        let mut cells: Vec<_> = data.cells.iter().map(|c| (c.response, c.examiner, c.level, c.mark, c.submitted)).collect();
+        cells.sort_unstable();
+        cells
+    };
+    let whole = cells(load(pool.clone(), row.clone(), Halves::Never).await.expect("read whole"));
+    let halves = cells(load(pool.clone(), row, Halves::Always).await.expect("read in halves"));
+    assert_eq!(whole.len(), 6000);
+    assert_eq!(halves, whole);
+}
