@@ -5,7 +5,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use foldhash::fast::RandomState;
 use futures_util::TryStreamExt;
-use sqlx::{Connection as _, PgConnection, PgPool, types::Json};
+use sqlx::{Connection as _, PgConnection, PgPool, Postgres, pool::PoolConnection, types::Json};
 use uuid::Uuid;
 
 use crate::{
@@ -161,7 +161,7 @@ pub async fn load(pool: PgPool, meeting: Meeting, halves: Halves) -> Result<Meet
     let split = helper.is_some();
     let cells = match helper {
         None => read_marks(&mut tx, meeting.meeting_id(), &places, Pages::All).await?,
-        Some(mut helper) => {
+        Some(helper) => {
             let share = sqlx::query!(
                 r#"SELECT pg_export_snapshot() AS "snapshot!",
                           pg_relation_size('marks') / current_setting('block_size')::bigint AS "pages!""#
@@ -169,18 +169,7 @@ pub async fn load(pool: PgPool, meeting: Meeting, halves: Halves) -> Result<Meet
             .fetch_one(&mut *tx)
             .await?;
             let half = share.pages / 2;
-            let upper = tokio::spawn({
-                let (places, id) = (places.clone(), meeting.meeting_id());
-                async move {
-                    let mut tx = helper.begin_with(SNAPSHOT).await?;
-                    // SET takes no bound parameters; the name is PostgreSQL's own (hex digits and dashes).
-                    if !share.snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-                        return Err(AppError::Internal(anyhow::anyhow!("unexpected snapshot name {:?}", share.snapshot)));
-                    }
-                    sqlx::query(&format!("SET TRANSACTION SNAPSHOT '{}'", share.snapshot)).execute(&mut *tx).await?;
-                    read_marks(&mut tx, id, &places, Pages::From(half)).await
-                }
-            });
+            let upper = tokio::spawn(read_in_snapshot(helper, share.snapshot, meeting.meeting_id(), places.clone(), Pages::From(half)));
             let mut cells = read_marks(&mut tx, meeting.meeting_id(), &places, Pages::Below(half)).await?;
             cells.extend(upper.await.map_err(|e| AppError::Internal(e.into()))??);
             cells
@@ -195,6 +184,23 @@ pub async fn load(pool: PgPool, meeting: Meeting, halves: Halves) -> Result<Meet
         "dashboard data read"
     );
     Ok(data)
+}
+
+/// Reads marks on `helper` as they were in another transaction's exported `snapshot`.
+async fn read_in_snapshot(
+    mut helper: PoolConnection<Postgres>,
+    snapshot: String,
+    meeting: MeetingId,
+    places: Arc<Places>,
+    pages: Pages,
+) -> Result<Vec<Cell>, AppError> {
+    // SET takes no bound parameters; the name is PostgreSQL's own (hex digits and dashes).
+    if !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(AppError::Internal(anyhow::anyhow!("unexpected snapshot name {snapshot:?}")));
+    }
+    let mut tx = helper.begin_with(SNAPSHOT).await?;
+    sqlx::query(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'")).execute(&mut *tx).await?;
+    read_marks(&mut tx, meeting, &places, pages).await
 }
 
 /// A read-only transaction whose statements all see the database as at its first.
