@@ -88,14 +88,33 @@ impl Browser {
         panic!("chromedriver did not start a session: {last_error}");
     }
 
+    /// Finds the element and acts on it, finding it again when the page
+    /// replaced it in between (a live page redraws what changed).
+    async fn on<F, Fut>(&self, css: &str, act: F)
+    where
+        F: Fn(fantoccini::elements::Element) -> Fut,
+        Fut: std::future::Future<Output = Result<(), fantoccini::error::CmdError>>,
+    {
+        for _ in 0..20 {
+            let el = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+            match act(el).await {
+                Err(e) if e.is_stale_element_reference() => tokio::time::sleep(Duration::from_millis(50)).await,
+                done => return done.unwrap_or_else(|e| panic!("{css}: {e}")),
+            }
+        }
+        panic!("{css}: replaced on every try");
+    }
+
     pub async fn fill(&self, css: &str, value: &str) {
-        let el = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
-        el.clear().await.unwrap();
-        el.send_keys(value).await.unwrap();
+        self.on(css, |el| async move {
+            el.clear().await?;
+            el.send_keys(value).await
+        })
+        .await;
     }
 
     pub async fn click(&self, css: &str) {
-        self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
+        self.on(css, |el| async move { el.click().await }).await;
     }
 
     /// The element's text; retried briefly because a click may still be loading the next page.
