@@ -242,11 +242,14 @@ async fn read_marks(db: &mut PgConnection, meeting: MeetingId, places: &Places, 
     while let Some(chunk) = stream.try_next().await? {
         tuples
             .read(&chunk, |[response, examiner, level, mark, submitted]| {
-                if let Some((response, examiner)) = places.pair((binary_copy::uuid(response)?, binary_copy::uuid(examiner)?)) {
-                    let mark = binary_copy::int4(mark)?.ok_or(CopyError::Null)?;
-                    let (level, submitted) = (binary_copy::int4(level)?, binary_copy::boolean(submitted)?);
-                    cells.push(Cell { response, examiner, level, mark, submitted });
-                }
+                let row = MarkRow {
+                    response_id: ResponseId(binary_copy::uuid(response)?),
+                    examiner_id: UserId(binary_copy::uuid(examiner)?),
+                    level: binary_copy::int4(level)?,
+                    mark: binary_copy::int4(mark)?.ok_or(CopyError::Null)?,
+                    submitted: binary_copy::boolean(submitted)?,
+                };
+                cells.extend(places.cell(&row));
                 Ok(())
             })
             .map_err(bad)?;
@@ -438,8 +441,10 @@ impl MeetingData {
             cells.insert((cell.response, cell.examiner), Some(cell));
         }
         let mut defs: HashMap<usize, Option<Def>> = HashMap::new();
-        for response in changed.definitive.iter().filter(|_| !changed.frame) {
-            defs.insert(places.response(*response)?, None);
+        if !changed.frame {
+            for response in &changed.definitive {
+                defs.insert(places.response(*response)?, None);
+            }
         }
         for row in definitive {
             defs.insert(places.response(row.response_id.0)?, Some(Def { level: row.level, mark: row.mark }));
